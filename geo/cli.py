@@ -1,0 +1,78 @@
+"""Command-line entry points; the one place a `geo.errors.GeoError` becomes ``error: …`` and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from geo import pipeline, schema
+from geo.errors import GeoError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _run(job: Callable[[], int]) -> int:
+    try:
+        return job()
+    except GeoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _iso_date(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        msg = f"not an ISO date (YYYY-MM-DD): {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _print_summary(record: dict[str, Any], out: Path) -> None:
+    print(f"snapshot {record['snapshot_date']} ({record['source_revision']})")
+    ua = record["ukraine"]
+    print(f"Ukraine: {ua['occupied_share']:.1%} occupied ({ua['occupied_km2']:,.0f} of {ua['area_km2']:,.0f} km²)")
+    for region in record["focus_regions"]:
+        counts = region["deposits"]
+        occupied = counts[schema.OCCUPIED_SINCE_2022] + counts[schema.OCCUPIED_BEFORE_2022]
+        print(
+            f"  {region['name_en']:<26} {region['occupied_share']:6.1%} occupied "
+            f"({region['occupied_km2']:>9,.1f} of {region['area_km2']:>9,.1f} km²); "
+            f"deposits {occupied} occupied, {counts[schema.HELD]} held, {counts[schema.UNKNOWN]} unknown"
+        )
+    print("metals under Russian control:")
+    for row in record["metals"]["comparison"]:
+        share = f"{row['share']:.0%}" if row["share"] is not None else row["value"]
+        print(f"  {row['figure_id']:<8} {share:>5}  {row['source_name'][:70]} (basis: {row['basis'][:60]})")
+    print(f"wrote {len(record['outputs'])} files to {out}")
+
+
+def build_maps(argv: Sequence[str] | None = None) -> int:
+    """Run ``scripts/build_maps.py``: parse arguments, build, print a summary."""
+    parser = argparse.ArgumentParser(
+        prog="build_maps.py",
+        description="Build the maps, tables and summary in OUT from the data in LAYERS.",
+    )
+    parser.add_argument("--layers", type=Path, default=Path("layers"), help="input folder (default: layers)")
+    parser.add_argument("--out", type=Path, default=Path("maps"), help="output folder (default: maps)")
+    parser.add_argument(
+        "--snapshot", type=_iso_date, default=None, help="occupation snapshot date YYYY-MM-DD (default: the newest)"
+    )
+    parser.add_argument(
+        "--near-front-km",
+        type=float,
+        default=schema.NEAR_FRONT_KM,
+        help=f"distance to the line of contact counted as near the front (default: {schema.NEAR_FRONT_KM:g})",
+    )
+    args = parser.parse_args(argv)
+
+    def job() -> int:
+        record = pipeline.build(args.layers, args.out, snapshot=args.snapshot, near_front_km=args.near_front_km)
+        _print_summary(record, args.out)
+        return EXIT_OK
+
+    return _run(job)

@@ -1,0 +1,18 @@
+"""The only exceptions the package raises.
+
+Every message says what is wrong, where (file and record ids, first ten) and
+how to fix it, on one line, so that the command line can print it as
+``error: <message>``.
+"""
+
+
+class GeoError(Exception):
+    """Base class of every error the package raises on purpose."""
+
+
+class SourceError(GeoError, OSError):
+    """An input file is missing, unreadable or not in the expected format."""
+
+
+class ValidationError(GeoError, ValueError):
+    """Input data was read but breaks the rules in `geo.schema`."""

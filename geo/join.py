@@ -1,0 +1,174 @@
+"""Join deposits, regions and occupation: who holds each place.
+
+Overlay work happens in `geo.schema.STORAGE_CRS`; distances in
+`geo.schema.DISTANCE_CRS`.  Nothing here computes an area.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import schema
+
+
+def occupied_parts(snapshot: gpd.GeoDataFrame, pre2022: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Split the occupied area into the parts occupied before and since 24 Feb 2022.
+
+    The occupied area is the union of the snapshot and the pre-2022 layer (the
+    DeepState daily files leave out Tuzla Island, which the pre-2022 layer has).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Two rows indexed by ``part``: `geo.schema.OCCUPIED_BEFORE_2022` (inside the
+        pre-2022 layer) and `geo.schema.OCCUPIED_SINCE_2022` (the rest); storage CRS.
+        Either geometry may be empty.
+    """
+    before_zone = shapely.union_all(pre2022.geometry.to_numpy())
+    occupied = shapely.union(shapely.union_all(snapshot.geometry.to_numpy()), before_zone)
+    before = shapely.intersection(occupied, before_zone)
+    since = shapely.difference(occupied, before_zone)
+    index = pd.Index([schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022], name="part")
+    return gpd.GeoDataFrame(geometry=[before, since], index=index, crs=schema.STORAGE_CRS)
+
+
+def front_line(parts: gpd.GeoDataFrame, country: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Trace the line of contact: the occupied area's edge inside Ukraine.
+
+    Edges within `geo.schema.BORDER_TOLERANCE_M` of Ukraine's border or coast
+    trace the state border, not a front, and are left out.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        One (multi)line indexed ``front``, storage CRS; empty if nothing is occupied.
+    """
+    occupied = shapely.union_all(parts.to_crs(schema.DISTANCE_CRS).geometry.to_numpy())
+    land = shapely.union_all(country.to_crs(schema.DISTANCE_CRS).geometry.to_numpy())
+    inner = shapely.buffer(land, -schema.BORDER_TOLERANCE_M)
+    line = shapely.intersection(shapely.boundary(occupied), inner)
+    line = shapely.line_merge(line) if not line.is_empty else line
+    return gpd.GeoSeries([line], index=pd.Index(["front"]), crs=schema.DISTANCE_CRS).to_crs(schema.STORAGE_CRS)
+
+
+def containing_regions(deposits: gpd.GeoDataFrame, regions: gpd.GeoDataFrame) -> pd.DataFrame:
+    """List every region each deposit lies in.
+
+    A located deposit lies in every region whose polygon contains or touches its
+    point; a deposit without coordinates lies only in the oblast named in its
+    record (column ``oblast_id``).  Every deposit also lies in the country.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id`` and ``region_id``, one row per (deposit, region), sorted.
+    """
+    located = deposits[deposits["location_known"]]
+    tree = shapely.STRtree(regions.geometry.to_numpy())
+    point_idx, region_idx = tree.query(located.geometry.to_numpy(), predicate="intersects")
+    pairs = [
+        pd.DataFrame({"id": located.index[point_idx], schema.REGION_ID: regions.index[region_idx]}),
+        pd.DataFrame(
+            {
+                "id": deposits.index[~deposits["location_known"]],
+                schema.REGION_ID: deposits.loc[~deposits["location_known"], "oblast_id"],
+            }
+        ),
+        pd.DataFrame({"id": deposits.index, schema.REGION_ID: schema.COUNTRY_ID}),
+    ]
+    membership = pd.concat(pairs, ignore_index=True).drop_duplicates()
+    return membership.sort_values(["id", schema.REGION_ID]).reset_index(drop=True)
+
+
+def assign_regions(deposits: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, membership: pd.DataFrame) -> pd.DataFrame:
+    """Name each deposit's oblast, raion and hromada.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like `deposits`; columns ``oblast_id``, ``raion_id``, ``hromada_id`` and
+        ``oblast``, ``raion``, ``hromada`` (English names); empty string where the
+        deposit lies in no region of that level (no hromada layer outside the focus
+        oblasts; no raion for a deposit without coordinates).
+    """
+    levels = membership.join(regions[["level", "name_en"]], on=schema.REGION_ID, how="inner")
+    out = pd.DataFrame(index=deposits.index)
+    for level in ("oblast", "raion", "hromada"):
+        rows = levels[levels["level"] == level].drop_duplicates("id").set_index("id")
+        out[f"{level}_id"] = rows[schema.REGION_ID].reindex(deposits.index).fillna("")
+        out[level] = rows["name_en"].reindex(deposits.index).fillna("")
+    return out
+
+
+def distance_to_front_km(deposits: gpd.GeoDataFrame, front: gpd.GeoSeries) -> pd.Series:
+    """Measure each deposit's distance to the line of contact.
+
+    Returns
+    -------
+    pandas.Series
+        Kilometres, indexed like `deposits`; NaN for a deposit without coordinates
+        or when there is no line of contact.
+    """
+    line = front.to_crs(schema.DISTANCE_CRS).iloc[0]
+    points = deposits.geometry.to_crs(schema.DISTANCE_CRS)
+    if line is None or line.is_empty:
+        return pd.Series(np.nan, index=deposits.index, name="distance_to_front_km")
+    meters = shapely.distance(points.to_numpy(), line)
+    return pd.Series(meters / 1000.0, index=deposits.index, name="distance_to_front_km")
+
+
+def control_status(deposits: gpd.GeoDataFrame, parts: gpd.GeoDataFrame, *, oblasts: pd.DataFrame) -> pd.Series:
+    """Say who controls each deposit at the snapshot date.
+
+    A located deposit takes the status of the part its point falls in.  A
+    deposit without coordinates takes its oblast's answer where the oblast
+    gives one: wholly unoccupied → held, wholly occupied
+    (`geo.schema.WHOLLY_OCCUPIED_SHARE`) → occupied (before or since 2022,
+    whichever part is larger); otherwise unknown.
+
+    Parameters
+    ----------
+    oblasts
+        Indexed by oblast id, columns ``occupied_share``, ``occupied_before_2022_km2``,
+        ``occupied_since_2022_km2``.
+
+    Returns
+    -------
+    pandas.Series
+        One of `geo.schema.CONTROL_STATUSES` per deposit, named ``control_status``.
+    """
+    status = pd.Series(schema.HELD, index=deposits.index, name="control_status", dtype=object)
+    located = deposits["location_known"].to_numpy(dtype=bool)
+    points = deposits.geometry.to_numpy()
+    for part in (schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022):
+        geom = parts.geometry[part]
+        shapely.prepare(geom)
+        inside = np.zeros(len(deposits), dtype=bool)
+        inside[located] = shapely.intersects(geom, points[located])
+        status[inside] = part
+    for rid in deposits.index[~located]:
+        oblast = oblasts.loc[deposits.loc[rid, "oblast_id"]]
+        if oblast["occupied_share"] == 0.0:
+            status[rid] = schema.HELD
+        elif oblast["occupied_share"] >= schema.WHOLLY_OCCUPIED_SHARE:
+            before = oblast["occupied_before_2022_km2"] >= oblast["occupied_since_2022_km2"]
+            status[rid] = schema.OCCUPIED_BEFORE_2022 if before else schema.OCCUPIED_SINCE_2022
+        else:
+            status[rid] = schema.UNKNOWN
+    return status
+
+
+def status_uncertain(deposits: gpd.GeoDataFrame, status: pd.Series, distance_km: pd.Series) -> pd.Series:
+    """Flag deposits whose status could flip within their coordinate uncertainty.
+
+    Returns
+    -------
+    pandas.Series
+        Bool, indexed like `deposits`: True where the line of contact is closer than
+        the record's ``coord_uncertainty_km``, or the status is unknown.
+    """
+    within = (distance_km <= deposits["coord_uncertainty_km"]).fillna(False)
+    return (within | (status == schema.UNKNOWN)).rename("status_uncertain")

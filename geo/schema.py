@@ -1,0 +1,252 @@
+"""Shared vocabulary: layer paths, ids, column names, CRS constants, value lists.
+
+Every stage module imports its names from here (and nothing from the other
+stages), so a column or file is renamed in exactly one place.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- coordinate reference systems -------------------------------------------------
+#: Storage CRS of every layer in ``layers/``: WGS 84 longitude/latitude.
+STORAGE_CRS: Final = "EPSG:4326"
+#: Equal-area CRS for every area (``*_km2``): WGS 84 / NSIDC EASE-Grid 2.0 Global.
+#: The reference areas in the data's SOURCES.md were measured in it too.
+AREA_CRS: Final = "EPSG:6933"
+#: Metric CRS for distances: azimuthal equidistant centred on Ukraine.  Within
+#: Ukraine's extent (at most ~10 degrees from the centre) the scale error of a
+#: short distance is below 0.5 %.
+DISTANCE_CRS: Final = "+proj=aeqd +lat_0=48.5 +lon_0=31.5 +datum=WGS84 +units=m +no_defs"
+#: Lon/lat box every coordinate must fall inside (Ukraine with a small margin).
+UKRAINE_BBOX: Final = (22.0, 44.0, 40.5, 52.5)
+
+# --- layer files, relative to the layers directory -----------------------------------
+OBLASTS_FILE: Final = "boundaries/ua_adm1_oblasts_minregion2020.geojson"
+COUNTRY_FILE: Final = "boundaries/ua_adm0_minregion2020.geojson"
+OBLAST_LOOKUP_FILE: Final = "boundaries/ua_adm1_lookup.csv"
+RAIONS_FILE: Final = "boundaries/ua_adm2_raions_osm2026_simplified.geojson"
+HROMADAS_FILE: Final = "boundaries/ua_adm3_hromadas_donetsk_zaporizhzhia_kirovohrad_osm2026.gpkg"
+HROMADAS_LAYER: Final = "hromadas"
+POKROVSK_FILE: Final = "boundaries/ua_pokrovsk_osm2026.gpkg"
+POKROVSK_CITY_LAYER: Final = "pokrovsk_city"
+DEPOSITS_FILE: Final = "deposits/deposits.csv"
+FIGURES_FILE: Final = "deposits/figures.csv"
+OCCUPATION_DIR: Final = "occupation"
+#: Dated snapshots of the occupied area: ``deepstate_occupied_YYYY-MM-DD.geojson``.
+SNAPSHOT_GLOB: Final = "deepstate_occupied_*.geojson"
+SNAPSHOT_PREFIX: Final = "deepstate_occupied_"
+PRE2022_FILE: Final = "occupation/deepstate_pre2022_occupied.geojson"
+SIDECAR_SUFFIX: Final = ".source.json"
+SIDECAR_KEYS: Final = ("url", "licence", "credit", "retrieved", "sha256")
+
+# --- regions ------------------------------------------------------------------------
+REGION_ID: Final = "region_id"
+LEVELS: Final = ("country", "oblast", "raion", "hromada", "city")
+#: The id of the Pokrovsk city polygon (it has no KATOTTG code in the source).
+POKROVSK_CITY_ID: Final = "UA1416021-city"
+DONETSK_ID: Final = "UA14"
+ZAPORIZHZHIA_ID: Final = "UA23"
+KIROVOHRAD_ID: Final = "UA35"
+POKROVSK_RAION_ID: Final = "UA1416"
+POKROVSK_HROMADA_ID: Final = "UA1416021"
+#: The focus regions, in display order.
+FOCUS_REGIONS: Final = (
+    DONETSK_ID,
+    ZAPORIZHZHIA_ID,
+    KIROVOHRAD_ID,
+    POKROVSK_RAION_ID,
+    POKROVSK_HROMADA_ID,
+    POKROVSK_CITY_ID,
+)
+#: Id of the whole-country row in the control table.
+COUNTRY_ID: Final = "UA"
+
+# --- deposits -----------------------------------------------------------------------
+DEPOSIT_ID: Final = "id"
+DEPOSIT_REQUIRED: Final = (
+    "id",
+    "name_en",
+    "name_uk",
+    "commodities",
+    "primary_commodity",
+    "status",
+    "oblast",
+    "lat",
+    "lon",
+    "coord_precision",
+    "coord_uncertainty_km",
+    "source_name",
+    "source_url",
+    "site_kind",
+)
+COMMODITY_SEP: Final = ";"
+COMMODITIES: Final = (
+    "lithium",
+    "rare_earths",
+    "titanium",
+    "zirconium",
+    "niobium",
+    "tantalum",
+    "beryllium",
+    "rubidium",
+    "caesium",
+    "tin",
+    "tungsten",
+    "gold",
+    "phosphate",
+    "fluorine",
+    "yttrium",
+    "uranium",
+    "graphite",
+    "manganese",
+    "iron_ore",
+    "coal_coking",
+    "coal_thermal",
+    "coal",
+    "alumina",
+    "gallium",
+)
+#: Commodities counted in the ``metals`` aggregate (metal ores and metals;
+#: not coal, graphite, phosphate or fluorine).
+METALS: Final = (
+    "lithium",
+    "rare_earths",
+    "titanium",
+    "zirconium",
+    "niobium",
+    "tantalum",
+    "beryllium",
+    "rubidium",
+    "caesium",
+    "tin",
+    "tungsten",
+    "gold",
+    "yttrium",
+    "uranium",
+    "manganese",
+    "iron_ore",
+    "alumina",
+    "gallium",
+)
+METALS_AGGREGATE: Final = "metals"
+#: Site kinds that are resources (the metals share leaves processing plants out).
+RESOURCE_SITE_KINDS: Final = ("deposit", "mine", "mine_cluster")
+STATUSES: Final = (
+    "operating",
+    "operating_intermittent",
+    "suspended",
+    "mothballed",
+    "closed",
+    "abandoned",
+    "undeveloped",
+    "under_development",
+    "proposed",
+    "cancelled",
+    "unknown",
+)
+COORD_PRECISIONS: Final = (
+    "site",
+    "site_cluster_mean",
+    "site_approx",
+    "locality_centroid",
+    "hromada_centre",
+    "raion_centre",
+    "none",
+)
+NO_COORDS: Final = "none"
+
+# --- control ------------------------------------------------------------------------
+OCCUPIED_SINCE_2022: Final = "occupied_since_2022"
+OCCUPIED_BEFORE_2022: Final = "occupied_before_2022"
+HELD: Final = "held_by_ukraine"
+UNKNOWN: Final = "unknown"
+CONTROL_STATUSES: Final = (OCCUPIED_SINCE_2022, OCCUPIED_BEFORE_2022, HELD, UNKNOWN)
+OCCUPIED_STATUSES: Final = (OCCUPIED_SINCE_2022, OCCUPIED_BEFORE_2022)
+#: Default distance to the line of contact under which a deposit is "near the front".
+NEAR_FRONT_KM: Final = 20.0
+#: Occupied-area edges closer than this to Ukraine's border or coast are not
+#: line of contact (they trace the state border, not a front).
+BORDER_TOLERANCE_M: Final = 1000.0
+#: A region whose occupied share is at least this is treated as wholly occupied
+#: when placing a deposit known only by its oblast.
+WHOLLY_OCCUPIED_SHARE: Final = 0.999
+
+# --- published figures --------------------------------------------------------------
+FIGURE_REQUIRED: Final = (
+    "id",
+    "figure",
+    "value",
+    "unit",
+    "scope",
+    "as_of",
+    "source_name",
+    "source_url",
+    "quote",
+    "measure_basis",
+)
+#: Published metals figures shown beside our computed share: the ~40 % estimate
+#: (We Build Ukraine, as reported) and SecDev's 42 % (Washington Post, 2022).
+METALS_FIGURE_IDS: Final = ("F01", "F02", "F03", "F10")
+
+# --- outputs ------------------------------------------------------------------------
+MAP_FILES: Final = {
+    "overview": "overview.html",
+    DONETSK_ID: "donetsk.html",
+    ZAPORIZHZHIA_ID: "zaporizhzhia.html",
+    KIROVOHRAD_ID: "kirovohrad.html",
+    POKROVSK_RAION_ID: "pokrovsk.html",
+    "lithium": "lithium.html",
+}
+REGIONS_CSV: Final = "regions.csv"
+DEPOSITS_CSV: Final = "deposits.csv"
+CONTROL_CSV: Final = "control.csv"
+SUMMARY_JSON: Final = "summary.json"
+REGION_COLUMNS: Final = (
+    "region_id",
+    "name_en",
+    "name_uk",
+    "level",
+    "parent_id",
+    "area_km2",
+    "occupied_km2",
+    "occupied_before_2022_km2",
+    "occupied_since_2022_km2",
+    "occupied_share",
+)
+DEPOSIT_COLUMNS: Final = (
+    "id",
+    "name_en",
+    "name_uk",
+    "primary_commodity",
+    "commodities",
+    "status",
+    "oblast",
+    "oblast_recorded",
+    "raion",
+    "hromada",
+    "control_status",
+    "status_uncertain",
+    "distance_to_front_km",
+    "near_front",
+    "location_known",
+    "coord_precision",
+    "coord_uncertainty_km",
+    "lon",
+    "lat",
+    "source_url",
+)
+CONTROL_COLUMNS: Final = (
+    "region_id",
+    "name_en",
+    "level",
+    "commodity",
+    "deposits_total",
+    "occupied",
+    "occupied_before_2022",
+    "occupied_since_2022",
+    "held",
+    "unknown",
+    "near_front",
+    "occupied_share",
+)

@@ -1,0 +1,379 @@
+"""Read the files in ``layers/`` into canonical frames.
+
+Each reader turns one file into a frame indexed by its id, with the column
+names of `geo.schema`, and records the file it came from in
+``frame.attrs["source"]`` so that validation can name it.  Readers check only
+what they need to read (the file exists, parses, has the columns); the rules
+about values live in `geo.validate`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from geo import schema
+from geo.errors import SourceError
+from geo.files import file_sha256
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _require_file(path: Path) -> None:
+    if not path.is_file():
+        msg = (
+            f"{path}: file not found; restore it from the repository or pass --layers DIR with a complete layers folder"
+        )
+        raise SourceError(msg)
+
+
+def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], path: Path) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        msg = f"{path}: missing column(s) {', '.join(missing)}; add them (see layers/README.md for the schema)"
+        raise SourceError(msg)
+
+
+def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read a vector file (GeoJSON, GeoPackage) as it is.
+
+    Parameters
+    ----------
+    path
+        The file.
+    layer
+        Layer name inside a multi-layer file; the first layer if None.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The file's features with ``attrs["source"]`` set to the path.
+    """
+    _require_file(path)
+    try:
+        frame = gpd.read_file(path, layer=layer, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
+        first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = f"{path}: cannot read it as a vector layer ({first_line}); replace it with a valid GeoJSON or GeoPackage"
+        raise SourceError(msg) from exc
+    frame.attrs["source"] = str(path)
+    return frame
+
+
+def _canonical(frame: gpd.GeoDataFrame, ids: pd.Series, level: str, names: dict[str, Any]) -> gpd.GeoDataFrame:
+    out = gpd.GeoDataFrame(
+        {
+            schema.REGION_ID: ids.astype(str).to_numpy(),
+            "name_en": np.asarray(names["name_en"], dtype=object),
+            "name_uk": np.asarray(names["name_uk"], dtype=object),
+            "level": level,
+            "parent_id": np.asarray(names["parent_id"], dtype=object),
+        },
+        geometry=frame.geometry.to_numpy(),
+        crs=frame.crs,
+    ).set_index(schema.REGION_ID)
+    out.attrs["source"] = frame.attrs["source"]
+    return out
+
+
+def read_oblasts(path: Path) -> gpd.GeoDataFrame:
+    """Read the 27 oblast-level units (Minregion 2020).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``region_id`` (KATOTTG prefix, e.g. ``UA14``); columns
+        ``name_en``, ``name_uk``, ``level`` (``oblast``), ``parent_id`` (``UA``), geometry.
+    """
+    raw = read_vector(path)
+    _require_columns(raw, ("adm1_pcode", "name_en", "name_uk"), path)
+    names = {"name_en": raw["name_en"], "name_uk": raw["name_uk"], "parent_id": [schema.COUNTRY_ID] * len(raw)}
+    return _canonical(raw, raw["adm1_pcode"], "oblast", names)
+
+
+def read_raions(path: Path) -> gpd.GeoDataFrame:
+    """Read the post-2020 raions (OSM).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``region_id`` (e.g. ``UA1416``); ``name_en`` is the KMU 2010
+        transliteration plus "Raion" (e.g. "Pokrovskyi Raion"); ``parent_id`` is the oblast.
+    """
+    raw = read_vector(path)
+    _require_columns(raw, ("adm2_pcode", "adm2_name_translit", "adm2_name_uk", "adm1_pcode"), path)
+    names = {
+        "name_en": raw["adm2_name_translit"].astype(str) + " Raion",
+        "name_uk": raw["adm2_name_uk"],
+        "parent_id": raw["adm1_pcode"],
+    }
+    return _canonical(raw, raw["adm2_pcode"], "raion", names)
+
+
+def read_hromadas(path: Path, *, layer: str = schema.HROMADAS_LAYER) -> gpd.GeoDataFrame:
+    """Read the hromadas of the focus oblasts (OSM).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``region_id`` (9-character KATOTTG prefix, e.g. ``UA1416021``);
+        ``name_en`` is OSM's ``name:en`` or, where empty, the transliteration;
+        ``parent_id`` is the raion.
+    """
+    raw = read_vector(path, layer=layer)
+    _require_columns(raw, ("adm3_pcode", "adm3_name_en_osm", "adm3_name_translit", "adm3_name_uk", "adm2_pcode"), path)
+    names = {
+        "name_en": raw["adm3_name_en_osm"].fillna(raw["adm3_name_translit"]),
+        "name_uk": raw["adm3_name_uk"],
+        "parent_id": raw["adm2_pcode"],
+    }
+    return _canonical(raw, raw["adm3_pcode"], "hromada", names)
+
+
+def read_city(path: Path, *, layer: str = schema.POKROVSK_CITY_LAYER) -> gpd.GeoDataFrame:
+    """Read the Pokrovsk city polygon (OSM, admin level 10).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row indexed by `geo.schema.POKROVSK_CITY_ID`; parent the Pokrovsk urban hromada.
+    """
+    raw = read_vector(path, layer=layer)
+    _require_columns(raw, ("name_en", "name_uk"), path)
+    ids = pd.Series([schema.POKROVSK_CITY_ID] * len(raw))
+    names = {"name_en": raw["name_en"], "name_uk": raw["name_uk"], "parent_id": [schema.POKROVSK_HROMADA_ID] * len(raw)}
+    return _canonical(raw, ids, "city", names)
+
+
+def read_country(path: Path) -> gpd.GeoDataFrame:
+    """Read Ukraine's outline (de jure borders, Minregion 2020).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row indexed by ``UA``, level ``country``.
+    """
+    raw = read_vector(path)
+    ids = pd.Series([schema.COUNTRY_ID] * len(raw))
+    names = {"name_en": ["Ukraine"] * len(raw), "name_uk": ["Україна"] * len(raw), "parent_id": [None] * len(raw)}
+    return _canonical(raw, ids, "country", names)
+
+
+def read_oblast_lookup(path: Path) -> pd.DataFrame:
+    """Read the oblast name/code table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``adm1_pcode``; the name columns of the file, ``name_alt``
+        holding ``|``-separated spelling variants.
+    """
+    _require_file(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    _require_columns(frame, ("adm1_pcode", "name_en", "name_uk"), path)
+    frame = frame.set_index("adm1_pcode")
+    frame.attrs["source"] = str(path)
+    return frame
+
+
+def read_table(path: Path, *, required: tuple[str, ...]) -> pd.DataFrame:
+    """Read a CSV as text, every cell a string (empty for blank).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows in file order with a default index; ``attrs["source"]`` is the path.
+    """
+    _require_file(path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        msg = f"{path}: not a readable CSV ({str(exc).splitlines()[0]}); fix the quoting or encoding (UTF-8)"
+        raise SourceError(msg) from exc
+    _require_columns(frame, required, path)
+    frame.attrs["source"] = str(path)
+    return frame
+
+
+def read_deposits(path: Path) -> pd.DataFrame:
+    """Read the deposit records as text (validate them before `deposit_points`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record, every column a string.
+    """
+    return read_table(path, required=schema.DEPOSIT_REQUIRED)
+
+
+def deposit_points(records: pd.DataFrame, *, oblast_ids: pd.Series) -> gpd.GeoDataFrame:
+    """Turn validated deposit records into points.
+
+    Parameters
+    ----------
+    records
+        The text frame from `read_deposits`, validated.
+    oblast_ids
+        The oblast code of each record (`resolve_oblasts`), aligned with `records`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``id``; ``lat``, ``lon`` and ``coord_uncertainty_km`` as floats
+        (NaN where blank); ``commodity_list`` as a tuple; ``location_known``;
+        ``oblast_id`` (from `oblast_ids`, the codes of the records' oblast names);
+        geometry a Point in `geo.schema.STORAGE_CRS`, None where there are no coordinates.
+    """
+    frame = records.copy()
+    frame["oblast_id"] = oblast_ids.to_numpy()
+    for column in ("lat", "lon", "coord_uncertainty_km"):
+        frame[column] = pd.to_numeric(frame[column].replace("", np.nan))
+    frame["commodity_list"] = [
+        tuple(c.strip() for c in s.split(schema.COMMODITY_SEP) if c.strip()) for s in frame["commodities"]
+    ]
+    known = frame["lat"].notna() & frame["lon"].notna()
+    frame["location_known"] = known
+    geometry = gpd.GeoSeries.from_xy(frame["lon"], frame["lat"], crs=schema.STORAGE_CRS)
+    geometry[~known] = None
+    points = gpd.GeoDataFrame(frame, geometry=geometry.to_numpy(), crs=schema.STORAGE_CRS)
+    points = points.set_index(schema.DEPOSIT_ID)
+    points.attrs["source"] = records.attrs.get("source", "")
+    return points
+
+
+def read_figures(path: Path) -> pd.DataFrame:
+    """Read the published figures as text.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per figure (default index), every column a string.
+    """
+    return read_table(path, required=schema.FIGURE_REQUIRED)
+
+
+def list_snapshots(directory: Path) -> dict[str, Path]:
+    """List the dated occupation snapshots in a folder.
+
+    Returns
+    -------
+    dict
+        ISO date → file, sorted by date.
+    """
+    found: dict[str, Path] = {}
+    for path in sorted(directory.glob(schema.SNAPSHOT_GLOB)):
+        date = path.name.removeprefix(schema.SNAPSHOT_PREFIX).removesuffix(".geojson")
+        if _DATE_RE.match(date):
+            found[date] = path
+    return found
+
+
+def find_snapshot(directory: Path, *, date: str | None = None) -> tuple[str, Path]:
+    """Pick the snapshot for `date`, or the newest one.
+
+    Returns
+    -------
+    tuple
+        The snapshot's ISO date and its file.
+    """
+    snapshots = list_snapshots(directory)
+    if not snapshots:
+        msg = (
+            f"{directory}: no occupation snapshot ({schema.SNAPSHOT_GLOB}); "
+            "restore layers/occupation or run scripts/refresh_occupation.py"
+        )
+        raise SourceError(msg)
+    if date is None:
+        newest = max(snapshots)
+        return newest, snapshots[newest]
+    if date not in snapshots:
+        msg = f"{directory}: no occupation snapshot for {date}; available: {', '.join(snapshots)}"
+        raise SourceError(msg)
+    return date, snapshots[date]
+
+
+def sidecar_path(path: Path) -> Path:
+    """Return the provenance sidecar of a data file (``<stem>.source.json``)."""
+    return path.with_name(path.name.rsplit(".", 1)[0] + schema.SIDECAR_SUFFIX)
+
+
+def read_sidecar(path: Path) -> dict[str, Any] | None:
+    """Read a data file's provenance sidecar.
+
+    Returns
+    -------
+    dict or None
+        The sidecar's JSON object, None if there is no sidecar.
+    """
+    side = sidecar_path(path)
+    if not side.is_file():
+        return None
+    try:
+        data = json.loads(side.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        msg = f"{side}: not valid JSON ({exc}); fix the file"
+        raise SourceError(msg) from exc
+    if not isinstance(data, dict):
+        msg = f"{side}: expected a JSON object; fix the file"
+        raise SourceError(msg)
+    return data
+
+
+def read_provenance(paths: list[Path]) -> pd.DataFrame:
+    """Read the sidecars of data files and hash the files.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by file path (str); columns ``sidecar`` (dict or None) and ``sha256``
+        (the file's actual digest).
+    """
+    rows = {str(p): {"sidecar": read_sidecar(p), "sha256": file_sha256(p)} for p in paths}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def normalise_name(name: str) -> str:
+    """Fold a place name for matching: case, apostrophes, the word "oblast", spacing."""
+    folded = name.casefold().replace("'", "").replace("’", "").replace("ʼ", "")
+    folded = re.sub(r"\b(oblast|область|obl\.)\b", " ", folded)
+    return " ".join(folded.replace("-", " ").split())
+
+
+def oblast_aliases(lookup: pd.DataFrame) -> dict[str, str]:
+    """Map every known spelling of an oblast to its code.
+
+    Spellings come from the lookup's name columns and its ``|``-separated
+    ``name_alt`` (e.g. Zaporizhia, Zaporizhzhia and Zaporozhye all give ``UA23``).
+
+    Returns
+    -------
+    dict
+        Normalised name (see `normalise_name`) → oblast code; codes map to themselves.
+    """
+    aliases: dict[str, str] = {}
+    name_columns = [c for c in lookup.columns if c.startswith("name")]
+    for code, row in lookup.iterrows():
+        aliases[normalise_name(str(code))] = str(code)
+        for column in name_columns:
+            for variant in str(row[column]).split("|"):
+                if variant.strip():
+                    aliases[normalise_name(variant)] = str(code)
+    return aliases
+
+
+def resolve_oblasts(names: pd.Series, aliases: dict[str, str]) -> pd.Series:
+    """Resolve oblast names to codes.
+
+    Returns
+    -------
+    pandas.Series
+        Codes aligned with `names`, None where a name is unknown.
+    """
+    return names.map(lambda n: aliases.get(normalise_name(str(n))))

@@ -1,0 +1,234 @@
+"""Statistics: small functions named for the quantity they return.
+
+Areas are measured in `geo.schema.AREA_CRS` (equal-area) and returned in km²;
+shares are floats in [0, 1], 0.0 (never NaN) where nothing is occupied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import schema
+
+_M2_PER_KM2 = 1_000_000.0
+
+
+def area_km2(regions: gpd.GeoDataFrame) -> pd.Series:
+    """Measure each region's area.
+
+    Returns
+    -------
+    pandas.Series
+        km², indexed like `regions`, named ``area_km2``.
+    """
+    return (regions.geometry.to_crs(schema.AREA_CRS).area / _M2_PER_KM2).rename("area_km2")
+
+
+def _overlap_km2(geoms: np.ndarray, part: shapely.Geometry) -> np.ndarray:
+    """Area of each geometry's overlap with `part`, both in the equal-area CRS, in km²."""
+    out = np.zeros(len(geoms))
+    if part is None or shapely.is_empty(part):
+        return out
+    shapely.prepare(part)
+    touching = shapely.intersects(part, geoms)
+    inside = np.zeros(len(geoms), dtype=bool)
+    inside[touching] = shapely.contains_properly(part, geoms[touching])
+    out[inside] = shapely.area(geoms[inside])
+    partial = touching & ~inside
+    out[partial] = shapely.area(shapely.intersection(geoms[partial], part))
+    return out / _M2_PER_KM2
+
+
+def occupied_km2(regions: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Measure the occupied area of each region, split at 24 Feb 2022.
+
+    Parameters
+    ----------
+    parts
+        From `geo.join.occupied_parts`: rows ``occupied_before_2022`` and
+        ``occupied_since_2022``, which do not overlap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like `regions`; columns ``occupied_km2``, ``occupied_before_2022_km2``,
+        ``occupied_since_2022_km2`` (km²; the first is the sum of the other two).
+    """
+    geoms = regions.geometry.to_crs(schema.AREA_CRS).to_numpy()
+    eq_parts = parts.to_crs(schema.AREA_CRS).geometry
+    before = _overlap_km2(geoms, eq_parts[schema.OCCUPIED_BEFORE_2022])
+    since = _overlap_km2(geoms, eq_parts[schema.OCCUPIED_SINCE_2022])
+    return pd.DataFrame(
+        {
+            "occupied_km2": before + since,
+            "occupied_before_2022_km2": before,
+            "occupied_since_2022_km2": since,
+        },
+        index=regions.index,
+    )
+
+
+def occupied_share(occupied: pd.Series, total: pd.Series) -> pd.Series:
+    """Divide an occupied quantity by its total.
+
+    Returns
+    -------
+    pandas.Series
+        In [0, 1], aligned with the inputs; 0.0 where nothing is occupied or the
+        total is zero.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = occupied.astype(float) / total.astype(float)
+    return share.where(total > 0, 0.0).fillna(0.0).clip(0.0, 1.0).rename("occupied_share")
+
+
+def region_table(regions: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Tabulate area, occupied area and occupied share for every region.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like `regions`; columns ``name_en``, ``name_uk``, ``level``,
+        ``parent_id``, ``area_km2``, ``occupied_km2``, ``occupied_before_2022_km2``,
+        ``occupied_since_2022_km2``, ``occupied_share``.
+    """
+    area = area_km2(regions)
+    occupied = occupied_km2(regions, parts)
+    table = pd.concat([regions[["name_en", "name_uk", "level", "parent_id"]], area, occupied], axis=1)
+    table["occupied_share"] = occupied_share(table["occupied_km2"], table["area_km2"])
+    return pd.DataFrame(table)
+
+
+def near_front(distance_km: pd.Series, *, threshold_km: float = schema.NEAR_FRONT_KM) -> pd.Series:
+    """Say whether each distance to the line of contact is at most `threshold_km`.
+
+    Returns
+    -------
+    pandas.Series
+        Nullable boolean aligned with `distance_km`; <NA> where the distance is unknown.
+    """
+    result = (distance_km <= threshold_km).astype("boolean")
+    return result.mask(distance_km.isna()).rename("near_front")
+
+
+def _count_by_status(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    status = frame["control_status"]
+    counts = pd.DataFrame(
+        {
+            **{k: frame[k] for k in keys},
+            "deposits_total": 1,
+            "occupied_before_2022": (status == schema.OCCUPIED_BEFORE_2022).astype(int),
+            "occupied_since_2022": (status == schema.OCCUPIED_SINCE_2022).astype(int),
+            "held": (status == schema.HELD).astype(int),
+            "unknown": (status == schema.UNKNOWN).astype(int),
+            "near_front": frame["near_front"].fillna(False).astype(int),
+        }
+    )
+    grouped = counts.groupby(keys, sort=True).sum()
+    grouped.insert(1, "occupied", grouped["occupied_before_2022"] + grouped["occupied_since_2022"])
+    grouped["occupied_share"] = occupied_share(grouped["occupied"], grouped["occupied"] + grouped["held"])
+    return grouped
+
+
+def control_table(
+    deposits: pd.DataFrame,
+    membership: pd.DataFrame,
+    regions: pd.DataFrame,
+    *,
+    metals: Sequence[str] = schema.METALS,
+    resource_kinds: Sequence[str] = schema.RESOURCE_SITE_KINDS,
+) -> pd.DataFrame:
+    """Count deposits by control status for every region and commodity.
+
+    A deposit counts once under each commodity it lists, and once under the
+    `geo.schema.METALS_AGGREGATE` row if it lists any commodity in `metals` and its
+    ``site_kind`` is in `resource_kinds` (processing plants are not resources).
+    ``occupied_share`` is occupied / (occupied + held): records of unknown status
+    are counted in ``unknown`` but left out of the share.
+
+    Parameters
+    ----------
+    deposits
+        Indexed by deposit id; columns ``commodity_list``, ``site_kind``,
+        ``control_status``, ``near_front``.
+    membership
+        From `geo.join.containing_regions`.
+    regions
+        Indexed by region id; columns ``name_en`` and ``level``, including the country row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (region, commodity) with at least one deposit, indexed by
+        ``region_id`` and ``commodity``; columns ``name_en``, ``level``,
+        ``deposits_total``, ``occupied``, ``occupied_before_2022``,
+        ``occupied_since_2022``, ``held``, ``unknown``, ``near_front``, ``occupied_share``.
+    """
+    per_commodity = (
+        deposits[["commodity_list"]].explode("commodity_list").rename(columns={"commodity_list": "commodity"})
+    )
+    metal_set = set(metals)
+    is_metal = deposits["commodity_list"].map(lambda items: bool(metal_set.intersection(items)))
+    is_resource = deposits["site_kind"].isin(resource_kinds)
+    aggregate = pd.DataFrame({"commodity": schema.METALS_AGGREGATE}, index=deposits.index[is_metal & is_resource])
+    rows = pd.concat([per_commodity, aggregate])
+    rows = rows.join(deposits[["control_status", "near_front"]])
+    rows.index.name = "id"
+    rows = rows.reset_index().merge(membership, on="id", how="inner")
+    table = _count_by_status(rows, [schema.REGION_ID, "commodity"])
+    names = regions[["name_en", "level"]].reindex(table.index.get_level_values(schema.REGION_ID))
+    table.insert(0, "name_en", names["name_en"].to_numpy())
+    table.insert(1, "level", names["level"].to_numpy())
+    return table
+
+
+def metals_comparison(control: pd.DataFrame, figures: pd.DataFrame, *, figure_ids: Sequence[str]) -> pd.DataFrame:
+    """Put our computed metals share beside the published metals figures.
+
+    Returns
+    -------
+    pandas.DataFrame
+        First row ``computed`` (this project's count-based share for Ukraine), then
+        one row per id in `figure_ids`; columns ``label``, ``share`` (0–1; NaN if the
+        figure is not a plain percentage), ``value``, ``unit``, ``basis``, ``as_of``,
+        ``source_name``, ``source_url``, ``quote``.
+    """
+    ours = control.loc[[(schema.COUNTRY_ID, schema.METALS_AGGREGATE)]].iloc[0]
+    computed = {
+        "label": "This project: share of our metal deposit/mine records in occupied territory",
+        "share": float(ours["occupied_share"]),
+        "value": f"{int(ours['occupied'])} of {int(ours['occupied'] + ours['held'])} records",
+        "unit": "count of records",
+        "basis": (
+            f"count of the project's records (deposits and mines listing {', '.join(schema.METALS)}); "
+            f"{int(ours['unknown'])} of unknown status left out; not weighted by size or value"
+        ),
+        "as_of": "",
+        "source_name": "resource-control-mapper (computed)",
+        "source_url": "",
+        "quote": "",
+    }
+    published = figures.set_index("id").loc[list(figure_ids)]
+    numeric = pd.to_numeric(published["value"], errors="coerce")
+    percent = published["unit"].str.startswith("percent")
+    rows = pd.DataFrame(
+        {
+            "label": published["figure"],
+            "share": (numeric / 100.0).where(percent),
+            "value": published["value"],
+            "unit": published["unit"],
+            "basis": published["measure_basis"],
+            "as_of": published["as_of"],
+            "source_name": published["source_name"],
+            "source_url": published["source_url"],
+            "quote": published["quote"],
+        }
+    )
+    out = pd.concat([pd.DataFrame([computed], index=pd.Index(["computed"])), rows])
+    out.index.name = "figure_id"
+    return out

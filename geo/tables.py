@@ -1,0 +1,153 @@
+"""Render the tables (CSV) and the summary (JSON), and write outputs atomically."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geo import __version__, schema
+from geo.files import write_atomic
+
+_KM2_DECIMALS = 3
+_SHARE_DECIMALS = 6
+_KM_DECIMALS = 2
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def regions_csv(regions: pd.DataFrame) -> bytes:
+    """Render ``regions.csv``: one row per region, areas in km², shares in [0, 1]."""
+    table = regions.reset_index().rename(columns={"index": schema.REGION_ID})
+    table = table[list(schema.REGION_COLUMNS)].copy()
+    for column in [c for c in table.columns if c.endswith("_km2")]:
+        table[column] = table[column].round(_KM2_DECIMALS)
+    table["occupied_share"] = table["occupied_share"].round(_SHARE_DECIMALS)
+    return _csv(table)
+
+
+def deposits_csv(deposits: pd.DataFrame) -> bytes:
+    """Render ``deposits.csv``: one row per deposit record, with its region and control status."""
+    table = deposits.reset_index()[list(schema.DEPOSIT_COLUMNS)].copy()
+    table["distance_to_front_km"] = table["distance_to_front_km"].round(_KM_DECIMALS)
+    return _csv(table)
+
+
+def control_csv(control: pd.DataFrame) -> bytes:
+    """Render ``control.csv``: deposits by control status per region × commodity."""
+    table = control.reset_index()[list(schema.CONTROL_COLUMNS)].copy()
+    table["occupied_share"] = table["occupied_share"].round(_SHARE_DECIMALS)
+    return _csv(table)
+
+
+def _plain(value: Any) -> Any:
+    """Make a value JSON-safe: numpy scalars to Python, NaN to None."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def summary(
+    *,
+    regions: pd.DataFrame,
+    deposits: pd.DataFrame,
+    membership: pd.DataFrame,
+    control: pd.DataFrame,
+    metals: pd.DataFrame,
+    front_km: float,
+    snapshot_date: str,
+    snapshot_source: Mapping[str, Any],
+    credits: Sequence[str],
+    repairs: Sequence[str],
+    outputs: Sequence[str],
+    near_front_km: float,
+) -> dict[str, Any]:
+    """Assemble the run summary written to ``summary.json``.
+
+    Returns
+    -------
+    dict
+        Snapshot and source revision, the country and focus regions' figures, the
+        metals comparison, deposit counts, credits, repairs and output file names.
+    """
+    source = snapshot_source.get("source") or {}
+    revision = f"{source.get('repository')}:{source.get('path')}@{source.get('commit')}" if source else None
+
+    def region_record(rid: str) -> dict[str, Any]:
+        row = regions.loc[rid]
+        record = {"region_id": rid, **{k: _plain(row[k]) for k in schema.REGION_COLUMNS if k != "region_id"}}
+        members = membership.loc[membership[schema.REGION_ID] == rid, "id"]
+        status = deposits.loc[members, "control_status"].value_counts()
+        record["deposits"] = {"total": len(members), **{s: int(status.get(s, 0)) for s in schema.CONTROL_STATUSES}}
+        key = (rid, schema.METALS_AGGREGATE)
+        record["metals_occupied_share"] = _plain(control.loc[key, "occupied_share"]) if key in control.index else None
+        return record
+
+    status_counts = deposits["control_status"].value_counts()
+    return {
+        "generated_by": f"resource-control-mapper {__version__}",
+        "snapshot_date": snapshot_date,
+        "source_revision": revision,
+        "snapshot_source": {k: snapshot_source.get(k) for k in ("url", "licence", "credit", "retrieved", "sha256")},
+        "area_crs": schema.AREA_CRS,
+        "near_front_km": near_front_km,
+        "front_line_km": round(front_km, 1),
+        "ukraine": {
+            k: _plain(regions.loc[schema.COUNTRY_ID, k])
+            for k in (
+                "area_km2",
+                "occupied_km2",
+                "occupied_before_2022_km2",
+                "occupied_since_2022_km2",
+                "occupied_share",
+            )
+        },
+        "focus_regions": [region_record(rid) for rid in schema.FOCUS_REGIONS if rid in regions.index],
+        "deposits": {
+            "total": len(deposits),
+            "location_known": int(deposits["location_known"].sum()),
+            "by_control_status": {s: int(status_counts.get(s, 0)) for s in schema.CONTROL_STATUSES},
+            "near_front": int(deposits["near_front"].fillna(False).sum()),
+            "outside_recorded_oblast": sorted(
+                deposits.index[deposits["location_known"] & (deposits["oblast_id"] != deposits["oblast_recorded_id"])]
+            ),
+        },
+        "metals": {
+            "commodities_counted_as_metals": list(schema.METALS),
+            "comparison": [
+                {"figure_id": fid, **{k: _plain(v) for k, v in row.items()}} for fid, row in metals.iterrows()
+            ],
+        },
+        "credits": list(credits),
+        "repairs": list(repairs),
+        "outputs": list(outputs),
+    }
+
+
+def summary_json(record: Mapping[str, Any]) -> bytes:
+    """Render the summary as stable, readable JSON."""
+    return (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+
+
+def write_outputs(out: Path, files: Mapping[str, bytes]) -> list[Path]:
+    """Write every rendered output into `out`, each atomically.
+
+    Returns
+    -------
+    list
+        The paths written, in name order.
+    """
+    written = []
+    for name in sorted(files):
+        path = out / name
+        write_atomic(path, files[name])
+        written.append(path)
+    return written

@@ -1,0 +1,233 @@
+"""A tiny, hand-checkable layers folder built in code.
+
+The world: Ukraine is the box lon 30–33, lat 48–49.
+- Oblasts: UA35 "Kirovohrad" lon 30–31, UA14 "Donetsk" lon 31–32, UA23 "Zaporizhzhia" lon 32–33.
+- Raions: UA3501 = UA35; UA1416 = lon 31–31.5, UA1402 = lon 31.5–32.
+- Hromada UA1416021 = lon 31–31.5, lat 48–48.5; Pokrovsk city = lon 31.2–31.3, lat 48.2–48.3.
+- Occupied (snapshot) = lon 31.25–32; pre-2022 zone = lon 31.75–32.
+In an equal-area cylindrical CRS, area within one latitude band is proportional
+to the longitude span, so: UA14 is 0.75 occupied (0.25 before 2022, 0.5 since),
+UA1416 0.5, the hromada 0.5, the city 0.5, UA35 and UA23 0.0, the country 0.25.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pytest
+import shapely
+from shapely.geometry import box
+
+from geo import schema
+
+DEPOSIT_HEADER = list(schema.DEPOSIT_REQUIRED)
+
+
+def deposit_row(**values: str) -> dict[str, str]:
+    """Return a valid deposit record with `values` overriding the defaults."""
+    row = {
+        "id": "D1",
+        "name_en": "Deposit one",
+        "name_uk": "Родовище один",
+        "commodities": "coal_thermal",
+        "primary_commodity": "coal_thermal",
+        "status": "operating",
+        "oblast": "Donetsk",
+        "lat": "48.5",
+        "lon": "31.6",
+        "coord_precision": "site",
+        "coord_uncertainty_km": "1",
+        "source_name": "Test source",
+        "source_url": "https://example.org/d1",
+        "site_kind": "mine",
+    }
+    row.update(values)
+    return row
+
+
+DEPOSITS = [
+    deposit_row(),  # occupied since 2022 (lon 31.6)
+    deposit_row(id="D2", name_en="Deposit two", lon="31.9", commodities="iron_ore", primary_commodity="iron_ore"),
+    deposit_row(
+        id="D3",
+        name_en="Lithium three",
+        lon="30.5",
+        oblast="Kirovohrad",
+        commodities="lithium;tantalum",
+        primary_commodity="lithium",
+        site_kind="deposit",
+    ),
+    deposit_row(
+        id="D4",
+        name_en="Unplaced four",
+        lat="",
+        lon="",
+        coord_precision="none",
+        coord_uncertainty_km="",
+        oblast="Kirovograd",
+        commodities="titanium",
+        primary_commodity="titanium",
+    ),
+    deposit_row(
+        id="D5",
+        name_en="Unplaced five",
+        lat="",
+        lon="",
+        coord_precision="none",
+        coord_uncertainty_km="",
+        oblast="Donetska",
+        commodities="lithium",
+        primary_commodity="lithium",
+    ),
+]
+
+FIGURE_HEADER = list(schema.FIGURE_REQUIRED)
+
+
+def figure_row(fid: str, value: str) -> dict[str, str]:
+    return {
+        "id": fid,
+        "figure": f"Figure {fid}",
+        "value": value,
+        "unit": "percent (approx.)",
+        "scope": "metals",
+        "as_of": "2025-02",
+        "source_name": f"Source {fid}",
+        "source_url": f"https://example.org/{fid}",
+        "quote": f"quote {fid}",
+        "measure_basis": "not stated",
+    }
+
+
+def _frame(rows: list[dict[str, Any]], crs: str = schema.STORAGE_CRS) -> gpd.GeoDataFrame:
+    # Densify edges (0.01°) so that parallels stay parallels after reprojection.
+    geoms = [shapely.segmentize(r.pop("geometry"), 0.01) for r in rows]
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=crs)
+
+
+def write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_sidecar(path: Path) -> None:
+    """Write `path`'s provenance sidecar with its real sha256 (computed here, not by geo)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    sidecar = path.with_name(path.name.rsplit(".", 1)[0] + ".source.json")
+    record = {
+        "url": "https://example.org",
+        "licence": "test",
+        "credit": "test credit",
+        "retrieved": "2026-11-27",
+        "sha256": digest,
+    }
+    sidecar.write_text(json.dumps(record), encoding="utf-8")
+
+
+def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> Path:
+    """Write the tiny world into `root` as a complete layers folder; return `root`."""
+    files: list[Path] = []
+
+    def vector(rel: str, frame: gpd.GeoDataFrame, layer: str | None = None) -> None:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".gpkg":
+            frame.to_file(path, layer=layer, driver="GPKG")
+        else:
+            frame.to_file(path, driver="GeoJSON")
+        files.append(path)
+
+    vector(
+        schema.OBLASTS_FILE,
+        _frame(
+            [
+                {"adm1_pcode": "UA14", "name_en": "Donetsk Oblast", "name_uk": "Донецька область", "geometry": box(31, 48, 32, 49)},
+                {"adm1_pcode": "UA35", "name_en": "Kirovohrad Oblast", "name_uk": "Кіровоградська область", "geometry": box(30, 48, 31, 49)},
+                {"adm1_pcode": "UA23", "name_en": "Zaporizhzhia Oblast", "name_uk": "Запорізька область", "geometry": box(32, 48, 33, 49)},
+            ]
+        ),
+    )
+    vector(schema.COUNTRY_FILE, _frame([{"name": "Ukraine", "geometry": box(30, 48, 33, 49)}]))
+    vector(
+        schema.RAIONS_FILE,
+        _frame(
+            [
+                {"adm2_pcode": "UA3501", "adm2_name_translit": "Westskyi", "adm2_name_uk": "Західний район", "adm1_pcode": "UA35", "geometry": box(30, 48, 31, 49)},
+                {"adm2_pcode": "UA1416", "adm2_name_translit": "Pokrovskyi", "adm2_name_uk": "Покровський район", "adm1_pcode": "UA14", "geometry": box(31, 48, 31.5, 49)},
+                {"adm2_pcode": "UA1402", "adm2_name_translit": "Eastskyi", "adm2_name_uk": "Східний район", "adm1_pcode": "UA14", "geometry": box(31.5, 48, 32, 49)},
+            ]
+        ),
+    )
+    vector(
+        schema.HROMADAS_FILE,
+        _frame(
+            [
+                {
+                    "adm3_pcode": "UA1416021",
+                    "adm3_name_en_osm": "Pokrovsk urban hromada",
+                    "adm3_name_translit": "Pokrovska miska hromada",
+                    "adm3_name_uk": "Покровська міська громада",
+                    "adm2_pcode": "UA1416",
+                    "geometry": box(31, 48, 31.5, 48.5),
+                }
+            ]
+        ),
+        layer=schema.HROMADAS_LAYER,
+    )
+    vector(
+        schema.POKROVSK_FILE,
+        _frame([{"name_en": "Pokrovsk", "name_uk": "Покровськ", "geometry": box(31.2, 48.2, 31.3, 48.3)}]),
+        layer=schema.POKROVSK_CITY_LAYER,
+    )
+    vector(f"{schema.OCCUPATION_DIR}/{schema.SNAPSHOT_PREFIX}2026-08-22.geojson", _frame([{"geometry": box(31.25, 48, 32, 49)}]))
+    vector(schema.PRE2022_FILE, _frame([{"key": "ordlo", "geometry": box(31.75, 48, 32, 49)}]))
+
+    lookup = root / schema.OBLAST_LOOKUP_FILE
+    write_csv(
+        lookup,
+        ["adm1_pcode", "name_en", "name_uk", "name_alt"],
+        [
+            {"adm1_pcode": "UA14", "name_en": "Donetsk Oblast", "name_uk": "Донецька область", "name_alt": "Donetsk|Donetska"},
+            {"adm1_pcode": "UA35", "name_en": "Kirovohrad Oblast", "name_uk": "Кіровоградська область", "name_alt": "Kirovohrad|Kirovograd"},
+            {"adm1_pcode": "UA23", "name_en": "Zaporizhzhia Oblast", "name_uk": "Запорізька область", "name_alt": "Zaporizhia|Zaporozhye"},
+        ],
+    )
+    write_csv(root / schema.DEPOSITS_FILE, DEPOSIT_HEADER, deposits if deposits is not None else [dict(d) for d in DEPOSITS])
+    write_csv(
+        root / schema.FIGURES_FILE,
+        FIGURE_HEADER,
+        [figure_row("F01", "40"), figure_row("F02", "40"), figure_row("F03", "40"), figure_row("F10", "42")],
+    )
+    files += [lookup, root / schema.DEPOSITS_FILE, root / schema.FIGURES_FILE]
+    for path in files:
+        write_sidecar(path)
+    return root
+
+
+@pytest.fixture
+def tiny_layers(tmp_path: Path) -> Path:
+    """A complete, valid layers folder of the tiny world."""
+    return make_layers(tmp_path / "layers")
+
+
+@pytest.fixture
+def layers_factory(tmp_path: Path) -> Callable[..., Path]:
+    """Build a tiny layers folder with custom deposit rows."""
+
+    def factory(**kwargs: Any) -> Path:
+        return make_layers(tmp_path / "layers", **kwargs)
+
+    return factory
+
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED_LAYERS = REPO / "layers"

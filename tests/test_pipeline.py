@@ -1,0 +1,130 @@
+"""End to end: layers/ → maps/, on the tiny world and on the shipped data."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from geo import pipeline, schema
+from tests.conftest import SHIPPED_LAYERS
+
+EXPECTED_FILES = sorted(
+    [*schema.MAP_FILES.values(), schema.REGIONS_CSV, schema.DEPOSITS_CSV, schema.CONTROL_CSV, schema.SUMMARY_JSON]
+)
+
+
+def _rows(path: Path, key: str) -> dict[str, dict[str, str]]:
+    with path.open(encoding="utf-8") as fh:
+        return {row[key]: row for row in csv.DictReader(fh)}
+
+
+def test_tiny_world_end_to_end(tiny_layers: Path, tmp_path: Path) -> None:
+    out = tmp_path / "maps"
+    record = pipeline.build(tiny_layers, out)
+
+    assert sorted(p.name for p in out.iterdir()) == EXPECTED_FILES
+    assert record["outputs"] == EXPECTED_FILES
+    regions = _rows(out / schema.REGIONS_CSV, "region_id")
+    assert float(regions["UA14"]["occupied_share"]) == pytest.approx(0.75, abs=1e-6)
+    assert float(regions["UA1416"]["occupied_share"]) == pytest.approx(0.5, abs=1e-6)
+    assert float(regions["UA1416021"]["occupied_share"]) == pytest.approx(0.5, abs=1e-6)
+    assert float(regions[schema.POKROVSK_CITY_ID]["occupied_share"]) == pytest.approx(0.5, abs=1e-6)
+    assert regions["UA35"]["occupied_share"] == "0.0"
+    assert float(regions["UA"]["occupied_share"]) == pytest.approx(0.25, abs=1e-6)
+    ua14 = regions["UA14"]
+    assert float(ua14["occupied_before_2022_km2"]) == pytest.approx(float(ua14["area_km2"]) / 4, rel=1e-6)
+
+    deposits = _rows(out / schema.DEPOSITS_CSV, "id")
+    assert {k: v["control_status"] for k, v in deposits.items()} == {
+        "D1": schema.OCCUPIED_SINCE_2022,
+        "D2": schema.OCCUPIED_BEFORE_2022,
+        "D3": schema.HELD,
+        "D4": schema.HELD,  # no location, but its oblast is wholly unoccupied
+        "D5": schema.UNKNOWN,  # no location, oblast partly occupied
+    }
+    assert deposits["D4"]["location_known"] == "False"
+    assert deposits["D4"]["oblast"] == "Kirovohrad Oblast"
+    assert deposits["D1"]["raion"] == "Eastskyi Raion"
+
+    summary = json.loads((out / schema.SUMMARY_JSON).read_text(encoding="utf-8"))
+    assert summary == record
+    assert summary["snapshot_date"] == "2026-08-22"
+    computed = summary["metals"]["comparison"][0]
+    # metal records that are resources: D2 (iron ore, occupied), D3 (lithium, held),
+    # D4 (titanium, held), D5 (lithium, unknown → left out): 1 of 3.
+    assert computed["share"] == pytest.approx(1 / 3)
+    assert computed["value"] == "1 of 3 records"
+    assert [r["figure_id"] for r in summary["metals"]["comparison"]] == ["computed", "F01", "F02", "F03", "F10"]
+
+
+def test_build_writes_nothing_when_input_is_bad(layers_factory: object, tmp_path: Path) -> None:
+    from tests.conftest import deposit_row, make_layers
+
+    layers = make_layers(tmp_path / "bad", deposits=[deposit_row(status="flooded")])
+    out = tmp_path / "maps"
+    with pytest.raises(ValueError, match="unknown status"):
+        pipeline.build(layers, out)
+    assert not out.exists()
+
+
+def test_same_inputs_give_same_tables(tiny_layers: Path, tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    pipeline.build(tiny_layers, first)
+    pipeline.build(tiny_layers, second)
+    for name in (schema.REGIONS_CSV, schema.DEPOSITS_CSV, schema.CONTROL_CSV, schema.SUMMARY_JSON):
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    out = tmp_path_factory.mktemp("maps")
+    return out, pipeline.build(SHIPPED_LAYERS, out)
+
+
+def test_shipped_build_writes_every_output(shipped: tuple[Path, dict[str, object]]) -> None:
+    out, _ = shipped
+    assert sorted(p.name for p in out.iterdir()) == EXPECTED_FILES
+    for name in EXPECTED_FILES:
+        assert (out / name).stat().st_size > 0, name
+
+
+def test_shipped_known_facts(shipped: tuple[Path, dict[str, object]]) -> None:
+    out, _ = shipped
+    regions = _rows(out / schema.REGIONS_CSV, "region_id")
+    assert float(regions[schema.KIROVOHRAD_ID]["occupied_share"]) == 0.0
+    assert float(regions[schema.POKROVSK_CITY_ID]["occupied_share"]) == pytest.approx(1.0, abs=1e-4)
+    # 27 oblast-level units, 136 raions, 182 focus hromadas, Pokrovsk city, the country.
+    levels = [r["level"] for r in regions.values()]
+    assert (levels.count("oblast"), levels.count("raion"), levels.count("hromada"), levels.count("city")) == (27, 136, 182, 1)
+    # Official reference areas (SOURCES.md, EPSG:6933): Donetsk 26 508, Zaporizhzhia 27 229, Kirovohrad 24 567 km².
+    assert float(regions["UA14"]["area_km2"]) == pytest.approx(26508, abs=1)
+    assert float(regions["UA23"]["area_km2"]) == pytest.approx(27229, abs=1)
+    assert float(regions["UA35"]["area_km2"]) == pytest.approx(24567, abs=1)
+
+    deposits = _rows(out / schema.DEPOSITS_CSV, "id")
+    assert len(deposits) == 92
+    kirovohrad_lithium = [
+        d for d in deposits.values() if d["primary_commodity"] == "lithium" and d["oblast"] == "Kirovohrad Oblast"
+    ]
+    assert sorted(d["name_en"] for d in kirovohrad_lithium) == ["Dobra lithium site", "Polokhivske lithium deposit"]
+    assert {d["control_status"] for d in kirovohrad_lithium} == {schema.HELD}
+    shevchenkivske = deposits["CUR-001"]
+    assert shevchenkivske["name_en"] == "Shevchenkivske lithium deposit"
+    assert shevchenkivske["control_status"] == schema.OCCUPIED_SINCE_2022
+    unplaced = {k: d for k, d in deposits.items() if d["location_known"] == "False"}
+    assert sorted(d["name_en"] for d in unplaced.values()) == ["Kruta Balka lithium deposit", "Stremyhorod titanium deposit"]
+
+
+def test_shipped_summary_cites_the_published_metals_figures(shipped: tuple[Path, dict[str, object]]) -> None:
+    out, _ = shipped
+    summary = json.loads((out / schema.SUMMARY_JSON).read_text(encoding="utf-8"))
+    comparison = {row["figure_id"]: row for row in summary["metals"]["comparison"]}
+    assert comparison["F01"]["share"] == pytest.approx(0.40)
+    assert comparison["F10"]["share"] == pytest.approx(0.42)
+    assert "We Build Ukraine" in comparison["F02"]["quote"]
+    assert 0.0 <= comparison["computed"]["share"] <= 1.0
+    assert "count" in comparison["computed"]["basis"]
+    assert summary["source_revision"].startswith("cyterat/deepstate-map-data")
