@@ -49,8 +49,11 @@ def front_line(parts: gpd.GeoDataFrame, country: gpd.GeoDataFrame) -> gpd.GeoSer
     occupied = shapely.union_all(parts.to_crs(schema.DISTANCE_CRS).geometry.to_numpy())
     land = shapely.union_all(country.to_crs(schema.DISTANCE_CRS).geometry.to_numpy())
     inner = shapely.buffer(land, -schema.BORDER_TOLERANCE_M)
-    line = shapely.intersection(shapely.boundary(occupied), inner)
-    line = shapely.line_merge(line) if not line.is_empty else line
+    line: shapely.Geometry
+    if shapely.is_empty(occupied):
+        line = shapely.MultiLineString()
+    else:
+        line = shapely.line_merge(shapely.intersection(shapely.boundary(occupied), inner))
     return gpd.GeoSeries([line], index=pd.Index(["front"]), crs=schema.DISTANCE_CRS).to_crs(schema.STORAGE_CRS)
 
 

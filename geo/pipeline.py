@@ -85,7 +85,7 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         repairs.extend(notes)
     *region_frames, country, snapshot_frame, pre2022 = repaired
     sidecars = provenance["sidecar"]
-    credits = sorted({str(s["credit"]) for s in sidecars if s and s.get("credit")})
+    credits = sorted({str(s["credit"]) for s in sidecars if isinstance(s, dict) and s.get("credit")})
     return Inputs(
         regions=gpd.GeoDataFrame(pd.concat(region_frames), crs=schema.STORAGE_CRS),
         country=country,

@@ -287,7 +287,7 @@ def find_snapshot(directory: Path, *, date: str | None = None) -> tuple[str, Pat
     if not snapshots:
         msg = (
             f"{directory}: no occupation snapshot ({schema.SNAPSHOT_GLOB}); "
-            "restore layers/occupation or run scripts/refresh_occupation.py"
+            "restore layers/occupation from the repository or pass --layers DIR with a complete layers folder"
         )
         raise SourceError(msg)
     if date is None:

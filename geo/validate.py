@@ -299,7 +299,7 @@ def check_provenance(provenance: pd.DataFrame) -> None:
     problems = _Problems()
     missing, incomplete, mismatched = [], [], []
     for path, row in provenance.iterrows():
-        sidecar: Mapping[str, Any] | None = row["sidecar"]
+        sidecar: Mapping[str, Any] | None = row["sidecar"] if isinstance(row["sidecar"], Mapping) else None
         if sidecar is None:
             missing.append(path)
             continue

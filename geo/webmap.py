@@ -311,9 +311,9 @@ def build_map(
     fmap.fit_bounds(bounds)
     tolerance = _TOLERANCE[spec.scale]
     for level, prefix, shown in spec.region_levels:
-        layer = _region_layer(regions, level, prefix, tolerance=tolerance, shown=shown)
-        if layer is not None:
-            layer.add_to(fmap)
+        outline = _region_layer(regions, level, prefix, tolerance=tolerance, shown=shown)
+        if outline is not None:
+            outline.add_to(fmap)
     for layer in _occupation_layers(parts, front):
         layer.add_to(fmap)
     anchors = regions[regions["level"] == "oblast"].geometry.representative_point()

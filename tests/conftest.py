@@ -150,9 +150,24 @@ def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> 
         schema.OBLASTS_FILE,
         _frame(
             [
-                {"adm1_pcode": "UA14", "name_en": "Donetsk Oblast", "name_uk": "Донецька область", "geometry": box(31, 48, 32, 49)},
-                {"adm1_pcode": "UA35", "name_en": "Kirovohrad Oblast", "name_uk": "Кіровоградська область", "geometry": box(30, 48, 31, 49)},
-                {"adm1_pcode": "UA23", "name_en": "Zaporizhzhia Oblast", "name_uk": "Запорізька область", "geometry": box(32, 48, 33, 49)},
+                {
+                    "adm1_pcode": "UA14",
+                    "name_en": "Donetsk Oblast",
+                    "name_uk": "Донецька область",
+                    "geometry": box(31, 48, 32, 49),
+                },
+                {
+                    "adm1_pcode": "UA35",
+                    "name_en": "Kirovohrad Oblast",
+                    "name_uk": "Кіровоградська область",
+                    "geometry": box(30, 48, 31, 49),
+                },
+                {
+                    "adm1_pcode": "UA23",
+                    "name_en": "Zaporizhzhia Oblast",
+                    "name_uk": "Запорізька область",
+                    "geometry": box(32, 48, 33, 49),
+                },
             ]
         ),
     )
@@ -161,9 +176,27 @@ def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> 
         schema.RAIONS_FILE,
         _frame(
             [
-                {"adm2_pcode": "UA3501", "adm2_name_translit": "Westskyi", "adm2_name_uk": "Західний район", "adm1_pcode": "UA35", "geometry": box(30, 48, 31, 49)},
-                {"adm2_pcode": "UA1416", "adm2_name_translit": "Pokrovskyi", "adm2_name_uk": "Покровський район", "adm1_pcode": "UA14", "geometry": box(31, 48, 31.5, 49)},
-                {"adm2_pcode": "UA1402", "adm2_name_translit": "Eastskyi", "adm2_name_uk": "Східний район", "adm1_pcode": "UA14", "geometry": box(31.5, 48, 32, 49)},
+                {
+                    "adm2_pcode": "UA3501",
+                    "adm2_name_translit": "Westskyi",
+                    "adm2_name_uk": "Західний район",
+                    "adm1_pcode": "UA35",
+                    "geometry": box(30, 48, 31, 49),
+                },
+                {
+                    "adm2_pcode": "UA1416",
+                    "adm2_name_translit": "Pokrovskyi",
+                    "adm2_name_uk": "Покровський район",
+                    "adm1_pcode": "UA14",
+                    "geometry": box(31, 48, 31.5, 49),
+                },
+                {
+                    "adm2_pcode": "UA1402",
+                    "adm2_name_translit": "Eastskyi",
+                    "adm2_name_uk": "Східний район",
+                    "adm1_pcode": "UA14",
+                    "geometry": box(31.5, 48, 32, 49),
+                },
             ]
         ),
     )
@@ -188,7 +221,10 @@ def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> 
         _frame([{"name_en": "Pokrovsk", "name_uk": "Покровськ", "geometry": box(31.2, 48.2, 31.3, 48.3)}]),
         layer=schema.POKROVSK_CITY_LAYER,
     )
-    vector(f"{schema.OCCUPATION_DIR}/{schema.SNAPSHOT_PREFIX}2026-08-22.geojson", _frame([{"geometry": box(31.25, 48, 32, 49)}]))
+    vector(
+        f"{schema.OCCUPATION_DIR}/{schema.SNAPSHOT_PREFIX}2026-08-22.geojson",
+        _frame([{"geometry": box(31.25, 48, 32, 49)}]),
+    )
     vector(schema.PRE2022_FILE, _frame([{"key": "ordlo", "geometry": box(31.75, 48, 32, 49)}]))
 
     lookup = root / schema.OBLAST_LOOKUP_FILE
@@ -196,12 +232,29 @@ def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> 
         lookup,
         ["adm1_pcode", "name_en", "name_uk", "name_alt"],
         [
-            {"adm1_pcode": "UA14", "name_en": "Donetsk Oblast", "name_uk": "Донецька область", "name_alt": "Donetsk|Donetska"},
-            {"adm1_pcode": "UA35", "name_en": "Kirovohrad Oblast", "name_uk": "Кіровоградська область", "name_alt": "Kirovohrad|Kirovograd"},
-            {"adm1_pcode": "UA23", "name_en": "Zaporizhzhia Oblast", "name_uk": "Запорізька область", "name_alt": "Zaporizhia|Zaporozhye"},
+            {
+                "adm1_pcode": "UA14",
+                "name_en": "Donetsk Oblast",
+                "name_uk": "Донецька область",
+                "name_alt": "Donetsk|Donetska",
+            },
+            {
+                "adm1_pcode": "UA35",
+                "name_en": "Kirovohrad Oblast",
+                "name_uk": "Кіровоградська область",
+                "name_alt": "Kirovohrad|Kirovograd",
+            },
+            {
+                "adm1_pcode": "UA23",
+                "name_en": "Zaporizhzhia Oblast",
+                "name_uk": "Запорізька область",
+                "name_alt": "Zaporizhia|Zaporozhye",
+            },
         ],
     )
-    write_csv(root / schema.DEPOSITS_FILE, DEPOSIT_HEADER, deposits if deposits is not None else [dict(d) for d in DEPOSITS])
+    write_csv(
+        root / schema.DEPOSITS_FILE, DEPOSIT_HEADER, deposits if deposits is not None else [dict(d) for d in DEPOSITS]
+    )
     write_csv(
         root / schema.FIGURES_FILE,
         FIGURE_HEADER,

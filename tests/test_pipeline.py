@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from geo import pipeline, schema
-from tests.conftest import SHIPPED_LAYERS
+from tests.conftest import SHIPPED_LAYERS, deposit_row, make_layers
 
 EXPECTED_FILES = sorted(
     [*schema.MAP_FILES.values(), schema.REGIONS_CSV, schema.DEPOSITS_CSV, schema.CONTROL_CSV, schema.SUMMARY_JSON]
@@ -60,9 +60,7 @@ def test_tiny_world_end_to_end(tiny_layers: Path, tmp_path: Path) -> None:
     assert [r["figure_id"] for r in summary["metals"]["comparison"]] == ["computed", "F01", "F02", "F03", "F10"]
 
 
-def test_build_writes_nothing_when_input_is_bad(layers_factory: object, tmp_path: Path) -> None:
-    from tests.conftest import deposit_row, make_layers
-
+def test_build_writes_nothing_when_input_is_bad(tmp_path: Path) -> None:
     layers = make_layers(tmp_path / "bad", deposits=[deposit_row(status="flooded")])
     out = tmp_path / "maps"
     with pytest.raises(ValueError, match="unknown status"):
@@ -98,7 +96,12 @@ def test_shipped_known_facts(shipped: tuple[Path, dict[str, object]]) -> None:
     assert float(regions[schema.POKROVSK_CITY_ID]["occupied_share"]) == pytest.approx(1.0, abs=1e-4)
     # 27 oblast-level units, 136 raions, 182 focus hromadas, Pokrovsk city, the country.
     levels = [r["level"] for r in regions.values()]
-    assert (levels.count("oblast"), levels.count("raion"), levels.count("hromada"), levels.count("city")) == (27, 136, 182, 1)
+    assert (levels.count("oblast"), levels.count("raion"), levels.count("hromada"), levels.count("city")) == (
+        27,
+        136,
+        182,
+        1,
+    )
     # Official reference areas (SOURCES.md, EPSG:6933): Donetsk 26 508, Zaporizhzhia 27 229, Kirovohrad 24 567 km².
     assert float(regions["UA14"]["area_km2"]) == pytest.approx(26508, abs=1)
     assert float(regions["UA23"]["area_km2"]) == pytest.approx(27229, abs=1)
@@ -115,7 +118,10 @@ def test_shipped_known_facts(shipped: tuple[Path, dict[str, object]]) -> None:
     assert shevchenkivske["name_en"] == "Shevchenkivske lithium deposit"
     assert shevchenkivske["control_status"] == schema.OCCUPIED_SINCE_2022
     unplaced = {k: d for k, d in deposits.items() if d["location_known"] == "False"}
-    assert sorted(d["name_en"] for d in unplaced.values()) == ["Kruta Balka lithium deposit", "Stremyhorod titanium deposit"]
+    assert sorted(d["name_en"] for d in unplaced.values()) == [
+        "Kruta Balka lithium deposit",
+        "Stremyhorod titanium deposit",
+    ]
 
 
 def test_shipped_summary_cites_the_published_metals_figures(shipped: tuple[Path, dict[str, object]]) -> None:

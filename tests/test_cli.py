@@ -1,0 +1,107 @@
+"""The command line: exit codes and exact error lines."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from geo import cli, schema
+from tests.conftest import REPO, deposit_row, make_layers
+
+
+def _run(layers: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
+    code = cli.build_maps(["--layers", str(layers), "--out", str(out), *extra])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_success_prints_the_focus_regions_and_metals(
+    tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = _run(tiny_layers, tmp_path / "maps", capsys)
+    assert (code, err) == (0, "")
+    assert "Donetsk Oblast" in out
+    assert " 75.0% occupied" in out
+    assert "F01" in out
+    assert f"wrote 10 files to {tmp_path / 'maps'}" in out
+
+
+def test_bad_deposit_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    layers = make_layers(tmp_path / "layers", deposits=[deposit_row(), deposit_row(id="BAD-1", lat="abc")])
+    code, out, err = _run(layers, tmp_path / "maps", capsys)
+    path = layers / schema.DEPOSITS_FILE
+    assert code == 1
+    assert out == ""
+    assert err == f"error: {path}: lat/lon not a number: BAD-1 (abc, 31.6) (write decimal degrees, e.g. 47.90934)\n"
+    assert not (tmp_path / "maps").exists()
+
+
+def test_missing_file(tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tiny_layers / schema.FIGURES_FILE
+    path.unlink()
+    code, _, err = _run(tiny_layers, tmp_path / "maps", capsys)
+    assert code == 1
+    assert err == (
+        f"error: {path}: file not found; restore it from the repository or pass --layers DIR with a complete layers folder\n"
+    )
+
+
+def test_layer_in_the_wrong_crs(tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tiny_layers / schema.OBLASTS_FILE
+    projected = gpd.read_file(path).to_crs("EPSG:3857")
+    path.unlink()
+    projected.to_file(path, driver="GeoJSON")
+    code, _, err = _run(tiny_layers, tmp_path / "maps", capsys)
+    assert code == 1
+    assert err == (
+        f"error: {path}: CRS is EPSG:3857, expected EPSG:4326: whole file "
+        "(reproject it, e.g. ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson)\n"
+    )
+
+
+def test_changed_file_without_new_provenance(
+    tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tiny_layers / schema.DEPOSITS_FILE
+    path.write_bytes(path.read_bytes() + b"\n")
+    code, _, err = _run(tiny_layers, tmp_path / "maps", capsys)
+    assert code == 1
+    assert err.startswith(f"error: sha256 in the sidecar does not match the file: {path} (file is ")
+    assert err.endswith("(restore the original file, or record the new source and sha256 in its .source.json)\n")
+
+
+def test_unknown_snapshot(tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(tiny_layers, tmp_path / "maps", capsys, "--snapshot", "2022-02-24")
+    assert code == 1
+    assert err == f"error: {tiny_layers / 'occupation'}: no occupation snapshot for 2022-02-24; available: 2026-08-22\n"
+
+
+def test_usage_error_exits_2(tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        cli.build_maps(["--snapshot", "yesterday"])
+    assert exc.value.code == 2
+    assert "not an ISO date (YYYY-MM-DD): 'yesterday'" in capsys.readouterr().err
+
+
+def test_the_script_is_a_thin_entry_point(tmp_path: Path) -> None:
+    layers = make_layers(tmp_path / "layers", deposits=[deposit_row(status="flooded")])
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "build_maps.py"),
+            "--layers",
+            str(layers),
+            "--out",
+            str(tmp_path / "m"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"error: {layers / schema.DEPOSITS_FILE}: unknown status: D1 (flooded)")
+    assert result.stderr.count("\n") == 1

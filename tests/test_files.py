@@ -1,0 +1,41 @@
+"""Atomic writes and hashing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from geo import files
+
+
+def test_file_sha256_matches_hashlib(tmp_path: Path) -> None:
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"resource-control" * 100_000)
+    assert files.file_sha256(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_write_atomic_replaces_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "a.csv"
+    files.write_atomic(path, b"one")
+    files.write_atomic(path, b"two")
+    assert path.read_bytes() == b"two"
+    assert [p.name for p in path.parent.iterdir()] == ["a.csv"]
+    assert path.stat().st_mode & 0o044  # readable by others, like a normal file
+
+
+def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(b"old")
+
+    def fail(_fd: int) -> None:
+        msg = "disk full"
+        raise OSError(msg)
+
+    monkeypatch.setattr(os, "fsync", fail)
+    with pytest.raises(OSError, match="disk full"):
+        files.write_atomic(path, b"new")
+    assert path.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]

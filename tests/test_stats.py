@@ -1,0 +1,156 @@
+"""Statistics, with expected values worked out by hand or by an independent method."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Geod
+from shapely.geometry import box
+
+from geo import schema, stats
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _row(table: pd.DataFrame, key: str | tuple[str, str]) -> dict[Hashable, Any]:
+    """One row as a plain dict (keeps the assertions free of pandas' typing)."""
+    return table.loc[[key]].iloc[0].to_dict()
+
+
+def _regions() -> gpd.GeoDataFrame:
+    # Two 1 x 1 degree squares side by side; edges densified so they follow the parallels.
+    geoms = [shapely.segmentize(box(30, 48, 31, 49), 0.01), shapely.segmentize(box(31, 48, 32, 49), 0.01)]
+    return gpd.GeoDataFrame(
+        {"name_en": ["West", "East"], "name_uk": ["Захід", "Схід"], "level": "oblast", "parent_id": "UA"},
+        geometry=geoms,
+        index=pd.Index(["W", "E"], name=schema.REGION_ID),
+        crs=schema.STORAGE_CRS,
+    )
+
+
+def _parts(before: shapely.Geometry, since: shapely.Geometry) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        geometry=[shapely.segmentize(before, 0.01), shapely.segmentize(since, 0.01)],
+        index=pd.Index([schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022], name="part"),
+        crs=schema.STORAGE_CRS,
+    )
+
+
+def test_area_km2_matches_the_geodesic_area() -> None:
+    area = stats.area_km2(_regions())
+    geodesic_km2 = abs(GEOD.geometry_area_perimeter(box(30, 48, 31, 49))[0]) / 1e6  # about 8,218 km²
+    assert area["W"] == pytest.approx(geodesic_km2, rel=1e-4)
+    assert area["E"] == pytest.approx(geodesic_km2, rel=1e-4)
+    assert area.name == "area_km2"
+
+
+def test_half_covered_square_has_share_one_half_and_the_other_zero() -> None:
+    # East square: its west half occupied since 2022, nothing before 2022. West square untouched.
+    table = stats.region_table(_regions(), _parts(shapely.Polygon(), box(31, 48, 31.5, 49)))
+    east, west = _row(table, "E"), _row(table, "W")
+    assert east["occupied_share"] == pytest.approx(0.5, abs=1e-9)
+    assert east["occupied_since_2022_km2"] == pytest.approx(east["area_km2"] / 2, rel=1e-9)
+    assert east["occupied_before_2022_km2"] == 0.0
+    assert west["occupied_share"] == 0.0
+    assert not math.isnan(west["occupied_share"])
+    assert west["occupied_km2"] == 0.0
+    assert list(table.index) == ["W", "E"]
+
+
+def test_occupied_km2_splits_before_and_since() -> None:
+    # Whole East square occupied: its east quarter before 2022, the rest since.
+    parts = _parts(box(31.75, 48, 32, 49), box(31, 48, 31.75, 49))
+    east = _row(stats.occupied_km2(_regions(), parts), "E")
+    area = float(stats.area_km2(_regions())["E"])
+    assert east["occupied_before_2022_km2"] == pytest.approx(area / 4, rel=1e-9)
+    assert east["occupied_since_2022_km2"] == pytest.approx(area * 3 / 4, rel=1e-9)
+    assert east["occupied_km2"] == pytest.approx(area, rel=1e-9)
+
+
+def test_occupied_share_never_nan() -> None:
+    share = stats.occupied_share(pd.Series([0.0, 5.0, 0.0]), pd.Series([10.0, 10.0, 0.0]))
+    assert share.tolist() == [0.0, 0.5, 0.0]
+
+
+def test_near_front_threshold_and_unknown() -> None:
+    near = stats.near_front(pd.Series([5.0, 20.0, 20.01, float("nan")]), threshold_km=20.0)
+    assert near.iloc[:3].tolist() == [True, True, False]
+    assert near.isna().tolist() == [False, False, False, True]
+
+
+def _deposits() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "commodity_list": [("lithium", "tantalum"), ("coal_thermal",), ("iron_ore",), ("lithium",), ("alumina",)],
+            "site_kind": ["deposit", "mine", "mine", "deposit", "processing_facility"],
+            "control_status": [
+                schema.OCCUPIED_SINCE_2022,
+                schema.OCCUPIED_BEFORE_2022,
+                schema.HELD,
+                schema.UNKNOWN,
+                schema.OCCUPIED_SINCE_2022,
+            ],
+            "near_front": pd.array([True, False, False, pd.NA, True], dtype="boolean"),
+        },
+        index=pd.Index(["a", "b", "c", "d", "e"], name="id"),
+    )
+
+
+def _membership() -> pd.DataFrame:
+    pairs = [("a", "UA"), ("a", "E"), ("b", "UA"), ("b", "E"), ("c", "UA"), ("c", "W"), ("d", "UA"), ("e", "UA")]
+    return pd.DataFrame(pairs, columns=["id", schema.REGION_ID])
+
+
+def _names() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"name_en": ["Ukraine", "East", "West"], "level": ["country", "oblast", "oblast"]},
+        index=pd.Index(["UA", "E", "W"]),
+    )
+
+
+def test_control_table_counts_by_hand() -> None:
+    table = stats.control_table(_deposits(), _membership(), _names())
+    counts = ["deposits_total", "occupied", "held", "unknown", "near_front"]
+    lithium = _row(table, ("UA", "lithium"))
+    assert [lithium[k] for k in counts] == [2, 1, 0, 1, 1]
+    assert lithium["occupied_share"] == 1.0  # unknown left out: 1 occupied of 1 known
+    # metals: a (lithium, occupied), c (iron ore, held), d (lithium, unknown); e is a processing plant.
+    metals = _row(table, ("UA", schema.METALS_AGGREGATE))
+    assert [metals[k] for k in counts[:4]] == [3, 1, 1, 1]
+    assert metals["occupied_share"] == 0.5
+    east_coal = _row(table, ("E", "coal_thermal"))
+    assert [east_coal[k] for k in ("occupied_before_2022", "occupied_since_2022", "occupied")] == [1, 0, 1]
+    assert _row(table, ("W", "iron_ore"))["occupied_share"] == 0.0
+    assert _row(table, ("E", "tantalum"))["name_en"] == "East"
+    assert ("W", "lithium") not in table.index  # only combinations with deposits
+
+
+def test_metals_comparison_puts_ours_first() -> None:
+    table = stats.control_table(_deposits(), _membership(), _names())
+    figures = pd.DataFrame(
+        {
+            "id": ["F01", "F10", "F99"],
+            "figure": ["forty", "forty-two", "other"],
+            "value": ["40", "42", "~50"],
+            "unit": ["percent (approx.)", "percent", "percent"],
+            "measure_basis": ["not stated", "dollar value", "x"],
+            "as_of": ["2025-02", "2022-08-10", "x"],
+            "source_name": ["We Build Ukraine", "SecDev", "x"],
+            "source_url": ["https://a", "https://b", "https://c"],
+            "quote": ["q1", "q2", "q3"],
+        }
+    )
+    comparison = stats.metals_comparison(table, figures, figure_ids=["F01", "F10"])
+    assert list(comparison.index) == ["computed", "F01", "F10"]
+    computed, f01, f10 = (_row(comparison, k) for k in ("computed", "F01", "F10"))
+    assert computed["share"] == 0.5
+    assert computed["value"] == "1 of 2 records"
+    assert f01["share"] == pytest.approx(0.40)
+    assert f10["share"] == pytest.approx(0.42)
+    assert f10["basis"] == "dollar value"

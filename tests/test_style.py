@@ -1,0 +1,21 @@
+"""The look: commodity groups and labels."""
+
+from __future__ import annotations
+
+from geo import schema, style
+
+
+def test_every_commodity_has_exactly_one_group() -> None:
+    for commodity in schema.COMMODITIES:
+        assert style.commodity_group(commodity) in {key for key, *_ in style.COMMODITY_GROUPS}
+    assert style.commodity_group("lithium") == "lithium"
+    assert style.commodity_group("coal_thermal") == style.commodity_group("coal") == "coal"
+    assert style.commodity_group("alumina") == "other"
+
+
+def test_colours_are_distinct_and_every_status_is_styled() -> None:
+    colours = [colour for *_, colour in style.COMMODITY_GROUPS]
+    assert len(set(colours)) == len(colours)
+    assert set(style.CONTROL_LABELS) == set(schema.CONTROL_STATUSES) == set(style.CONTROL_OUTLINE)
+    assert set(style.PRECISION_LABELS) == set(schema.COORD_PRECISIONS)
+    assert style.label("coal_coking") == "coal coking"

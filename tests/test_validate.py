@@ -1,0 +1,155 @@
+"""Validation: every problem collected, one error, exact messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Polygon, box
+
+from geo import schema, sources, validate
+from geo.errors import ValidationError
+from tests.conftest import DEPOSIT_HEADER, deposit_row, write_csv
+
+
+def _records(tmp_path: Path, rows: list[dict[str, str]]) -> pd.DataFrame:
+    path = tmp_path / "deposits.csv"
+    write_csv(path, DEPOSIT_HEADER, rows)
+    return sources.read_deposits(path)
+
+
+def _ok_oblasts(records: pd.DataFrame) -> pd.Series:
+    return pd.Series(["UA14"] * len(records), index=records.index)
+
+
+def test_valid_deposits_pass(tmp_path: Path) -> None:
+    records = _records(tmp_path, [deposit_row(), deposit_row(id="D2", lat="", lon="", coord_precision="none")])
+    validate.check_deposits(records, oblast_ids=_ok_oblasts(records))
+
+
+def test_one_bad_row_gives_one_exact_message(tmp_path: Path) -> None:
+    records = _records(tmp_path, [deposit_row(), deposit_row(id="BAD-1", lat="forty-eight")])
+    with pytest.raises(ValidationError) as err:
+        validate.check_deposits(records, oblast_ids=_ok_oblasts(records))
+    assert str(err.value) == (
+        f"{tmp_path / 'deposits.csv'}: lat/lon not a number: BAD-1 (forty-eight, 31.6) "
+        "(write decimal degrees, e.g. 47.90934)"
+    )
+
+
+def test_every_problem_is_collected(tmp_path: Path) -> None:
+    rows = [
+        deposit_row(id="A", commodities="unobtainium", primary_commodity="unobtainium"),
+        deposit_row(id="A", status="flooded"),
+        deposit_row(id="C", lat="31.6", lon="48.5"),  # swapped
+        deposit_row(id="D", lat="", coord_precision="site"),
+        deposit_row(id="E", source_url="javascript:alert(1)"),
+    ]
+    records = _records(tmp_path, rows)
+    oblasts = pd.Series(["UA14", "UA14", None, "UA14", "UA14"], index=records.index)
+    with pytest.raises(ValidationError) as err:
+        validate.check_deposits(records, oblast_ids=oblasts)
+    message = str(err.value)
+    assert message.startswith("7 problems: ")
+    assert "\n" not in message
+    for part in (
+        "duplicate id: A (ids must be unique)",
+        "unknown commodity: A (unobtainium)",
+        "unknown status: A (flooded) (use one of: operating,",
+        "lat/lon outside Ukraine's box (22.0, 44.0, 40.5, 52.5): C (31.6, 48.5) (check for swapped lat and lon)",
+        "only one of lat/lon given: D",
+        "unknown oblast: C (Donetsk)",
+        "source_url not an http(s) URL: E",
+    ):
+        assert part in message, part
+
+
+def test_ids_are_capped_at_ten(tmp_path: Path) -> None:
+    rows = [deposit_row(id=f"X{i:02d}", status="flooded") for i in range(12)]
+    records = _records(tmp_path, rows)
+    with pytest.raises(ValidationError, match=r"X09 \(flooded\) \(\+2 more\)"):
+        validate.check_deposits(records, oblast_ids=_ok_oblasts(records))
+
+
+def _regions(crs: str = schema.STORAGE_CRS, ids: tuple[str, ...] = ("UA14", "UA35")) -> gpd.GeoDataFrame:
+    frame = gpd.GeoDataFrame(
+        {"name_en": list(ids)}, geometry=[box(31, 48, 32, 49), box(30, 48, 31, 49)], index=pd.Index(ids), crs=crs
+    )
+    frame.attrs["source"] = "regions.geojson"
+    return frame
+
+
+def test_wrong_crs_is_reported() -> None:
+    frame = _regions().to_crs("EPSG:3857")
+    with pytest.raises(ValidationError) as err:
+        validate.check_regions([frame])
+    assert str(err.value) == (
+        "regions.geojson: CRS is EPSG:3857, expected EPSG:4326: whole file "
+        "(reproject it, e.g. ogr2ogr -t_srs EPSG:4326 out.geojson in.geojson)"
+    )
+
+
+def test_regions_outside_ukraine_and_duplicates() -> None:
+    frame = _regions(ids=("UA14", "UA14"))
+    frame.geometry = [box(31, 48, 32, 49), box(48, 31, 49, 32)]
+    with pytest.raises(ValidationError) as err:
+        validate.check_regions([frame], required_ids=("UA14", "UA23"))
+    message = str(err.value)
+    assert "geometry outside Ukraine's box" in message
+    assert "duplicate id: UA14" in message
+    assert "region missing from the boundary layers: UA23" in message
+
+
+def test_repair_geometries_fixes_and_reports() -> None:
+    bowtie = Polygon([(30, 48), (31, 49), (31, 48), (30, 49), (30, 48)])
+    frame = _regions()
+    frame.geometry = [bowtie, box(30, 48, 31, 49)]
+    assert not frame.geometry.is_valid.all()
+    fixed, notes = validate.repair_geometries(frame)
+    assert fixed.geometry.is_valid.all()
+    assert fixed.geometry["UA14"].area == pytest.approx(0.5)  # two triangles of 0.25 each
+    assert notes == ["regions.geojson: repaired 1 invalid geometries with make_valid: UA14"]
+    assert not frame.geometry.is_valid.all()  # input unchanged
+
+
+def test_repair_geometries_is_a_no_op_on_valid_input() -> None:
+    frame = _regions()
+    fixed, notes = validate.repair_geometries(frame)
+    assert fixed is frame
+    assert notes == []
+
+
+def test_check_figures_requires_the_cited_ids() -> None:
+    figures = pd.DataFrame(
+        {c: ["x", "y"] for c in schema.FIGURE_REQUIRED} | {"id": ["F01", "F01"]},
+    )
+    figures.attrs["source"] = "figures.csv"
+    with pytest.raises(ValidationError) as err:
+        validate.check_figures(figures, required_ids=("F01", "F10"))
+    assert str(err.value) == (
+        "2 problems: figures.csv: duplicate id: F01 (ids must be unique); "
+        "figures.csv: missing figure: F10 (restore these published figures)"
+    )
+
+
+def test_check_provenance() -> None:
+    good = {"url": "u", "licence": "l", "credit": "c", "retrieved": "r", "sha256": "aa"}
+    provenance = pd.DataFrame(
+        {
+            "sidecar": [good, None, {**good, "sha256": "bb"}, {"sha256": "aa"}],
+            "sha256": ["aa", "aa", "aa", "aa"],
+        },
+        index=["a.csv", "b.csv", "c.csv", "d.csv"],
+    )
+    with pytest.raises(ValidationError) as err:
+        validate.check_provenance(provenance)
+    assert str(err.value) == (
+        "3 problems: data file without a .source.json sidecar: b.csv "
+        "(add <name>.source.json with url, licence, credit, retrieved, sha256); "
+        "sidecar lacks keys: d.csv (url, licence, credit, retrieved) "
+        "(a sidecar needs url, licence, credit, retrieved, sha256); "
+        "sha256 in the sidecar does not match the file: c.csv (file is aa) "
+        "(restore the original file, or record the new source and sha256 in its .source.json)"
+    )
