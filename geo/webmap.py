@@ -187,6 +187,30 @@ def popup_html(row: pd.Series) -> str:
     return '<div class="deposit-popup">' + "<br>".join(line for line in lines if line) + "</div>"
 
 
+def _marker(
+    location: tuple[float, float],
+    popup: str,
+    tooltip: str | folium.Tooltip,
+    *,
+    radius: int,
+    outline: tuple[str, int, str | None],
+    fill: tuple[str, float],
+) -> folium.CircleMarker:
+    colour, weight, dash = outline
+    return folium.CircleMarker(
+        location=location,
+        radius=radius,
+        color=colour,
+        weight=weight,
+        dash_array=dash,
+        fill=True,
+        fill_color=fill[0],
+        fill_opacity=fill[1],
+        popup=folium.Popup(popup, max_width=360),
+        tooltip=tooltip,
+    )
+
+
 def _deposit_layers(
     deposits: gpd.GeoDataFrame, anchors: pd.Series, *, lithium_first: bool
 ) -> list[folium.FeatureGroup]:
@@ -203,31 +227,25 @@ def _deposit_layers(
             lat, lon = anchor.y, anchor.x
         key = style.commodity_group(row["primary_commodity"])
         outline, weight, dash = style.CONTROL_OUTLINE[row["control_status"]]
-        marker = folium.CircleMarker(
-            location=(lat, lon),
+        popup = popup_html(row)
+        _marker(
+            (lat, lon),
+            popup,
+            text(row["name_en"]),
             radius=6,
-            color=outline,
-            weight=weight,
-            dash_array=dash,
-            fill=True,
-            fill_color=style.group_colour(key),
-            fill_opacity=0.9,
-            popup=folium.Popup(popup_html(row), max_width=360),
-            tooltip=text(row["name_en"]),
-        )
-        marker.add_to(groups[key])
+            outline=(outline, weight, dash),
+            fill=(style.group_colour(key), 0.9),
+        ).add_to(groups[key])
         if "lithium" in row["commodity_list"]:
-            folium.CircleMarker(
-                location=(lat, lon),
+            ring = outline if row["control_status"] != schema.HELD else style.group_colour("lithium")
+            tooltip = folium.Tooltip(text(row["name_en"]), permanent=lithium_first)
+            _marker(
+                (lat, lon),
+                popup,
+                tooltip,
                 radius=11,
-                color=outline if row["control_status"] != schema.HELD else style.group_colour("lithium"),
-                weight=3,
-                dash_array=dash,
-                fill=True,
-                fill_color=style.group_colour("lithium"),
-                fill_opacity=0.5,
-                popup=folium.Popup(popup_html(row), max_width=360),
-                tooltip=folium.Tooltip(text(row["name_en"]), permanent=lithium_first),
+                outline=(ring, 3, dash),
+                fill=(style.group_colour("lithium"), 0.5),
             ).add_to(lithium)
     return [g for g in groups.values() if g._children] + [lithium]
 
