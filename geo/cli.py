@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +29,25 @@ def _run(job: Callable[[], int]) -> int:
 
 
 def _iso_date(value: str) -> str:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    try:
+        valid = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and date.fromisoformat(value).isoformat() == value
+    except ValueError:
+        valid = False
+    if not valid:
         msg = f"not an ISO date (YYYY-MM-DD): {value!r}"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _kilometres(value: str) -> float:
+    try:
+        km = float(value)
+    except ValueError:
+        km = math.nan
+    if not (math.isfinite(km) and km >= 0):
+        msg = f"not a distance in km (a number >= 0): {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return km
 
 
 def _print_summary(record: dict[str, Any], out: Path) -> None:
@@ -47,7 +65,9 @@ def _print_summary(record: dict[str, Any], out: Path) -> None:
     print("metals under Russian control:")
     for row in record["metals"]["comparison"]:
         share = f"{row['share']:.0%}" if row["share"] is not None else row["value"]
-        print(f"  {row['figure_id']:<8} {share:>5}  {row['source_name'][:70]} (basis: {row['basis'][:60]})")
+        source = textwrap.shorten(row["source_name"], 70, placeholder="…")
+        basis = textwrap.shorten(row["basis"], 70, placeholder="…")
+        print(f"  {row['figure_id']:<8} {share:>5}  {source} (basis: {basis})")
     print(f"wrote {len(record['outputs'])} files to {out}")
 
 
@@ -64,7 +84,7 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--near-front-km",
-        type=float,
+        type=_kilometres,
         default=schema.NEAR_FRONT_KM,
         help=f"distance to the line of contact counted as near the front (default: {schema.NEAR_FRONT_KM:g})",
     )

@@ -16,3 +16,7 @@ class SourceError(GeoError, OSError):
 
 class ValidationError(GeoError, ValueError):
     """Input data was read but breaks the rules in `geo.schema`."""
+
+
+class OutputError(GeoError, OSError):
+    """An output could not be written (the folder is a file, not writable, …)."""

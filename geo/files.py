@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -17,12 +18,8 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that readers see the old file or the new one, never half.
-
-    The bytes go to a temporary file in the same directory, are flushed and
-    fsynced, and the temporary file is renamed over `path`.
-    """
+def _stage(path: Path, data: bytes) -> Path:
+    """Write `data` to a fsynced temporary file beside `path`; return the temporary file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     umask = os.umask(0)
@@ -33,12 +30,45 @@ def write_atomic(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+    return Path(tmp)
+
+
+def _fsync_dir(directory: Path) -> None:
+    dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that readers see the old file or the new one, never half.
+
+    The bytes go to a temporary file in the same directory, are flushed and
+    fsynced, and the temporary file is renamed over `path`.
+    """
+    write_all_atomic({path: data})
+
+
+def write_all_atomic(files: Mapping[Path, bytes]) -> None:
+    """Write several files, each atomically, with the renames done only once all are staged.
+
+    Every file is first written to a fsynced temporary file; if any of those
+    writes fails, the temporary files are removed and no target changes.
+    Only then are the temporary files renamed over their targets.
+    """
+    staged: dict[Path, Path] = {}
+    try:
+        for path, data in files.items():
+            staged[path] = _stage(path, data)
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    for path, tmp in staged.items():
+        tmp.replace(path)
+    for directory in {path.parent for path in staged}:
+        _fsync_dir(directory)

@@ -42,7 +42,12 @@ class Results:
 
 
 def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
-    """Read and validate every input in `layers`; raise a `geo.errors.GeoError` on the first bad file set."""
+    """Read and validate every input in `layers`.
+
+    Every file-level problem of every file is reported in one
+    `geo.errors.ValidationError`; cross-layer checks (deposits inside the
+    oblasts) follow once the files are clean.
+    """
     snapshot_date, snapshot_path = sources.find_snapshot(layers / schema.OCCUPATION_DIR, date=snapshot)
     data_files = [
         layers / schema.OBLASTS_FILE,
@@ -69,13 +74,15 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     aliases = sources.oblast_aliases(sources.read_oblast_lookup(layers / schema.OBLAST_LOOKUP_FILE))
     oblast_ids = sources.resolve_oblasts(records["oblast"], aliases)
 
-    validate.check_regions([*region_frames, country], required_ids=schema.FOCUS_REGIONS)
+    problems = validate.Problems()
+    validate.check_regions([*region_frames, country], required_ids=schema.FOCUS_REGIONS, problems=problems)
     for frame in occupation:
-        validate.check_occupation(frame)
-    validate.check_deposits(records, oblast_ids=oblast_ids)
-    validate.check_figures(figures, required_ids=schema.METALS_FIGURE_IDS)
+        validate.check_occupation(frame, problems=problems)
+    validate.check_deposits(records, oblast_ids=oblast_ids, problems=problems)
+    validate.check_figures(figures, required_ids=schema.METALS_FIGURE_IDS, problems=problems)
     provenance = sources.read_provenance(data_files)
-    validate.check_provenance(provenance)
+    validate.check_provenance(provenance, problems=problems)
+    problems.raise_if_any()
 
     repairs: list[str] = []
     repaired = []
@@ -84,12 +91,15 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         repaired.append(fixed)
         repairs.extend(notes)
     *region_frames, country, snapshot_frame, pre2022 = repaired
+    oblasts = region_frames[0]
+    deposits = sources.deposit_points(records, oblast_ids=oblast_ids)
+    validate.check_deposit_locations(deposits, oblasts)
     sidecars = provenance["sidecar"]
     credits = sorted({str(s["credit"]) for s in sidecars if isinstance(s, dict) and s.get("credit")})
     return Inputs(
         regions=gpd.GeoDataFrame(pd.concat(region_frames), crs=schema.STORAGE_CRS),
         country=country,
-        deposits=sources.deposit_points(records, oblast_ids=oblast_ids),
+        deposits=deposits,
         figures=figures,
         snapshot=snapshot_frame,
         pre2022=pre2022,

@@ -130,6 +130,7 @@ METALS: Final = (
     "gallium",
 )
 METALS_AGGREGATE: Final = "metals"
+SITE_KINDS: Final = ("deposit", "mine", "mine_cluster", "processing_facility")
 #: Site kinds that are resources (the metals share leaves processing plants out).
 RESOURCE_SITE_KINDS: Final = ("deposit", "mine", "mine_cluster")
 STATUSES: Final = (
@@ -220,6 +221,7 @@ DEPOSIT_COLUMNS: Final = (
     "name_uk",
     "primary_commodity",
     "commodities",
+    "site_kind",
     "status",
     "oblast",
     "oblast_recorded",
@@ -242,6 +244,7 @@ CONTROL_COLUMNS: Final = (
     "level",
     "commodity",
     "deposits_total",
+    "known",
     "occupied",
     "occupied_before_2022",
     "occupied_since_2022",

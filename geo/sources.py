@@ -175,10 +175,7 @@ def read_oblast_lookup(path: Path) -> pd.DataFrame:
         Indexed by ``adm1_pcode``; the name columns of the file, ``name_alt``
         holding ``|``-separated spelling variants.
     """
-    _require_file(path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    _require_columns(frame, ("adm1_pcode", "name_en", "name_uk"), path)
-    frame = frame.set_index("adm1_pcode")
+    frame = read_table(path, required=("adm1_pcode", "name_en", "name_uk")).set_index("adm1_pcode")
     frame.attrs["source"] = str(path)
     return frame
 
@@ -194,7 +191,7 @@ def read_table(path: Path, *, required: tuple[str, ...]) -> pd.DataFrame:
     _require_file(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         msg = f"{path}: not a readable CSV ({str(exc).splitlines()[0]}); fix the quoting or encoding (UTF-8)"
         raise SourceError(msg) from exc
     _require_columns(frame, required, path)
@@ -234,7 +231,7 @@ def deposit_points(records: pd.DataFrame, *, oblast_ids: pd.Series) -> gpd.GeoDa
     frame = records.copy()
     frame["oblast_id"] = oblast_ids.to_numpy()
     for column in ("lat", "lon", "coord_uncertainty_km"):
-        frame[column] = pd.to_numeric(frame[column].replace("", np.nan))
+        frame[column] = pd.to_numeric(frame[column].astype(str).str.strip(), errors="coerce")
     frame["commodity_list"] = [
         tuple(c.strip() for c in s.split(schema.COMMODITY_SEP) if c.strip()) for s in frame["commodities"]
     ]

@@ -131,6 +131,7 @@ def _count_by_status(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     )
     grouped = counts.groupby(keys, sort=True).sum()
     grouped.insert(1, "occupied", grouped["occupied_before_2022"] + grouped["occupied_since_2022"])
+    grouped.insert(1, "known", grouped["occupied"] + grouped["held"])
     grouped["occupied_share"] = occupied_share(grouped["occupied"], grouped["occupied"] + grouped["held"])
     return grouped
 
@@ -148,8 +149,9 @@ def control_table(
     A deposit counts once under each commodity it lists, and once under the
     `geo.schema.METALS_AGGREGATE` row if it lists any commodity in `metals` and its
     ``site_kind`` is in `resource_kinds` (processing plants are not resources).
-    ``occupied_share`` is occupied / (occupied + held): records of unknown status
-    are counted in ``unknown`` but left out of the share.
+    ``known`` is occupied + held, and ``occupied_share`` is occupied / known:
+    records of unknown status are counted in ``unknown`` but left out of the
+    share (which is 0.0 where ``known`` is 0 — read it with ``known``).
 
     Parameters
     ----------
@@ -166,7 +168,7 @@ def control_table(
     pandas.DataFrame
         One row per (region, commodity) with at least one deposit, indexed by
         ``region_id`` and ``commodity``; columns ``name_en``, ``level``,
-        ``deposits_total``, ``occupied``, ``occupied_before_2022``,
+        ``deposits_total``, ``known``, ``occupied``, ``occupied_before_2022``,
         ``occupied_since_2022``, ``held``, ``unknown``, ``near_front``, ``occupied_share``.
     """
     per_commodity = (
@@ -198,7 +200,11 @@ def metals_comparison(control: pd.DataFrame, figures: pd.DataFrame, *, figure_id
         figure is not a plain percentage), ``value``, ``unit``, ``basis``, ``as_of``,
         ``source_name``, ``source_url``, ``quote``.
     """
-    ours = control.loc[[(schema.COUNTRY_ID, schema.METALS_AGGREGATE)]].iloc[0]
+    key = (schema.COUNTRY_ID, schema.METALS_AGGREGATE)
+    if key in control.index:
+        ours = control.loc[[key]].iloc[0]
+    else:  # no metal records at all
+        ours = pd.Series({"occupied_share": 0.0, "occupied": 0, "held": 0, "unknown": 0})
     computed = {
         "label": "This project: share of our metal deposit/mine records in occupied territory",
         "share": float(ours["occupied_share"]),

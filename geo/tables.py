@@ -11,7 +11,8 @@ from typing import Any
 import pandas as pd
 
 from geo import __version__, schema
-from geo.files import write_atomic
+from geo.errors import OutputError
+from geo.files import write_all_atomic
 
 _KM2_DECIMALS = 3
 _SHARE_DECIMALS = 6
@@ -46,13 +47,17 @@ def control_csv(control: pd.DataFrame) -> bytes:
     return _csv(table)
 
 
-def _plain(value: Any) -> Any:
-    """Make a value JSON-safe: numpy scalars to Python, NaN to None."""
+def _plain(value: Any, *, decimals: int = _SHARE_DECIMALS) -> Any:
+    """Make a value JSON-safe and stable: numpy scalars to Python, NaN to None, floats rounded."""
     if hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, decimals)
     return value
+
+
+def _figure(key: str, value: Any) -> Any:
+    return _plain(value, decimals=_KM2_DECIMALS if key.endswith("_km2") else _SHARE_DECIMALS)
 
 
 def summary(
@@ -83,7 +88,7 @@ def summary(
 
     def region_record(rid: str) -> dict[str, Any]:
         row = regions.loc[rid]
-        record = {"region_id": rid, **{k: _plain(row[k]) for k in schema.REGION_COLUMNS if k != "region_id"}}
+        record = {"region_id": rid, **{k: _figure(k, row[k]) for k in schema.REGION_COLUMNS if k != "region_id"}}
         members = membership.loc[membership[schema.REGION_ID] == rid, "id"]
         status = deposits.loc[members, "control_status"].value_counts()
         record["deposits"] = {"total": len(members), **{s: int(status.get(s, 0)) for s in schema.CONTROL_STATUSES}}
@@ -101,7 +106,7 @@ def summary(
         "near_front_km": near_front_km,
         "front_line_km": round(front_km, 1),
         "ukraine": {
-            k: _plain(regions.loc[schema.COUNTRY_ID, k])
+            k: _figure(k, regions.loc[schema.COUNTRY_ID, k])
             for k in (
                 "area_km2",
                 "occupied_km2",
@@ -134,20 +139,21 @@ def summary(
 
 def summary_json(record: Mapping[str, Any]) -> bytes:
     """Render the summary as stable, readable JSON."""
-    return (json.dumps(record, ensure_ascii=False, indent=2, sort_keys=False) + "\n").encode("utf-8")
+    return (json.dumps(record, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode("utf-8")
 
 
 def write_outputs(out: Path, files: Mapping[str, bytes]) -> list[Path]:
-    """Write every rendered output into `out`, each atomically.
+    """Write every rendered output into `out`, each atomically, renaming only once all are staged.
 
     Returns
     -------
     list
         The paths written, in name order.
     """
-    written = []
-    for name in sorted(files):
-        path = out / name
-        write_atomic(path, files[name])
-        written.append(path)
-    return written
+    targets = {out / name: files[name] for name in sorted(files)}
+    try:
+        write_all_atomic(targets)
+    except OSError as exc:
+        msg = f"{out}: cannot write the outputs ({exc.strerror or exc}); pass --out DIR with a writable folder"
+        raise OutputError(msg) from exc
+    return list(targets)

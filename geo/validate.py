@@ -2,7 +2,9 @@
 
 Every ``check_*`` function collects all the problems it finds and raises one
 `geo.errors.ValidationError` whose single-line message names the file, the
-offending ids (first ten) and how to fix it.  Checks return None and never
+offending ids (first ten) and how to fix it.  Given a shared `Problems`
+collector instead, a check only adds to it, so that a whole run can report
+every problem of every file at once (``problems.raise_if_any()``).  Checks return None and never
 change their input; `repair_geometries` is the one function that returns a
 changed frame, and it reports what it changed.
 """
@@ -34,17 +36,19 @@ def format_ids(ids: Sequence[str]) -> str:
 
 
 @dataclass
-class _Problems:
-    """Collects (file, what, ids, fix) and raises them as one error."""
+class Problems:
+    """Collects (file, what, ids, fix) problems across checks and raises them as one error."""
 
     items: list[tuple[str, str, list[str], str]] = field(default_factory=list)
 
     def add(self, source: str, what: str, ids: Iterable[Any], fix: str) -> None:
+        """Record a problem found in `source` for `ids` (nothing if there are no ids)."""
         ids = [str(i) for i in ids]
         if ids:
             self.items.append((source, what, ids, fix))
 
     def raise_if_any(self) -> None:
+        """Raise every recorded problem as one `ValidationError`; return if there are none."""
         if not self.items:
             return
         parts = []
@@ -62,14 +66,14 @@ def _is_storage_crs(crs: CRS | None) -> bool:
     return bool(crs.to_epsg() == 4326 or crs.equals(CRS.from_user_input("OGC:CRS84")))
 
 
-def _check_vector(frame: gpd.GeoDataFrame, problems: _Problems) -> bool:
+def _check_vector(frame: gpd.GeoDataFrame, found: Problems) -> bool:
     """Check CRS, presence and extent of geometries; return False if unusable."""
     source = str(frame.attrs.get("source", ""))
     if frame.crs is None:
-        problems.add(source, "no CRS", ["whole file"], f"store it in {schema.STORAGE_CRS} (WGS 84 lon/lat)")
+        found.add(source, "no CRS", ["whole file"], f"store it in {schema.STORAGE_CRS} (WGS 84 lon/lat)")
         return False
     if not _is_storage_crs(frame.crs):
-        problems.add(
+        found.add(
             source,
             f"CRS is {frame.crs.to_string()}, expected {schema.STORAGE_CRS}",
             ["whole file"],
@@ -78,11 +82,11 @@ def _check_vector(frame: gpd.GeoDataFrame, problems: _Problems) -> bool:
         return False
     geoms = np.asarray(frame.geometry.array, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    problems.add(source, "missing or empty geometry", frame.index[missing], "give every feature a polygon")
+    found.add(source, "missing or empty geometry", frame.index[missing], "give every feature a polygon")
     xmin, ymin, xmax, ymax = schema.UKRAINE_BBOX
     bounds = frame.geometry.bounds[~missing]
     outside = (bounds["minx"] < xmin) | (bounds["miny"] < ymin) | (bounds["maxx"] > xmax) | (bounds["maxy"] > ymax)
-    problems.add(
+    found.add(
         source,
         f"geometry outside Ukraine's box {schema.UKRAINE_BBOX}",
         bounds.index[outside],
@@ -97,38 +101,42 @@ def _not_polygonal(frame: gpd.GeoDataFrame) -> list[str]:
     return [str(i) for i in frame.index[(kinds >= 0) & ~polygonal]]
 
 
-def check_regions(frames: Sequence[gpd.GeoDataFrame], *, required_ids: Sequence[str] = ()) -> None:
+def check_regions(
+    frames: Sequence[gpd.GeoDataFrame], *, required_ids: Sequence[str] = (), problems: Problems | None = None
+) -> None:
     """Check region layers: CRS, geometries in Ukraine, polygons, ids unique across layers, required ids present."""
-    problems = _Problems()
+    found = Problems() if problems is None else problems
     seen: dict[str, str] = {}
     for frame in frames:
         source = str(frame.attrs.get("source", ""))
-        if _check_vector(frame, problems):
-            problems.add(source, "not a polygon", _not_polygonal(frame), "regions must be polygons")
+        if _check_vector(frame, found):
+            found.add(source, "not a polygon", _not_polygonal(frame), "regions must be polygons")
         ids = pd.Index(frame.index.astype(str))
-        problems.add(source, "empty id", ids[(ids == "") | (ids == "nan")], "give every region its KATOTTG code")
-        problems.add(source, "duplicate id", sorted(set(ids[ids.duplicated()])), "ids must be unique")
+        found.add(source, "empty id", ids[(ids == "") | (ids == "nan")], "give every region its KATOTTG code")
+        found.add(source, "duplicate id", sorted(set(ids[ids.duplicated()])), "ids must be unique")
         clashes = [i for i in ids.unique() if i in seen]
-        problems.add(source, "id also used in another layer", clashes, "region ids must be unique across layers")
+        found.add(source, "id also used in another layer", clashes, "region ids must be unique across layers")
         seen.update(dict.fromkeys(ids.unique(), source))
-    problems.add(
+    found.add(
         "",
         "region missing from the boundary layers",
         [i for i in required_ids if i not in seen],
         "restore the focus regions' boundaries in layers/boundaries",
     )
-    problems.raise_if_any()
+    if problems is None:
+        found.raise_if_any()
 
 
-def check_occupation(frame: gpd.GeoDataFrame) -> None:
+def check_occupation(frame: gpd.GeoDataFrame, *, problems: Problems | None = None) -> None:
     """Check an occupation layer: CRS, polygons in Ukraine, not empty."""
-    problems = _Problems()
+    found = Problems() if problems is None else problems
     source = str(frame.attrs.get("source", ""))
     if frame.empty:
-        problems.add(source, "no features", ["whole file"], "use a snapshot with at least one occupied polygon")
-    elif _check_vector(frame, problems):
-        problems.add(source, "not a polygon", _not_polygonal(frame), "occupied areas must be polygons")
-    problems.raise_if_any()
+        found.add(source, "no features", ["whole file"], "use a snapshot with at least one occupied polygon")
+    elif _check_vector(frame, found):
+        found.add(source, "not a polygon", _not_polygonal(frame), "occupied areas must be polygons")
+    if problems is None:
+        found.raise_if_any()
 
 
 def repair_geometries(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -169,52 +177,7 @@ def _not_non_negative(text: str) -> bool:
     return value is None or value < 0
 
 
-def check_deposits(records: pd.DataFrame, *, oblast_ids: pd.Series) -> None:
-    """Check deposit records against the vocabularies and coordinate rules.
-
-    Parameters
-    ----------
-    records
-        The text frame from `geo.sources.read_deposits`.
-    oblast_ids
-        The oblast code each record's ``oblast`` name resolves to (None if it does not),
-        aligned with `records`.
-    """
-    problems = _Problems()
-    source = str(records.attrs.get("source", ""))
-    ids = records["id"].str.strip()
-    label = ids.where(ids != "", pd.Series([f"row {k + 2}" for k in range(len(records))], index=records.index))
-    problems.add(source, "empty id", label[ids == ""], "give every record a unique id")
-    problems.add(source, "duplicate id", sorted(set(ids[(ids != "") & ids.duplicated()])), "ids must be unique")
-    problems.add(
-        source, "empty name_en", label[records["name_en"].str.strip() == ""], "give every record an English name"
-    )
-
-    allowed = set(schema.COMMODITIES)
-    bad_commodity = []
-    bad_primary = []
-    for rid, listed, primary in zip(label, records["commodities"], records["primary_commodity"], strict=True):
-        items = [c.strip() for c in listed.split(schema.COMMODITY_SEP) if c.strip()]
-        unknown = [c for c in items if c not in allowed]
-        if unknown or not items:
-            bad_commodity.append(f"{rid} ({listed or 'empty'})")
-        if primary not in items:
-            bad_primary.append(f"{rid} ({primary or 'empty'})")
-    vocab = ", ".join(schema.COMMODITIES)
-    problems.add(source, "unknown commodity", bad_commodity, f"use ;-separated values from: {vocab}")
-    problems.add(
-        source, "primary_commodity not among commodities", bad_primary, "list the primary commodity in commodities too"
-    )
-
-    for column, values in (("status", schema.STATUSES), ("coord_precision", schema.COORD_PRECISIONS)):
-        bad = ~records[column].isin(values)
-        problems.add(
-            source,
-            f"unknown {column}",
-            [f"{r} ({v or 'empty'})" for r, v in zip(label[bad], records[column][bad], strict=True)],
-            f"use one of: {', '.join(values)}",
-        )
-
+def _check_coordinates(records: pd.DataFrame, label: pd.Series, source: str, found: Problems) -> None:
     xmin, ymin, xmax, ymax = schema.UKRAINE_BBOX
     not_number, outside, half, precision_mismatch = [], [], [], []
     for rid, lat_text, lon_text, precision in zip(
@@ -234,20 +197,69 @@ def check_deposits(records: pd.DataFrame, *, oblast_ids: pd.Series) -> None:
             outside.append(f"{rid} ({lat_text}, {lon_text})")
         elif precision == schema.NO_COORDS:
             precision_mismatch.append(rid)
-    problems.add(source, "lat/lon not a number", not_number, "write decimal degrees, e.g. 47.90934")
-    problems.add(
-        source, f"lat/lon outside Ukraine's box {schema.UKRAINE_BBOX}", outside, "check for swapped lat and lon"
-    )
-    problems.add(source, "only one of lat/lon given", half, "give both, or leave both blank with coord_precision none")
-    problems.add(
+    found.add(source, "lat/lon not a number", not_number, "write decimal degrees, e.g. 47.90934")
+    found.add(source, f"lat/lon outside Ukraine's box {schema.UKRAINE_BBOX}", outside, "check for swapped lat and lon")
+    found.add(source, "only one of lat/lon given", half, "give both, or leave both blank with coord_precision none")
+    found.add(
         source,
         "coord_precision does not match coordinates",
         precision_mismatch,
         "use coord_precision none exactly when lat and lon are blank",
     )
+
+
+def check_deposits(records: pd.DataFrame, *, oblast_ids: pd.Series, problems: Problems | None = None) -> None:
+    """Check deposit records against the vocabularies and coordinate rules.
+
+    Parameters
+    ----------
+    records
+        The text frame from `geo.sources.read_deposits`.
+    oblast_ids
+        The oblast code each record's ``oblast`` name resolves to (None if it does not),
+        aligned with `records`.
+    """
+    found = Problems() if problems is None else problems
+    source = str(records.attrs.get("source", ""))
+    ids = records["id"].str.strip()
+    label = ids.where(ids != "", pd.Series([f"row {k + 2}" for k in range(len(records))], index=records.index))
+    found.add(source, "empty id", label[ids == ""], "give every record a unique id")
+    found.add(source, "duplicate id", sorted(set(ids[(ids != "") & ids.duplicated()])), "ids must be unique")
+    found.add(source, "empty name_en", label[records["name_en"].str.strip() == ""], "give every record an English name")
+
+    allowed = set(schema.COMMODITIES)
+    bad_commodity = []
+    bad_primary = []
+    for rid, listed, primary in zip(label, records["commodities"], records["primary_commodity"], strict=True):
+        items = [c.strip() for c in listed.split(schema.COMMODITY_SEP) if c.strip()]
+        unknown = [c for c in items if c not in allowed]
+        if unknown or not items:
+            bad_commodity.append(f"{rid} ({listed or 'empty'})")
+        if primary not in items:
+            bad_primary.append(f"{rid} ({primary or 'empty'})")
+    vocab = ", ".join(schema.COMMODITIES)
+    found.add(source, "unknown commodity", bad_commodity, f"use ;-separated values from: {vocab}")
+    found.add(
+        source, "primary_commodity not among commodities", bad_primary, "list the primary commodity in commodities too"
+    )
+
+    for column, values in (
+        ("status", schema.STATUSES),
+        ("coord_precision", schema.COORD_PRECISIONS),
+        ("site_kind", schema.SITE_KINDS),
+    ):
+        bad = ~records[column].isin(values)
+        found.add(
+            source,
+            f"unknown {column}",
+            [f"{r} ({v or 'empty'})" for r, v in zip(label[bad], records[column][bad], strict=True)],
+            f"use one of: {', '.join(values)}",
+        )
+
+    _check_coordinates(records, label, source, found)
     uncertainty = records["coord_uncertainty_km"].str.strip()
     bad_unc = (uncertainty != "") & uncertainty.map(_not_non_negative).astype(bool)
-    problems.add(
+    found.add(
         source,
         "coord_uncertainty_km not a non-negative number",
         label[bad_unc],
@@ -255,40 +267,65 @@ def check_deposits(records: pd.DataFrame, *, oblast_ids: pd.Series) -> None:
     )
 
     unresolved = oblast_ids.isna().to_numpy()
-    problems.add(
+    found.add(
         source,
         "unknown oblast",
         [f"{r} ({o or 'empty'})" for r, o in zip(label[unresolved], records["oblast"][unresolved], strict=True)],
         "use an oblast name from layers/boundaries/ua_adm1_lookup.csv",
     )
     url = records["source_url"].str.strip()
-    problems.add(
+    found.add(
         source,
         "source_url not an http(s) URL",
         label[~url.str.match(r"^https?://\S+$")],
         "every record needs the URL of its source",
     )
-    problems.raise_if_any()
+    if problems is None:
+        found.raise_if_any()
 
 
-def check_figures(figures: pd.DataFrame, *, required_ids: Sequence[str]) -> None:
+def check_deposit_locations(
+    deposits: gpd.GeoDataFrame, oblasts: gpd.GeoDataFrame, *, problems: Problems | None = None
+) -> None:
+    """Check that every located deposit lies in one of Ukraine's oblasts.
+
+    The bounding-box check in `check_deposits` lets through points in
+    neighbouring countries or the sea; such a point would count as held by Ukraine.
+    """
+    found = Problems() if problems is None else problems
+    located = deposits[deposits["location_known"]]
+    geoms = np.asarray(oblasts.geometry.array, dtype=object)
+    tree = shapely.STRtree(geoms)
+    hits, _ = tree.query(np.asarray(located.geometry.array, dtype=object), predicate="intersects")
+    outside = np.ones(len(located), dtype=bool)
+    outside[hits] = False
+    found.add(
+        str(deposits.attrs.get("source", "")),
+        "point outside every oblast of Ukraine",
+        [f"{rid} ({row.lat}, {row.lon})" for rid, row in located[outside].iterrows()],
+        "check the coordinates (decimal degrees, lat/lon not swapped)",
+    )
+    if problems is None:
+        found.raise_if_any()
+
+
+def check_figures(figures: pd.DataFrame, *, required_ids: Sequence[str], problems: Problems | None = None) -> None:
     """Check published figures: unique ids, sources given, the figures the outputs cite present."""
-    problems = _Problems()
+    found = Problems() if problems is None else problems
     source = str(figures.attrs.get("source", ""))
     ids = figures["id"].str.strip()
-    problems.add(source, "empty id", ("row " + (figures.index[ids == ""] + 2).astype(str)), "give every figure an id")
-    problems.add(source, "duplicate id", sorted(set(ids[(ids != "") & ids.duplicated()])), "ids must be unique")
-    problems.add(
+    found.add(source, "empty id", ("row " + (figures.index[ids == ""] + 2).astype(str)), "give every figure an id")
+    found.add(source, "duplicate id", sorted(set(ids[(ids != "") & ids.duplicated()])), "ids must be unique")
+    found.add(
         source, "missing figure", [i for i in required_ids if i not in set(ids)], "restore these published figures"
     )
     for column in ("value", "source_name", "source_url", "quote"):
-        problems.add(
-            source, f"empty {column}", ids[figures[column].str.strip() == ""], f"every figure needs its {column}"
-        )
-    problems.raise_if_any()
+        found.add(source, f"empty {column}", ids[figures[column].str.strip() == ""], f"every figure needs its {column}")
+    if problems is None:
+        found.raise_if_any()
 
 
-def check_provenance(provenance: pd.DataFrame) -> None:
+def check_provenance(provenance: pd.DataFrame, *, problems: Problems | None = None) -> None:
     """Check that every data file has a sidecar with the required keys and a matching sha256.
 
     Parameters
@@ -296,7 +333,7 @@ def check_provenance(provenance: pd.DataFrame) -> None:
     provenance
         From `geo.sources.read_provenance`: indexed by file, columns ``sidecar`` and ``sha256``.
     """
-    problems = _Problems()
+    found = Problems() if problems is None else problems
     missing, incomplete, mismatched = [], [], []
     for path, row in provenance.iterrows():
         sidecar: Mapping[str, Any] | None = row["sidecar"] if isinstance(row["sidecar"], Mapping) else None
@@ -309,12 +346,13 @@ def check_provenance(provenance: pd.DataFrame) -> None:
         elif sidecar["sha256"] != row["sha256"]:
             mismatched.append(f"{path} (file is {row['sha256']})")
     keys = ", ".join(schema.SIDECAR_KEYS)
-    problems.add("", "data file without a .source.json sidecar", missing, f"add <name>.source.json with {keys}")
-    problems.add("", "sidecar lacks keys", incomplete, f"a sidecar needs {keys}")
-    problems.add(
+    found.add("", "data file without a .source.json sidecar", missing, f"add <name>.source.json with {keys}")
+    found.add("", "sidecar lacks keys", incomplete, f"a sidecar needs {keys}")
+    found.add(
         "",
         "sha256 in the sidecar does not match the file",
         mismatched,
         "restore the original file, or record the new source and sha256 in its .source.json",
     )
-    problems.raise_if_any()
+    if problems is None:
+        found.raise_if_any()

@@ -180,7 +180,7 @@ def popup_html(row: pd.Series) -> str:
         else "Distance to the line of contact: unknown",
         f"Where: {where}",
         f"Location precision: {text(style.PRECISION_LABELS.get(row['coord_precision'], row['coord_precision']))}"
-        + ("" if row["location_known"] else " — shown at the oblast's centre"),
+        + ("" if row["location_known"] else " — drawn at a point inside the oblast, not at the site"),
         f"{text(row['source_name'])} {_link(row['source_url'])}",
         f"<small>id {text(row.name)}</small>",
     ]
@@ -279,7 +279,7 @@ def _panel_html(
         )
     counts = deposits_here.value_counts()
     rows.append(
-        "Deposit records shown: "
+        ("Deposit records: " if focus is None else "Deposit records in this region: ")
         + ", ".join(f"{int(counts.get(s, 0))} {text(style.CONTROL_LABELS[s])}" for s in schema.CONTROL_STATUSES)
     )
     rows.append("<hr style='margin:4px 0'><b>Metals under Russian control</b>")
@@ -314,7 +314,8 @@ def build_map(
     """Build one map: region outlines, occupied areas, line of contact, deposits, panel, legend, credits."""
     if spec.frame == "lithium":
         lithium = deposits[deposits["commodity_list"].map(lambda c: "lithium" in c) & deposits["location_known"]]
-        xmin, ymin, xmax, ymax = (float(v) for v in lithium.total_bounds)
+        frame = lithium if not lithium.empty else regions.loc[[schema.COUNTRY_ID]]
+        xmin, ymin, xmax, ymax = (float(v) for v in frame.total_bounds)
         pad = 1.0
         bounds = [[ymin - pad, xmin - pad], [ymax + pad, xmax + pad]]
     else:

@@ -10,7 +10,7 @@ import geopandas as gpd
 import pytest
 
 from geo import cli, schema
-from tests.conftest import REPO, deposit_row, make_layers
+from tests.conftest import REPO, deposit_row, make_layers, write_sidecar
 
 
 def _run(layers: Path, out: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, str, str]:
@@ -55,6 +55,7 @@ def test_layer_in_the_wrong_crs(tiny_layers: Path, tmp_path: Path, capsys: pytes
     projected = gpd.read_file(path).to_crs("EPSG:3857")
     path.unlink()
     projected.to_file(path, driver="GeoJSON")
+    write_sidecar(path)  # a correctly documented file, only in the wrong CRS
     code, _, err = _run(tiny_layers, tmp_path / "maps", capsys)
     assert code == 1
     assert err == (
@@ -80,11 +81,40 @@ def test_unknown_snapshot(tiny_layers: Path, tmp_path: Path, capsys: pytest.Capt
     assert err == f"error: {tiny_layers / 'occupation'}: no occupation snapshot for 2022-02-24; available: 2026-08-22\n"
 
 
-def test_usage_error_exits_2(tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--snapshot", "yesterday"], "not an ISO date (YYYY-MM-DD): 'yesterday'"),
+        (["--snapshot", "2026-13-45"], "not an ISO date (YYYY-MM-DD): '2026-13-45'"),
+        (["--near-front-km", "nan"], "not a distance in km (a number >= 0): 'nan'"),
+        (["--near-front-km", "-5"], "not a distance in km (a number >= 0): '-5'"),
+        (["--near-front-km", "inf"], "not a distance in km (a number >= 0): 'inf'"),
+    ],
+)
+def test_usage_error_exits_2(args: list[str], complaint: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        cli.build_maps(["--snapshot", "yesterday"])
+        cli.build_maps(args)
     assert exc.value.code == 2
-    assert "not an ISO date (YYYY-MM-DD): 'yesterday'" in capsys.readouterr().err
+    assert complaint in capsys.readouterr().err
+
+
+def test_out_is_a_file(tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "maps"
+    out.write_text("not a folder", encoding="utf-8")
+    code, _, err = _run(tiny_layers, out, capsys)
+    assert code == 1
+    assert err.startswith(f"error: {out}: cannot write the outputs (")
+    assert err.endswith("); pass --out DIR with a writable folder\n")
+    assert out.read_text(encoding="utf-8") == "not a folder"
+
+
+def test_empty_csv(tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tiny_layers / schema.FIGURES_FILE
+    path.write_bytes(b"")
+    code, _, err = _run(tiny_layers, tmp_path / "maps", capsys)
+    assert code == 1
+    assert err.startswith(f"error: {path}: not a readable CSV (")
+    assert err.count("\n") == 1
 
 
 def test_the_script_is_a_thin_entry_point(tmp_path: Path) -> None:

@@ -39,3 +39,22 @@ def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.Mon
         files.write_atomic(path, b"new")
     assert path.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
+
+
+def test_write_all_atomic_changes_nothing_if_one_file_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_bytes(b"old a")
+    second.write_bytes(b"old b")
+    real_stage = files._stage
+
+    def stage(path: Path, data: bytes) -> Path:
+        if path == second:
+            msg = "disk full"
+            raise OSError(msg)
+        return real_stage(path, data)
+
+    monkeypatch.setattr(files, "_stage", stage)
+    with pytest.raises(OSError, match="disk full"):
+        files.write_all_atomic({first: b"new a", second: b"new b"})
+    assert (first.read_bytes(), second.read_bytes()) == (b"old a", b"old b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from geo import pipeline, schema
+from geo.errors import ValidationError
 from tests.conftest import SHIPPED_LAYERS, deposit_row, make_layers
 
 EXPECTED_FILES = sorted(
@@ -131,6 +132,48 @@ def test_shipped_summary_cites_the_published_metals_figures(shipped: tuple[Path,
     assert comparison["F01"]["share"] == pytest.approx(0.40)
     assert comparison["F10"]["share"] == pytest.approx(0.42)
     assert "We Build Ukraine" in comparison["F02"]["quote"]
-    assert 0.0 <= comparison["computed"]["share"] <= 1.0
+    # Recount the metals share independently from deposits.csv.
+    deposits = _rows(out / schema.DEPOSITS_CSV, "id").values()
+    metal = [
+        d
+        for d in deposits
+        if set(d["commodities"].split(";")) & set(schema.METALS) and d["site_kind"] != "processing_facility"
+    ]
+    occupied = sum(d["control_status"].startswith("occupied") for d in metal)
+    held = sum(d["control_status"] == schema.HELD for d in metal)
+    assert comparison["computed"]["share"] == pytest.approx(occupied / (occupied + held), abs=1e-6)
+    assert comparison["computed"]["value"] == f"{occupied} of {occupied + held} records"
     assert "count" in comparison["computed"]["basis"]
     assert summary["source_revision"].startswith("cyterat/deepstate-map-data")
+
+
+def test_build_without_lithium_or_metal_records(tmp_path: Path) -> None:
+    layers = make_layers(tmp_path / "layers", deposits=[deposit_row()])  # one thermal-coal mine
+    record = pipeline.build(layers, tmp_path / "maps")
+    computed = record["metals"]["comparison"][0]
+    assert (computed["share"], computed["value"]) == (0.0, "0 of 0 records")
+    assert (tmp_path / "maps" / "lithium.html").stat().st_size > 0
+
+
+def test_all_file_problems_are_reported_together(tmp_path: Path) -> None:
+    layers = make_layers(tmp_path / "layers", deposits=[deposit_row(site_kind="Deposit")])
+    figures = layers / schema.FIGURES_FILE
+    figures.write_text(figures.read_text(encoding="utf-8").replace("F10,", "F11,"), encoding="utf-8")
+    with pytest.raises(ValidationError) as err:
+        pipeline.build(layers, tmp_path / "maps")
+    message = str(err.value)
+    assert message.startswith("3 problems: ")
+    assert "unknown site_kind: D1 (Deposit)" in message
+    assert "missing figure: F10" in message
+    assert f"sha256 in the sidecar does not match the file: {figures}" in message
+
+
+def test_point_outside_every_oblast_is_refused(tmp_path: Path) -> None:
+    # lon 29.5 is inside Ukraine's bounding box but west of the tiny world's oblasts.
+    layers = make_layers(tmp_path / "layers", deposits=[deposit_row(), deposit_row(id="OUT", lon="29.5")])
+    with pytest.raises(ValidationError) as err:
+        pipeline.build(layers, tmp_path / "maps")
+    assert str(err.value) == (
+        f"{layers / schema.DEPOSITS_FILE}: point outside every oblast of Ukraine: OUT (48.5, 29.5) "
+        "(check the coordinates (decimal degrees, lat/lon not swapped))"
+    )

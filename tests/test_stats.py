@@ -119,6 +119,7 @@ def test_control_table_counts_by_hand() -> None:
     counts = ["deposits_total", "occupied", "held", "unknown", "near_front"]
     lithium = _row(table, ("UA", "lithium"))
     assert [lithium[k] for k in counts] == [2, 1, 0, 1, 1]
+    assert lithium["known"] == 1
     assert lithium["occupied_share"] == 1.0  # unknown left out: 1 occupied of 1 known
     # metals: a (lithium, occupied), c (iron ore, held), d (lithium, unknown); e is a processing plant.
     metals = _row(table, ("UA", schema.METALS_AGGREGATE))
