@@ -20,3 +20,7 @@ class ValidationError(GeoError, ValueError):
 
 class OutputError(GeoError, OSError):
     """An output could not be written (the folder is a file, not writable, …)."""
+
+
+class AssetError(GeoError, RuntimeError):
+    """A map would need a web asset that is not vendored, so it would not work offline."""

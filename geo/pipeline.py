@@ -22,6 +22,7 @@ class Inputs:
     figures: pd.DataFrame
     snapshot: gpd.GeoDataFrame
     pre2022: gpd.GeoDataFrame
+    basemap: gpd.GeoDataFrame
     snapshot_date: str
     snapshot_source: dict[str, Any]
     credits: list[str]
@@ -59,6 +60,7 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         layers / schema.DEPOSITS_FILE,
         layers / schema.FIGURES_FILE,
         layers / schema.PRE2022_FILE,
+        layers / schema.BASEMAP_FILE,
         snapshot_path,
     ]
     region_frames = [
@@ -69,6 +71,7 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     ]
     country = sources.read_country(layers / schema.COUNTRY_FILE)
     occupation = [sources.read_vector(snapshot_path), sources.read_vector(layers / schema.PRE2022_FILE)]
+    basemap = sources.read_basemap(layers / schema.BASEMAP_FILE)
     records = sources.read_deposits(layers / schema.DEPOSITS_FILE)
     figures = sources.read_figures(layers / schema.FIGURES_FILE)
     aliases = sources.oblast_aliases(sources.read_oblast_lookup(layers / schema.OBLAST_LOOKUP_FILE))
@@ -77,7 +80,8 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     problems = validate.Problems()
     validate.check_regions([*region_frames, country], required_ids=schema.FOCUS_REGIONS, problems=problems)
     for frame in occupation:
-        validate.check_occupation(frame, problems=problems)
+        validate.check_polygons(frame, problems=problems)
+    validate.check_polygons(basemap, bbox=schema.BASEMAP_BBOX, problems=problems)
     validate.check_deposits(records, oblast_ids=oblast_ids, problems=problems)
     validate.check_figures(figures, required_ids=schema.METALS_FIGURE_IDS, problems=problems)
     provenance = sources.read_provenance(data_files)
@@ -86,11 +90,11 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
 
     repairs: list[str] = []
     repaired = []
-    for frame in [*region_frames, country, *occupation]:
+    for frame in [*region_frames, country, *occupation, basemap]:
         fixed, notes = validate.repair_geometries(frame)
         repaired.append(fixed)
         repairs.extend(notes)
-    *region_frames, country, snapshot_frame, pre2022 = repaired
+    *region_frames, country, snapshot_frame, pre2022, basemap = repaired
     oblasts = region_frames[0]
     deposits = sources.deposit_points(records, oblast_ids=oblast_ids)
     validate.check_deposit_locations(deposits, oblasts)
@@ -103,6 +107,7 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         figures=figures,
         snapshot=snapshot_frame,
         pre2022=pre2022,
+        basemap=basemap,
         snapshot_date=snapshot_date,
         snapshot_source=sidecars[str(snapshot_path)],
         credits=credits,
@@ -167,6 +172,7 @@ def build(
         parts=results.parts,
         front=results.front,
         metals=results.metals,
+        basemap=inputs.basemap,
         snapshot_date=inputs.snapshot_date,
     )
     files[schema.REGIONS_CSV] = tables.regions_csv(results.regions)

@@ -20,6 +20,8 @@ AREA_CRS: Final = "EPSG:6933"
 DISTANCE_CRS: Final = "+proj=aeqd +lat_0=48.5 +lon_0=31.5 +datum=WGS84 +units=m +no_defs"
 #: Lon/lat box every coordinate must fall inside (Ukraine with a small margin).
 UKRAINE_BBOX: Final = (22.0, 44.0, 40.5, 52.5)
+#: Lon/lat box of the base map (Ukraine and its neighbours).
+BASEMAP_BBOX: Final = (16.0, 40.0, 46.0, 57.0)
 
 # --- layer files, relative to the layers directory -----------------------------------
 OBLASTS_FILE: Final = "boundaries/ua_adm1_oblasts_minregion2020.geojson"
@@ -30,6 +32,7 @@ HROMADAS_FILE: Final = "boundaries/ua_adm3_hromadas_donetsk_zaporizhzhia_kirovoh
 HROMADAS_LAYER: Final = "hromadas"
 POKROVSK_FILE: Final = "boundaries/ua_pokrovsk_osm2026.gpkg"
 POKROVSK_CITY_LAYER: Final = "pokrovsk_city"
+BASEMAP_FILE: Final = "basemap/ne50m_neighbours.geojson"
 DEPOSITS_FILE: Final = "deposits/deposits.csv"
 FIGURES_FILE: Final = "deposits/figures.csv"
 OCCUPATION_DIR: Final = "occupation"

@@ -166,6 +166,19 @@ def read_country(path: Path) -> gpd.GeoDataFrame:
     return _canonical(raw, ids, "country", names)
 
 
+def read_basemap(path: Path) -> gpd.GeoDataFrame:
+    """Read the offline base map: land and Ukraine's neighbouring countries.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``name`` and ``kind`` (``land`` or ``country``), geometry; default index.
+    """
+    raw = read_vector(path)
+    _require_columns(raw, ("name", "kind"), path)
+    return raw
+
+
 def read_oblast_lookup(path: Path) -> pd.DataFrame:
     """Read the oblast name/code table.
 

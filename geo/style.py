@@ -21,6 +21,41 @@ COMMODITY_GROUPS: Final = (
     ("other", "Other (alumina, …)", (), "#8C564B"),
 )
 
+#: Marker shapes as SVG path data in a 20 x 20 box (drawn with a 2-unit margin).
+SHAPES: Final = {
+    "circle": "M3,10a7,7 0 1,0 14,0a7,7 0 1,0 -14,0",
+    "square": "M4,4H16V16H4Z",
+    "diamond": "M10,2L18,10L10,18L2,10Z",
+    "triangle": "M10,2L18,17H2Z",
+    "triangle_down": "M2,3H18L10,18Z",
+    "pentagon": "M10,2L18,8L15,17H5L2,8Z",
+    "hexagon": "M5.5,2.5H14.5L19,10L14.5,17.5H5.5L1,10Z",
+    "star": "M10,1L12.6,7.4L19.5,7.6L14.1,11.9L16,18.5L10,14.7L4,18.5L5.9,11.9L0.5,7.6L7.4,7.4Z",
+    "plus": "M7,2H13V7H18V13H13V18H7V13H2V7H7Z",
+}
+#: Shape of each commodity group's marker: colour and shape both carry the commodity.
+GROUP_SHAPES: Final = {
+    "lithium": "star",
+    "coal_coking": "square",
+    "coal": "circle",
+    "iron_ore": "diamond",
+    "titanium": "triangle",
+    "manganese": "pentagon",
+    "rare_earths": "hexagon",
+    "uranium": "triangle_down",
+    "graphite": "plus",
+    "other": "circle",
+}
+#: Groups whose markers are clustered where dense (the Donbas coal mines); lithium never is.
+CLUSTERED_GROUPS: Final = ("coal",)
+MARKER_SIZE: Final = 18
+LITHIUM_MARKER_SIZE: Final = 26
+
+SEA_COLOUR: Final = "#cfe2ee"
+LAND_COLOUR: Final = "#ece8df"
+BORDER_COLOUR: Final = "#a39d8f"
+UKRAINE_FILL: Final = "#ffffff"
+
 OCCUPIED_SINCE_2022_COLOUR: Final = "#a52714"
 OCCUPIED_BEFORE_2022_COLOUR: Final = "#880e4f"
 FRONT_COLOUR: Final = "#3b0a0a"
@@ -34,12 +69,12 @@ CONTROL_LABELS: Final = {
     schema.HELD: "Held by Ukraine",
     schema.UNKNOWN: "Unknown (no location)",
 }
-#: Marker outline by control status: (colour, weight, dash pattern or None).
+#: Marker outline by control status: (colour, width, dash pattern or None).
 CONTROL_OUTLINE: Final = {
-    schema.OCCUPIED_SINCE_2022: ("#000000", 3, None),
-    schema.OCCUPIED_BEFORE_2022: ("#000000", 3, None),
-    schema.HELD: ("#ffffff", 1, None),
-    schema.UNKNOWN: ("#555555", 2, "3 3"),
+    schema.OCCUPIED_SINCE_2022: ("#000000", 3.5, None),
+    schema.OCCUPIED_BEFORE_2022: ("#000000", 3.5, None),
+    schema.HELD: ("#ffffff", 1.5, None),
+    schema.UNKNOWN: ("#444444", 2.0, "3 2"),
 }
 
 PRECISION_LABELS: Final = {
@@ -64,6 +99,16 @@ def commodity_group(primary: str) -> str:
 def group_colour(key: str) -> str:
     """Return the colour of a commodity group."""
     return {k: colour for k, _l, _m, colour in COMMODITY_GROUPS}[key]
+
+
+def marker_svg(shape: str, fill: str, outline: tuple[str, float, str | None], size: int) -> str:
+    """Return an inline SVG marker (the same markup the map's script builds)."""
+    stroke, width, dash = outline
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="-2 -2 24 24">'
+        f'<path d="{SHAPES[shape]}" fill="{fill}" stroke="{stroke}" stroke-width="{width}"{dash_attr}/></svg>'
+    )
 
 
 def label(value: str) -> str:

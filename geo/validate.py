@@ -66,7 +66,9 @@ def _is_storage_crs(crs: CRS | None) -> bool:
     return bool(crs.to_epsg() == 4326 or crs.equals(CRS.from_user_input("OGC:CRS84")))
 
 
-def _check_vector(frame: gpd.GeoDataFrame, found: Problems) -> bool:
+def _check_vector(
+    frame: gpd.GeoDataFrame, found: Problems, *, bbox: tuple[float, float, float, float] = schema.UKRAINE_BBOX
+) -> bool:
     """Check CRS, presence and extent of geometries; return False if unusable."""
     source = str(frame.attrs.get("source", ""))
     if frame.crs is None:
@@ -83,12 +85,12 @@ def _check_vector(frame: gpd.GeoDataFrame, found: Problems) -> bool:
     geoms = np.asarray(frame.geometry.array, dtype=object)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     found.add(source, "missing or empty geometry", frame.index[missing], "give every feature a polygon")
-    xmin, ymin, xmax, ymax = schema.UKRAINE_BBOX
+    xmin, ymin, xmax, ymax = bbox
     bounds = frame.geometry.bounds[~missing]
     outside = (bounds["minx"] < xmin) | (bounds["miny"] < ymin) | (bounds["maxx"] > xmax) | (bounds["maxy"] > ymax)
     found.add(
         source,
-        f"geometry outside Ukraine's box {schema.UKRAINE_BBOX}",
+        f"geometry outside the box {bbox}",
         bounds.index[outside],
         "check for swapped lat/lon or projected coordinates",
     )
@@ -127,14 +129,19 @@ def check_regions(
         found.raise_if_any()
 
 
-def check_occupation(frame: gpd.GeoDataFrame, *, problems: Problems | None = None) -> None:
-    """Check an occupation layer: CRS, polygons in Ukraine, not empty."""
+def check_polygons(
+    frame: gpd.GeoDataFrame,
+    *,
+    bbox: tuple[float, float, float, float] = schema.UKRAINE_BBOX,
+    problems: Problems | None = None,
+) -> None:
+    """Check a polygon layer (occupied areas, or the base map with its own `bbox`): CRS, polygons in the box, not empty."""
     found = Problems() if problems is None else problems
     source = str(frame.attrs.get("source", ""))
     if frame.empty:
-        found.add(source, "no features", ["whole file"], "use a snapshot with at least one occupied polygon")
-    elif _check_vector(frame, found):
-        found.add(source, "not a polygon", _not_polygonal(frame), "occupied areas must be polygons")
+        found.add(source, "no features", ["whole file"], "the layer needs at least one polygon")
+    elif _check_vector(frame, found, bbox=bbox):
+        found.add(source, "not a polygon", _not_polygonal(frame), "the features must be polygons")
     if problems is None:
         found.raise_if_any()
 

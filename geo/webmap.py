@@ -1,39 +1,91 @@
-"""Render the HTML maps (folium/Leaflet).
+"""Render the HTML maps (folium/Leaflet): self-contained, offline, deterministic.
 
 Every string that comes from data passes through `text` before it reaches
-HTML or JavaScript.  Maps are rendered to bytes in memory; writing them is
-the caller's business.
+HTML, and reaches JavaScript only inside JSON (``tojson``).  Each map is one
+file: Leaflet and its cluster plugin are inlined from ``geo/vendor`` and the
+base map is drawn from shipped data (sea, land, neighbouring countries,
+Ukraine), with OpenStreetMap tiles offered as an extra base layer that is off
+by default.  Element ids are numbered in document order, so the same inputs
+give the same bytes.
+
+Geometry is simplified per map scale in `geo.schema.DISTANCE_CRS` (metres) and
+then snapped to a lon/lat grid; `SCALES` states both, and the largest
+displacement of a drawn vertex is their sum.
 """
 
 from __future__ import annotations
 
 import html
+import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
-from branca.element import Figure
+import shapely
+from branca.element import Element, Figure, MacroElement
+from folium.plugins import MarkerCluster
+from jinja2 import Template
+from jinja2.utils import htmlsafe_json_dumps
 
-from geo import schema, style
+from geo import offline, schema, style
 
-#: Simplification tolerance (degrees) of region outlines per map scale.
-_TOLERANCE = {"country": 0.005, "oblast": 0.001, "local": 0.0002}
 CREDITS_HTML = (
-    'Boundaries: «© Мінрегіон» (CC BY-SA) · © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
-    "contributors (ODbL) · Deposits: Global Energy Monitor, ICMM (CC BY 4.0) and cited sources · "
-    'Occupied areas: <a href="https://deepstatemap.live">DeepStateMap.Live</a>'
+    "«© Мінрегіон» (CC BY-SA) · © OpenStreetMap contributors (ODbL) · "
+    "Global Energy Monitor, ICMM (CC BY 4.0) · Occupied areas: DeepStateMap.Live · Made with Natural Earth"
 )
 
 
+@dataclass(frozen=True)
+class Scale:
+    """How finely one map draws its geometry."""
+
+    tolerance_m: float  # Douglas-Peucker tolerance, metres
+    decimals: int  # lon/lat decimals kept (5 ≈ 1.1 m, 4 ≈ 11 m)
+    base_tolerance_m: float  # for the base map's neighbouring countries
+
+
+#: How far (degrees) beyond a map's frame the base map is drawn.
+_BASE_MARGIN_DEG = 6.0
+
+SCALES = {
+    "country": Scale(tolerance_m=400.0, decimals=3, base_tolerance_m=2000.0),
+    "oblast": Scale(tolerance_m=25.0, decimals=5, base_tolerance_m=500.0),
+    "local": Scale(tolerance_m=5.0, decimals=5, base_tolerance_m=500.0),
+}
+
+
 def text(value: object) -> str:
-    """Escape a data value for HTML that folium may also embed in a JavaScript template literal."""
+    """Escape a data value for HTML.
+
+    Besides ``& < > " '`` this escapes what would be live in the places folium
+    puts HTML: backslash, backtick and ``$`` (JavaScript template literals) and
+    braces (branca renders each element's output through Jinja once more, so a
+    ``{{`` from data would be evaluated).
+    """
     escaped = html.escape(
         "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value), quote=True
     )
-    return escaped.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+    for char, entity in (("\\", "&#92;"), ("`", "&#96;"), ("$", "&#36;"), ("{", "&#123;"), ("}", "&#125;")):
+        escaped = escaped.replace(char, entity)
+    return escaped
+
+
+_JINJA_OPENERS = re.compile(r"\{(?=[{%#])")
+
+
+def js_json(value: object) -> str:
+    r"""Encode a value as JSON safe inside ``<script>`` and through branca's second Jinja pass.
+
+    ``<``, ``>``, ``&`` and ``'`` are escaped as ``\\u`` sequences (``htmlsafe_json_dumps``);
+    a ``{`` that would open a Jinja tag (``{{``, ``{%``, ``{#``) — which in JSON can only
+    occur inside a string — becomes ``\\u007b``.
+    """
+    return _JINJA_OPENERS.sub(r"\\u007b", str(htmlsafe_json_dumps(value)))
 
 
 def _link(url: object, label: str = "source") -> str:
@@ -49,7 +101,7 @@ class MapSpec:
     name: str
     title: str
     frame: str  # region id to fit, or "lithium"
-    region_levels: tuple[tuple[str, str, bool], ...]  # (level, parent prefix, shown)
+    region_levels: tuple[tuple[str, str, bool], ...]  # (level, id prefix, shown)
     scale: str
     lithium_first: bool = False
 
@@ -93,70 +145,281 @@ SPECS: tuple[MapSpec, ...] = (
     MapSpec("lithium", "Ukraine's lithium deposits", "lithium", (("oblast", "", True),), "country", lithium_first=True),
 )
 
+_LEVEL_STYLE = {  # level: (layer name, colour, weight)
+    "oblast": ("Oblasts", style.REGION_COLOUR, 1.6),
+    "raion": ("Raions", style.REGION_COLOUR, 0.9),
+    "hromada": ("Hromadas", style.FOCUS_COLOUR, 0.6),
+    "city": ("Pokrovsk city", style.FOCUS_COLOUR, 2.5),
+}
+
+
+class OfflineMap(folium.Map):
+    """A folium map that needs Leaflet only, from the vendored copy (no jQuery, Bootstrap or icon fonts)."""
+
+    default_js = [("leaflet", offline.LEAFLET_JS)]  # noqa: RUF012 (folium declares these per class)
+    default_css = [("leaflet_css", offline.LEAFLET_CSS)]  # noqa: RUF012
+
+
+class OfflineCluster(MarkerCluster):
+    """Marker clusters from the vendored leaflet.markercluster."""
+
+    default_js = [("markerclusterjs", offline.MARKERCLUSTER_JS)]  # noqa: RUF012
+    default_css = [  # noqa: RUF012
+        ("markerclustercss", offline.MARKERCLUSTER_CSS),
+        ("markerclusterdefaultcss", offline.MARKERCLUSTER_DEFAULT_CSS),
+    ]
+
+
+def simplify_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float, decimals: int) -> gpd.GeoSeries:
+    """Simplify in metres, back to lon/lat, snap to a ``10**-decimals`` grid; drop what vanishes.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        Indexed like `geoms` (minus empty results), storage CRS.
+    """
+    metric = geoms.to_crs(schema.DISTANCE_CRS)
+    simple = gpd.GeoSeries(
+        shapely.simplify(np.asarray(metric.array, dtype=object), tolerance_m, preserve_topology=True),
+        index=geoms.index,
+        crs=schema.DISTANCE_CRS,
+    ).to_crs(schema.STORAGE_CRS)
+    snapped = shapely.set_precision(np.asarray(simple.array, dtype=object), 10.0**-decimals)
+    out = gpd.GeoSeries(snapped, index=geoms.index, crs=schema.STORAGE_CRS)
+    return gpd.GeoSeries(out[~out.is_empty & out.notna()], crs=schema.STORAGE_CRS)
+
+
+def encode_polyline(coords: np.ndarray, factor: float) -> str:
+    """Encode lon/lat pairs with Google's polyline algorithm (lat first), at ``1/factor`` degrees."""
+    ints = np.round(np.asarray(coords)[:, [1, 0]] * factor).astype(np.int64)
+    deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64)).ravel()
+    out = []
+    for value in deltas.tolist():
+        v = ~(value << 1) if value < 0 else value << 1
+        while v >= 0x20:
+            out.append(chr((0x20 | (v & 0x1F)) + 63))
+            v >>= 5
+        out.append(chr(v + 63))
+    return "".join(out)
+
+
+def _is_polygonal(geom: shapely.Geometry) -> bool:
+    return int(shapely.get_type_id(geom)) in (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+
+
+def _encode_geometry(geom: shapely.Geometry, factor: float) -> list[Any]:
+    """Polygons → [[ring, …], …] of encoded rings; lines → [line, …] of encoded lines."""
+    if _is_polygonal(geom):
+        return [
+            [encode_polyline(shapely.get_coordinates(ring), factor) for ring in (poly.exterior, *poly.interiors)]
+            for poly in shapely.get_parts(geom)
+        ]
+    return [
+        encode_polyline(shapely.get_coordinates(line), factor) for line in shapely.get_parts(geom) if not line.is_empty
+    ]
+
+
+class VectorLayer(folium.map.Layer):
+    """Polygons or lines stored as encoded polylines and built only when first shown.
+
+    Compared with `folium.GeoJson`, a coordinate costs about 4 bytes instead of
+    about 16, and a layer that starts hidden costs nothing until a reader turns it on.
+    """
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = resourceVectorLayer({{ this.payload }}, {{ this.style }}, {{ this.highlight }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(
+        self,
+        geoms: gpd.GeoSeries,
+        labels: Sequence[str] | None,
+        *,
+        name: str,
+        decimals: int,
+        style_: dict[str, Any],
+        show: bool = True,
+        control: bool = True,
+        highlight: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=control, show=show)
+        self._name = "VectorLayer"
+        factor = 10.0**decimals
+        kinds = ["P" if _is_polygonal(g) else "L" for g in geoms]
+        self.payload = js_json(
+            {
+                "f": factor,
+                "features": [
+                    {"t": kind, "g": _encode_geometry(g, factor), **({"label": labels[i]} if labels else {})}
+                    for i, (g, kind) in enumerate(zip(geoms, kinds, strict=True))
+                ],
+            }
+        )
+        self.style = js_json(style_)
+        self.highlight = js_json(highlight)
+
+
+_VECTOR_JS = """
+<script>
+function resourceDecode(str, factor) {
+  var index = 0, lat = 0, lng = 0, out = [];
+  while (index < str.length) {
+    var b, shift = 0, result = 0;
+    do { b = str.charCodeAt(index++) - 63; result |= (b & 0x1f) << shift; shift += 5; } while (b >= 0x20);
+    lat += (result & 1) ? ~(result >> 1) : (result >> 1);
+    shift = 0; result = 0;
+    do { b = str.charCodeAt(index++) - 63; result |= (b & 0x1f) << shift; shift += 5; } while (b >= 0x20);
+    lng += (result & 1) ? ~(result >> 1) : (result >> 1);
+    out.push([lat / factor, lng / factor]);
+  }
+  return out;
+}
+function resourceVectorLayer(payload, style, highlight) {
+  // Geometry arrives simplified for the map's scale, so Leaflet's own simplification is off.
+  style = L.extend({smoothFactor: 0}, style);
+  var Lazy = L.FeatureGroup.extend({
+    onAdd: function (map) {
+      if (payload) {
+        var group = this, p = payload;
+        payload = null;
+        p.features.forEach(function (f) {
+          var shape;
+          if (f.t === 'P') {
+            shape = L.polygon(f.g.map(function (poly) {
+              return poly.map(function (ring) { return resourceDecode(ring, p.f); });
+            }), style);
+          } else {
+            shape = L.polyline(f.g.map(function (line) { return resourceDecode(line, p.f); }), style);
+          }
+          if (f.label) { shape.bindTooltip(f.label, {sticky: true}); }
+          if (highlight) {
+            shape.on('mouseover', function () { shape.setStyle(highlight); });
+            shape.on('mouseout', function () { shape.setStyle(style); });
+          }
+          group.addLayer(shape);
+        });
+      }
+      L.FeatureGroup.prototype.onAdd.call(this, map);
+    }
+  });
+  return new Lazy();
+}
+</script>
+"""
+
+
+def _vector(
+    geoms: gpd.GeoSeries, labels: Sequence[str] | None, *, name: str, shown: bool, style_: dict[str, Any], decimals: int
+) -> VectorLayer:
+    highlight = {**style_, "weight": style_.get("weight", 1) + 1.5} if labels else None
+    return VectorLayer(geoms, labels, name=name, decimals=decimals, style_=style_, show=shown, highlight=highlight)
+
+
+def _region_label(rid: str, r: pd.Series) -> str:
+    return (
+        f"<b>{text(r['name_en'])}</b> ({text(r['name_uk'])})<br>{text(style.label(str(r['level'])))} {text(rid)}<br>"
+        f"area {r['area_km2']:,.0f} km²; occupied {r['occupied_km2']:,.0f} km² ({r['occupied_share']:.1%})<br>"
+        f"before 2022 {r['occupied_before_2022_km2']:,.0f} km²; since 2022 {r['occupied_since_2022_km2']:,.0f} km²"
+    )
+
 
 def _region_layer(
-    regions: gpd.GeoDataFrame, level: str, prefix: str, *, tolerance: float, shown: bool
-) -> folium.GeoJson | None:
+    regions: gpd.GeoDataFrame, level: str, prefix: str, *, scale: Scale, shown: bool
+) -> VectorLayer | None:
     chosen = regions[(regions["level"] == level) & regions.index.str.startswith(prefix)]
     if chosen.empty:
         return None
-    labels = [
-        f"<b>{text(r.name_en)}</b> ({text(r.name_uk)})<br>{text(style.label(level))} {text(rid)}<br>"
-        f"area {r.area_km2:,.0f} km²; occupied {r.occupied_km2:,.0f} km² ({r.occupied_share:.1%})<br>"
-        f"before 2022 {r.occupied_before_2022_km2:,.0f} km²; since 2022 {r.occupied_since_2022_km2:,.0f} km²"
-        for rid, r in chosen.iterrows()
-    ]
-    data = gpd.GeoDataFrame(
-        {"label": labels},
-        geometry=chosen.geometry.simplify(tolerance, preserve_topology=True).to_numpy(),
-        crs=chosen.crs,
-    )
-    focus = level in ("city",) or (level != "oblast" and bool(prefix))
-    colour = style.FOCUS_COLOUR if focus else style.REGION_COLOUR
-    weight = {"oblast": 2.0, "raion": 1.2, "hromada": 0.7, "city": 2.5}[level]
-    name = {"oblast": "Oblasts", "raion": "Raions", "hromada": "Hromadas", "city": "Pokrovsk city"}[level]
-    return folium.GeoJson(
-        data,
+    geoms = simplify_for_web(chosen.geometry, tolerance_m=scale.tolerance_m, decimals=scale.decimals)
+    labels = [_region_label(str(rid), chosen.loc[rid]) for rid in geoms.index]
+    name, colour, weight = _LEVEL_STYLE[level]
+    return _vector(
+        geoms,
+        labels,
         name=name,
-        show=shown,
-        style_function=lambda _f, c=colour, w=weight: {"color": c, "weight": w, "fillOpacity": 0.0},
-        highlight_function=lambda _f: {"weight": 3, "fillOpacity": 0.05},
-        tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False, sticky=True),
-        smooth_factor=0.5,
+        shown=shown,
+        style_={"color": colour, "weight": weight, "fillOpacity": 0.0},
+        decimals=scale.decimals,
     )
 
 
-def _occupation_layers(parts: gpd.GeoDataFrame, front: gpd.GeoSeries) -> list[folium.Element]:
-    layers: list[folium.Element] = []
-    for part, colour, name in (
-        (schema.OCCUPIED_SINCE_2022, style.OCCUPIED_SINCE_2022_COLOUR, "Occupied since 24 Feb 2022"),
-        (schema.OCCUPIED_BEFORE_2022, style.OCCUPIED_BEFORE_2022_COLOUR, "Occupied before 24 Feb 2022"),
+def _legend_swatch(css: str) -> str:
+    return f'<span class="swatch" style="{css}"></span>'
+
+
+@dataclass
+class _Layer:
+    """A toggleable layer and its legend section."""
+
+    element: Element
+    title: str
+    legend: str
+
+
+def _base_layers(
+    fmap: folium.Map, basemap: gpd.GeoDataFrame, ukraine: gpd.GeoSeries, scale: Scale, bounds: list[list[float]]
+) -> None:
+    """Sea (the map's background colour), land and neighbouring countries, and Ukraine, drawn on one canvas."""
+    (south, west), (north, east) = bounds
+    view = shapely.box(
+        west - _BASE_MARGIN_DEG, south - _BASE_MARGIN_DEG, east + _BASE_MARGIN_DEG, north + _BASE_MARGIN_DEG
+    )
+    base = folium.FeatureGroup(name="Offline base map (shipped data)", overlay=False, control=True, show=True)
+    for kind, stroke in (("land", style.LAND_COLOUR), ("country", style.BORDER_COLOUR)):
+        clipped = basemap[basemap["kind"] == kind].geometry.clip(view)
+        geoms = simplify_for_web(clipped, tolerance_m=scale.base_tolerance_m, decimals=3)
+        paint = {
+            "color": stroke,
+            "weight": 0.8,
+            "fillColor": style.LAND_COLOUR,
+            "fillOpacity": 1.0,
+            "interactive": False,
+            "noClip": True,
+        }
+        VectorLayer(geoms, None, name=f"base {kind}", decimals=3, style_=paint, control=False).add_to(base)
+    country = simplify_for_web(ukraine, tolerance_m=scale.tolerance_m, decimals=scale.decimals)
+    paint = {
+        "color": "#555555",
+        "weight": 1.2,
+        "fillColor": style.UKRAINE_FILL,
+        "fillOpacity": 1.0,
+        "interactive": False,
+        "noClip": True,
+    }
+    VectorLayer(country, None, name="base Ukraine", decimals=scale.decimals, style_=paint, control=False).add_to(base)
+    base.add_to(fmap)
+    folium.TileLayer(
+        "OpenStreetMap", name="OpenStreetMap tiles (online)", overlay=False, control=True, show=False
+    ).add_to(fmap)
+
+
+def _occupation_layers(parts: gpd.GeoDataFrame, front: gpd.GeoSeries, scale: Scale) -> list[_Layer]:
+    layers: list[_Layer] = []
+    for part, colour in (
+        (schema.OCCUPIED_SINCE_2022, style.OCCUPIED_SINCE_2022_COLOUR),
+        (schema.OCCUPIED_BEFORE_2022, style.OCCUPIED_BEFORE_2022_COLOUR),
     ):
-        geom = parts.geometry[part]
-        if geom is None or geom.is_empty:
+        geoms = simplify_for_web(
+            gpd.GeoSeries(parts.geometry.loc[[part]]), tolerance_m=scale.tolerance_m, decimals=scale.decimals
+        )
+        if geoms.empty:
             continue
-        layer = folium.GeoJson(
-            gpd.GeoDataFrame({"label": [text(name)]}, geometry=[geom], crs=parts.crs),
-            name=name,
-            style_function=lambda _f, c=colour: {
-                "color": c,
-                "weight": 0.5,
-                "fillColor": c,
-                "fillOpacity": style.OCCUPATION_OPACITY,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
+        name = style.CONTROL_LABELS[part]
+        fill = {"color": colour, "weight": 0.6, "fillColor": colour, "fillOpacity": style.OCCUPATION_OPACITY}
+        element = _vector(geoms, [text(name)], name=name, shown=True, style_=fill, decimals=scale.decimals)
+        swatch = _legend_swatch(f"background:{colour};opacity:{style.OCCUPATION_OPACITY + 0.25}")
+        layers.append(_Layer(element, name, f"{swatch} {text(name)} (DeepStateMap.Live)"))
+    line = simplify_for_web(front, tolerance_m=scale.tolerance_m, decimals=scale.decimals)
+    if not line.empty:
+        line_style = {"color": style.FRONT_COLOUR, "weight": 2.2}
+        element = _vector(
+            line, ["Line of contact"], name="Line of contact", shown=True, style_=line_style, decimals=scale.decimals
         )
-        layers.append(layer)
-    if front.is_empty.all():
-        return layers
-    layers.append(
-        folium.GeoJson(
-            gpd.GeoDataFrame({"label": ["Line of contact"]}, geometry=front.to_numpy(), crs=front.crs),
-            name="Line of contact",
-            style_function=lambda _f: {"color": style.FRONT_COLOUR, "weight": 2.0},
-            tooltip=folium.GeoJsonTooltip(fields=["label"], labels=False),
-        )
-    )
+        swatch = _legend_swatch(f"border-top:3px solid {style.FRONT_COLOUR};height:0;margin-bottom:4px")
+        layers.append(_Layer(element, "Line of contact", f"{swatch} line of contact (edge of the occupied area)"))
     return layers
 
 
@@ -164,17 +427,14 @@ def popup_html(row: pd.Series) -> str:
     """Build a deposit's popup: name, commodities, status, control, precision, source link."""
     distance = row["distance_to_front_km"]
     where = ", ".join(text(v) for v in (row["hromada"], row["raion"], row["oblast"]) if v)
+    uncertain = bool(row["status_uncertain"]) and bool(row["location_known"])
     lines = [
         f"<b>{text(row['name_en'])}</b>",
         text(row["name_uk"]),
         f"Commodities: {text(', '.join(style.label(c) for c in row['commodity_list']))}",
         f"Status: {text(style.label(row['status']))}",
         f"Control ({text(row['snapshot_date'])}): <b>{text(style.CONTROL_LABELS[row['control_status']])}</b>"
-        + (
-            " — uncertain: the front is within the location's uncertainty"
-            if row["status_uncertain"] and row["location_known"]
-            else ""
-        ),
+        + (" — uncertain: the front is within the location's uncertainty" if uncertain else ""),
         f"Distance to the line of contact: {distance:.1f} km"
         if pd.notna(distance)
         else "Distance to the line of contact: unknown",
@@ -187,97 +447,270 @@ def popup_html(row: pd.Series) -> str:
     return '<div class="deposit-popup">' + "<br>".join(line for line in lines if line) + "</div>"
 
 
-def _marker(
-    location: tuple[float, float],
-    popup: str,
-    tooltip: str | folium.Tooltip,
-    *,
-    radius: int,
-    outline: tuple[str, int, str | None],
-    fill: tuple[str, float],
-) -> folium.CircleMarker:
-    colour, weight, dash = outline
-    return folium.CircleMarker(
-        location=location,
-        radius=radius,
-        color=colour,
-        weight=weight,
-        dash_array=dash,
-        fill=True,
-        fill_color=fill[0],
-        fill_opacity=fill[1],
-        popup=folium.Popup(popup, max_width=360),
-        tooltip=tooltip,
-    )
-
-
-def _deposit_layers(
-    deposits: gpd.GeoDataFrame, anchors: pd.Series, *, lithium_first: bool
-) -> list[folium.FeatureGroup]:
-    groups = {
-        key: folium.FeatureGroup(name=f"Deposits: {label}", show=not lithium_first)
-        for key, label, _m, _c in style.COMMODITY_GROUPS
-    }
-    lithium = folium.FeatureGroup(name="Lithium sites", show=True)
-    for _rid, row in deposits.iterrows():
+def _deposit_records(deposits: gpd.GeoDataFrame, anchors: pd.Series, snapshot_date: str) -> list[dict[str, Any]]:
+    records = []
+    for rid, row in deposits.assign(snapshot_date=snapshot_date).iterrows():
         if row["location_known"]:
             lat, lon = float(row["lat"]), float(row["lon"])
         else:
             anchor = anchors[row["oblast_id"]]
-            lat, lon = anchor.y, anchor.x
-        key = style.commodity_group(row["primary_commodity"])
-        outline, weight, dash = style.CONTROL_OUTLINE[row["control_status"]]
-        popup = popup_html(row)
-        _marker(
-            (lat, lon),
-            popup,
-            text(row["name_en"]),
-            radius=6,
-            outline=(outline, weight, dash),
-            fill=(style.group_colour(key), 0.9),
-        ).add_to(groups[key])
-        if "lithium" in row["commodity_list"]:
-            ring = outline if row["control_status"] != schema.HELD else style.group_colour("lithium")
-            tooltip = folium.Tooltip(text(row["name_en"]), permanent=lithium_first)
-            _marker(
-                (lat, lon),
-                popup,
-                tooltip,
-                radius=11,
-                outline=(ring, 3, dash),
-                fill=(style.group_colour("lithium"), 0.5),
-            ).add_to(lithium)
-    return [g for g in groups.values() if g._children] + [lithium]
+            lat, lon = round(anchor.y, 5), round(anchor.x, 5)
+        group = style.commodity_group(row["primary_commodity"])
+        stroke, width, dash = style.CONTROL_OUTLINE[row["control_status"]]
+        records.append(
+            {
+                "id": str(rid),
+                "lat": lat,
+                "lon": lon,
+                "group": group,
+                "shape": style.GROUP_SHAPES[group],
+                "fill": style.group_colour(group),
+                "stroke": stroke,
+                "sw": width,
+                "dash": dash or "",
+                "size": style.LITHIUM_MARKER_SIZE if group == "lithium" else style.MARKER_SIZE,
+                "popup": popup_html(row),
+                "name": text(row["name_en"]),
+                "title": str(row["name_en"]),
+                "search": [str(row["name_en"]), str(row["name_uk"])],
+            }
+        )
+    return records
 
 
-def _legend_html() -> str:
-    items = [
-        f'<span style="background:{c};border-radius:50%;width:10px;height:10px;display:inline-block"></span> {text(label)}'
-        for _k, label, _m, c in style.COMMODITY_GROUPS
-    ]
-    items += [
-        f'<span style="background:{style.OCCUPIED_SINCE_2022_COLOUR};opacity:.6;width:12px;height:10px;display:inline-block"></span> occupied since 24 Feb 2022',
-        f'<span style="background:{style.OCCUPIED_BEFORE_2022_COLOUR};opacity:.6;width:12px;height:10px;display:inline-block"></span> occupied before 24 Feb 2022',
-        f'<span style="border-top:2px solid {style.FRONT_COLOUR};width:12px;display:inline-block"></span> line of contact',
-        "thick black ring: deposit in occupied territory; dashed: control unknown",
-    ]
-    return "<b>Legend</b><br>" + "<br>".join(items)
+def _deposit_layers(records: list[dict[str, Any]], *, lithium_first: bool) -> dict[str, _Layer]:
+    used = {r["group"] for r in records}
+    layers = {}
+    for key, label, _members, colour in style.COMMODITY_GROUPS:
+        if key not in used:
+            continue
+        name = "Lithium sites" if key == "lithium" else f"Deposits: {label}"
+        shown = key == "lithium" or not lithium_first
+        element: Element
+        if key in style.CLUSTERED_GROUPS:
+            element = OfflineCluster(  # type: ignore[no-untyped-call]
+                name=name, show=shown, options={"maxClusterRadius": 40, "disableClusteringAtZoom": 10}
+            )
+        else:
+            element = folium.FeatureGroup(name=name, show=shown)
+        size = style.LITHIUM_MARKER_SIZE if key == "lithium" else style.MARKER_SIZE
+        symbol = style.marker_svg(style.GROUP_SHAPES[key], colour, style.CONTROL_OUTLINE[schema.HELD], size)
+        clustered = " (clustered where dense)" if key in style.CLUSTERED_GROUPS else ""
+        layers[key] = _Layer(element, name, f"{symbol} {text(label)}{clustered}")
+    return layers
 
 
-def _panel_html(
-    title: str, snapshot_date: str, metals: pd.DataFrame, focus: pd.Series | None, deposits_here: pd.Series
-) -> str:
+def _control_legend() -> str:
+    items = []
+    for status in (schema.HELD, schema.OCCUPIED_SINCE_2022, schema.UNKNOWN):
+        symbol = style.marker_svg("circle", "#bbbbbb", style.CONTROL_OUTLINE[status], style.MARKER_SIZE)
+        label = (
+            "occupied (before or since 2022)" if status == schema.OCCUPIED_SINCE_2022 else style.CONTROL_LABELS[status]
+        )
+        items.append(f"{symbol} {text(label)}")
+    return "<b>Deposit outline = control</b><br>" + "<br>".join(items)
+
+
+class _FitBounds(MacroElement):
+    """Frame the map on `bounds` at once (folium's fit_bounds animates, and layers added meanwhile draw partly)."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+{{ this._parent.get_name() }}.fitBounds({{ this.bounds }}, {animate: false});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, bounds: list[list[float]]) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "FitBounds"
+        self.bounds = js_json(bounds)
+
+
+class MapExtras(MacroElement):
+    """Deposit markers, search, full screen, per-layer legend, panel and credits."""
+
+    _template = Template(
+        """
+{% macro html(this, kwargs) %}
+<div id="{{ this.get_name() }}_legend" class="map-legend"><details open><summary>Legend</summary>
+  <div class="legend-static">{{ this.control_legend }}</div>
+  {% for layer in this.layers %}<div class="legend-section" data-layer="{{ layer.element.get_name() }}">{{ layer.legend }}</div>
+  {% endfor %}
+</details></div>
+<div id="{{ this.get_name() }}_panel" class="map-panel"><details open><summary>{{ this.title }}</summary>{{ this.panel }}</details></div>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var shapes = {{ this.shapes }};
+  var data = {{ this.records }};
+  var groups = { {%- for key, layer in this.groups.items() %}{{ key|tojson }}: {{ layer.element.get_name() }}{{ "," if not loop.last }}{%- endfor %} };
+  var regions = {{ this.regions }};
+  function icon(d) {
+    var svg = '<svg xmlns="http://www.w3.org/2000/svg" width="' + d.size + '" height="' + d.size +
+      '" viewBox="-2 -2 24 24"><path d="' + shapes[d.shape] + '" fill="' + d.fill + '" stroke="' + d.stroke +
+      '" stroke-width="' + d.sw + '"' + (d.dash ? ' stroke-dasharray="' + d.dash + '"' : '') + '/></svg>';
+    return L.divIcon({html: svg, className: 'deposit-icon', iconSize: [d.size, d.size],
+                      iconAnchor: [d.size / 2, d.size / 2], popupAnchor: [0, -d.size / 2]});
+  }
+  var byGroup = {};
+  var markers = data.map(function (d) {
+    var m = L.marker([d.lat, d.lon], {icon: icon(d), title: d.title, riseOnHover: true});
+    m.bindPopup(d.popup, {maxWidth: 360});
+    m.bindTooltip(d.name, {direction: 'top', offset: [0, -d.size / 2]});
+    m.depositId = d.id;
+    (byGroup[d.group] = byGroup[d.group] || []).push(m);
+    return m;
+  });
+  Object.keys(byGroup).forEach(function (key) {
+    var g = groups[key];
+    if (g.addLayers) { g.addLayers(byGroup[key]); } else { byGroup[key].forEach(function (m) { g.addLayer(m); }); }
+  });
+
+  var entries = [];
+  data.forEach(function (d, i) { d.search.forEach(function (s) { if (s) entries.push({label: s, kind: 'deposit', index: i}); }); });
+  regions.forEach(function (r) { entries.push({label: r.label, kind: 'region', bounds: r.bounds}); });
+  function norm(s) { return s.normalize('NFC').toLowerCase().replace(/[\\u2019'\\u02bc`]/g, ''); }
+  function find(q) {
+    q = norm(q.trim());
+    if (!q) { return null; }
+    var exact = null, partial = null;
+    entries.forEach(function (e) {
+      var l = norm(e.label);
+      if (!exact && l === q) { exact = e; }
+      if (!partial && l.indexOf(q) >= 0) { partial = e; }
+    });
+    return exact || partial;
+  }
+  function go(q, status) {
+    var e = find(q);
+    status.textContent = e ? '' : 'No match';
+    if (!e) { return; }
+    if (e.kind === 'region') { map.fitBounds(e.bounds); return; }
+    var m = markers[e.index], g = groups[data[e.index].group];
+    if (!map.hasLayer(g)) { map.addLayer(g); }
+    if (g.zoomToShowLayer) {
+      g.zoomToShowLayer(m, function () { m.openPopup(); });
+    } else {
+      map.setView(m.getLatLng(), Math.max(map.getZoom(), 9));
+      m.openPopup();
+    }
+  }
+  var Search = L.Control.extend({
+    options: {position: 'topleft'},
+    onAdd: function () {
+      var div = L.DomUtil.create('div', 'leaflet-bar map-search');
+      var input = L.DomUtil.create('input', '', div);
+      input.type = 'search';
+      input.placeholder = 'Search deposits and regions';
+      input.setAttribute('aria-label', 'Search deposits and regions (Latin or Cyrillic)');
+      input.setAttribute('list', '{{ this.get_name() }}_names');
+      var list = L.DomUtil.create('datalist', '', div);
+      list.id = '{{ this.get_name() }}_names';
+      entries.forEach(function (e) { var o = document.createElement('option'); o.value = e.label; list.appendChild(o); });
+      var status = L.DomUtil.create('div', 'map-search-status', div);
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.on(input, 'keydown', function (ev) { if (ev.key === 'Enter') { go(input.value, status); } });
+      L.DomEvent.on(input, 'change', function () { go(input.value, status); });
+      return div;
+    }
+  });
+  new Search().addTo(map);
+
+  var Fullscreen = L.Control.extend({
+    options: {position: 'topleft'},
+    onAdd: function () {
+      var div = L.DomUtil.create('div', 'leaflet-bar');
+      var a = L.DomUtil.create('a', 'map-fullscreen', div);
+      a.href = '#'; a.title = 'Full screen'; a.setAttribute('role', 'button'); a.setAttribute('aria-label', 'Full screen');
+      a.innerHTML = '<svg width="16" height="16" viewBox="0 0 16 16" style="margin-top:7px"><path d="M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4" fill="none" stroke="#333" stroke-width="2"/></svg>';
+      L.DomEvent.on(a, 'click', function (ev) {
+        L.DomEvent.preventDefault(ev);
+        if (document.fullscreenElement) { document.exitFullscreen(); } else { map.getContainer().requestFullscreen(); }
+      });
+      return div;
+    }
+  });
+  new Fullscreen().addTo(map);
+  document.addEventListener('fullscreenchange', function () { map.invalidateSize(); });
+
+  function boxControl(id, position) {
+    var C = L.Control.extend({options: {position: position}, onAdd: function () {
+      var el = document.getElementById(id);
+      L.DomEvent.disableClickPropagation(el);
+      L.DomEvent.disableScrollPropagation(el);
+      return el;
+    }});
+    new C().addTo(map);
+  }
+  boxControl('{{ this.get_name() }}_panel', 'bottomright');
+  boxControl('{{ this.get_name() }}_legend', 'bottomleft');
+  var layers = { {%- for layer in this.layers %}{{ layer.element.get_name()|tojson }}: {{ layer.element.get_name() }}{{ "," if not loop.last }}{%- endfor %} };
+  function updateLegend() {
+    document.querySelectorAll('#{{ this.get_name() }}_legend .legend-section').forEach(function (el) {
+      el.style.display = map.hasLayer(layers[el.dataset.layer]) ? '' : 'none';
+    });
+  }
+  map.on('overlayadd overlayremove layeradd layerremove', updateLegend);
+  updateLegend();
+  map.attributionControl.addAttribution({{ this.credits }});
+  window.resourceMap = {map: map, markers: markers, groups: groups, layers: layers};
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(
+        self,
+        *,
+        title: str,
+        panel: str,
+        records: list[dict[str, Any]],
+        groups: dict[str, _Layer],
+        layers: list[_Layer],
+        regions: list[dict[str, Any]],
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "MapExtras"
+        self.title = text(title)
+        self.panel = panel
+        self.records = js_json(records)
+        self.groups = groups
+        self.layers = layers
+        self.regions = js_json(regions)
+        self.shapes = js_json(style.SHAPES)
+        self.control_legend = _control_legend()
+        self.credits = js_json(CREDITS_HTML)
+
+
+_CSS = f"""
+<style>
+.folium-map.leaflet-container {{ background: {style.SEA_COLOUR}; font: 12px/1.4 system-ui, sans-serif; }}
+.deposit-icon {{ background: none; border: none; }}
+.map-legend, .map-panel {{ background: rgba(255,255,255,.94); padding: 6px 8px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 320px; max-height: 42vh; overflow: auto; }}
+.map-legend svg {{ vertical-align: middle; }}
+.legend-section {{ margin-top: 3px; }}
+.swatch {{ display: inline-block; width: 14px; height: 10px; vertical-align: middle; }}
+.map-panel summary, .map-legend summary {{ font-weight: 600; cursor: pointer; }}
+.map-search input {{ width: 210px; padding: 4px 6px; border: none; font: inherit; }}
+.map-search-status {{ padding: 0 6px; color: #a00; }}
+.map-fullscreen {{ text-align: center; }}
+</style>
+"""
+
+
+def _panel_html(snapshot_date: str, metals: pd.DataFrame, focus: pd.Series | None, here: pd.Series) -> str:
     computed = metals.loc["computed"]
-    rows = [
-        f"<b>{text(title)}</b>",
-        f"Occupied areas as of {text(snapshot_date)} (DeepStateMap.Live)",
-    ]
+    rows = [f"Occupied areas as of {text(snapshot_date)} (DeepStateMap.Live)"]
     if focus is not None:
         rows.append(
             f"{text(focus['name_en'])}: {focus['occupied_share']:.1%} occupied "
             f"({focus['occupied_km2']:,.0f} of {focus['area_km2']:,.0f} km²)"
         )
-    counts = deposits_here.value_counts()
+    counts = here.value_counts()
     rows.append(
         ("Deposit records: " if focus is None else "Deposit records in this region: ")
         + ", ".join(f"{int(counts.get(s, 0))} {text(style.CONTROL_LABELS[s])}" for s in schema.CONTROL_STATUSES)
@@ -287,18 +720,43 @@ def _panel_html(
     for fid, fig in metals.drop(index="computed").iterrows():
         share = f"{fig['share']:.0%}" if pd.notna(fig["share"]) else text(fig["value"])
         rows.append(
-            f"{text(fid)}: <b>{share}</b> — {text(fig['source_name'])}, {text(fig['as_of'])}; basis: {text(fig['basis'])} "
-            f"{_link(fig['source_url'])}"
+            f"{text(fid)}: <b>{share}</b> — {text(fig['source_name'])}, {text(fig['as_of'])}; "
+            f"basis: {text(fig['basis'])} {_link(fig['source_url'])}"
         )
     return "<br>".join(rows)
 
 
-def _fixed_box(content: str, css_class: str, position: str) -> folium.Element:
-    return folium.Element(
-        f'<div class="{css_class}" style="position:fixed;{position};z-index:1000;background:rgba(255,255,255,.92);'
-        f'padding:6px 8px;font:12px/1.35 sans-serif;max-width:380px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3)">'
-        f"{content}</div>"
-    )
+def stabilize_ids(root: Element) -> None:
+    """Renumber every element in document order, replacing folium's random ids (byte-stable output)."""
+    counter = 0
+
+    def walk(element: Element) -> None:
+        nonlocal counter
+        element._id = f"{counter:04d}"
+        counter += 1
+        for child in element._children.values():
+            walk(child)
+
+    walk(root)
+
+    # the children dicts are keyed by the old names; rebuild them with the new ones
+    def rekey(element: Element) -> None:
+        element._children = OrderedDict((child.get_name(), child) for child in element._children.values())
+        for child in element._children.values():
+            rekey(child)
+
+    rekey(root)
+
+
+def _bounds(spec: MapSpec, regions: gpd.GeoDataFrame, deposits: gpd.GeoDataFrame) -> list[list[float]]:
+    if spec.frame == "lithium":
+        lithium = deposits[deposits["commodity_list"].map(lambda c: "lithium" in c) & deposits["location_known"]]
+        frame = lithium if not lithium.empty else regions.loc[[schema.COUNTRY_ID]]
+        xmin, ymin, xmax, ymax = (float(v) for v in frame.total_bounds)
+        pad = 1.0
+        return [[ymin - pad, xmin - pad], [ymax + pad, xmax + pad]]
+    xmin, ymin, xmax, ymax = regions.geometry[spec.frame].bounds
+    return [[ymin, xmin], [ymax, xmax]]
 
 
 def build_map(
@@ -309,56 +767,68 @@ def build_map(
     parts: gpd.GeoDataFrame,
     front: gpd.GeoSeries,
     metals: pd.DataFrame,
+    basemap: gpd.GeoDataFrame,
     snapshot_date: str,
 ) -> folium.Map:
-    """Build one map: region outlines, occupied areas, line of contact, deposits, panel, legend, credits."""
-    if spec.frame == "lithium":
-        lithium = deposits[deposits["commodity_list"].map(lambda c: "lithium" in c) & deposits["location_known"]]
-        frame = lithium if not lithium.empty else regions.loc[[schema.COUNTRY_ID]]
-        xmin, ymin, xmax, ymax = (float(v) for v in frame.total_bounds)
-        pad = 1.0
-        bounds = [[ymin - pad, xmin - pad], [ymax + pad, xmax + pad]]
-    else:
-        xmin, ymin, xmax, ymax = regions.geometry[spec.frame].bounds
-        bounds = [[ymin, xmin], [ymax, xmax]]
-    fmap = folium.Map(
+    """Build one map: base map, region outlines, occupied areas, line of contact, deposits, controls."""
+    scale = SCALES[spec.scale]
+    bounds = _bounds(spec, regions, deposits)
+    fmap = OfflineMap(
         location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
         zoom_start=6,
-        tiles="OpenStreetMap",
+        tiles=None,
         control_scale=True,
     )
-    fmap.fit_bounds(bounds)
-    tolerance = _TOLERANCE[spec.scale]
+    fmap.options.update(minZoom=4, maxZoom=18)  # with no tile layer, Leaflet (and clustering) need these on the map
+    _FitBounds(bounds).add_to(fmap)  # before any layer, so nothing is drawn mid-animation
+    _base_layers(fmap, basemap, gpd.GeoSeries(regions.geometry.loc[[schema.COUNTRY_ID]]), scale, bounds)
+
+    layers: list[_Layer] = []
     for level, prefix, shown in spec.region_levels:
-        outline = _region_layer(regions, level, prefix, tolerance=tolerance, shown=shown)
+        outline = _region_layer(regions, level, prefix, scale=scale, shown=shown)
         if outline is not None:
-            outline.add_to(fmap)
-    for layer in _occupation_layers(parts, front):
-        layer.add_to(fmap)
+            name, colour, weight = _LEVEL_STYLE[level]
+            swatch = _legend_swatch(f"border:{weight + 0.5}px solid {colour};background:transparent")
+            layers.append(_Layer(outline, name, f"{swatch} {text(name.lower())} (boundaries)"))
+    layers += _occupation_layers(parts, front, scale)
     anchors = regions[regions["level"] == "oblast"].geometry.representative_point()
-    for group in _deposit_layers(
-        deposits.assign(snapshot_date=snapshot_date), anchors, lithium_first=spec.lithium_first
-    ):
-        group.add_to(fmap)
-    folium.LayerControl(collapsed=False).add_to(fmap)
+    records = _deposit_records(deposits, anchors, snapshot_date)
+    groups = _deposit_layers(records, lithium_first=spec.lithium_first)
+    layers += list(groups.values())
+    for layer in layers:
+        layer.element.add_to(fmap)
+    folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
 
     focus = (
         regions.drop(columns=regions.geometry.name).loc[[spec.frame]].iloc[0]
         if spec.frame in regions.index and spec.frame != schema.COUNTRY_ID
         else None
     )
-    if spec.frame in (schema.COUNTRY_ID, "lithium"):
+    if focus is None:
         here = deposits["control_status"]
     else:
         here = deposits.loc[deposits["region_ids"].map(lambda ids: spec.frame in ids), "control_status"]
+    searchable = regions[regions["level"].isin([level for level, _p, _s in spec.region_levels] + ["oblast"])]
+    region_entries = []
+    for rid, row in searchable.iterrows():
+        xmin, ymin, xmax, ymax = (round(float(v), 4) for v in row.geometry.bounds)
+        for label in (row["name_en"], row["name_uk"]):
+            region_entries.append({"label": str(label), "bounds": [[ymin, xmin], [ymax, xmax]], "id": str(rid)})
+    panel = _panel_html(snapshot_date, metals, focus, here)
+    MapExtras(
+        title=spec.title, panel=panel, records=records, groups=groups, layers=layers, regions=region_entries
+    ).add_to(fmap)
     root = cast("Figure", fmap.get_root())
-    root.html.add_child(
-        _fixed_box(_panel_html(spec.title, snapshot_date, metals, focus, here), "figures-panel", "top:10px;left:50px")
-    )
-    root.html.add_child(_fixed_box(_legend_html(), "map-legend", "bottom:60px;left:10px"))
-    root.html.add_child(_fixed_box(CREDITS_HTML, "map-credits", "bottom:30px;right:10px;max-width:520px"))
-    root.header.add_child(folium.Element(f"<title>{text(spec.title)} — resource-control-mapper</title>"))
+    root.header.add_child(Element(_CSS), name="map_css")
+    root.header.add_child(Element(_VECTOR_JS), name="vector_js")
+    root.title = text(f"{spec.title} — resource-control-mapper")
+    stabilize_ids(root)
     return fmap
+
+
+def render_html(fmap: folium.Map) -> str:
+    """Render a built map to one self-contained HTML page (assets inlined, external URLs refused)."""
+    return offline.inline_assets(fmap.get_root().render())
 
 
 def render_maps(
@@ -368,10 +838,11 @@ def render_maps(
     parts: gpd.GeoDataFrame,
     front: gpd.GeoSeries,
     metals: pd.DataFrame,
+    basemap: gpd.GeoDataFrame,
     snapshot_date: str,
     specs: Sequence[MapSpec] = SPECS,
 ) -> dict[str, bytes]:
-    """Render every map in `specs` to HTML bytes.
+    """Render every map in `specs` to self-contained HTML bytes.
 
     Parameters
     ----------
@@ -380,6 +851,8 @@ def render_maps(
         columns of `geo.stats.region_table`.
     deposits
         Deposits with their control columns and ``region_ids`` (every region each lies in).
+    basemap
+        Land and neighbouring countries (column ``kind``: ``land`` or ``country``).
 
     Returns
     -------
@@ -395,7 +868,8 @@ def render_maps(
             parts=parts,
             front=front,
             metals=metals,
+            basemap=basemap,
             snapshot_date=snapshot_date,
         )
-        out[schema.MAP_FILES[spec.name]] = fmap.get_root().render().encode("utf-8")
+        out[schema.MAP_FILES[spec.name]] = render_html(fmap).encode("utf-8")
     return out

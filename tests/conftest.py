@@ -226,6 +226,15 @@ def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> 
         _frame([{"geometry": box(31.25, 48, 32, 49)}]),
     )
     vector(schema.PRE2022_FILE, _frame([{"key": "ordlo", "geometry": box(31.75, 48, 32, 49)}]))
+    vector(
+        schema.BASEMAP_FILE,
+        _frame(
+            [
+                {"name": "land", "kind": "land", "geometry": box(28, 46, 35, 51)},
+                {"name": "Neighbouria", "kind": "country", "geometry": box(33, 48, 34, 50)},
+            ]
+        ),
+    )
 
     lookup = root / schema.OBLAST_LOOKUP_FILE
     write_csv(

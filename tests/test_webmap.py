@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from jinja2.utils import htmlsafe_json_dumps
 
 from geo import pipeline, schema, webmap
 from tests.conftest import DEPOSITS, deposit_row, make_layers
@@ -17,7 +19,8 @@ EVIL = '<img src=x onerror="window.__pwned=1">'
     ("raw", "escaped"),
     [
         (EVIL, "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;"),
-        ("a`b${c}\\d", "a&#96;b&#36;{c}&#92;d"),
+        ("a`b${c}\\d", "a&#96;b&#36;&#123;c&#125;&#92;d"),
+        ("{{ 7*7 }}", "&#123;&#123; 7*7 &#125;&#125;"),
         ("Покровськ & Co", "Покровськ &amp; Co"),
         (None, ""),
         (float("nan"), ""),
@@ -85,6 +88,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
         parts=results.parts,
         front=results.front,
         metals=results.metals,
+        basemap=inputs.basemap,
         snapshot_date=inputs.snapshot_date,
     )
 
@@ -97,7 +101,7 @@ def test_maps_carry_credits_layers_and_the_published_figure(rendered: dict[str, 
     for name, data in rendered.items():
         page = data.decode("utf-8")
         for credit in ("«© Мінрегіон»", "OpenStreetMap", "Global Energy Monitor", "ICMM", "DeepStateMap.Live"):
-            assert credit in page, (name, credit)
+            assert json.dumps(credit)[1:-1] in page, (name, credit)  # inside the script, JSON-escaped
         for layer in ("Occupied since 24 Feb 2022", "Occupied before 24 Feb 2022", "Line of contact", "Lithium sites"):
             assert layer in page, (name, layer)
         assert "F01: <b>40%</b>" in page, name
@@ -108,7 +112,8 @@ def test_no_data_string_reaches_the_page_unescaped(rendered: dict[str, bytes]) -
     for name, data in rendered.items():
         page = data.decode("utf-8")
         assert "<img src=x" not in page, name
-        assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in page, name
+        # the popup and tooltip carry the HTML-escaped name, JSON-encoded inside the script
+        assert htmlsafe_json_dumps("&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;")[1:-1] in page, name
 
 
 def test_focus_maps_frame_their_region(rendered: dict[str, bytes], tmp_path: Path) -> None:
