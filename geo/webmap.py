@@ -557,7 +557,8 @@ class MapExtras(MacroElement):
   }
   var byGroup = {};
   var markers = data.map(function (d) {
-    var m = L.marker([d.lat, d.lon], {icon: icon(d), title: d.title, riseOnHover: true});
+    var m = L.marker([d.lat, d.lon], {icon: icon(d), title: d.title, riseOnHover: true,
+                                       zIndexOffset: d.group === 'lithium' ? 1000 : 0});
     m.bindPopup(d.popup, {maxWidth: 360});
     m.bindTooltip(d.name, {direction: 'top', offset: [0, -d.size / 2]});
     m.depositId = d.id;

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from jinja2.utils import htmlsafe_json_dumps
+from shapely.geometry import Polygon
 
 from geo import pipeline, schema, webmap
 from tests.conftest import DEPOSITS, deposit_row, make_layers
@@ -122,3 +126,29 @@ def test_focus_maps_frame_their_region(rendered: dict[str, bytes], tmp_path: Pat
     assert "Hromadas" in page
     # fit_bounds on the tiny Pokrovsk raion: lat 48–49, lon 31–31.5
     assert "[[48.0, 31.0], [49.0, 31.5]]" in page
+
+
+def test_encode_polyline_matches_the_published_example() -> None:
+    # Google's documented example: (38.5, -120.2), (40.7, -120.95), (43.252, -126.453)
+    coords = np.array([[-120.2, 38.5], [-120.95, 40.7], [-126.453, 43.252]])
+    assert webmap.encode_polyline(coords, 1e5) == "_p~iF~ps|U_ulLnnqC_mqNvxq`@"
+
+
+def test_js_json_cannot_open_a_jinja_tag() -> None:
+    encoded = webmap.js_json({"name": "{{ 7*7 }} {% x %} {# y #} </script>"})
+    assert "{{" not in encoded
+    assert "{%" not in encoded
+    assert "{#" not in encoded
+    assert "</script>" not in encoded
+    assert json.loads(encoded) == {"name": "{{ 7*7 }} {% x %} {# y #} </script>"}
+
+
+def test_simplify_for_web_states_its_error() -> None:
+    # A 1 km bump on a 74 km edge survives a 500 m tolerance and vanishes at 2 km.
+    bump = Polygon([(30, 48), (30.5, 48.009), (31, 48), (31, 49), (30, 49)])
+    series = gpd.GeoSeries([bump], crs=schema.STORAGE_CRS)
+    kept = shapely.get_coordinates(webmap.simplify_for_web(series, tolerance_m=500, decimals=5).to_numpy())
+    gone = shapely.get_coordinates(webmap.simplify_for_web(series, tolerance_m=2000, decimals=5).to_numpy())
+    assert len(kept) == 6
+    assert len(gone) == 5
+    assert (30.5, 48.009) in [tuple(round(float(c), 5) for c in xy) for xy in kept]

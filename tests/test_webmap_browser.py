@@ -1,0 +1,233 @@
+"""The HTML maps in real headless Chromium (Debian's /usr/bin/chromium driven by Playwright).
+
+Every map built from the shipped layers must load with no request outside
+``file:``/``data:`` URLs and no console error, toggle each layer with its
+legend, open a deposit popup with its source link, find deposits by name
+(Latin and Cyrillic) and draw something that is not blank.  A tiny world with
+hostile names checks that data cannot run script or Jinja.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from geo import pipeline, schema, style
+from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MAPS = sorted(schema.MAP_FILES.values())
+#: A deposit inside each map's frame, clear of the panels, to click.
+CLICK = {
+    "overview.html": "CUR-001",
+    "donetsk.html": "CUR-001",
+    "zaporizhzhia.html": "CUR-014",
+    "kirovohrad.html": "CUR-003",
+    "pokrovsk.html": "GEM-M0983",
+    "lithium.html": "CUR-004",
+}
+
+
+@dataclass
+class Opened:
+    page: Page
+    requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (the README's test command does)")
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture(scope="module")
+def shipped_maps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("maps")
+    pipeline.build(SHIPPED_LAYERS, out)
+    return out
+
+
+def _open(browser: Browser, path: Path) -> Opened:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    opened = Opened(page)
+    page.on("request", lambda r: opened.requests.append(r.url))
+    page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: opened.errors.append(str(e)))
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function("window.resourceMap !== undefined")
+    return opened
+
+
+@pytest.fixture
+def opened(request: pytest.FixtureRequest, browser: Browser, shipped_maps: Path) -> Iterator[Opened]:
+    result = _open(browser, shipped_maps / request.param)
+    yield result
+    result.page.close()
+
+
+def _source_urls() -> dict[str, str]:
+    with (SHIPPED_LAYERS / schema.DEPOSITS_FILE).open(encoding="utf-8") as fh:
+        return {row["id"]: row["source_url"] for row in csv.DictReader(fh)}
+
+
+@pytest.mark.parametrize("opened", MAPS, indirect=True)
+def test_loads_offline_without_errors(opened: Opened) -> None:
+    opened.page.wait_for_timeout(300)
+    assert [u for u in opened.requests if not u.startswith(("file:", "data:"))] == []
+    assert opened.errors == []
+    assert opened.page.locator(".leaflet-control-attribution").inner_text().count("© Мінрегіон") == 1
+
+
+LAYER_STATE = """() => {
+  const r = window.resourceMap;
+  const onMap = Object.keys(r.layers).filter(k => r.map.hasLayer(r.layers[k])).sort();
+  const legend = [...document.querySelectorAll('.legend-section')]
+    .filter(el => el.style.display !== 'none').map(el => el.dataset.layer).sort();
+  return {onMap, legend};
+}"""
+
+
+@pytest.mark.parametrize("opened", MAPS, indirect=True)
+def test_every_layer_toggles_and_its_legend_follows(opened: Opened) -> None:
+    page = opened.page
+    page.hover(".leaflet-control-layers")  # the control is collapsed until pointed at
+    labels = page.locator(".leaflet-control-layers-overlays label")
+    count = labels.count()
+    assert count >= 6
+    for i in range(count):
+        before: dict[str, Any] = page.evaluate(LAYER_STATE)
+        assert before["legend"] == before["onMap"]
+        labels.nth(i).locator("input").click()
+        after: dict[str, Any] = page.evaluate(LAYER_STATE)
+        assert after["legend"] == after["onMap"], labels.nth(i).inner_text()
+        assert len(set(before["onMap"]) ^ set(after["onMap"])) == 1, labels.nth(i).inner_text()
+        labels.nth(i).locator("input").click()
+        assert page.evaluate(LAYER_STATE) == before
+    assert opened.errors == []
+
+
+def _click_deposit(page: Page, deposit_id: str) -> None:
+    box = page.evaluate(
+        """id => {
+      const m = window.resourceMap.markers.find(x => x.depositId === id);
+      const r = m.getElement().getBoundingClientRect();
+      const x = r.left + r.width / 2, y = r.top + r.height / 2;
+      return {x, y, hit: m.getElement().contains(document.elementFromPoint(x, y))};
+    }""",
+        deposit_id,
+    )
+    assert box["hit"], f"{deposit_id} is covered or outside the view"
+    page.mouse.click(box["x"], box["y"])
+
+
+@pytest.mark.parametrize("opened", MAPS, indirect=True)
+def test_clicking_a_deposit_opens_its_popup_with_the_source_link(
+    opened: Opened, request: pytest.FixtureRequest
+) -> None:
+    name = request.node.callspec.params["opened"]
+    deposit_id = CLICK[name]
+    _click_deposit(opened.page, deposit_id)
+    popup = opened.page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert f"id {deposit_id}" in popup.inner_text()
+    link = popup.locator("a")
+    assert link.get_attribute("href") == _source_urls()[deposit_id]
+    assert link.get_attribute("target") == "_blank"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+
+
+@pytest.mark.parametrize("query", ["Shevchenkivske", "шевченківське", "Шевченківське родовище"])
+def test_search_finds_shevchenkivske_and_pans_there(browser: Browser, shipped_maps: Path, query: str) -> None:
+    opened = _open(browser, shipped_maps / "overview.html")
+    page = opened.page
+    page.fill(".map-search input", query)
+    page.press(".map-search input", "Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "Shevchenkivske lithium deposit" in popup.inner_text()
+    centre = page.evaluate("(() => { const c = window.resourceMap.map.getCenter(); return [c.lat, c.lng]; })()")
+    # CUR-001 lies at 47.90934 N, 36.71260 E; the popup may pan the map a little to fit.
+    assert centre[0] == pytest.approx(47.909, abs=0.3)
+    assert centre[1] == pytest.approx(36.713, abs=0.3)
+    assert page.evaluate("window.resourceMap.map.getZoom()") >= 9
+    page.close()
+
+
+def test_search_finds_a_region_and_says_when_nothing_matches(browser: Browser, shipped_maps: Path) -> None:
+    page = _open(browser, shipped_maps / "overview.html").page
+    page.fill(".map-search input", "Kirovohrad Oblast")
+    page.press(".map-search input", "Enter")
+    page.wait_for_timeout(400)
+    centre = page.evaluate("(() => { const c = window.resourceMap.map.getCenter(); return [c.lat, c.lng]; })()")
+    assert centre[0] == pytest.approx(48.4, abs=0.6)
+    assert centre[1] == pytest.approx(31.8, abs=1.2)
+    page.fill(".map-search input", "Atlantis")
+    page.press(".map-search input", "Enter")
+    assert page.locator(".map-search-status").inner_text() == "No match"
+    page.close()
+
+
+def _blend(hex_colour: str, opacity: float) -> tuple[float, ...]:
+    rgb = [int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]
+    return tuple(opacity * c + (1 - opacity) * 255 for c in rgb)
+
+
+@pytest.mark.parametrize("opened", MAPS, indirect=True)
+def test_screenshot_is_not_blank_and_shows_the_occupation(opened: Opened) -> None:
+    opened.page.wait_for_timeout(300)
+    image = Image.open(io.BytesIO(opened.page.screenshot())).convert("RGB")
+    grey = image.convert("L").tobytes()
+    assert statistics.pstdev(grey) > 20
+    # the occupied-since-2022 fill over the white of Ukraine
+    target = _blend(style.OCCUPIED_SINCE_2022_COLOUR, style.OCCUPATION_OPACITY)
+    rgb = image.tobytes()
+    pixels = zip(rgb[0::3], rgb[1::3], rgb[2::3], strict=True)
+    near = sum(1 for px in pixels if all(abs(a - b) <= 8 for a, b in zip(px, target, strict=True)))
+    assert near > 2000, f"{near} pixels of the occupation colour {target}"
+
+
+def test_hostile_names_render_as_text(browser: Browser, tmp_path: Path) -> None:
+    evil = '<img src=x onerror="window.__pwned=1">'
+    rows = [
+        *[dict(d) for d in DEPOSITS],
+        deposit_row(id="EVIL-1", name_en=evil, lon="30.7", oblast="Kirovohrad", source_name="`${window.__pwned=2}`"),
+        deposit_row(id="JINJA-1", name_en="{{ 7*7 }} {% if 1 %}x{% endif %}", lon="30.2", oblast="Kirovohrad"),
+    ]
+    out = tmp_path / "maps"
+    pipeline.build(make_layers(tmp_path / "layers", deposits=rows), out)
+    opened = _open(browser, out / "overview.html")
+    page = opened.page
+    for deposit_id, shown in (("EVIL-1", evil), ("JINJA-1", "{{ 7*7 }} {% if 1 %}x{% endif %}")):
+        page.evaluate("id => window.resourceMap.markers.find(m => m.depositId === id).openPopup()", deposit_id)
+        popup = page.locator(".leaflet-popup-content", has_text=f"id {deposit_id}")
+        assert popup.locator("b").first.inner_text() == shown
+        assert popup.locator("img").count() == 0
+    page.fill(".map-search input", "7*7")
+    page.press(".map-search input", "Enter")
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__pwned") is None
+    assert opened.errors == []
+    page.close()
