@@ -76,7 +76,7 @@ def _inline_css(path: Path) -> str:
 
 def _script(path: Path) -> str:
     code = _SOURCE_MAP.sub("", path.read_text(encoding="utf-8"))
-    return code.replace("</script", "<\\/script")
+    return re.sub(r"</(script)", r"<\\/\1", code, flags=re.IGNORECASE)
 
 
 def inline_assets(html: str) -> str:

@@ -10,7 +10,7 @@ from geo import schema
 #: Colours: Okabe-Ito (colour-blind safe) plus grey and brown.
 COMMODITY_GROUPS: Final = (
     ("lithium", "Lithium", ("lithium",), "#CC79A7"),
-    ("coal_coking", "Coking coal", ("coal_coking",), "#000000"),
+    ("coal_coking", "Coking coal", ("coal_coking",), "#332288"),
     ("coal", "Thermal and other coal", ("coal_thermal", "coal"), "#999999"),
     ("iron_ore", "Iron ore", ("iron_ore",), "#D55E00"),
     ("titanium", "Titanium and zirconium", ("titanium", "zirconium"), "#0072B2"),
@@ -67,7 +67,14 @@ CONTROL_LABELS: Final = {
     schema.OCCUPIED_SINCE_2022: "Occupied since 24 Feb 2022",
     schema.OCCUPIED_BEFORE_2022: "Occupied before 24 Feb 2022",
     schema.HELD: "Held by Ukraine",
-    schema.UNKNOWN: "Unknown (no location)",
+    schema.UNKNOWN: "Control unknown",
+}
+#: The same, as a phrase inside a sentence ("3 held by Ukraine").
+CONTROL_PHRASES: Final = {
+    schema.OCCUPIED_SINCE_2022: "occupied since 24 Feb 2022",
+    schema.OCCUPIED_BEFORE_2022: "occupied before 24 Feb 2022",
+    schema.HELD: "held by Ukraine",
+    schema.UNKNOWN: "of unknown control",
 }
 #: Marker outline by control status: (colour, width, dash pattern or None).
 CONTROL_OUTLINE: Final = {

@@ -355,14 +355,13 @@ class _Layer:
     """A toggleable layer and its legend section."""
 
     element: Element
-    title: str
     legend: str
 
 
 def _base_layers(
     fmap: folium.Map, basemap: gpd.GeoDataFrame, ukraine: gpd.GeoSeries, scale: Scale, bounds: list[list[float]]
 ) -> None:
-    """Sea (the map's background colour), land and neighbouring countries, and Ukraine, drawn on one canvas."""
+    """Sea (the map's background colour), land and neighbouring countries, and Ukraine, in the base-map pane."""
     (south, west), (north, east) = bounds
     view = shapely.box(
         west - _BASE_MARGIN_DEG, south - _BASE_MARGIN_DEG, east + _BASE_MARGIN_DEG, north + _BASE_MARGIN_DEG
@@ -377,7 +376,7 @@ def _base_layers(
             "fillColor": style.LAND_COLOUR,
             "fillOpacity": 1.0,
             "interactive": False,
-            "noClip": True,
+            "pane": "basemap",
         }
         VectorLayer(geoms, None, name=f"base {kind}", decimals=3, style_=paint, control=False).add_to(base)
     country = simplify_for_web(ukraine, tolerance_m=scale.tolerance_m, decimals=scale.decimals)
@@ -387,7 +386,7 @@ def _base_layers(
         "fillColor": style.UKRAINE_FILL,
         "fillOpacity": 1.0,
         "interactive": False,
-        "noClip": True,
+        "pane": "basemap",
     }
     VectorLayer(country, None, name="base Ukraine", decimals=scale.decimals, style_=paint, control=False).add_to(base)
     base.add_to(fmap)
@@ -411,7 +410,7 @@ def _occupation_layers(parts: gpd.GeoDataFrame, front: gpd.GeoSeries, scale: Sca
         fill = {"color": colour, "weight": 0.6, "fillColor": colour, "fillOpacity": style.OCCUPATION_OPACITY}
         element = _vector(geoms, [text(name)], name=name, shown=True, style_=fill, decimals=scale.decimals)
         swatch = _legend_swatch(f"background:{colour};opacity:{style.OCCUPATION_OPACITY + 0.25}")
-        layers.append(_Layer(element, name, f"{swatch} {text(name)} (DeepStateMap.Live)"))
+        layers.append(_Layer(element, f"{swatch} {text(name)} (DeepStateMap.Live)"))
     line = simplify_for_web(front, tolerance_m=scale.tolerance_m, decimals=scale.decimals)
     if not line.empty:
         line_style = {"color": style.FRONT_COLOUR, "weight": 2.2}
@@ -419,7 +418,7 @@ def _occupation_layers(parts: gpd.GeoDataFrame, front: gpd.GeoSeries, scale: Sca
             line, ["Line of contact"], name="Line of contact", shown=True, style_=line_style, decimals=scale.decimals
         )
         swatch = _legend_swatch(f"border-top:3px solid {style.FRONT_COLOUR};height:0;margin-bottom:4px")
-        layers.append(_Layer(element, "Line of contact", f"{swatch} line of contact (edge of the occupied area)"))
+        layers.append(_Layer(element, f"{swatch} line of contact (edge of the occupied area)"))
     return layers
 
 
@@ -468,14 +467,34 @@ def _deposit_records(deposits: gpd.GeoDataFrame, anchors: pd.Series, snapshot_da
                 "stroke": stroke,
                 "sw": width,
                 "dash": dash or "",
+                "control": "occupied"
+                if row["control_status"] in schema.OCCUPIED_STATUSES
+                else str(row["control_status"]),
                 "size": style.LITHIUM_MARKER_SIZE if group == "lithium" else style.MARKER_SIZE,
                 "popup": popup_html(row),
-                "name": text(row["name_en"]),
-                "title": str(row["name_en"]),
+                "name": text(row["name_en"]),  # HTML, for the tooltip
+                "title": str(row["name_en"]),  # plain text, set as the icon's title attribute by Leaflet
                 "search": [str(row["name_en"]), str(row["name_uk"])],
             }
         )
     return records
+
+
+#: Cluster icons say what the markers inside say: the count, the group's colour, and control by the
+#: same outline rule (black ring: all occupied; white ring: all held; dashed black: a mix).
+_CLUSTER_ICON_JS = """
+function (cluster) {
+  var markers = cluster.getAllChildMarkers(), occupied = 0;
+  markers.forEach(function (m) { if (m.options.control === 'occupied') { occupied += 1; } });
+  var ring = occupied === 0 ? '2px solid #ffffff' : (occupied === markers.length ? '3px solid #000000' : '3px dashed #000000');
+  var size = markers.length < 10 ? 30 : 36;
+  return L.divIcon({
+    html: '<div class="deposit-cluster" style="width:' + size + 'px;height:' + size + 'px;line-height:' + (size - 6) +
+      'px;border:' + ring + '" title="' + markers.length + ' sites, ' + occupied + ' occupied">' + markers.length + '</div>',
+    className: 'deposit-cluster-icon', iconSize: [size, size]
+  });
+}
+"""
 
 
 def _deposit_layers(records: list[dict[str, Any]], *, lithium_first: bool) -> dict[str, _Layer]:
@@ -489,14 +508,17 @@ def _deposit_layers(records: list[dict[str, Any]], *, lithium_first: bool) -> di
         element: Element
         if key in style.CLUSTERED_GROUPS:
             element = OfflineCluster(  # type: ignore[no-untyped-call]
-                name=name, show=shown, options={"maxClusterRadius": 40, "disableClusteringAtZoom": 10}
+                name=name,
+                show=shown,
+                options={"maxClusterRadius": 40, "disableClusteringAtZoom": 9},
+                icon_create_function=_CLUSTER_ICON_JS,
             )
         else:
             element = folium.FeatureGroup(name=name, show=shown)
         size = style.LITHIUM_MARKER_SIZE if key == "lithium" else style.MARKER_SIZE
         symbol = style.marker_svg(style.GROUP_SHAPES[key], colour, style.CONTROL_OUTLINE[schema.HELD], size)
         clustered = " (clustered where dense)" if key in style.CLUSTERED_GROUPS else ""
-        layers[key] = _Layer(element, name, f"{symbol} {text(label)}{clustered}")
+        layers[key] = _Layer(element, f"{symbol} {text(label)}{clustered}")
     return layers
 
 
@@ -511,20 +533,31 @@ def _control_legend() -> str:
     return "<b>Deposit outline = control</b><br>" + "<br>".join(items)
 
 
-class _FitBounds(MacroElement):
-    """Frame the map on `bounds` at once (folium's fit_bounds animates, and layers added meanwhile draw partly)."""
+class _MapSetup(MacroElement):
+    """Frame the map at once and make the base-map pane, before any layer is added.
+
+    folium's fit_bounds animates, and layers added meanwhile draw only partly.
+    On a wide screen the frame leaves room for the legend (left) and the panel
+    (right); on a narrow one both start closed.  The base map gets its own
+    pane below the overlays, so switching base layers never covers them.
+    """
 
     _template = Template(
         """
 {% macro script(this, kwargs) %}
-{{ this._parent.get_name() }}.fitBounds({{ this.bounds }}, {animate: false});
+(function () {
+  var map = {{ this._parent.get_name() }};
+  map.createPane('basemap').style.zIndex = 250;
+  var side = window.innerWidth >= 1100 ? 330 : 0;
+  map.fitBounds({{ this.bounds }}, {animate: false, paddingTopLeft: [side, 0], paddingBottomRight: [side, 0]});
+})();
 {% endmacro %}
 """
     )
 
     def __init__(self, bounds: list[list[float]]) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self._name = "FitBounds"
+        self._name = "MapSetup"
         self.bounds = js_json(bounds)
 
 
@@ -559,7 +592,8 @@ class MapExtras(MacroElement):
   var markers = data.map(function (d) {
     var m = L.marker([d.lat, d.lon], {icon: icon(d), title: d.title, riseOnHover: true,
                                        zIndexOffset: d.group === 'lithium' ? 1000 : 0});
-    m.bindPopup(d.popup, {maxWidth: 360});
+    m.options.control = d.control;
+    m.bindPopup(d.popup, {maxWidth: Math.min(360, window.innerWidth - 60)});
     m.bindTooltip(d.name, {direction: 'top', offset: [0, -d.size / 2]});
     m.depositId = d.id;
     (byGroup[d.group] = byGroup[d.group] || []).push(m);
@@ -574,16 +608,23 @@ class MapExtras(MacroElement):
   data.forEach(function (d, i) { d.search.forEach(function (s) { if (s) entries.push({label: s, kind: 'deposit', index: i}); }); });
   regions.forEach(function (r) { entries.push({label: r.label, kind: 'region', bounds: r.bounds}); });
   function norm(s) { return s.normalize('NFC').toLowerCase().replace(/[\\u2019'\\u02bc`]/g, ''); }
+  function rank(label, q) {
+    if (label === q) { return 0; }
+    if (label.indexOf(q) === 0) { return 1; }
+    if ((' ' + label).indexOf(' ' + q) >= 0) { return 2; }
+    return label.indexOf(q) >= 0 ? 3 : -1;
+  }
   function find(q) {
     q = norm(q.trim());
     if (!q) { return null; }
-    var exact = null, partial = null;
+    var best = null, bestScore = 99;
     entries.forEach(function (e) {
-      var l = norm(e.label);
-      if (!exact && l === q) { exact = e; }
-      if (!partial && l.indexOf(q) >= 0) { partial = e; }
+      var r = rank(norm(e.label), q);
+      if (r < 0) { return; }
+      var score = r * 2 + (e.kind === 'region' ? 0 : 1);  // regions first on ties
+      if (score < bestScore) { best = e; bestScore = score; }
     });
-    return exact || partial;
+    return best;
   }
   function go(q, status) {
     var e = find(q);
@@ -614,7 +655,9 @@ class MapExtras(MacroElement):
       var status = L.DomUtil.create('div', 'map-search-status', div);
       L.DomEvent.disableClickPropagation(div);
       L.DomEvent.on(input, 'keydown', function (ev) { if (ev.key === 'Enter') { go(input.value, status); } });
-      L.DomEvent.on(input, 'change', function () { go(input.value, status); });
+      L.DomEvent.on(input, 'input', function (ev) {  // a pick from the suggestion list
+        if (ev.inputType === 'insertReplacementText' || ev.inputType === undefined) { go(input.value, status); }
+      });
       return div;
     }
   });
@@ -648,6 +691,9 @@ class MapExtras(MacroElement):
   }
   boxControl('{{ this.get_name() }}_panel', 'bottomright');
   boxControl('{{ this.get_name() }}_legend', 'bottomleft');
+  if (window.innerWidth < 700) {
+    document.querySelectorAll('.map-panel details, .map-legend details').forEach(function (d) { d.open = false; });
+  }
   var layers = { {%- for layer in this.layers %}{{ layer.element.get_name()|tojson }}: {{ layer.element.get_name() }}{{ "," if not loop.last }}{%- endfor %} };
   function updateLegend() {
     document.querySelectorAll('#{{ this.get_name() }}_legend .legend-section').forEach(function (el) {
@@ -689,7 +735,15 @@ class MapExtras(MacroElement):
 _CSS = f"""
 <style>
 .folium-map.leaflet-container {{ background: {style.SEA_COLOUR}; font: 12px/1.4 system-ui, sans-serif; }}
-.deposit-icon {{ background: none; border: none; }}
+.deposit-icon {{ background: none; border: none; filter: drop-shadow(0 0 1px rgba(0,0,0,.7)); }}
+.deposit-cluster-icon {{ background: none; border: none; }}
+.deposit-cluster {{ box-sizing: border-box; border-radius: 50%; background: #999999; color: #ffffff; font-weight: 700;
+  text-align: center; filter: drop-shadow(0 0 1px rgba(0,0,0,.8)); }}
+@media (max-width: 700px) {{
+  .map-legend, .map-panel {{ max-width: 220px; max-height: 30vh; }}
+  .map-search input {{ width: 150px; }}
+  .leaflet-control-attribution {{ font-size: 9px; line-height: 1.2; }}
+}}
 .map-legend, .map-panel {{ background: rgba(255,255,255,.94); padding: 6px 8px; border-radius: 4px;
   box-shadow: 0 1px 4px rgba(0,0,0,.3); max-width: 320px; max-height: 42vh; overflow: auto; }}
 .map-legend svg {{ vertical-align: middle; }}
@@ -714,7 +768,7 @@ def _panel_html(snapshot_date: str, metals: pd.DataFrame, focus: pd.Series | Non
     counts = here.value_counts()
     rows.append(
         ("Deposit records: " if focus is None else "Deposit records in this region: ")
-        + ", ".join(f"{int(counts.get(s, 0))} {text(style.CONTROL_LABELS[s])}" for s in schema.CONTROL_STATUSES)
+        + ", ".join(f"{int(counts.get(s, 0))} {text(style.CONTROL_PHRASES[s])}" for s in schema.CONTROL_STATUSES)
     )
     rows.append("<hr style='margin:4px 0'><b>Metals under Russian control</b>")
     rows.append(f"This project: <b>{computed['share']:.0%}</b> ({text(computed['value'])}; by count, not value)")
@@ -781,7 +835,7 @@ def build_map(
         control_scale=True,
     )
     fmap.options.update(minZoom=4, maxZoom=18)  # with no tile layer, Leaflet (and clustering) need these on the map
-    _FitBounds(bounds).add_to(fmap)  # before any layer, so nothing is drawn mid-animation
+    _MapSetup(bounds).add_to(fmap)
     _base_layers(fmap, basemap, gpd.GeoSeries(regions.geometry.loc[[schema.COUNTRY_ID]]), scale, bounds)
 
     layers: list[_Layer] = []
@@ -790,7 +844,7 @@ def build_map(
         if outline is not None:
             name, colour, weight = _LEVEL_STYLE[level]
             swatch = _legend_swatch(f"border:{weight + 0.5}px solid {colour};background:transparent")
-            layers.append(_Layer(outline, name, f"{swatch} {text(name.lower())} (boundaries)"))
+            layers.append(_Layer(outline, f"{swatch} {text(name.lower())} (boundaries)"))
     layers += _occupation_layers(parts, front, scale)
     anchors = regions[regions["level"] == "oblast"].geometry.representative_point()
     records = _deposit_records(deposits, anchors, snapshot_date)
@@ -811,10 +865,10 @@ def build_map(
         here = deposits.loc[deposits["region_ids"].map(lambda ids: spec.frame in ids), "control_status"]
     searchable = regions[regions["level"].isin([level for level, _p, _s in spec.region_levels] + ["oblast"])]
     region_entries = []
-    for rid, row in searchable.iterrows():
+    for _rid, row in searchable.iterrows():
         xmin, ymin, xmax, ymax = (round(float(v), 4) for v in row.geometry.bounds)
         for label in (row["name_en"], row["name_uk"]):
-            region_entries.append({"label": str(label), "bounds": [[ymin, xmin], [ymax, xmax]], "id": str(rid)})
+            region_entries.append({"label": str(label), "bounds": [[ymin, xmin], [ymax, xmax]]})
     panel = _panel_html(snapshot_date, metals, focus, here)
     MapExtras(
         title=spec.title, panel=panel, records=records, groups=groups, layers=layers, regions=region_entries

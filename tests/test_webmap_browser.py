@@ -231,3 +231,49 @@ def test_hostile_names_render_as_text(browser: Browser, tmp_path: Path) -> None:
     assert page.evaluate("window.__pwned") is None
     assert opened.errors == []
     page.close()
+
+
+def test_search_prefers_the_closest_name(browser: Browser, shipped_maps: Path) -> None:
+    # "Покровськ" is the start of the Nikopol "Покровський ГЗК" record too; the city's exact name wins.
+    page = _open(browser, shipped_maps / "pokrovsk.html").page
+    page.fill(".map-search input", "Покровськ")
+    page.press(".map-search input", "Enter")
+    page.wait_for_timeout(400)
+    assert page.locator(".leaflet-popup-content").count() == 0
+    centre = page.evaluate("(() => { const c = window.resourceMap.map.getCenter(); return [c.lat, c.lng]; })()")
+    assert centre[0] == pytest.approx(48.28, abs=0.05)
+    assert centre[1] == pytest.approx(37.18, abs=0.08)
+    page.close()
+
+
+def test_switching_base_layers_keeps_the_overlays_on_top(browser: Browser, shipped_maps: Path) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.route(
+        "**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:")) else route.abort()
+    )
+    page.goto((shipped_maps / "donetsk.html").as_uri(), wait_until="load")
+    page.hover(".leaflet-control-layers")
+    bases = page.locator(".leaflet-control-layers-base label")
+    assert bases.count() == 2
+    bases.nth(1).locator("input").click()  # the online tiles (blocked here)
+    bases.nth(0).locator("input").click()  # back to the offline base map
+    page.mouse.move(5, 890)
+    image = Image.open(io.BytesIO(page.screenshot())).convert("RGB")
+    target = _blend(style.OCCUPIED_SINCE_2022_COLOUR, style.OCCUPATION_OPACITY)
+    rgb = image.tobytes()
+    pixels = zip(rgb[0::3], rgb[1::3], rgb[2::3], strict=True)
+    assert sum(1 for px in pixels if all(abs(a - b) <= 8 for a, b in zip(px, target, strict=True))) > 2000
+    page.close()
+
+
+def test_phone_screens_start_with_the_boxes_closed(browser: Browser, shipped_maps: Path) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto((shipped_maps / "overview.html").as_uri(), wait_until="load")
+    page.wait_for_function("window.resourceMap !== undefined")
+    assert page.evaluate(
+        "[...document.querySelectorAll('.map-panel details, .map-legend details')].map(d => d.open)"
+    ) == [
+        False,
+        False,
+    ]
+    page.close()
