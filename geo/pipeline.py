@@ -9,7 +9,16 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo import join, schema, sources, stats, tables, validate, webmap
+from geo import gpkg, join, schema, sources, stats, tables, validate, webmap
+
+#: Credits every output carries.
+CREDITS = (
+    "«© Мінрегіон» (CC BY-SA)",
+    "© OpenStreetMap contributors (ODbL)",
+    "Global Energy Monitor and ICMM (CC BY 4.0)",
+    "DeepStateMap.Live",
+    "Made with Natural Earth",
+)
 
 
 @dataclass(frozen=True)
@@ -25,6 +34,7 @@ class Inputs:
     basemap: gpd.GeoDataFrame
     snapshot_date: str
     snapshot_source: dict[str, Any]
+    provenance: dict[str, dict[str, Any]]
     credits: list[str]
     repairs: list[str] = field(default_factory=list)
 
@@ -110,6 +120,10 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         basemap=basemap,
         snapshot_date=snapshot_date,
         snapshot_source=sidecars[str(snapshot_path)],
+        provenance={
+            ("snapshot" if path == snapshot_path else path.relative_to(layers).as_posix()): sidecars[str(path)]
+            for path in data_files
+        },
         credits=credits,
         repairs=repairs,
     )
@@ -178,15 +192,45 @@ def build(
     files[schema.REGIONS_CSV] = tables.regions_csv(results.regions)
     files[schema.DEPOSITS_CSV] = tables.deposits_csv(results.deposits)
     files[schema.CONTROL_CSV] = tables.control_csv(results.control)
+    front_km = float(results.front.to_crs(schema.DISTANCE_CRS).length.iloc[0]) / 1000.0
+    revision = sources.source_revision(inputs.snapshot_source)
+    layers_for_qgis = gpkg.gpkg_layers(
+        regions=results.regions,
+        deposits=results.deposits,
+        parts=results.parts,
+        part_area_km2=stats.area_km2(results.parts),
+        front=results.front,
+        front_km=front_km,
+        control=results.control,
+        provenance=inputs.provenance,
+        snapshot_date=inputs.snapshot_date,
+    )
+    files[schema.GPKG_FILE] = gpkg.render_gpkg(
+        layers_for_qgis, snapshot_date=inputs.snapshot_date, source_revision=revision
+    )
+    focus = results.regions.loc[[schema.DONETSK_ID, schema.ZAPORIZHZHIA_ID, schema.KIROVOHRAD_ID]]
+    xmin, ymin, xmax, ymax = (round(float(v), 4) for v in focus.total_bounds)
+    files[schema.QGZ_FILE] = gpkg.render_project(
+        layers_for_qgis,
+        title="Who controls Ukraine's mineral resources",
+        abstract=(
+            f"Regions, deposits and Russian-occupied territory (DeepStateMap.Live, {inputs.snapshot_date}) "
+            "from resource-control-mapper; styles as in the HTML maps."
+        ),
+        credits=[*CREDITS],
+        extent=(xmin, ymin, xmax, ymax),
+        snapshot_date=inputs.snapshot_date,
+    )
     record = tables.summary(
         regions=results.regions,
         deposits=results.deposits,
         membership=results.membership,
         control=results.control,
         metals=results.metals,
-        front_km=float(results.front.to_crs(schema.DISTANCE_CRS).length.iloc[0]) / 1000.0,
+        front_km=front_km,
         snapshot_date=inputs.snapshot_date,
         snapshot_source=inputs.snapshot_source,
+        revision=revision,
         credits=inputs.credits,
         repairs=inputs.repairs,
         outputs=sorted([*files, schema.SUMMARY_JSON]),

@@ -206,6 +206,8 @@ REGIONS_CSV: Final = "regions.csv"
 DEPOSITS_CSV: Final = "deposits.csv"
 CONTROL_CSV: Final = "control.csv"
 SUMMARY_JSON: Final = "summary.json"
+GPKG_FILE: Final = "resource_control.gpkg"
+QGZ_FILE: Final = "resource_control.qgz"
 REGION_COLUMNS: Final = (
     "region_id",
     "name_en",

@@ -387,3 +387,11 @@ def resolve_oblasts(names: pd.Series, aliases: dict[str, str]) -> pd.Series:
         Codes aligned with `names`, None where a name is unknown.
     """
     return names.map(lambda n: aliases.get(normalise_name(str(n))))
+
+
+def source_revision(sidecar: dict[str, Any] | None) -> str | None:
+    """Name the exact upstream version a sidecar records: ``repository:path@commit``, or None."""
+    source = (sidecar or {}).get("source") or {}
+    if not isinstance(source, dict) or not source.get("repository"):
+        return None
+    return f"{source.get('repository')}:{source.get('path')}@{source.get('commit')}"

@@ -46,6 +46,31 @@ GROUP_SHAPES: Final = {
     "graphite": "plus",
     "other": "circle",
 }
+#: The same shapes as QGIS simple-marker names, with a rotation in degrees.
+QGIS_SHAPES: Final = {
+    "circle": ("circle", 0),
+    "square": ("square", 0),
+    "diamond": ("diamond", 0),
+    "triangle": ("triangle", 0),
+    "triangle_down": ("triangle", 180),
+    "pentagon": ("pentagon", 0),
+    "hexagon": ("hexagon", 0),
+    "star": ("star", 0),
+    "plus": ("cross_fill", 0),
+}
+#: Region outlines by level: (layer name, colour, width in screen pixels).
+REGION_COLOUR: Final = "#333333"
+FOCUS_COLOUR: Final = "#1f4e9c"
+LEVEL_STYLE: Final = {
+    "country": ("Ukraine", "#555555", 1.2),
+    "oblast": ("Oblasts", REGION_COLOUR, 1.6),
+    "raion": ("Raions", REGION_COLOUR, 0.9),
+    "hromada": ("Hromadas", FOCUS_COLOUR, 0.6),
+    "city": ("Pokrovsk city", FOCUS_COLOUR, 2.5),
+}
+#: Millimetres per screen pixel at 96 dpi, to carry widths into QGIS.
+MM_PER_PX: Final = 0.2646
+
 #: Groups whose markers are clustered where dense (the Donbas coal mines); lithium never is.
 CLUSTERED_GROUPS: Final = ("coal",)
 MARKER_SIZE: Final = 18
@@ -59,8 +84,6 @@ UKRAINE_FILL: Final = "#ffffff"
 OCCUPIED_SINCE_2022_COLOUR: Final = "#a52714"
 OCCUPIED_BEFORE_2022_COLOUR: Final = "#880e4f"
 FRONT_COLOUR: Final = "#3b0a0a"
-REGION_COLOUR: Final = "#333333"
-FOCUS_COLOUR: Final = "#1f4e9c"
 OCCUPATION_OPACITY: Final = 0.35
 
 CONTROL_LABELS: Final = {

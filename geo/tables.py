@@ -70,6 +70,7 @@ def summary(
     front_km: float,
     snapshot_date: str,
     snapshot_source: Mapping[str, Any],
+    revision: str | None,
     credits: Sequence[str],
     repairs: Sequence[str],
     outputs: Sequence[str],
@@ -83,8 +84,6 @@ def summary(
         Snapshot and source revision, the country and focus regions' figures, the
         metals comparison, deposit counts, credits, repairs and output file names.
     """
-    source = snapshot_source.get("source") or {}
-    revision = f"{source.get('repository')}:{source.get('path')}@{source.get('commit')}" if source else None
 
     def region_record(rid: str) -> dict[str, Any]:
         row = regions.loc[rid]

@@ -145,13 +145,6 @@ SPECS: tuple[MapSpec, ...] = (
     MapSpec("lithium", "Ukraine's lithium deposits", "lithium", (("oblast", "", True),), "country", lithium_first=True),
 )
 
-_LEVEL_STYLE = {  # level: (layer name, colour, weight)
-    "oblast": ("Oblasts", style.REGION_COLOUR, 1.6),
-    "raion": ("Raions", style.REGION_COLOUR, 0.9),
-    "hromada": ("Hromadas", style.FOCUS_COLOUR, 0.6),
-    "city": ("Pokrovsk city", style.FOCUS_COLOUR, 2.5),
-}
-
 
 class OfflineMap(folium.Map):
     """A folium map that needs Leaflet only, from the vendored copy (no jQuery, Bootstrap or icon fonts)."""
@@ -335,7 +328,7 @@ def _region_layer(
         return None
     geoms = simplify_for_web(chosen.geometry, tolerance_m=scale.tolerance_m, decimals=scale.decimals)
     labels = [_region_label(str(rid), chosen.loc[rid]) for rid in geoms.index]
-    name, colour, weight = _LEVEL_STYLE[level]
+    name, colour, weight = style.LEVEL_STYLE[level]
     return _vector(
         geoms,
         labels,
@@ -842,7 +835,7 @@ def build_map(
     for level, prefix, shown in spec.region_levels:
         outline = _region_layer(regions, level, prefix, scale=scale, shown=shown)
         if outline is not None:
-            name, colour, weight = _LEVEL_STYLE[level]
+            name, colour, weight = style.LEVEL_STYLE[level]
             swatch = _legend_swatch(f"border:{weight + 0.5}px solid {colour};background:transparent")
             layers.append(_Layer(outline, f"{swatch} {text(name.lower())} (boundaries)"))
     layers += _occupation_layers(parts, front, scale)

@@ -13,7 +13,15 @@ from geo.errors import ValidationError
 from tests.conftest import SHIPPED_LAYERS, deposit_row, make_layers
 
 EXPECTED_FILES = sorted(
-    [*schema.MAP_FILES.values(), schema.REGIONS_CSV, schema.DEPOSITS_CSV, schema.CONTROL_CSV, schema.SUMMARY_JSON]
+    [
+        *schema.MAP_FILES.values(),
+        schema.REGIONS_CSV,
+        schema.DEPOSITS_CSV,
+        schema.CONTROL_CSV,
+        schema.SUMMARY_JSON,
+        schema.GPKG_FILE,
+        schema.QGZ_FILE,
+    ]
 )
 
 

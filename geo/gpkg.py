@@ -1,0 +1,654 @@
+"""Write the QGIS outputs: one GeoPackage with default styles and metadata, and a project file.
+
+The GeoPackage is written as version 1.2 (QGIS 3.22 warns on 1.4).  Each layer
+gets a QML style in ``layer_styles`` marked ``useAsDefault``, so QGIS applies
+it when the layer is opened; the QML carries the field aliases (QGIS ignores
+``gpkg_data_columns``).  Layer metadata (title, abstract, source link,
+licence, credit, snapshot date) is stored as a QGIS metadata document in
+``gpkg_metadata``, which QGIS reads on open.  Every timestamp is the snapshot
+date, so the same inputs give the same tables.
+
+The project (``.qgz``) refers to the GeoPackage by a relative path, groups and
+orders the layers, opens on the focus regions and carries the same styles.
+
+Colours, shapes and labels come from `geo.style`, as for the HTML maps.  No
+QGIS is needed to write any of this.
+"""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape, quoteattr
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from geo import schema, style
+
+QGIS_VERSION = "3.22.16-Białowieża"
+_GEOMETRY_TYPES = {"point": 0, "line": 1, "polygon": 2, "none": 4}
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """What one GeoPackage table holds and how it is styled and described."""
+
+    name: str  # table name
+    title: str
+    abstract: str
+    frame: pd.DataFrame  # GeoDataFrame for spatial layers
+    kind: str  # point, line, polygon or none
+    renderer: str = ""  # <renderer-v2> XML; empty for attribute tables
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    sources: Sequence[Mapping[str, str]] = ()  # {"url", "licence", "credit"}
+
+
+# --- QML ------------------------------------------------------------------------------
+
+
+def _rgba(colour: str, alpha: float = 1.0) -> str:
+    """``#rrggbb`` → QGIS ``r,g,b,a``."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"{r},{g},{b},{round(alpha * 255)}"
+
+
+def _options(values: Mapping[str, str]) -> str:
+    items = "".join(f'<Option type="QString" name={quoteattr(k)} value={quoteattr(v)}/>' for k, v in values.items())
+    return f'<Option type="Map">{items}</Option>'
+
+
+def _data_defined(expressions: Mapping[str, str]) -> str:
+    props = "".join(
+        f'<Option type="Map" name={quoteattr(key)}><Option type="bool" name="active" value="true"/>'
+        f'<Option type="QString" name="expression" value={quoteattr(expr)}/><Option type="int" name="type" value="3"/></Option>'
+        for key, expr in expressions.items()
+    )
+    inner = f'<Option type="Map" name="properties">{props}</Option>' if props else '<Option name="properties"/>'
+    return (
+        f'<data_defined_properties><Option type="Map"><Option type="QString" name="name" value=""/>{inner}'
+        f'<Option type="QString" name="type" value="collection"/></Option></data_defined_properties>'
+    )
+
+
+def _symbol(
+    name: str, kind: str, layer_class: str, values: Mapping[str, str], defined: Mapping[str, str] | None = None
+) -> str:
+    return (
+        f'<symbol name="{name}" type="{kind}" alpha="1" clip_to_extent="1" force_rhr="0">{_data_defined({})}'
+        f'<layer class="{layer_class}" enabled="1" locked="0" pass="0">{_options(values)}{_data_defined(defined or {})}</layer>'
+        "</symbol>"
+    )
+
+
+def _control_outline() -> dict[str, str]:
+    """Data-defined outline by control status, the same rule as the HTML markers."""
+    cases = {
+        "outlineColor": "CASE {occ} THEN '{o}' WHEN \"control_status\" = '{unk}' THEN '{u}' ELSE '{h}' END",
+        "outlineWidth": "CASE {occ} THEN {o} WHEN \"control_status\" = '{unk}' THEN {u} ELSE {h} END",
+        "outlineStyle": "CASE WHEN \"control_status\" = '{unk}' THEN 'dash' ELSE 'solid' END",
+    }
+    occupied = "WHEN \"control_status\" LIKE 'occupied%'"
+    colours = {status: style.CONTROL_OUTLINE[status][0] for status in schema.CONTROL_STATUSES}
+    widths = {
+        status: round(style.CONTROL_OUTLINE[status][1] * style.MM_PER_PX, 2) for status in schema.CONTROL_STATUSES
+    }
+    held_colour = "255,255,255,255"
+    return {
+        "outlineColor": cases["outlineColor"].format(
+            occ=occupied,
+            o=_rgba(colours[schema.OCCUPIED_SINCE_2022]),
+            unk=schema.UNKNOWN,
+            u=_rgba(colours[schema.UNKNOWN]),
+            h=held_colour,
+        ),
+        "outlineWidth": cases["outlineWidth"].format(
+            occ=occupied,
+            o=widths[schema.OCCUPIED_SINCE_2022],
+            unk=schema.UNKNOWN,
+            u=widths[schema.UNKNOWN],
+            h=widths[schema.HELD],
+        ),
+        "outlineStyle": cases["outlineStyle"].format(unk=schema.UNKNOWN),
+    }
+
+
+def _marker(name: str, group: str, colour: str) -> str:
+    shape, angle = style.QGIS_SHAPES[style.GROUP_SHAPES[group]]
+    size = style.LITHIUM_MARKER_SIZE if group == "lithium" else style.MARKER_SIZE
+    values = {
+        "name": shape,
+        "angle": str(angle),
+        "color": _rgba(colour),
+        "outline_color": "255,255,255,255",
+        "outline_style": "solid",
+        "outline_width": "0.4",
+        "outline_width_unit": "MM",
+        "size": f"{size * style.MM_PER_PX:.2f}",
+        "size_unit": "MM",
+        "scale_method": "diameter",
+        "joinstyle": "bevel",
+    }
+    return _symbol(name, "marker", "SimpleMarker", values, _control_outline())
+
+
+def _fill(name: str, colour: str | None, outline: str, width_px: float, alpha: float = 1.0) -> str:
+    values = {
+        "color": _rgba(colour, alpha) if colour else "0,0,0,0",
+        "style": "solid" if colour else "no",
+        "outline_color": _rgba(outline),
+        "outline_style": "solid",
+        "outline_width": f"{width_px * style.MM_PER_PX:.2f}",
+        "outline_width_unit": "MM",
+        "joinstyle": "bevel",
+    }
+    return _symbol(name, "fill", "SimpleFill", values)
+
+
+def _line(name: str, colour: str, width_px: float) -> str:
+    values = {
+        "line_color": _rgba(colour),
+        "line_style": "solid",
+        "line_width": f"{width_px * style.MM_PER_PX:.2f}",
+        "line_width_unit": "MM",
+        "capstyle": "round",
+        "joinstyle": "round",
+    }
+    return _symbol(name, "line", "SimpleLine", values)
+
+
+def categorized(attribute: str, categories: Sequence[tuple[str, str, str]]) -> str:
+    """Build a categorized renderer from ``(value, label, symbol XML)`` triples (symbols are renamed 0, 1, …)."""
+    cats = "".join(
+        f'<category render="true" value={quoteattr(v)} label={quoteattr(label)} symbol="{i}"/>'
+        for i, (v, label, _s) in enumerate(categories)
+    )
+    symbols = "".join(
+        sym.replace('<symbol name="0"', f'<symbol name="{i}"', 1) for i, (_v, _l, sym) in enumerate(categories)
+    )
+    return (
+        f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(attribute)} forceraster="0" symbollevels="0" '
+        f'enableorderby="0" referencescale="-1"><categories>{cats}</categories><symbols>{symbols}</symbols>'
+        "<rotation/><sizescale/></renderer-v2>"
+    )
+
+
+def single(symbol: str) -> str:
+    """Build a single-symbol renderer."""
+    return (
+        '<renderer-v2 type="singleSymbol" forceraster="0" symbollevels="0" enableorderby="0" referencescale="-1">'
+        f"<symbols>{symbol}</symbols><rotation/><sizescale/></renderer-v2>"
+    )
+
+
+def qml(layer: LayerInfo) -> str:
+    """Return the QML style document of a layer: renderer, field aliases, map tip."""
+    columns = [c for c in layer.frame.columns if c != "geometry"]
+    aliases = "".join(
+        f'<alias field={quoteattr(c)} index="{i}" name={quoteattr(layer.aliases.get(c, ""))}/>'
+        for i, c in enumerate(columns)
+    )
+    geometry_type = _GEOMETRY_TYPES[layer.kind]
+    tip = '[% "name_en" %]' if "name_en" in columns else ""
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" '
+        'minScale="100000000" maxScale="0" readOnly="0" labelsEnabled="0">'
+        f"{layer.renderer}<aliases>{aliases}</aliases>"
+        f"<mapTip>{escape(tip)}</mapTip><previewExpression>{escape(tip.strip('[]% '))}</previewExpression>"
+        f"<layerGeometryType>{geometry_type}</layerGeometryType></qgis>\n"
+    )
+
+
+# --- layer metadata -----------------------------------------------------------------------
+
+
+def metadata_xml(layer: LayerInfo, *, snapshot_date: str, source_revision: str | None) -> str:
+    """Return a QGIS layer-metadata document (the QMD format) for `layer`."""
+    links = "".join(
+        f'<link name="source" type="WWW:LINK" url={quoteattr(s["url"])} description={quoteattr(s["credit"])} '
+        'format="" mimeType="" size=""/>'
+        for s in layer.sources
+        if s.get("url")
+    )
+    rights = "".join(f"<rights>{escape(s['credit'])}</rights>" for s in layer.sources)
+    licences = "".join(f"<license>{escape(s['licence'])}</license>" for s in layer.sources)
+    history = f"Occupation snapshot {snapshot_date}" + (
+        f"; source revision {source_revision}" if source_revision else ""
+    )
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis version="{QGIS_VERSION}"><identifier>{escape(layer.name)}</identifier><parentidentifier/>'
+        f"<language>en</language><type>dataset</type><title>{escape(layer.title)}</title>"
+        f"<abstract>{escape(layer.abstract)}</abstract>"
+        f'<keywords vocabulary="snapshot_date"><keyword>{escape(snapshot_date)}</keyword></keywords>'
+        f"<links>{links}</links><history>{escape(history)}</history><fees/>{rights}{licences}<encoding/></qgis>\n"
+    )
+
+
+# --- the GeoPackage ----------------------------------------------------------------------
+
+
+_STYLES_TABLE = """
+CREATE TABLE layer_styles (
+  id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+  f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256),
+  styleName TEXT(30), styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30),
+  ui TEXT(30), update_time DATETIME
+)"""
+
+
+def _stamp(snapshot_date: str) -> str:
+    return f"{snapshot_date}T00:00:00.000Z"
+
+
+def write_gpkg_file(
+    path: Path, layers: Sequence[LayerInfo], *, snapshot_date: str, source_revision: str | None
+) -> None:
+    """Write `layers` into a new GeoPackage 1.2 at `path`, with default styles and metadata."""
+    stamp = _stamp(snapshot_date)
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
+    try:
+        for i, layer in enumerate(layers):
+            options = {"IDENTIFIER": layer.title, "DESCRIPTION": layer.abstract}
+            if isinstance(layer.frame, gpd.GeoDataFrame):
+                options["GEOMETRY_NAME"] = "geom"
+            pyogrio.write_dataframe(
+                layer.frame,
+                path,
+                layer=layer.name,
+                driver="GPKG",
+                promote_to_multi=layer.kind in ("line", "polygon"),
+                dataset_options={"VERSION": "1.2"} if i == 0 else None,
+                layer_options=options,
+            )
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
+    _ensure_metadata_tables(path)
+    with sqlite3.connect(path) as db:
+        db.execute(_STYLES_TABLE)
+        db.execute(
+            "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
+            "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS default styles', ?)",
+            (stamp,),
+        )
+        for layer in layers:
+            geometry_column = "geom" if isinstance(layer.frame, gpd.GeoDataFrame) else ""
+            db.execute(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
+                "styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
+                "VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL, ?)",
+                (layer.name, geometry_column, layer.name, qml(layer), layer.title, stamp),
+            )
+            cursor = db.execute(
+                "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
+                "VALUES ('dataset', 'http://mrcc.com/qgis.dtd', 'text/xml', ?)",
+                (metadata_xml(layer, snapshot_date=snapshot_date, source_revision=source_revision),),
+            )
+            db.execute(
+                "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, column_name, row_id_value, "
+                "timestamp, md_file_id, md_parent_id) VALUES ('table', ?, NULL, NULL, ?, ?, NULL)",
+                (layer.name, stamp, cursor.lastrowid),
+            )
+        db.execute("UPDATE gpkg_contents SET last_change = ?", (stamp,))
+    with sqlite3.connect(path) as db:
+        db.execute("VACUUM")
+
+
+def _ensure_metadata_tables(path: Path) -> None:
+    """Create the GeoPackage metadata extension tables if GDAL did not."""
+    with sqlite3.connect(path) as db:
+        have = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "gpkg_extensions" not in have:
+            db.execute(
+                "CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, "
+                "definition TEXT NOT NULL, scope TEXT NOT NULL, "
+                "CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"
+            )
+        if "gpkg_metadata" not in have:
+            db.executescript(
+                """
+CREATE TABLE gpkg_metadata (
+  id INTEGER CONSTRAINT m_pk PRIMARY KEY ASC NOT NULL, md_scope TEXT NOT NULL DEFAULT 'dataset',
+  md_standard_uri TEXT NOT NULL, mime_type TEXT NOT NULL DEFAULT 'text/xml', metadata TEXT NOT NULL DEFAULT '');
+CREATE TABLE gpkg_metadata_reference (
+  reference_scope TEXT NOT NULL, table_name TEXT, column_name TEXT, row_id_value INTEGER,
+  timestamp DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+  md_file_id INTEGER NOT NULL, md_parent_id INTEGER,
+  CONSTRAINT crmr_mfi_fk FOREIGN KEY (md_file_id) REFERENCES gpkg_metadata(id),
+  CONSTRAINT crmr_mpi_fk FOREIGN KEY (md_parent_id) REFERENCES gpkg_metadata(id));
+INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope)
+VALUES ('gpkg_metadata', NULL, 'gpkg_metadata', 'http://www.geopackage.org/spec120/#extension_metadata', 'read-write'),
+       ('gpkg_metadata_reference', NULL, 'gpkg_metadata', 'http://www.geopackage.org/spec120/#extension_metadata',
+        'read-write');
+"""
+            )
+
+
+def render_gpkg(layers: Sequence[LayerInfo], *, snapshot_date: str, source_revision: str | None) -> bytes:
+    """Write the GeoPackage in a scratch folder and return its bytes."""
+    with tempfile.TemporaryDirectory(prefix="geo-gpkg-") as scratch:
+        path = Path(scratch) / schema.GPKG_FILE
+        write_gpkg_file(path, layers, snapshot_date=snapshot_date, source_revision=source_revision)
+        return path.read_bytes()
+
+
+# --- the layers --------------------------------------------------------------------------
+
+ALIASES = {
+    "region_id": "Region id (KATOTTG prefix)",
+    "name_en": "Name",
+    "name_uk": "Name (Ukrainian)",
+    "level": "Level",
+    "parent_id": "Parent region id",
+    "area_km2": "Area, km² (EPSG:6933)",
+    "occupied_km2": "Occupied, km²",
+    "occupied_before_2022_km2": "Occupied before 24 Feb 2022, km²",
+    "occupied_since_2022_km2": "Occupied since 24 Feb 2022, km²",
+    "occupied_share": "Occupied share (0–1)",
+    "id": "Record id",
+    "primary_commodity": "Primary commodity",
+    "commodities": "Commodities",
+    "commodity_group": "Map group",
+    "site_kind": "Kind of site",
+    "status": "Site status",
+    "oblast": "Oblast",
+    "oblast_recorded": "Oblast as recorded",
+    "raion": "Raion",
+    "hromada": "Hromada",
+    "control_status": "Control at the snapshot",
+    "status_uncertain": "Control uncertain (front within location error)",
+    "distance_to_front_km": "Distance to the line of contact, km",
+    "near_front": "Near the front",
+    "location_known": "Location known",
+    "coord_precision": "Coordinate precision",
+    "coord_uncertainty_km": "Coordinate uncertainty, km",
+    "lon": "Longitude",
+    "lat": "Latitude",
+    "source_url": "Source",
+    "period": "Occupied",
+    "snapshot_date": "Snapshot date",
+    "length_km": "Length, km",
+    "commodity": "Commodity",
+    "deposits_total": "Records",
+    "known": "Records of known control",
+    "occupied": "Occupied records",
+    "occupied_before_2022": "Occupied before 2022",
+    "occupied_since_2022": "Occupied since 2022",
+    "held": "Held by Ukraine",
+    "unknown": "Control unknown",
+}
+
+
+def _sources(provenance: Mapping[str, Mapping[str, object]], files: Sequence[str]) -> list[dict[str, str]]:
+    out: list[dict[str, str]] = []
+    for key in files:
+        side = provenance.get(key) or {}
+        entry = {k: str(side.get(k) or "") for k in ("url", "licence", "credit")}
+        if entry not in out:
+            out.append(entry)
+    return out
+
+
+def gpkg_layers(
+    *,
+    regions: gpd.GeoDataFrame,
+    deposits: gpd.GeoDataFrame,
+    parts: gpd.GeoDataFrame,
+    part_area_km2: pd.Series,
+    front: gpd.GeoSeries,
+    front_km: float,
+    control: pd.DataFrame,
+    provenance: Mapping[str, Mapping[str, object]],
+    snapshot_date: str,
+) -> list[LayerInfo]:
+    """Assemble the GeoPackage's tables, styles and descriptions from the computed frames.
+
+    Parameters
+    ----------
+    provenance
+        Sidecar of each input, keyed by its path relative to the layers folder
+        (`geo.schema` file constants; the snapshot under ``"snapshot"``).
+    """
+    boundaries = [schema.OBLASTS_FILE, schema.RAIONS_FILE, schema.HROMADAS_FILE, schema.POKROVSK_FILE]
+    occupation = ["snapshot", schema.PRE2022_FILE]
+    region_cols = [c for c in schema.REGION_COLUMNS if c != schema.REGION_ID]
+    region_frame = gpd.GeoDataFrame(
+        regions[region_cols].reset_index(names=schema.REGION_ID),
+        geometry=regions.geometry.to_numpy(),
+        crs=schema.STORAGE_CRS,
+    )
+    levels = [lvl for lvl in style.LEVEL_STYLE if lvl in set(region_frame["level"])]
+    region_renderer = categorized(
+        "level",
+        [
+            (lvl, style.LEVEL_STYLE[lvl][0], _fill("0", None, style.LEVEL_STYLE[lvl][1], style.LEVEL_STYLE[lvl][2]))
+            for lvl in levels
+        ],
+    )
+
+    deposit_cols = [c for c in schema.DEPOSIT_COLUMNS if c not in ("lon", "lat")] + ["lon", "lat"]
+    deposit_frame = deposits.reset_index()[deposit_cols].copy()
+    deposit_frame.insert(3, "commodity_group", deposits["primary_commodity"].map(style.commodity_group).to_numpy())
+    for column in ("status_uncertain", "location_known"):
+        deposit_frame[column] = deposit_frame[column].astype(bool)
+    deposit_frame["near_front"] = deposit_frame["near_front"].astype("boolean")
+    deposit_frame = gpd.GeoDataFrame(deposit_frame, geometry=deposits.geometry.to_numpy(), crs=schema.STORAGE_CRS)
+    used = set(deposit_frame["commodity_group"])
+    deposit_renderer = categorized(
+        "commodity_group",
+        [(key, label, _marker("0", key, colour)) for key, label, _m, colour in style.COMMODITY_GROUPS if key in used],
+    )
+
+    occupied_frame = gpd.GeoDataFrame(
+        {
+            "period": list(parts.index),
+            "area_km2": part_area_km2.reindex(parts.index).round(3).to_numpy(),
+            "snapshot_date": snapshot_date,
+        },
+        geometry=parts.geometry.to_numpy(),
+        crs=schema.STORAGE_CRS,
+    )
+    occupied_frame = occupied_frame[~occupied_frame.geometry.is_empty]
+    colours = {
+        schema.OCCUPIED_SINCE_2022: style.OCCUPIED_SINCE_2022_COLOUR,
+        schema.OCCUPIED_BEFORE_2022: style.OCCUPIED_BEFORE_2022_COLOUR,
+    }
+    occupied_renderer = categorized(
+        "period",
+        [
+            (
+                period,
+                style.CONTROL_LABELS[period],
+                _fill("0", colours[period], colours[period], 0.6, style.OCCUPATION_OPACITY),
+            )
+            for period in (schema.OCCUPIED_SINCE_2022, schema.OCCUPIED_BEFORE_2022)
+        ],
+    )
+    front_frame = gpd.GeoDataFrame(
+        {"snapshot_date": [snapshot_date], "length_km": [round(front_km, 1)]},
+        geometry=front.to_numpy(),
+        crs=schema.STORAGE_CRS,
+    )
+    front_frame = front_frame[~front_frame.geometry.is_empty]
+
+    stats_frame = regions[region_cols].reset_index(names=schema.REGION_ID)
+    control_frame = control.reset_index()[list(schema.CONTROL_COLUMNS)]
+    return [
+        LayerInfo(
+            "deposits",
+            "Deposits and mines",
+            f"Deposit and mine records with their region and control at the snapshot ({snapshot_date}). "
+            "Records without coordinates have no geometry (location_known = false).",
+            deposit_frame,
+            "point",
+            deposit_renderer,
+            ALIASES,
+            _sources(provenance, [schema.DEPOSITS_FILE]),
+        ),
+        LayerInfo(
+            "line_of_contact",
+            "Line of contact",
+            "Edge of the occupied area inside Ukraine, more than 1 km from the state border or coast.",
+            front_frame,
+            "line",
+            single(_line("0", style.FRONT_COLOUR, 2.2)),
+            ALIASES,
+            _sources(provenance, occupation),
+        ),
+        LayerInfo(
+            "occupied_areas",
+            "Occupied areas",
+            f"Russian-occupied territory at {snapshot_date}, split into occupied before and since 24 Feb 2022.",
+            occupied_frame,
+            "polygon",
+            occupied_renderer,
+            ALIASES,
+            _sources(provenance, occupation),
+        ),
+        LayerInfo(
+            "regions",
+            "Regions",
+            "Ukraine, its oblasts and raions, the hromadas of the focus oblasts and Pokrovsk city, with areas "
+            "(EPSG:6933) and occupied areas.",
+            region_frame,
+            "polygon",
+            region_renderer,
+            ALIASES,
+            _sources(provenance, boundaries),
+        ),
+        LayerInfo(
+            "region_stats",
+            "Region statistics",
+            "The regions table without geometry (as regions.csv).",
+            stats_frame,
+            "none",
+            "",
+            ALIASES,
+            _sources(provenance, boundaries + occupation),
+        ),
+        LayerInfo(
+            "control",
+            "Control by region and commodity",
+            "Deposit records by control status per region and commodity, with the metals aggregate (as control.csv).",
+            control_frame,
+            "none",
+            "",
+            ALIASES,
+            _sources(provenance, [schema.DEPOSITS_FILE, *occupation]),
+        ),
+    ]
+
+
+# --- the project -------------------------------------------------------------------------
+
+_WGS84_SRS = (
+    '<spatialrefsys><wkt>GEOGCRS["WGS 84",DATUM["World Geodetic System 1984",ELLIPSOID["WGS 84",6378137,'
+    '298.257223563,LENGTHUNIT["metre",1]]],PRIMEM["Greenwich",0,ANGLEUNIT["degree",0.0174532925199433]],'
+    'CS[ellipsoidal,2],AXIS["geodetic latitude (Lat)",north,ORDER[1],ANGLEUNIT["degree",0.0174532925199433]],'
+    'AXIS["geodetic longitude (Lon)",east,ORDER[2],ANGLEUNIT["degree",0.0174532925199433]],ID["EPSG",4326]]'
+    "</wkt><proj4>+proj=longlat +datum=WGS84 +no_defs</proj4><srsid>3452</srsid><srid>4326</srid>"
+    "<authid>EPSG:4326</authid><description>WGS 84</description><projectionacronym>longlat</projectionacronym>"
+    "<ellipsoidacronym>EPSG:7030</ellipsoidacronym><geographicflag>true</geographicflag></spatialrefsys>"
+)
+
+#: Layer-tree groups of the project, top to bottom, and the tables in each.
+PROJECT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Deposits", ("deposits",)),
+    ("Occupation (DeepStateMap.Live)", ("line_of_contact", "occupied_areas")),
+    ("Occupation history", ()),  # filled by the history build: start/end dates, temporal properties
+    ("Regions", ("regions",)),
+    ("Tables", ("region_stats", "control")),
+)
+
+
+def _layer_id(name: str) -> str:
+    return f"{name}_0000"
+
+
+def render_project(
+    layers: Sequence[LayerInfo],
+    *,
+    title: str,
+    abstract: str,
+    credits: Sequence[str],
+    extent: tuple[float, float, float, float],
+    snapshot_date: str,
+) -> bytes:
+    """Return the ``.qgz`` project: relative paths to the GeoPackage, groups, extent, metadata, styles."""
+    by_name = {layer.name: layer for layer in layers}
+    tree = []
+    for group, names in PROJECT_GROUPS:
+        children = "".join(
+            f'<layer-tree-layer id="{_layer_id(n)}" name={quoteattr(by_name[n].title)} providerKey="ogr" '
+            f'source="./{schema.GPKG_FILE}|layername={n}" checked="Qt::Checked" expanded="0"><customproperties/></layer-tree-layer>'
+            for n in names
+            if n in by_name
+        )
+        note = (
+            '<customproperties><Option type="Map"><Option type="QString" name="note" '
+            'value="Reserved for the occupation-history layer (start_date, end_date; temporal properties)"/></Option>'
+            "</customproperties>"
+            if not names
+            else "<customproperties/>"
+        )
+        tree.append(
+            f'<layer-tree-group name={quoteattr(group)} checked="Qt::Checked" expanded="1">{note}{children}</layer-tree-group>'
+        )
+
+    maplayers = []
+    for layer in layers:
+        style_root = ET.fromstring(qml(layer).split("\n", 1)[1])
+        inner = "".join(ET.tostring(child, encoding="unicode") for child in style_root)
+        geometry = {"point": "Point", "line": "Line", "polygon": "Polygon", "none": "No geometry"}[layer.kind]
+        srs = f"<srs>{_WGS84_SRS}</srs>" if layer.kind != "none" else ""
+        maplayers.append(
+            f'<maplayer type="vector" geometry="{geometry}" hasScaleBasedVisibilityFlag="0" minScale="100000000" '
+            f'maxScale="0" readOnly="0" refreshOnNotifyEnabled="0" autoRefreshEnabled="0" autoRefreshTime="0" '
+            f'styleCategories="AllStyleCategories" labelsEnabled="0">'
+            f"<id>{_layer_id(layer.name)}</id><datasource>./{schema.GPKG_FILE}|layername={layer.name}</datasource>"
+            f"<layername>{escape(layer.title)}</layername>{srs}"
+            f'<provider encoding="UTF-8">ogr</provider>{inner}</maplayer>'
+        )
+    order = "".join(f"<item>{_layer_id(n)}</item>" for _g, names in PROJECT_GROUPS for n in names if n in by_name)
+    xmin, ymin, xmax, ymax = extent
+    rights = escape(" · ".join(credits))
+    project = (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        f'<qgis projectname={quoteattr(title)} version="{QGIS_VERSION}">'
+        '<homePath path=""/>'
+        f"<title>{escape(title)}</title>"
+        f"<projectCrs>{_WGS84_SRS}</projectCrs>"
+        f'<layer-tree-group><customproperties/>{"".join(tree)}<custom-order enabled="0">{order}</custom-order></layer-tree-group>'
+        '<mapcanvas name="theMapCanvas" annotationsVisible="1"><units>degrees</units>'
+        f"<extent><xmin>{xmin}</xmin><ymin>{ymin}</ymin><xmax>{xmax}</xmax><ymax>{ymax}</ymax></extent>"
+        f"<rotation>0</rotation><destinationsrs>{_WGS84_SRS}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>"
+        f'<ProjectViewSettings UseProjectScales="0"><Scales/><DefaultViewExtent xmin="{xmin}" ymin="{ymin}" '
+        f'xmax="{xmax}" ymax="{ymax}">{_WGS84_SRS}</DefaultViewExtent></ProjectViewSettings>'
+        f"<projectlayers>{''.join(maplayers)}</projectlayers>"
+        '<properties><Paths><Absolute type="bool">false</Absolute></Paths>'
+        '<Measurement><DistanceUnits type="QString">km</DistanceUnits><AreaUnits type="QString">km2</AreaUnits></Measurement>'
+        f'<Variables><variableNames type="QStringList"><value>project_credits</value></variableNames>'
+        f'<variableValues type="QStringList"><value>{rights}</value></variableValues></Variables>'
+        "</properties>"
+        f"<projectMetadata><identifier>resource-control-mapper</identifier><parentidentifier/><language>en</language>"
+        f"<type>project</type><title>{escape(title)}</title><abstract>{escape(abstract)} Credits: {rights}</abstract>"
+        f'<keywords vocabulary="snapshot_date"><keyword>{escape(snapshot_date)}</keyword></keywords>'
+        f"<links/><history>Built from the occupation snapshot of {escape(snapshot_date)}</history>"
+        f"<author>resource-control-mapper</author><creation>{_stamp(snapshot_date)[:19]}</creation>"
+        "</projectMetadata>"
+        "</qgis>\n"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        info = zipfile.ZipInfo("resource_control.qgs", date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        archive.writestr(info, project.encode("utf-8"))
+    return buffer.getvalue()

@@ -1,0 +1,220 @@
+"""The QGIS outputs: GeoPackage tables, styles and metadata; then the real QGIS (python3-qgis) opening them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree as ET
+
+import pytest
+from PIL import Image
+
+from geo import pipeline, schema, style
+from tests.conftest import REPO, SHIPPED_LAYERS, make_layers
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+PROBE = REPO / "tests" / "qgis_probe.py"
+SPATIAL = ("deposits", "line_of_contact", "occupied_areas", "regions")
+TABLES = ("region_stats", "control")
+
+
+@pytest.fixture(scope="module")
+def tiny_outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny")
+    out = root / "maps"
+    pipeline.build(make_layers(root / "layers"), out)
+    return out
+
+
+def _rows(db: sqlite3.Connection, sql: str) -> list[tuple[Any, ...]]:
+    return list(db.execute(sql))
+
+
+def test_geopackage_is_version_1_2_with_every_layer_registered(tiny_outputs: Path) -> None:
+    with sqlite3.connect(tiny_outputs / schema.GPKG_FILE) as db:
+        assert _rows(db, "PRAGMA application_id") == [(0x47504B47,)]  # "GPKG"
+        assert _rows(db, "PRAGMA user_version") == [(10200,)]
+        contents = dict(_rows(db, "SELECT table_name, data_type FROM gpkg_contents"))
+    assert contents == {
+        "deposits": "features",
+        "line_of_contact": "features",
+        "occupied_areas": "features",
+        "regions": "features",
+        "region_stats": "attributes",
+        "control": "attributes",
+        "layer_styles": "attributes",
+    }
+
+
+def test_every_layer_has_one_default_style_qgis_can_find(tiny_outputs: Path) -> None:
+    with sqlite3.connect(tiny_outputs / schema.GPKG_FILE) as db:
+        rows = _rows(
+            db,
+            "SELECT f_table_catalog, f_table_schema, f_table_name, f_geometry_column, useAsDefault, styleQML "
+            "FROM layer_styles ORDER BY f_table_name",
+        )
+        geometry_columns = dict(_rows(db, "SELECT table_name, column_name FROM gpkg_geometry_columns"))
+    assert [r[2] for r in rows] == sorted([*SPATIAL, *TABLES])
+    for catalog, schema_name, table, column, default, qml in rows:
+        assert (catalog, schema_name, default) == ("", "", 1)  # '' not NULL, or QGIS ignores the style
+        assert column == geometry_columns.get(table, "")
+        root = ET.fromstring(qml.split("\n", 1)[1])
+        aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
+        assert aliases, table
+        if table in SPATIAL:
+            assert root.find("renderer-v2") is not None, table
+    deposits_qml = next(r[5] for r in rows if r[2] == "deposits")
+    assert 'attr="commodity_group"' in deposits_qml
+    assert "control_status" in deposits_qml  # the outline follows control
+
+
+def test_layer_metadata_is_stored_for_qgis(tiny_outputs: Path) -> None:
+    with sqlite3.connect(tiny_outputs / schema.GPKG_FILE) as db:
+        rows = _rows(
+            db,
+            "SELECT r.table_name, m.md_standard_uri, m.metadata FROM gpkg_metadata_reference r "
+            "JOIN gpkg_metadata m ON m.id = r.md_file_id",
+        )
+    assert sorted(r[0] for r in rows) == sorted([*SPATIAL, *TABLES])
+    for table, uri, document in rows:
+        assert uri == "http://mrcc.com/qgis.dtd"
+        root = ET.fromstring(document.split("\n", 1)[1])
+        assert root.findtext("title"), table
+        assert root.findtext("rights"), table
+        assert "2026-08-22" in (root.findtext("history") or "")
+
+
+def test_project_is_relative_and_grouped(tiny_outputs: Path) -> None:
+    with zipfile.ZipFile(tiny_outputs / schema.QGZ_FILE) as archive:
+        project = ET.fromstring(archive.read("resource_control.qgs").decode("utf-8").split("\n", 1)[1])
+    sources = [e.text for e in project.iter("datasource")]
+    assert sources
+    assert all(s and s.startswith(f"./{schema.GPKG_FILE}|layername=") for s in sources)
+    assert project.findtext("properties/Paths/Absolute") == "false"
+    groups = [g.get("name") for g in project.find("layer-tree-group").findall("layer-tree-group")]  # type: ignore[union-attr]
+    assert "Occupation history" in groups
+
+
+@pytest.fixture(scope="module")
+def qgis_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path, Path]:
+    """Build from the shipped layers, copy the two QGIS files elsewhere, open them in real QGIS."""
+    check = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, check=False)
+    if check.returncode != 0:
+        pytest.fail("python3-qgis is missing for /usr/bin/python3: install it (the README's test command does)")
+    built = tmp_path_factory.mktemp("built")
+    pipeline.build(SHIPPED_LAYERS, built)
+    moved = tmp_path_factory.mktemp("elsewhere") / "copy"
+    moved.mkdir()
+    for name in (schema.GPKG_FILE, schema.QGZ_FILE):
+        shutil.copy(built / name, moved / name)
+    png = moved / "render.png"
+    runtime = tmp_path_factory.mktemp("xdg")
+    runtime.chmod(0o700)
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime)}
+    result = subprocess.run(
+        [SYSTEM_PYTHON, str(PROBE), str(moved), str(png)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout), built, png
+
+
+def test_qgis_opens_every_layer_with_the_expected_features(qgis_report: tuple[dict[str, Any], Path, Path]) -> None:
+    report, built, _ = qgis_report
+    layers = report["layers"]
+    with (built / schema.CONTROL_CSV).open(encoding="utf-8") as fh:
+        control_rows = sum(1 for _ in csv.DictReader(fh))
+    expected = {
+        "deposits": 92,
+        "regions": 1 + 27 + 136 + 182 + 1,
+        "occupied_areas": 2,
+        "line_of_contact": 1,
+        "region_stats": 347,
+        "control": control_rows,
+    }
+    assert {name: layers[name]["features"] for name in expected} == expected
+    for name in expected:
+        assert layers[name]["valid"], name
+    for name in SPATIAL:
+        assert layers[name]["crs"] == "EPSG:4326", name
+
+
+def test_qgis_applies_the_default_styles(qgis_report: tuple[dict[str, Any], Path, Path]) -> None:
+    layers = qgis_report[0]["layers"]
+    deposits = layers["deposits"]
+    assert deposits["renderer"] == "categorizedSymbol"
+    assert deposits["attribute"] == "commodity_group"
+    lithium = deposits["categories"]["lithium"]
+    assert (lithium["label"], lithium["colour"], lithium["shape"]) == (
+        "Lithium",
+        style.group_colour("lithium").lower(),
+        "star",
+    )
+    occupied = layers["occupied_areas"]
+    assert set(occupied["categories"]) == {schema.OCCUPIED_SINCE_2022, schema.OCCUPIED_BEFORE_2022}
+    assert occupied["categories"][schema.OCCUPIED_SINCE_2022]["colour"] == style.OCCUPIED_SINCE_2022_COLOUR
+    regions = layers["regions"]
+    assert set(regions["categories"]) == {"country", "oblast", "raion", "hromada", "city"}
+    assert regions["categories"]["hromada"]["stroke"] == style.FOCUS_COLOUR
+    assert layers["line_of_contact"]["colour"] == style.FRONT_COLOUR
+
+
+def test_qgis_shows_aliases_and_metadata(qgis_report: tuple[dict[str, Any], Path, Path]) -> None:
+    layers = qgis_report[0]["layers"]
+    assert layers["regions"]["aliases"]["area_km2"] == "Area, km² (EPSG:6933)"
+    assert layers["control"]["aliases"]["occupied_share"] == "Occupied share (0–1)"
+    assert "© Мінрегіон" in layers["regions"]["metadata"]["rights"]
+    assert "© OpenStreetMap contributors" in layers["regions"]["metadata"]["rights"]
+    assert layers["occupied_areas"]["metadata"]["rights"] == ["Source: DeepStateMap.Live"]
+    assert layers["occupied_areas"]["metadata"]["title"] == "Occupied areas"
+    assert any("2026-08-22" in h for h in layers["deposits"]["metadata"]["history"])
+    assert any("CC BY 4.0" in lic for lic in layers["deposits"]["metadata"]["licenses"])
+
+
+def test_project_opens_from_another_folder(qgis_report: tuple[dict[str, Any], Path, Path]) -> None:
+    report, _, png = qgis_report
+    project = report["project"]
+    assert project["read"] is True
+    assert project["absolute_paths"] is False
+    assert project["groups"] == [
+        "Deposits",
+        "Occupation (DeepStateMap.Live)",
+        "Occupation history",
+        "Regions",
+        "Tables",
+    ]
+    for name, layer in project["layers"].items():
+        assert layer["valid"], name
+        assert layer["source"].startswith(str(png.parent / schema.GPKG_FILE)), layer["source"]
+    assert project["layers"]["Deposits and mines"]["renderer"] == "categorizedSymbol"
+    assert "«© Мінрегіон»" in project["credits"]
+
+
+def test_the_project_renders_a_map(qgis_report: tuple[dict[str, Any], Path, Path]) -> None:
+    png = qgis_report[2]
+    image = Image.open(io.BytesIO(png.read_bytes())).convert("RGB")
+    assert image.size == (800, 600)
+    assert statistics.pstdev(image.convert("L").tobytes()) > 20
+    r, g, b = (int(style.OCCUPIED_SINCE_2022_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
+    alpha = style.OCCUPATION_OPACITY
+    target = (alpha * r + (1 - alpha) * 255, alpha * g + (1 - alpha) * 255, alpha * b + (1 - alpha) * 255)
+    rgb = image.tobytes()
+    near = sum(
+        1
+        for px in zip(rgb[0::3], rgb[1::3], rgb[2::3], strict=True)
+        if all(abs(a - t) <= 10 for a, t in zip(px, target, strict=True))
+    )
+    assert near > 5000
