@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from geo import pipeline, schema
+from geo import pipeline, refresh, schema
 from geo.errors import GeoError
 
 EXIT_OK = 0
@@ -93,6 +94,62 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
     def job() -> int:
         record = pipeline.build(args.layers, args.out, snapshot=args.snapshot, near_front_km=args.near_front_km)
         _print_summary(record, args.out)
+        return EXIT_OK
+
+    return _run(job)
+
+
+def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None) -> int:
+    """Run ``scripts/refresh_occupation.py``: fetch new occupation snapshots, check them, write them, report."""
+    parser = argparse.ArgumentParser(
+        prog="refresh_occupation.py",
+        description=(
+            "Fetch the occupied area from the DeepStateMap API (the newest version by default), check it and "
+            "store it as a dated snapshot in LAYERS/occupation; write a change report to OUT."
+        ),
+    )
+    parser.add_argument(
+        "--base-url",
+        default=None,
+        help=f"API base URL (default: ${refresh.BASE_URL_ENV} or {refresh.DEFAULT_BASE_URL})",
+    )
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--version", default=None, help="a DeepState version id (digits), instead of the newest")
+    which.add_argument(
+        "--since", type=_iso_date, default=None, help="every version published since YYYY-MM-DD (one per day)"
+    )
+    which.add_argument(
+        "--from-file", default=None, help="a GeoJSON or KML of occupied areas (path or http(s) URL) instead of the API"
+    )
+    parser.add_argument("--layers", type=Path, default=Path("layers"), help="input folder (default: layers)")
+    parser.add_argument("--out", type=Path, default=Path("maps"), help="where the change report goes (default: maps)")
+    parser.add_argument("--force", action="store_true", help="accept an occupied area that changed by more than 5 %%")
+    parser.add_argument(
+        "--timeout", type=_kilometres, default=refresh.TIMEOUT_S, help="seconds per request (default 30)"
+    )
+    parser.add_argument("--retries", type=int, default=refresh.RETRIES, help="retries per request (default 3)")
+    args = parser.parse_args(argv)
+
+    def progress(number: int, total: int, target: pipeline.Target) -> None:
+        if total > 1:
+            print(f"[{number}/{total}] {target.date} version {target.version}", file=sys.stderr, flush=True)
+
+    def job() -> int:
+        base = refresh.base_url(args.base_url, os.environ if environ is None else environ)
+        messages = pipeline.refresh_occupation(
+            args.layers,
+            args.out,
+            base=base,
+            version=args.version,
+            since=args.since,
+            from_file=args.from_file,
+            force=args.force,
+            timeout=args.timeout,
+            retries=max(0, args.retries),
+            progress=progress,
+        )
+        for line in messages:
+            print(line)
         return EXIT_OK
 
     return _run(job)

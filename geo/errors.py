@@ -24,3 +24,7 @@ class OutputError(GeoError, OSError):
 
 class AssetError(GeoError, RuntimeError):
     """A map would need a web asset that is not vendored, so it would not work offline."""
+
+
+class RefreshError(GeoError, RuntimeError):
+    """A refresh fetched nothing usable, or what it fetched failed a check; nothing was written."""

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import tempfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
-from geo import gpkg, join, schema, sources, stats, tables, validate, webmap
+from geo import gpkg, join, refresh, schema, sources, stats, tables, validate, webmap
+from geo.errors import RefreshError
 
 #: Credits every output carries.
 CREDITS = (
@@ -239,3 +245,280 @@ def build(
     files[schema.SUMMARY_JSON] = tables.summary_json(record)
     tables.write_outputs(out, files)
     return record
+
+
+# --- refresh ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """One occupation snapshot to fetch or read."""
+
+    url: str
+    version: str | None  # DeepState version id, None for a user file
+    published: str | None  # ISO UTC time of publication
+    date: str  # snapshot date, YYYY-MM-DD
+
+
+def _latest_target(base: str, *, fetch: Any) -> tuple[Target, Any]:
+    payload = fetch(f"{base}/history/last")
+    version = refresh.check_version_id(str(payload.get("id", "") if isinstance(payload, dict) else ""))
+    when = refresh.version_time(version)
+    return Target(
+        f"{base}/history/last", version, when.isoformat().replace("+00:00", "Z"), when.date().isoformat()
+    ), payload
+
+
+def _version_target(base: str, version: str) -> Target:
+    refresh.check_version_id(version)
+    when = refresh.version_time(version)
+    return Target(
+        f"{base}/history/{version}/geojson", version, when.isoformat().replace("+00:00", "Z"), when.date().isoformat()
+    )
+
+
+def _since_targets(base: str, since: str, *, fetch: Any) -> list[Target]:
+    listing = fetch(f"{base}/history/public")
+    if not isinstance(listing, list):
+        msg = f"{base}/history/public: expected a JSON list of versions"
+        raise RefreshError(msg)
+    per_day: dict[str, Target] = {}
+    for record in listing:
+        if not isinstance(record, dict) or record.get("status") is False:
+            continue
+        target = _version_target(base, str(record.get("id", "")))
+        if target.date >= since:
+            per_day[target.date] = target  # the list is oldest first: keep each day's last version
+    return [per_day[day] for day in sorted(per_day)]
+
+
+def _read_file_features(location: str, *, fetch_bytes: Any) -> list[Mapping[str, Any]]:
+    """Read a user's GeoJSON or KML of occupied areas (a path or an http(s) URL) as GeoJSON features."""
+    path = Path(location)
+    with tempfile_dir() as scratch:
+        if location.startswith(("http://", "https://")):
+            path = scratch / ("download" + (Path(location.split("?", maxsplit=1)[0]).suffix or ".geojson"))
+            path.write_bytes(fetch_bytes(location))
+        frame = sources.read_vector(path)
+        if frame.crs is not None and not frame.crs.equals(schema.STORAGE_CRS) and frame.crs.to_epsg() != 4326:
+            frame = frame.to_crs(schema.STORAGE_CRS)
+        features: list[Mapping[str, Any]] = []
+        for _, row in frame.iterrows():
+            props = {k: v for k, v in row.items() if k != frame.geometry.name and isinstance(v, str)}
+            if not props.get("name"):
+                props["name"] = "occupied"  # a file of occupied areas: every polygon counts
+            features.append(
+                {
+                    "geometry": shapely.geometry.mapping(row.geometry) if row.geometry is not None else None,
+                    "properties": props,
+                }
+            )
+        return features
+
+
+@contextlib.contextmanager
+def tempfile_dir() -> Iterator[Path]:
+    """Yield a scratch folder, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="geo-refresh-") as name:
+        yield Path(name)
+
+
+def change_report(
+    inputs: Inputs,
+    previous: shapely.Geometry | None,
+    current: shapely.Geometry,
+    *,
+    previous_date: str | None,
+    date: str,
+) -> dict[str, Any]:
+    """Compare two occupied areas: km² gained and lost per oblast and focus region, deposits that changed hands."""
+    regions = inputs.regions
+    chosen = regions[(regions["level"] == "oblast") | regions.index.isin(schema.FOCUS_REGIONS)]
+    empty = shapely.Polygon()
+    old = previous if previous is not None else empty
+    gained = stats.overlap_km2(chosen, shapely.difference(current, old))
+    lost = stats.overlap_km2(chosen, shapely.difference(old, current))
+    rows = [
+        {
+            "region_id": rid,
+            "name_en": str(chosen.loc[rid, "name_en"]),
+            "level": str(chosen.loc[rid, "level"]),
+            "gained_km2": round(float(gained[rid]), 3),
+            "lost_km2": round(float(lost[rid]), 3),
+            "net_km2": round(float(gained[rid] - lost[rid]), 3),
+        }
+        for rid in chosen.index
+        if rid in schema.FOCUS_REGIONS or gained[rid] >= 0.001 or lost[rid] >= 0.001
+    ]
+    deposits = inputs.deposits
+    oblasts = stats.region_table(
+        regions[regions["level"] == "oblast"], join.occupied_parts(_frame(current), inputs.pre2022)
+    )
+    after = join.control_status(deposits, join.occupied_parts(_frame(current), inputs.pre2022), oblasts=oblasts)
+    if previous is not None:
+        before_oblasts = stats.region_table(
+            regions[regions["level"] == "oblast"], join.occupied_parts(_frame(old), inputs.pre2022)
+        )
+        before = join.control_status(deposits, join.occupied_parts(_frame(old), inputs.pre2022), oblasts=before_oblasts)
+    else:
+        before = after
+    changed = [
+        {"id": rid, "name_en": str(deposits.loc[rid, "name_en"]), "before": str(before[rid]), "after": str(after[rid])}
+        for rid in deposits.index
+        if before[rid] != after[rid]
+    ]
+    total_before = refresh.area_km2(old) if previous is not None else None
+    total_after = refresh.area_km2(current)
+    return {
+        "previous_snapshot": previous_date,
+        "snapshot": date,
+        "occupied_km2": round(total_after, 1),
+        "previous_occupied_km2": round(total_before, 1) if total_before is not None else None,
+        "gained_km2": round(refresh.area_km2(shapely.difference(current, old)), 1),
+        "lost_km2": round(refresh.area_km2(shapely.difference(old, current)), 1) if previous is not None else 0.0,
+        "regions": rows,
+        "deposits_changed": changed,
+    }
+
+
+def _frame(geom: shapely.Geometry) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=[geom], crs=schema.STORAGE_CRS)
+
+
+_CONTROL_WORDS = {
+    schema.OCCUPIED_SINCE_2022: "occupied since 2022",
+    schema.OCCUPIED_BEFORE_2022: "occupied before 2022",
+    schema.HELD: "held by Ukraine",
+    schema.UNKNOWN: "unknown",
+}
+
+
+def report_markdown(report: Mapping[str, Any]) -> str:
+    """Render a change report as Markdown."""
+    labels = _CONTROL_WORDS
+    lines = [
+        f"# Occupation change: {report['previous_snapshot'] or 'none'} → {report['snapshot']}",
+        "",
+        f"Occupied: {report['occupied_km2']:,} km² (previous: {format(report['previous_occupied_km2'] or 0, ',') if report['previous_occupied_km2'] else 'n/a'}); "
+        f"gained {report['gained_km2']:,} km², lost {report['lost_km2']:,} km² (EPSG:6933). Source: DeepStateMap.Live.",
+        "",
+        "| region | level | gained km² | lost km² | net km² |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {r['name_en']} ({r['region_id']}) | {r['level']} | {r['gained_km2']:,.3f} | {r['lost_km2']:,.3f} | {r['net_km2']:,.3f} |"
+        for r in report["regions"]
+    ]
+    lines += ["", "Deposits whose control changed:", ""]
+    lines += [
+        f"- {d['name_en']} ({d['id']}): {labels.get(d['before'], d['before'])} → {labels.get(d['after'], d['after'])}"
+        for d in report["deposits_changed"]
+    ] or ["- none"]
+    return "\n".join(lines) + "\n"
+
+
+def refresh_occupation(
+    layers: Path,
+    out: Path,
+    *,
+    base: str,
+    version: str | None = None,
+    since: str | None = None,
+    from_file: str | None = None,
+    force: bool = False,
+    timeout: float = refresh.TIMEOUT_S,
+    retries: int = refresh.RETRIES,
+    progress: Any = None,
+) -> list[str]:
+    """Fetch (or read) occupation snapshots into ``layers/occupation`` and write change reports to `out`.
+
+    Every check runs before anything is written; a snapshot and its sidecar
+    are written atomically, under a lock; a version already stored is skipped.
+
+    Returns
+    -------
+    list
+        One line per snapshot: what was written or skipped, and the change.
+    """
+
+    def fetch(url: str) -> Any:
+        return refresh.fetch_json(url, timeout=timeout, retries=retries)
+
+    directory = layers / schema.OCCUPATION_DIR
+    messages: list[str] = []
+    with refresh.refresh_lock(directory):
+        payloads: dict[str, Any] = {}
+        if from_file:
+            today = refresh.now_utc()[:10]
+            targets = [Target(from_file, None, None, today)]
+        elif since:
+            targets = _since_targets(base, since, fetch=fetch)
+        elif version:
+            targets = [_version_target(base, version)]
+        else:
+            target, payload = _latest_target(base, fetch=fetch)
+            targets, payloads = [target], {target.url: payload}
+        inputs = load(layers)
+        for number, target in enumerate(targets, start=1):
+            if progress is not None:
+                progress(number, len(targets), target)
+            if target.version and (done := refresh.existing_version(directory, target.version)):
+                messages.append(f"already have version {target.version} ({done.name}); nothing to do")
+                continue
+            if from_file:
+                features = _read_file_features(
+                    from_file, fetch_bytes=lambda url: refresh.fetch_bytes(url, timeout=timeout, retries=retries)
+                )
+            else:
+                features = refresh.feature_collection(payloads.get(target.url) or fetch(target.url))
+            parsed = refresh.occupied_area(features)
+            existing = sources.list_snapshots(directory)
+            previous_date = max((d for d in existing if d <= target.date), default=None) or (
+                max(existing) if existing else None
+            )
+            previous = (
+                shapely.union_all(sources.read_vector(existing[previous_date]).geometry.to_numpy())
+                if previous_date
+                else None
+            )
+            km2 = refresh.check_snapshot(parsed, source=target.url, previous=previous, force=force)
+            data = refresh.snapshot_bytes(
+                parsed.occupied,
+                properties={
+                    "version_id": target.version,
+                    "published_utc": target.published,
+                    "source": "DeepStateMap.Live",
+                },
+            )
+            sidecar = refresh.sidecar_for(
+                data=data,
+                url=target.url,
+                version=target.version,
+                published=target.published,
+                snapshot_date=target.date,
+                parsed=parsed,
+                km2=km2,
+                **(
+                    {"licence": "supplied by the user: state its licence here", "credit": f"Source: {from_file}"}
+                    if from_file
+                    else {}
+                ),
+            )
+            report = change_report(inputs, previous, parsed.occupied, previous_date=previous_date, date=target.date)
+            report["version_id"] = target.version
+            report["repaired_polygons"] = parsed.repaired
+            report_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+            refresh.write_snapshot(directory, date=target.date, data=data, sidecar=sidecar)
+            tables.write_outputs(
+                out, {"refresh_report.json": report_json, "refresh_report.md": report_markdown(report).encode("utf-8")}
+            )
+            changed = (
+                ", ".join(f"{d['name_en']}: {d['before']} → {d['after']}" for d in report["deposits_changed"]) or "none"
+            )
+            repaired = f"; repaired {parsed.repaired} invalid polygons" if parsed.repaired else ""
+            messages.append(
+                f"wrote {refresh.snapshot_path(directory, target.date)} ({km2:,.0f} km² occupied; "
+                f"+{report['gained_km2']:,} / -{report['lost_km2']:,} km² since {previous_date or 'nothing'}{repaired}); "
+                f"deposits changed: {changed}"
+            )
+    return messages

@@ -29,11 +29,26 @@ def area_km2(regions: gpd.GeoDataFrame) -> pd.Series:
     return (regions.geometry.to_crs(schema.AREA_CRS).area / _M2_PER_KM2).rename("area_km2")
 
 
+def overlap_km2(regions: gpd.GeoDataFrame, geom: shapely.Geometry) -> pd.Series:
+    """Measure how much of each region a lon/lat geometry covers.
+
+    Returns
+    -------
+    pandas.Series
+        km², indexed like `regions`.
+    """
+    eq_regions = regions.geometry.to_crs(schema.AREA_CRS).to_numpy()
+    eq_geom = gpd.GeoSeries([geom], crs=regions.crs).to_crs(schema.AREA_CRS).iloc[0]
+    return pd.Series(_overlap_km2(eq_regions, eq_geom), index=regions.index, name="km2")
+
+
 def _overlap_km2(geoms: np.ndarray, part: shapely.Geometry) -> np.ndarray:
     """Area of each geometry's overlap with `part`, both in the equal-area CRS, in km²."""
     out = np.zeros(len(geoms))
     if part is None or shapely.is_empty(part):
         return out
+    if not shapely.is_valid(part):  # reprojection can leave slivers that GEOS rejects
+        part = shapely.make_valid(part)
     shapely.prepare(part)
     touching = shapely.intersects(part, geoms)
     inside = np.zeros(len(geoms), dtype=bool)
