@@ -175,3 +175,38 @@ def status_uncertain(deposits: gpd.GeoDataFrame, status: pd.Series, distance_km:
     """
     within = (distance_km <= deposits["coord_uncertainty_km"]).fillna(False)
     return (within | (status == schema.UNKNOWN)).rename("status_uncertain")
+
+
+def occupied_since(deposits: gpd.GeoDataFrame, since: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Date since which each located deposit has been continuously occupied, from the "occupied since" layer.
+
+    Parameters
+    ----------
+    since
+        Features with ``class`` (``dated``, ``by_2022-04-30`` or ``pre2022``) and ``since_date``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like `deposits`; ``occupied_since`` (ISO date; ``2022-04-30`` means "by then",
+        ``before 2022`` for the pre-2022 zone; empty where not occupied or not located) and
+        ``occupied_since_basis``.
+    """
+    out = pd.DataFrame({"occupied_since": "", "occupied_since_basis": ""}, index=deposits.index)
+    located = deposits[deposits["location_known"]]
+    tree = shapely.STRtree(since.geometry.to_numpy())
+    points, parts = tree.query(located.geometry.to_numpy(), predicate="intersects")
+    for point, part in zip(points, parts, strict=True):
+        rid = located.index[point]
+        kind = since["class"].iloc[part]
+        if kind == "pre2022":
+            value, basis = "before 2022", "pre-2022 zone (Crimea, ORDLO, Tuzla)"
+        elif kind == "by_2022-04-30":
+            value, basis = "2022-04-30", "already occupied in the first version of the series (2022-04-30)"
+        else:
+            value, basis = (
+                pd.Timestamp(since["since_date"].iloc[part]).strftime("%Y-%m-%d"),
+                "first version of the continuous run",
+            )
+        out.loc[rid, ["occupied_since", "occupied_since_basis"]] = [value, basis]
+    return out

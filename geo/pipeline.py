@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import gpkg, join, refresh, schema, sources, stats, tables, validate, webmap
+from geo import gpkg, history, join, refresh, schema, sources, stats, tables, validate, webmap
 from geo.errors import RefreshError
 
 #: Credits every output carries.
@@ -38,6 +38,9 @@ class Inputs:
     snapshot: gpd.GeoDataFrame
     pre2022: gpd.GeoDataFrame
     basemap: gpd.GeoDataFrame
+    monthly: dict[str, gpd.GeoDataFrame]
+    dated: dict[str, gpd.GeoDataFrame]
+    since: gpd.GeoDataFrame
     snapshot_date: str
     snapshot_source: dict[str, Any]
     provenance: dict[str, dict[str, Any]]
@@ -56,6 +59,10 @@ class Results:
     metals: pd.DataFrame
     parts: gpd.GeoDataFrame
     front: gpd.GeoSeries
+    statuses: pd.DataFrame
+    history_regions: pd.DataFrame
+    history_deposits: pd.DataFrame
+    ledger: pd.DataFrame
 
 
 def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
@@ -77,7 +84,13 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         layers / schema.FIGURES_FILE,
         layers / schema.PRE2022_FILE,
         layers / schema.BASEMAP_FILE,
-        snapshot_path,
+        layers / schema.SINCE_FILE,
+        *sorted((layers / schema.MONTHLY_DIR).glob(schema.MONTHLY_GLOB)),
+        *[
+            path
+            for date, path in sources.list_snapshots(layers / schema.OCCUPATION_DIR).items()
+            if date <= snapshot_date
+        ],
     ]
     region_frames = [
         sources.read_oblasts(layers / schema.OBLASTS_FILE),
@@ -88,6 +101,13 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     country = sources.read_country(layers / schema.COUNTRY_FILE)
     occupation = [sources.read_vector(snapshot_path), sources.read_vector(layers / schema.PRE2022_FILE)]
     basemap = sources.read_basemap(layers / schema.BASEMAP_FILE)
+    monthly = sources.read_monthly(layers / schema.MONTHLY_DIR)
+    since = sources.read_vector(layers / schema.SINCE_FILE)
+    dated = {
+        date: sources.read_vector(path)
+        for date, path in sources.list_snapshots(layers / schema.OCCUPATION_DIR).items()
+        if date < snapshot_date
+    }
     records = sources.read_deposits(layers / schema.DEPOSITS_FILE)
     figures = sources.read_figures(layers / schema.FIGURES_FILE)
     aliases = sources.oblast_aliases(sources.read_oblast_lookup(layers / schema.OBLAST_LOOKUP_FILE))
@@ -98,6 +118,8 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     for frame in occupation:
         validate.check_polygons(frame, problems=problems)
     validate.check_polygons(basemap, bbox=schema.BASEMAP_BBOX, problems=problems)
+    for frame in [since, *monthly.values(), *dated.values()]:
+        validate.check_polygons(frame, problems=problems)
     validate.check_deposits(records, oblast_ids=oblast_ids, problems=problems)
     validate.check_figures(figures, required_ids=schema.METALS_FIGURE_IDS, problems=problems)
     provenance = sources.read_provenance(data_files)
@@ -124,6 +146,9 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         snapshot=snapshot_frame,
         pre2022=pre2022,
         basemap=basemap,
+        monthly=monthly,
+        dated=dated,
+        since=since,
         snapshot_date=snapshot_date,
         snapshot_source=sidecars[str(snapshot_path)],
         provenance={
@@ -160,6 +185,9 @@ def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> R
     )
     control = stats.control_table(deposits, membership, regions)
     metals = stats.metals_comparison(control, inputs.figures, figure_ids=schema.METALS_FIGURE_IDS)
+    series = occupation_series(inputs, parts)
+    statuses, history_regions = history_tables(regions, deposits, series)
+    since = join.occupied_since(deposits, inputs.since)
     return Results(
         regions=regions,
         deposits=deposits,
@@ -168,7 +196,42 @@ def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> R
         metals=metals,
         parts=parts,
         front=front,
+        statuses=statuses,
+        history_regions=history_regions,
+        history_deposits=history.history_deposits(deposits, since, statuses),
+        ledger=stats.control_ledger(deposits, statuses, membership, regions),
     )
+
+
+def occupation_series(inputs: Inputs, parts: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """Date → occupied parts: the month-end files, every dated snapshot up to the build's, and the build's own."""
+    series = {date: sources.monthly_parts(frame) for date, frame in inputs.monthly.items()}
+    for date, frame in inputs.dated.items():
+        series[date] = join.occupied_parts(frame, inputs.pre2022)
+    series[inputs.snapshot_date] = parts
+    return dict(sorted((d, p) for d, p in series.items() if d <= inputs.snapshot_date))
+
+
+def history_tables(
+    regions: gpd.GeoDataFrame, deposits: gpd.GeoDataFrame, series: Mapping[str, gpd.GeoDataFrame]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Control status of every deposit and occupied area of every oblast, raion and focus region, per date."""
+    chosen = regions[regions["level"].isin(["country", "oblast", "raion"]) | regions.index.isin(schema.FOCUS_REGIONS)]
+    area = stats.area_km2(chosen)
+    statuses: dict[str, pd.Series] = {}
+    rows = []
+    for date, date_parts in series.items():
+        occupied = stats.occupied_km2(chosen, date_parts)
+        table = occupied.assign(area_km2=area, occupied_share=stats.occupied_share(occupied["occupied_km2"], area))
+        rows.append(table.reset_index().assign(date=date))
+        oblasts = pd.concat([chosen[["level"]], table], axis=1)
+        statuses[date] = join.control_status(deposits, date_parts, oblasts=oblasts[oblasts["level"] == "oblast"])
+    history_regions = pd.concat(rows, ignore_index=True)
+    names = chosen[["name_en", "level"]]
+    history_regions = history_regions.join(names, on=schema.REGION_ID)
+    columns = ["date", schema.REGION_ID, "name_en", "level", "area_km2", "occupied_km2", "occupied_before_2022_km2",
+               "occupied_since_2022_km2", "occupied_share"]  # fmt: skip
+    return pd.DataFrame(statuses, index=deposits.index), history_regions[columns]
 
 
 def build(
@@ -198,6 +261,13 @@ def build(
     files[schema.REGIONS_CSV] = tables.regions_csv(results.regions)
     files[schema.DEPOSITS_CSV] = tables.deposits_csv(results.deposits)
     files[schema.CONTROL_CSV] = tables.control_csv(results.control)
+    files[schema.HISTORY_REGIONS_CSV] = tables.history_regions_csv(results.history_regions)
+    files[schema.HISTORY_DEPOSITS_CSV] = tables.history_deposits_csv(results.history_deposits)
+    files[schema.LEDGER_CSV] = tables.ledger_csv(results.ledger)
+    files[schema.CHART_SHARE_PNG] = history.chart_occupied_share(
+        results.history_regions, region_ids=schema.FOCUS_REGIONS, names=results.regions["name_en"]
+    )
+    files[schema.CHART_DEPOSITS_PNG] = history.chart_deposits_occupied(results.ledger)
     front_km = float(results.front.to_crs(schema.DISTANCE_CRS).length.iloc[0]) / 1000.0
     revision = sources.source_revision(inputs.snapshot_source)
     layers_for_qgis = gpkg.gpkg_layers(

@@ -40,6 +40,11 @@ OCCUPATION_DIR: Final = "occupation"
 SNAPSHOT_GLOB: Final = "deepstate_occupied_*.geojson"
 SNAPSHOT_PREFIX: Final = "deepstate_occupied_"
 PRE2022_FILE: Final = "occupation/deepstate_pre2022_occupied.geojson"
+#: Month-end snapshots ``monthly/deepstate_YYYY-MM.geojson`` (features by ``status``).
+MONTHLY_DIR: Final = "occupation/monthly"
+MONTHLY_GLOB: Final = "deepstate_????-??.geojson"
+#: The latest occupied area split by the date since which each part is held continuously.
+SINCE_FILE: Final = "occupation/deepstate_occupied_since.geojson"
 SIDECAR_SUFFIX: Final = ".source.json"
 SIDECAR_KEYS: Final = ("url", "licence", "credit", "retrieved", "sha256")
 
@@ -206,6 +211,11 @@ REGIONS_CSV: Final = "regions.csv"
 DEPOSITS_CSV: Final = "deposits.csv"
 CONTROL_CSV: Final = "control.csv"
 SUMMARY_JSON: Final = "summary.json"
+HISTORY_REGIONS_CSV: Final = "history_regions.csv"
+HISTORY_DEPOSITS_CSV: Final = "history_deposits.csv"
+LEDGER_CSV: Final = "ledger.csv"
+CHART_SHARE_PNG: Final = "chart_occupied_share.png"
+CHART_DEPOSITS_PNG: Final = "chart_deposits_occupied.png"
 GPKG_FILE: Final = "resource_control.gpkg"
 QGZ_FILE: Final = "resource_control.qgz"
 REGION_COLUMNS: Final = (

@@ -18,6 +18,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from geo import schema
 from geo.errors import SourceError
@@ -395,3 +396,34 @@ def source_revision(sidecar: dict[str, Any] | None) -> str | None:
     if not isinstance(source, dict) or not source.get("repository"):
         return None
     return f"{source.get('repository')}:{source.get('path')}@{source.get('commit')}"
+
+
+def read_monthly(directory: Path) -> dict[str, gpd.GeoDataFrame]:
+    """Read the month-end occupation snapshots.
+
+    Returns
+    -------
+    dict
+        Snapshot date (``YYYY-MM-DD`` of the version's publication, UTC) → the
+        file's features (column ``status``: ``occupied_pre2022``,
+        ``occupied_post2022`` or ``contested``), in date order.
+    """
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for path in sorted(directory.glob(schema.MONTHLY_GLOB)):
+        frame = read_vector(path)
+        _require_columns(frame, ("status", "snapshot_utc"), path)
+        stamp = pd.to_datetime(frame["snapshot_utc"].iloc[0], utc=True)
+        frames[stamp.strftime("%Y-%m-%d")] = frame
+    return dict(sorted(frames.items()))
+
+
+def monthly_parts(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Turn a month-end file into the two occupied parts (as `geo.join.occupied_parts` returns them)."""
+
+    def union(status: str) -> shapely.Geometry:
+        return shapely.union_all(frame.geometry[frame["status"] == status].to_numpy())
+
+    index = pd.Index([schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022], name="part")
+    return gpd.GeoDataFrame(
+        geometry=[union("occupied_pre2022"), union("occupied_post2022")], index=index, crs=schema.STORAGE_CRS
+    )

@@ -253,3 +253,26 @@ def metals_comparison(control: pd.DataFrame, figures: pd.DataFrame, *, figure_id
     out = pd.concat([pd.DataFrame([computed], index=pd.Index(["computed"])), rows])
     out.index.name = "figure_id"
     return out
+
+
+def control_ledger(
+    deposits: pd.DataFrame, statuses: pd.DataFrame, membership: pd.DataFrame, regions: pd.DataFrame
+) -> pd.DataFrame:
+    """Count deposits by control status for every date × region × commodity.
+
+    Parameters
+    ----------
+    statuses
+        Control status per deposit (rows, like `deposits`) and date (columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``date``, ``region_id``, ``commodity`` and those of `control_table`.
+    """
+    frames = []
+    for date in statuses.columns:
+        table = control_table(deposits.assign(control_status=statuses[date], near_front=pd.NA), membership, regions)
+        frames.append(table.drop(columns=["near_front"]).reset_index().assign(date=date))
+    ledger = pd.concat(frames, ignore_index=True)
+    return ledger[["date", *[c for c in ledger.columns if c != "date"]]]

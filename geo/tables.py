@@ -47,6 +47,27 @@ def control_csv(control: pd.DataFrame) -> bytes:
     return _csv(table)
 
 
+def history_regions_csv(series: pd.DataFrame) -> bytes:
+    """Render ``history_regions.csv``: occupied area and share per date and region."""
+    table = series.copy()
+    for column in [c for c in table.columns if c.endswith("_km2")]:
+        table[column] = table[column].round(_KM2_DECIMALS)
+    table["occupied_share"] = table["occupied_share"].round(_SHARE_DECIMALS)
+    return _csv(table)
+
+
+def history_deposits_csv(history: pd.DataFrame) -> bytes:
+    """Render ``history_deposits.csv``: per deposit, occupied since and every occupied period."""
+    return _csv(history.reset_index())
+
+
+def ledger_csv(ledger: pd.DataFrame) -> bytes:
+    """Render ``ledger.csv``: deposits by control status per date × region × commodity."""
+    table = ledger.copy()
+    table["occupied_share"] = table["occupied_share"].round(_SHARE_DECIMALS)
+    return _csv(table)
+
+
 def _plain(value: Any, *, decimals: int = _SHARE_DECIMALS) -> Any:
     """Make a value JSON-safe and stable: numpy scalars to Python, NaN to None, floats rounded."""
     if hasattr(value, "item"):

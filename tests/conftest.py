@@ -74,6 +74,7 @@ DEPOSITS = [
         commodities="titanium",
         primary_commodity="titanium",
     ),
+    deposit_row(id="D6", name_en="Deposit six", lon="31.3", commodities="manganese", primary_commodity="manganese"),
     deposit_row(
         id="D5",
         name_en="Unplaced five",
@@ -226,6 +227,27 @@ def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> 
         _frame([{"geometry": box(31.25, 48, 32, 49)}]),
     )
     vector(schema.PRE2022_FILE, _frame([{"key": "ordlo", "geometry": box(31.75, 48, 32, 49)}]))
+    # Two month-ends: in January 2025 the front stood at lon 31.5, by February 2025 at 31.25 (as the snapshot).
+    for month, stamp, west in (("2025-01", "2025-01-31T20:00:00Z", 31.5), ("2025-02", "2025-02-28T20:00:00Z", 31.25)):
+        vector(
+            f"{schema.MONTHLY_DIR}/deepstate_{month}.geojson",
+            _frame(
+                [
+                    {"status": "occupied_pre2022", "snapshot_utc": stamp, "geometry": box(31.75, 48, 32, 49)},
+                    {"status": "occupied_post2022", "snapshot_utc": stamp, "geometry": box(west, 48, 31.75, 49)},
+                ]
+            ),
+        )
+    vector(
+        schema.SINCE_FILE,
+        _frame(
+            [
+                {"class": "dated", "since_date": "2025-02-10", "geometry": box(31.25, 48, 31.5, 49)},
+                {"class": "by_2022-04-30", "since_date": None, "geometry": box(31.5, 48, 31.75, 49)},
+                {"class": "pre2022", "since_date": None, "geometry": box(31.75, 48, 32, 49)},
+            ]
+        ),
+    )
     vector(
         schema.BASEMAP_FILE,
         _frame(

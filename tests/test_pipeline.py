@@ -21,6 +21,11 @@ EXPECTED_FILES = sorted(
         schema.SUMMARY_JSON,
         schema.GPKG_FILE,
         schema.QGZ_FILE,
+        schema.HISTORY_REGIONS_CSV,
+        schema.HISTORY_DEPOSITS_CSV,
+        schema.LEDGER_CSV,
+        schema.CHART_SHARE_PNG,
+        schema.CHART_DEPOSITS_PNG,
     ]
 )
 
@@ -53,6 +58,7 @@ def test_tiny_world_end_to_end(tiny_layers: Path, tmp_path: Path) -> None:
         "D3": schema.HELD,
         "D4": schema.HELD,  # no location, but its oblast is wholly unoccupied
         "D5": schema.UNKNOWN,  # no location, oblast partly occupied
+        "D6": schema.OCCUPIED_SINCE_2022,
     }
     assert deposits["D4"]["location_known"] == "False"
     assert deposits["D4"]["oblast"] == "Kirovohrad Oblast"
@@ -62,10 +68,10 @@ def test_tiny_world_end_to_end(tiny_layers: Path, tmp_path: Path) -> None:
     assert summary == record
     assert summary["snapshot_date"] == "2026-08-22"
     computed = summary["metals"]["comparison"][0]
-    # metal records that are resources: D2 (iron ore, occupied), D3 (lithium, held),
-    # D4 (titanium, held), D5 (lithium, unknown → left out): 1 of 3.
-    assert computed["share"] == pytest.approx(1 / 3)
-    assert computed["value"] == "1 of 3 records"
+    # metal records that are resources: D2 (iron ore, occupied), D3 (lithium, held), D4 (titanium, held),
+    # D6 (manganese, occupied), D5 (lithium, unknown → left out): 2 of 4.
+    assert computed["share"] == pytest.approx(2 / 4)
+    assert computed["value"] == "2 of 4 records"
     assert [r["figure_id"] for r in summary["metals"]["comparison"]] == ["computed", "F01", "F02", "F03", "F10"]
 
 

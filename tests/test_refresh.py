@@ -476,7 +476,7 @@ def test_two_refreshes_at_once(
 def test_killed_between_temp_file_and_rename(server: FakeDeepState, layers: Path) -> None:
     server.json("/api/history/last", {"id": int(VERSION), "map": real_payload()})
     previous = layers / "occupation" / "deepstate_occupied_2026-08-22.geojson"
-    kept = {p.name: p.read_bytes() for p in (layers / "occupation").iterdir()}
+    kept = {p.name: p.read_bytes() for p in (layers / "occupation").iterdir() if p.is_file()}
     script = (
         "import os, signal, pathlib, sys\n"
         "pathlib.Path.replace = lambda self, target: os.kill(os.getpid(), signal.SIGKILL)\n"
@@ -502,7 +502,9 @@ def test_killed_between_temp_file_and_rename(server: FakeDeepState, layers: Path
         timeout=120,
     )
     assert result.returncode == -signal.SIGKILL
-    now = {p.name: p.read_bytes() for p in (layers / "occupation").iterdir() if not p.name.startswith(".")}
+    now = {
+        p.name: p.read_bytes() for p in (layers / "occupation").iterdir() if p.is_file() and not p.name.startswith(".")
+    }
     assert now == kept  # the previous snapshot and its sidecar are intact; nothing half-written is visible
     assert sources.find_snapshot(layers / "occupation")[1] == previous
     # the next refresh clears the leftovers and succeeds

@@ -59,7 +59,7 @@ def test_unreadable_vector_file(tmp_path: Path) -> None:
 def test_deposit_points_keep_records_without_coordinates(tiny_layers: Path) -> None:
     records = sources.read_deposits(tiny_layers / schema.DEPOSITS_FILE)
     points = sources.deposit_points(records, oblast_ids=pd.Series(["UA14"] * len(records)))
-    assert len(points) == len(records) == 5
+    assert len(points) == len(records) == 6
     assert points.loc["D4", "location_known"] is False or not points.loc["D4", "location_known"]
     assert points.geometry["D4"] is None
     assert points.geometry["D1"].x == pytest.approx(31.6)
@@ -124,7 +124,7 @@ def test_every_shipped_data_file_has_provenance_and_a_matching_hash() -> None:
         for p in SHIPPED_LAYERS.rglob("*")
         if p.is_file() and p.name != "README.md" and not p.name.endswith(".source.json")
     )
-    assert len(data_files) == 11
+    assert len(data_files) == 11 + 53 + 1  # + the month-end series and the occupied-since layer
     provenance = sources.read_provenance(data_files)
     for path, row in provenance.iterrows():
         sidecar = row["sidecar"]

@@ -1,0 +1,122 @@
+"""Occupation over time: per-deposit periods, tables and charts from a dated series of snapshots.
+
+The series is a mapping date → occupied parts (before/since 24 Feb 2022), built
+by the pipeline from the month-end files and every dated snapshot.  Dates are
+DeepState publication dates, which lag events by days.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import matplotlib as mpl
+
+mpl.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from geo import schema, style
+
+
+def occupation_periods(statuses: pd.DataFrame) -> pd.Series:
+    """Describe, per deposit, the runs of snapshots in which it was occupied.
+
+    Parameters
+    ----------
+    statuses
+        Control status per deposit (rows) and snapshot date (columns, in order).
+
+    Returns
+    -------
+    pandas.Series
+        Text such as ``2022-04-30 → 2022-08-31; 2024-02-29 → now``: each run from
+        its first to its last occupied snapshot (``now`` if it lasts to the last
+        one); empty if never occupied.
+    """
+    dates = list(statuses.columns)
+    occupied = statuses.isin(schema.OCCUPIED_STATUSES)
+    texts = []
+    for _rid, row in occupied.iterrows():
+        runs, start = [], None
+        for i, flag in enumerate(row.tolist()):
+            if flag and start is None:
+                start = i
+            if start is not None and (not flag or i == len(dates) - 1):
+                end = i if flag else i - 1
+                runs.append(f"{dates[start]} → {'now' if flag and i == len(dates) - 1 else dates[end]}")
+                start = None
+        texts.append("; ".join(runs))
+    return pd.Series(texts, index=statuses.index, name="occupied_periods")
+
+
+def history_deposits(deposits: pd.DataFrame, since: pd.DataFrame, statuses: pd.DataFrame) -> pd.DataFrame:
+    """Tabulate each deposit's history: occupied since (latest continuous run) and every occupied period.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like `deposits`; ``name_en``, ``primary_commodity``, ``control_status``,
+        ``occupied_since``, ``occupied_since_basis``, ``occupied_periods``,
+        ``first_snapshot``, ``last_snapshot``.
+    """
+    table = deposits[["name_en", "primary_commodity", "control_status"]].join(since)
+    table["occupied_periods"] = occupation_periods(statuses)
+    table["first_snapshot"] = statuses.columns[0] if len(statuses.columns) else ""
+    table["last_snapshot"] = statuses.columns[-1] if len(statuses.columns) else ""
+    return table
+
+
+def _png(figure: plt.Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    plt.close(figure)
+    return buffer.getvalue()
+
+
+def chart_occupied_share(series: pd.DataFrame, *, region_ids: Sequence[str], names: pd.Series) -> bytes:
+    """Plot the occupied share of each region in `region_ids` over time (PNG bytes).
+
+    Parameters
+    ----------
+    series
+        Columns ``date``, ``region_id``, ``occupied_share``.
+    """
+    figure, axes = plt.subplots(figsize=(9, 4.8))
+    for rid in region_ids:
+        rows = series[series["region_id"] == rid]
+        axes.plot(pd.to_datetime(rows["date"]), rows["occupied_share"] * 100, label=str(names[rid]), linewidth=1.8)
+    axes.set_ylabel("occupied, % of area")
+    axes.set_ylim(0, 101)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8, loc="lower right")
+    axes.set_title("Occupied share of the focus regions (DeepStateMap.Live month-end snapshots)", fontsize=10)
+    figure.text(
+        0.01, 0.01, "Source: DeepStateMap.Live; boundaries © Мінрегіон, © OpenStreetMap contributors", fontsize=7
+    )
+    return _png(figure)
+
+
+def chart_deposits_occupied(ledger: pd.DataFrame) -> bytes:
+    """Plot Ukraine's occupied deposit records per commodity group over time (PNG bytes).
+
+    Parameters
+    ----------
+    ledger
+        From `geo.stats.control_ledger` (columns ``date``, ``region_id``, ``commodity``, ``occupied``).
+    """
+    country = ledger[ledger["region_id"] == schema.COUNTRY_ID]
+    figure, axes = plt.subplots(figsize=(9, 4.8))
+    for key, label, members, colour in style.COMMODITY_GROUPS:
+        rows = country[country["commodity"].isin(members)].groupby("date")["occupied"].sum()
+        if rows.sum() == 0:
+            continue
+        axes.plot(
+            pd.to_datetime(rows.index), rows.to_numpy(), label=label, color=colour if key != "coal" else "#666666"
+        )
+    axes.set_ylabel("records in occupied territory")
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8, loc="upper left")
+    axes.set_title("Deposit and mine records in occupied territory, by commodity (count, not value)", fontsize=10)
+    figure.text(0.01, 0.01, "Sources: DeepStateMap.Live; Global Energy Monitor; ICMM; cited literature", fontsize=7)
+    return _png(figure)
