@@ -51,6 +51,17 @@ def _kilometres(value: str) -> float:
     return km
 
 
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds > 0):
+        msg = f"not a number of seconds (> 0): {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return seconds
+
+
 def _print_summary(record: dict[str, Any], out: Path) -> None:
     print(f"snapshot {record['snapshot_date']} ({record['source_revision']})")
     ua = record["ukraine"]

@@ -15,6 +15,7 @@ import matplotlib as mpl
 mpl.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from geo import schema, style
 
@@ -67,7 +68,7 @@ def history_deposits(deposits: pd.DataFrame, since: pd.DataFrame, statuses: pd.D
     return table
 
 
-def _png(figure: plt.Figure) -> bytes:
+def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
     plt.close(figure)

@@ -27,8 +27,8 @@ def occupied_parts(snapshot: gpd.GeoDataFrame, pre2022: gpd.GeoDataFrame) -> gpd
         pre-2022 layer) and `geo.schema.OCCUPIED_SINCE_2022` (the rest); storage CRS.
         Either geometry may be empty.
     """
-    before_zone = shapely.union_all(pre2022.geometry.to_numpy())
-    occupied = shapely.union(shapely.union_all(snapshot.geometry.to_numpy()), before_zone)
+    before_zone = shapely.union_all(shapely.make_valid(pre2022.geometry.to_numpy()))
+    occupied = shapely.union(shapely.union_all(shapely.make_valid(snapshot.geometry.to_numpy())), before_zone)
     before = shapely.intersection(occupied, before_zone)
     since = shapely.difference(occupied, before_zone)
     index = pd.Index([schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022], name="part")
@@ -46,8 +46,9 @@ def front_line(parts: gpd.GeoDataFrame, country: gpd.GeoDataFrame) -> gpd.GeoSer
     geopandas.GeoSeries
         One (multi)line indexed ``front``, storage CRS; empty if nothing is occupied.
     """
-    occupied = shapely.union_all(parts.to_crs(schema.DISTANCE_CRS).geometry.to_numpy())
-    land = shapely.union_all(country.to_crs(schema.DISTANCE_CRS).geometry.to_numpy())
+    # reprojection can leave self-touching rings that GEOS rejects: make the pieces valid first
+    occupied = shapely.union_all(shapely.make_valid(parts.to_crs(schema.DISTANCE_CRS).geometry.to_numpy()))
+    land = shapely.union_all(shapely.make_valid(country.to_crs(schema.DISTANCE_CRS).geometry.to_numpy()))
     inner = shapely.buffer(land, -schema.BORDER_TOLERANCE_M)
     line: shapely.Geometry
     if shapely.is_empty(occupied):

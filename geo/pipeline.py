@@ -16,6 +16,7 @@ import shapely
 
 from geo import gpkg, history, join, refresh, schema, sources, stats, tables, validate, webmap
 from geo.errors import RefreshError
+from geo.files import write_all_atomic
 
 #: Credits every output carries.
 CREDITS = (
@@ -354,11 +355,16 @@ def _since_targets(base: str, since: str, *, fetch: Any) -> list[Target]:
         raise RefreshError(msg)
     per_day: dict[str, Target] = {}
     for record in listing:
-        if not isinstance(record, dict) or record.get("status") is False:
+        if not isinstance(record, dict) or record.get("status") is not True:
             continue
-        target = _version_target(base, str(record.get("id", "")))
-        if target.date >= since:
-            per_day[target.date] = target  # the list is oldest first: keep each day's last version
+        try:
+            target = _version_target(base, str(record.get("id", "")))
+        except RefreshError:
+            continue  # a malformed entry: skip it, not the whole list
+        if target.date >= since and (
+            target.date not in per_day or int(target.version or 0) > int(per_day[target.date].version or 0)
+        ):
+            per_day[target.date] = target  # each day's latest version
     return [per_day[day] for day in sorted(per_day)]
 
 
@@ -369,14 +375,18 @@ def _read_file_features(location: str, *, fetch_bytes: Any) -> list[Mapping[str,
         if location.startswith(("http://", "https://")):
             path = scratch / ("download" + (Path(location.split("?", maxsplit=1)[0]).suffix or ".geojson"))
             path.write_bytes(fetch_bytes(location))
+        elif not path.is_file():
+            msg = f"{location}: no such file; --from-file takes a GeoJSON or KML file, or an http(s) URL"
+            raise RefreshError(msg)
         frame = sources.read_vector(path)
+        if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():
+            msg = f"{location}: no geometries; --from-file takes a GeoJSON or KML of occupied areas"
+            raise RefreshError(msg)
         if frame.crs is not None and not frame.crs.equals(schema.STORAGE_CRS) and frame.crs.to_epsg() != 4326:
             frame = frame.to_crs(schema.STORAGE_CRS)
         features: list[Mapping[str, Any]] = []
         for _, row in frame.iterrows():
-            props = {k: v for k, v in row.items() if k != frame.geometry.name and isinstance(v, str)}
-            if not props.get("name"):
-                props["name"] = "occupied"  # a file of occupied areas: every polygon counts
+            props = {"name": "geoJSON.status.occupied"}  # a file of occupied areas: every polygon counts
             features.append(
                 {
                     "geometry": shapely.geometry.mapping(row.geometry) if row.geometry is not None else None,
@@ -487,6 +497,103 @@ def report_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _nearest(known: Mapping[str, Any], date: str) -> tuple[str | None, bool]:
+    """Return the stored date to compare `date` with: the nearest one not after it, else the nearest later one."""
+    earlier = [d for d in known if d <= date]
+    if earlier:
+        return max(earlier), False
+    later = [d for d in known if d > date]
+    return (min(later), True) if later else (None, False)
+
+
+def _choose_targets(
+    base: str,
+    *,
+    version: str | None,
+    since: str | None,
+    from_file: str | None,
+    stored: Mapping[str, Path],
+    fetch: Any,
+) -> tuple[list[Target], dict[str, Any], str | None]:
+    """Decide what to fetch; return the targets, payloads already fetched, and a reason to stop early."""
+    if from_file:
+        return [Target(from_file, None, None, refresh.now_utc()[:10])], {}, None
+    if since:
+        return _since_targets(base, since, fetch=fetch), {}, None
+    if version:
+        return [_version_target(base, version)], {}, None
+    target, payload = _latest_target(base, fetch=fetch)
+    if stored and target.date < max(stored):
+        reason = (
+            f"the newest version on the server ({target.version}, {target.date}) is older than the newest "
+            f"stored snapshot ({max(stored)}); nothing to do"
+        )
+        return [], {}, reason
+    return [target], {target.url: payload}, None
+
+
+def _render_version(
+    inputs: Inputs,
+    target: Target,
+    features: Any,
+    known: dict[str, Any],
+    *,
+    directory: Path,
+    force: bool,
+    from_file: str | None,
+) -> tuple[dict[Path, bytes], dict[str, Any], str]:
+    """Check one version and render its snapshot, sidecar and change report (nothing is written here)."""
+    parsed = refresh.occupied_area(features)
+    previous_date, later = _nearest(known, target.date)
+    previous = known.get(previous_date) if previous_date else None
+    if isinstance(previous, Path):
+        previous = shapely.union_all(shapely.make_valid(sources.read_vector(previous).geometry.to_numpy()))
+    km2 = refresh.check_snapshot(parsed, source=target.url, previous=previous, force=force)
+    join.front_line(
+        join.occupied_parts(_frame(parsed.occupied), inputs.pre2022), inputs.country
+    )  # the build can use it
+    data = refresh.snapshot_bytes(
+        parsed.occupied,
+        properties={
+            "version_id": target.version,
+            "published_utc": target.published,
+            "source": from_file or "DeepStateMap.Live",
+        },
+    )
+    user = (
+        {"licence": "supplied by the user: state its licence here", "credit": f"Source: {from_file}"}
+        if from_file
+        else {}
+    )
+    sidecar = refresh.sidecar_for(
+        data=data,
+        url=target.url,
+        version=target.version,
+        published=target.published,
+        snapshot_date=target.date,
+        parsed=parsed,
+        km2=km2,
+        **user,
+    )
+    report = change_report(inputs, previous, parsed.occupied, previous_date=previous_date, date=target.date)
+    report.update(version_id=target.version, compared_with_later_snapshot=later, repaired_polygons=parsed.repaired)
+    path = refresh.snapshot_path(directory, target.date)
+    side_path = path.with_name(path.name.removesuffix(".geojson") + schema.SIDECAR_SUFFIX)
+    files = {side_path: (json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), path: data}
+    known[target.date] = parsed.occupied
+    changed = ", ".join(
+        f"{d['name_en']}: {_CONTROL_WORDS[d['before']]} → {_CONTROL_WORDS[d['after']]}"
+        for d in report["deposits_changed"]
+    )
+    repaired = f"; repaired {parsed.repaired} invalid polygons" if parsed.repaired else ""
+    against = f"{previous_date}{' (a later snapshot)' if later else ''}" if previous_date else "nothing"
+    message = (
+        f"wrote {path} ({km2:,.0f} km² occupied; +{report['gained_km2']:,} / -{report['lost_km2']:,} km² "
+        f"since {against}{repaired}); deposits changed: {changed or 'none'}"
+    )
+    return files, report, message
+
+
 def refresh_occupation(
     layers: Path,
     out: Path,
@@ -500,35 +607,42 @@ def refresh_occupation(
     retries: int = refresh.RETRIES,
     progress: Any = None,
 ) -> list[str]:
-    """Fetch (or read) occupation snapshots into ``layers/occupation`` and write change reports to `out`.
+    """Fetch (or read) occupation snapshots into ``layers/occupation`` and write a change report to `out`.
 
-    Every check runs before anything is written; a snapshot and its sidecar
-    are written atomically, under a lock; a version already stored is skipped.
+    Every version is fetched and checked, and every file rendered, before
+    anything is written; then all snapshots, sidecars and the report are
+    written together (each atomically, renamed only once all are staged),
+    under a lock.  A version already stored is skipped.  In the default mode a
+    server version older than the newest stored snapshot is skipped.
 
     Returns
     -------
     list
-        One line per snapshot: what was written or skipped, and the change.
+        One line per version: what was written or skipped, and the change.
     """
 
     def fetch(url: str) -> Any:
         return refresh.fetch_json(url, timeout=timeout, retries=retries)
 
+    def fetch_bytes(url: str) -> bytes:
+        return refresh.fetch_bytes(url, timeout=timeout, retries=retries)
+
     directory = layers / schema.OCCUPATION_DIR
-    messages: list[str] = []
+    if not directory.is_dir():
+        msg = f"{directory}: no such folder; pass --layers DIR with the project's layers"
+        raise RefreshError(msg)
     with refresh.refresh_lock(directory):
-        payloads: dict[str, Any] = {}
-        if from_file:
-            today = refresh.now_utc()[:10]
-            targets = [Target(from_file, None, None, today)]
-        elif since:
-            targets = _since_targets(base, since, fetch=fetch)
-        elif version:
-            targets = [_version_target(base, version)]
-        else:
-            target, payload = _latest_target(base, fetch=fetch)
-            targets, payloads = [target], {target.url: payload}
+        stored = sources.list_snapshots(directory)
+        targets, payloads, reason = _choose_targets(
+            base, version=version, since=since, from_file=from_file, stored=stored, fetch=fetch
+        )
+        if reason:
+            return [reason]
         inputs = load(layers)
+        known: dict[str, Any] = dict(stored)  # date → stored file, or a geometry accepted in this run
+        files: dict[Path, bytes] = {}
+        reports: list[dict[str, Any]] = []
+        messages: list[str] = []
         for number, target in enumerate(targets, start=1):
             if progress is not None:
                 progress(number, len(targets), target)
@@ -536,59 +650,22 @@ def refresh_occupation(
                 messages.append(f"already have version {target.version} ({done.name}); nothing to do")
                 continue
             if from_file:
-                features = _read_file_features(
-                    from_file, fetch_bytes=lambda url: refresh.fetch_bytes(url, timeout=timeout, retries=retries)
-                )
+                features = _read_file_features(from_file, fetch_bytes=fetch_bytes)
             else:
                 features = refresh.feature_collection(payloads.get(target.url) or fetch(target.url))
-            parsed = refresh.occupied_area(features)
-            existing = sources.list_snapshots(directory)
-            previous_date = max((d for d in existing if d <= target.date), default=None) or (
-                max(existing) if existing else None
+            rendered, report, message = _render_version(
+                inputs, target, features, known, directory=directory, force=force, from_file=from_file
             )
-            previous = (
-                shapely.union_all(sources.read_vector(existing[previous_date]).geometry.to_numpy())
-                if previous_date
-                else None
-            )
-            km2 = refresh.check_snapshot(parsed, source=target.url, previous=previous, force=force)
-            data = refresh.snapshot_bytes(
-                parsed.occupied,
-                properties={
-                    "version_id": target.version,
-                    "published_utc": target.published,
-                    "source": "DeepStateMap.Live",
-                },
-            )
-            sidecar = refresh.sidecar_for(
-                data=data,
-                url=target.url,
-                version=target.version,
-                published=target.published,
-                snapshot_date=target.date,
-                parsed=parsed,
-                km2=km2,
-                **(
-                    {"licence": "supplied by the user: state its licence here", "credit": f"Source: {from_file}"}
-                    if from_file
-                    else {}
-                ),
-            )
-            report = change_report(inputs, previous, parsed.occupied, previous_date=previous_date, date=target.date)
-            report["version_id"] = target.version
-            report["repaired_polygons"] = parsed.repaired
-            report_json = (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-            refresh.write_snapshot(directory, date=target.date, data=data, sidecar=sidecar)
-            tables.write_outputs(
-                out, {"refresh_report.json": report_json, "refresh_report.md": report_markdown(report).encode("utf-8")}
-            )
-            changed = (
-                ", ".join(f"{d['name_en']}: {d['before']} → {d['after']}" for d in report["deposits_changed"]) or "none"
-            )
-            repaired = f"; repaired {parsed.repaired} invalid polygons" if parsed.repaired else ""
-            messages.append(
-                f"wrote {refresh.snapshot_path(directory, target.date)} ({km2:,.0f} km² occupied; "
-                f"+{report['gained_km2']:,} / -{report['lost_km2']:,} km² since {previous_date or 'nothing'}{repaired}); "
-                f"deposits changed: {changed}"
-            )
+            files.update(rendered)
+            reports.append(report)
+            messages.append(message)
+        if reports:
+            report_json = json.dumps({"reports": reports}, ensure_ascii=False, indent=2) + "\n"
+            files[out / "refresh_report.json"] = report_json.encode("utf-8")
+            files[out / "refresh_report.md"] = "\n".join(report_markdown(r) for r in reports).encode("utf-8")
+            try:
+                write_all_atomic(files)
+            except OSError as exc:
+                msg = f"cannot write the snapshot or the report ({exc.strerror or exc}); nothing was changed"
+                raise RefreshError(msg) from exc
     return messages

@@ -76,10 +76,15 @@ def base_url(explicit: str | None, environ: Mapping[str, str]) -> str:
     return url
 
 
+#: Version ids are Unix seconds of publication: none before 2022.
+_FIRST_VERSION = 1_640_995_200  # 2022-01-01T00:00:00Z
+
+
 def check_version_id(version: str) -> str:
     """Return `version` if it is a DeepState version id (digits only: it becomes part of file names)."""
-    if not _VERSION_RE.match(version):
-        msg = f"version id {version!r} is not a DeepState version id (digits only, e.g. 1754251105)"
+    if not _VERSION_RE.match(version) or not _FIRST_VERSION <= int(version) <= time.time() + 86_400:
+        shown = repr(version) if version else "(missing)"
+        msg = f"version id {shown} is not a DeepState version id (Unix seconds since 2022, e.g. 1754251105)"
         raise RefreshError(msg)
     return version
 
@@ -127,6 +132,7 @@ def _get(
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 body = response.read(max_bytes + 1)
                 kind = str(response.headers.get("Content-Type", ""))
+                length = str(response.headers.get("Content-Length", "")).strip()
         except urllib.error.HTTPError as exc:
             if exc.code != 429 and exc.code < 500:
                 msg = f"{url}: HTTP {exc.code} {exc.reason}"
@@ -146,7 +152,11 @@ def _get(
             if len(body) > max_bytes:
                 msg = f"{url}: response larger than {max_bytes / 1024 / 1024:g} MiB; refusing it"
                 raise RefreshError(msg)
-            return body, kind
+            if length.isdigit() and len(body) < int(length):
+                problem = f"response cut short ({len(body)} of {length} bytes)"
+                wait = _retry_after(None, attempt)
+            else:
+                return body, kind
         if attempt < retries:
             sleep(wait)
     msg = f"{url}: {problem} after {retries + 1} attempts; try again later"
@@ -165,7 +175,7 @@ def fetch_json(
     body, kind = _get(url, timeout=timeout, retries=retries, max_bytes=max_bytes, sleep=sleep)
     try:
         return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         html = "html" in kind.lower() or body.lstrip()[:1] == b"<"
         what = "an HTML page, not JSON" if html else "not valid JSON (truncated or damaged)"
         msg = f"{url}: the response is {what}; keeping the previous snapshot"
@@ -356,7 +366,7 @@ def check_snapshot(
     km2 = area_km2(parsed.occupied)
     if previous is not None and not force:
         before = area_km2(previous)
-        change = (km2 - before) / before
+        change = (km2 - before) / before if before > 0 else float("inf")
         if abs(change) > MAX_CHANGE_SHARE:
             msg = (
                 f"{source}: occupied area changes by {change:+.1%} ({before:,.0f} → {km2:,.0f} km²), more than "

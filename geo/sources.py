@@ -421,7 +421,8 @@ def monthly_parts(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Turn a month-end file into the two occupied parts (as `geo.join.occupied_parts` returns them)."""
 
     def union(status: str) -> shapely.Geometry:
-        return shapely.union_all(frame.geometry[frame["status"] == status].to_numpy())
+        geoms = np.asarray(frame.geometry.array, dtype=object)[(frame["status"] == status).to_numpy()]
+        return shapely.union_all(shapely.make_valid(geoms))
 
     index = pd.Index([schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022], name="part")
     return gpd.GeoDataFrame(

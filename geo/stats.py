@@ -272,7 +272,8 @@ def control_ledger(
     """
     frames = []
     for date in statuses.columns:
-        table = control_table(deposits.assign(control_status=statuses[date], near_front=pd.NA), membership, regions)
+        unknown = pd.Series(pd.NA, index=deposits.index, dtype="boolean")
+        table = control_table(deposits.assign(control_status=statuses[date], near_front=unknown), membership, regions)
         frames.append(table.drop(columns=["near_front"]).reset_index().assign(date=date))
     ledger = pd.concat(frames, ignore_index=True)
     return ledger[["date", *[c for c in ledger.columns if c != "date"]]]

@@ -33,6 +33,8 @@ from tests.conftest import REPO, SHIPPED_LAYERS
 
 FIXTURES = REPO / "tests" / "fixtures"
 VERSION = "1754251105"  # 2025-08-03T19:58:25Z
+#: A version id after the shipped 2026-08-22 snapshot, for the default (newest) mode.
+NEWER = "1790000000"  # 2026-09-21T14:13:20Z
 #: DeepState's own /areas figure for that version: 70,304.16 after + 43,968.93 before 24 Feb 2022.
 DEEPSTATE_KM2 = 114_273.09
 
@@ -131,22 +133,46 @@ def run(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str],
 def test_latest_is_fetched_checked_and_written(
     server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server.json("/api/history/last", {"id": int(VERSION), "datetime": "03.08 o 22:58", "map": real_payload()})
+    server.json("/api/history/last", {"id": int(NEWER), "datetime": "21.09 o 17:13", "map": real_payload()})
     code, out, err = run(server, layers, capsys)
     assert (code, err) == (0, "")
-    written = layers / "occupation" / "deepstate_occupied_2025-08-03.geojson"
+    written = layers / "occupation" / "deepstate_occupied_2026-09-21.geojson"
     assert out.startswith(f"wrote {written} (114,330 km² occupied;")
-    sidecar = json.loads(written.with_name("deepstate_occupied_2025-08-03.source.json").read_text(encoding="utf-8"))
-    assert sidecar["version_id"] == VERSION
-    assert sidecar["published_utc"] == "2025-08-03T19:58:25Z"
+    assert "since 2026-08-22)" in out
+    sidecar = json.loads(written.with_name("deepstate_occupied_2026-09-21.source.json").read_text(encoding="utf-8"))
+    assert sidecar["version_id"] == NEWER
+    assert sidecar["published_utc"] == "2026-09-21T14:13:20Z"
     assert sidecar["sha256"] == hashlib.sha256(written.read_bytes()).hexdigest()
     assert sidecar["credit"] == "Source: DeepStateMap.Live"
     assert server.agents[0].startswith("resource-control-mapper/")
-    report = json.loads((layers.parent / "maps" / "refresh_report.json").read_text(encoding="utf-8"))
-    assert report["snapshot"] == "2025-08-03"
+    report = json.loads((layers.parent / "maps" / "refresh_report.json").read_text(encoding="utf-8"))["reports"][0]
+    assert (report["previous_snapshot"], report["snapshot"]) == ("2026-08-22", "2026-09-21")
     assert (layers.parent / "maps" / "refresh_report.md").read_text(encoding="utf-8").startswith("# Occupation change:")
-    # the new snapshot passes the build's own checks (provenance included)
-    pipeline.load(layers, snapshot="2025-08-03")
+    # the build picks the new snapshot by itself and computes everything from it
+    assert pipeline.build(layers, layers.parent / "built")["snapshot_date"] == "2026-09-21"
+
+
+def test_an_older_newest_version_is_nothing_to_do(
+    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.json("/api/history/last", {"id": int(VERSION), "map": real_payload()})
+    before = tree(layers)
+    code, out, _ = run(server, layers, capsys)
+    assert code == 0
+    assert out == (
+        f"the newest version on the server ({VERSION}, 2025-08-03) is older than the newest stored snapshot "
+        "(2026-08-22); nothing to do\n"
+    )
+    assert tree(layers) == before
+
+
+def test_an_older_version_is_compared_with_the_nearest_later_snapshot(
+    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.json(f"/api/history/{VERSION}/geojson", real_payload())
+    code, out, _ = run(server, layers, capsys, "--version", VERSION)
+    assert code == 0
+    assert "since 2026-08-22 (a later snapshot)" in out
 
 
 def test_our_area_matches_deepstates_own_figure_within_one_percent_in_every_naming_era() -> None:
@@ -204,12 +230,12 @@ def test_classifier_rules() -> None:
 def test_same_version_twice_is_already_had(
     server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server.json("/api/history/last", {"id": int(VERSION), "map": real_payload()})
+    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
     assert run(server, layers, capsys)[0] == 0
     before = tree(layers)
     code, out, err = run(server, layers, capsys)
     assert (code, err) == (0, "")
-    assert out == f"already have version {VERSION} (deepstate_occupied_2025-08-03.geojson); nothing to do\n"
+    assert out == f"already have version {NEWER} (deepstate_occupied_2026-09-21.geojson); nothing to do\n"
     assert tree(layers) == before
 
 
@@ -280,8 +306,9 @@ def test_hostile_feature_names_are_not_stored(
 
 
 def test_from_file(layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    parsed = refresh.occupied_area(refresh.feature_collection(real_payload()))
     path = tmp_path / "occupied.geojson"
-    path.write_text(json.dumps(real_payload()), encoding="utf-8")
+    gpd.GeoDataFrame({"name": ["Front area, green"]}, geometry=[parsed.occupied], crs="EPSG:4326").to_file(path)
     code = cli.refresh_occupation(
         ["--from-file", str(path), "--layers", str(layers), "--out", str(tmp_path / "maps")], environ={}
     )
@@ -353,7 +380,7 @@ def test_stall_past_the_timeout(server: FakeDeepState, layers: Path, capsys: pyt
 
 
 def test_empty_feature_collection(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    server.json("/api/history/last", {"id": int(VERSION), "map": {"type": "FeatureCollection", "features": []}})
+    server.json("/api/history/last", {"id": int(NEWER), "map": {"type": "FeatureCollection", "features": []}})
     err = _bad(server, layers, capsys)
     assert (
         err == f"error: {server.url}/history/last: no occupied polygons inside Ukraine; keeping the previous snapshot\n"
@@ -395,9 +422,9 @@ def test_coordinates_in_metres(server: FakeDeepState, layers: Path, capsys: pyte
 
 def test_implausible_area(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]) -> None:
     trimmed = json.loads((FIXTURES / "deepstate_history_last_trimmed.json").read_text(encoding="utf-8"))
-    server.json("/api/history/last", trimmed)
-    err = _bad(server, layers, capsys, "--force")  # past the change guard, the plausibility check still refuses
-    assert err.startswith(f"error: {server.url}/history/last: occupied area ")
+    server.json(f"/api/history/{VERSION}/geojson", trimmed["map"])
+    err = _bad(server, layers, capsys, "--version", VERSION, "--force")  # past the change guard: still implausible
+    assert err.startswith(f"error: {server.url}/history/{VERSION}/geojson: occupied area ")
     assert err.endswith(" km² is outside the plausible 100,000–130,000 km²; keeping the previous snapshot\n")
 
 
@@ -436,7 +463,10 @@ def test_force_accepts_a_large_but_plausible_change(
 
 def test_path_traversal_version_id(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]) -> None:
     err = _bad(server, layers, capsys, "--version", "../../etc/passwd")
-    assert err == "error: version id '../../etc/passwd' is not a DeepState version id (digits only, e.g. 1754251105)\n"
+    assert (
+        err
+        == "error: version id '../../etc/passwd' is not a DeepState version id (Unix seconds since 2022, e.g. 1754251105)\n"
+    )
     assert server.hits == {}
 
 
@@ -449,7 +479,7 @@ def test_non_http_base_url(layers: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_base_url_from_the_environment(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    server.json("/api/history/last", {"id": int(VERSION), "map": real_payload()})
+    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
     code = cli.refresh_occupation(
         ["--layers", str(layers), "--out", str(layers.parent / "maps")], environ={"DEEPSTATE_API_URL": server.url}
     )
@@ -474,7 +504,7 @@ def test_two_refreshes_at_once(
 
 
 def test_killed_between_temp_file_and_rename(server: FakeDeepState, layers: Path) -> None:
-    server.json("/api/history/last", {"id": int(VERSION), "map": real_payload()})
+    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
     previous = layers / "occupation" / "deepstate_occupied_2026-08-22.geojson"
     kept = {p.name: p.read_bytes() for p in (layers / "occupation").iterdir() if p.is_file()}
     script = (
@@ -560,3 +590,63 @@ def test_any_payload_shape_parses_or_fails_with_a_refresh_error(payload: Any) ->
         refresh.check_snapshot(parsed, source="fuzz", previous=None, force=False)
     except GeoError:
         pass
+
+
+def test_since_writes_nothing_if_a_later_version_fails(
+    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.json(
+        "/api/history/public",
+        [{"id": int(VERSION), "status": True}, {"id": 1754400000, "status": True}, {"id": "junk", "status": True}],
+    )
+    server.json(f"/api/history/{VERSION}/geojson", real_payload())  # the second version's geojson is a 404
+    before = tree(layers)
+    code, out, err = run(server, layers, capsys, "--since", "2025-08-01")
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "[1/2] 2025-08-03 version 1754251105",
+        "[2/2] 2025-08-05 version 1754400000",
+        f"error: {server.url}/history/1754400000/geojson: HTTP 404 Not Found",
+    ]
+    assert tree(layers) == before
+
+
+def test_report_folder_that_cannot_be_written_changes_nothing(
+    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
+    blocker = layers.parent / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    before = tree(layers)
+    code = cli.refresh_occupation(
+        ["--base-url", server.url, "--layers", str(layers), "--out", str(blocker)], environ={}
+    )
+    assert code == 1
+    assert capsys.readouterr().err.startswith("error: cannot write the snapshot or the report (")
+    assert tree(layers) == before
+
+
+@pytest.mark.parametrize(
+    ("payload", "complaint"),
+    [
+        ({"id": 999999999999, "map": {}}, "version id '999999999999' is not a DeepState version id"),
+        ({"map": {}}, "version id (missing) is not a DeepState version id"),
+    ],
+)
+def test_odd_version_ids(
+    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str], payload: Any, complaint: str
+) -> None:
+    server.json("/api/history/last", payload)
+    assert complaint in _bad(server, layers, capsys)
+
+
+def test_from_file_errors(layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    table = tmp_path / "table.csv"
+    table.write_text("a,b\n1,2\n", encoding="utf-8")
+    for location, complaint in ((str(tmp_path / "missing.geojson"), "no such file"), (str(table), "no geometries")):
+        before = tree(layers)
+        code = cli.refresh_occupation(["--from-file", location, "--layers", str(layers)], environ={})
+        err = capsys.readouterr().err
+        assert code == 1, location
+        assert err.startswith(f"error: {location}: {complaint}"), err
+        assert tree(layers) == before
