@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
@@ -49,6 +50,7 @@ class LayerInfo:
     renderer: str = ""  # <renderer-v2> XML; empty for attribute tables
     aliases: Mapping[str, str] = field(default_factory=dict)
     sources: Sequence[Mapping[str, str]] = ()  # {"url", "licence", "credit"}
+    temporal: tuple[str, str] | None = None  # start and end date fields, for QGIS's temporal controller
 
 
 # --- QML ------------------------------------------------------------------------------
@@ -188,6 +190,18 @@ def single(symbol: str) -> str:
     )
 
 
+def _temporal(layer: LayerInfo) -> str:
+    if layer.temporal is None:
+        return ""
+    start, end = layer.temporal
+    # mode 1: "separate fields for start and end date"; the end is exclusive and empty means open-ended
+    return (
+        f'<temporal enabled="1" mode="1" startField="{start}" endField="{end}" durationField="" durationUnit="min" '
+        'fixedDuration="0" accumulate="0" limitMode="0" startExpression="" endExpression="">'
+        "<fixedRange><start></start><end></end></fixedRange></temporal>"
+    )
+
+
 def qml(layer: LayerInfo) -> str:
     """Return the QML style document of a layer: renderer, field aliases, map tip."""
     columns = [c for c in layer.frame.columns if c != "geometry"]
@@ -201,7 +215,7 @@ def qml(layer: LayerInfo) -> str:
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" '
         'minScale="100000000" maxScale="0" readOnly="0" labelsEnabled="0">'
-        f"{layer.renderer}<aliases>{aliases}</aliases>"
+        f"{_temporal(layer)}{layer.renderer}<aliases>{aliases}</aliases>"
         f"<mapTip>{escape(tip)}</mapTip><previewExpression>{escape(tip.strip('[]% '))}</previewExpression>"
         f"<layerGeometryType>{geometry_type}</layerGeometryType></qgis>\n"
     )
@@ -376,6 +390,8 @@ ALIASES = {
     "period": "Occupied",
     "snapshot_date": "Snapshot date",
     "length_km": "Length, km",
+    "start_date": "Snapshot date (valid from)",
+    "end_date": "Next snapshot date (valid until)",
     "commodity": "Commodity",
     "deposits_total": "Records",
     "known": "Records of known control",
@@ -403,6 +419,7 @@ def gpkg_layers(
     deposits: gpd.GeoDataFrame,
     parts: gpd.GeoDataFrame,
     part_area_km2: pd.Series,
+    history: Mapping[str, gpd.GeoDataFrame],
     front: gpd.GeoSeries,
     front_km: float,
     control: pd.DataFrame,
@@ -479,6 +496,21 @@ def gpkg_layers(
     )
     front_frame = front_frame[~front_frame.geometry.is_empty]
 
+    dates = list(history)
+    rows: list[dict[str, Any]] = []
+    for i, date in enumerate(dates):
+        end = dates[i + 1] if i + 1 < len(dates) else None
+        for period, geom in history[date].geometry.items():
+            if geom is not None and not geom.is_empty:
+                rows.append({"period": period, "start_date": date, "end_date": end, "geometry": geom})
+    history_frame = gpd.GeoDataFrame(
+        pd.DataFrame(rows).drop(columns="geometry"),
+        geometry=gpd.GeoSeries([r["geometry"] for r in rows], crs=schema.STORAGE_CRS).to_numpy(),
+        crs=schema.STORAGE_CRS,
+    )
+    for column in ("start_date", "end_date"):
+        history_frame[column] = pd.to_datetime(history_frame[column]).astype("datetime64[ms]")
+
     stats_frame = regions[region_cols].reset_index(names=schema.REGION_ID)
     control_frame = control.reset_index()[list(schema.CONTROL_COLUMNS)]
     return [
@@ -512,6 +544,19 @@ def gpkg_layers(
             occupied_renderer,
             ALIASES,
             _sources(provenance, occupation),
+        ),
+        LayerInfo(
+            "occupation_history",
+            "Occupation history",
+            "Occupied areas at each snapshot (month ends from 2022-04, then the refreshed snapshots), before and since "
+            "24 Feb 2022; each valid from start_date until end_date (empty: still current). Temporal properties are "
+            "set, so QGIS's temporal controller animates it.",
+            history_frame,
+            "polygon",
+            occupied_renderer,
+            ALIASES,
+            _sources(provenance, occupation),
+            temporal=("start_date", "end_date"),
         ),
         LayerInfo(
             "regions",
@@ -563,10 +608,15 @@ _WGS84_SRS = (
 PROJECT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Deposits", ("deposits",)),
     ("Occupation (DeepStateMap.Live)", ("line_of_contact", "occupied_areas")),
-    ("Occupation history", ()),  # filled by the history build: start/end dates, temporal properties
+    ("Occupation history", ("occupation_history",)),
     ("Regions", ("regions",)),
     ("Tables", ("region_stats", "control")),
 )
+
+
+def _checked(name: str) -> str:
+    """Layers shown when the project opens: all but the history, which the temporal controller animates."""
+    return "Qt::Unchecked" if name == "occupation_history" else "Qt::Checked"
 
 
 def _layer_id(name: str) -> str:
@@ -588,7 +638,7 @@ def render_project(
     for group, names in PROJECT_GROUPS:
         children = "".join(
             f'<layer-tree-layer id="{_layer_id(n)}" name={quoteattr(by_name[n].title)} providerKey="ogr" '
-            f'source="./{schema.GPKG_FILE}|layername={n}" checked="Qt::Checked" expanded="0"><customproperties/></layer-tree-layer>'
+            f'source="./{schema.GPKG_FILE}|layername={n}" checked="{_checked(n)}" expanded="0"><customproperties/></layer-tree-layer>'
             for n in names
             if n in by_name
         )

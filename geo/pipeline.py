@@ -60,6 +60,7 @@ class Results:
     metals: pd.DataFrame
     parts: gpd.GeoDataFrame
     front: gpd.GeoSeries
+    series: dict[str, gpd.GeoDataFrame]
     statuses: pd.DataFrame
     history_regions: pd.DataFrame
     history_deposits: pd.DataFrame
@@ -197,6 +198,7 @@ def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> R
         metals=metals,
         parts=parts,
         front=front,
+        series=series,
         statuses=statuses,
         history_regions=history_regions,
         history_deposits=history.history_deposits(deposits, since, statuses),
@@ -258,6 +260,8 @@ def build(
         metals=results.metals,
         basemap=inputs.basemap,
         snapshot_date=inputs.snapshot_date,
+        series={date: shapely.union_all(p.geometry.to_numpy()) for date, p in results.series.items()},
+        statuses=results.statuses,
     )
     files[schema.REGIONS_CSV] = tables.regions_csv(results.regions)
     files[schema.DEPOSITS_CSV] = tables.deposits_csv(results.deposits)
@@ -276,6 +280,7 @@ def build(
         deposits=results.deposits,
         parts=results.parts,
         part_area_km2=stats.area_km2(results.parts),
+        history=results.series,
         front=results.front,
         front_km=front_km,
         control=results.control,

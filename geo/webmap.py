@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import re
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -51,6 +51,15 @@ class Scale:
 
 #: How far (degrees) beyond a map's frame the base map is drawn.
 _BASE_MARGIN_DEG = 6.0
+
+#: Douglas-Peucker tolerance (metres) of the slider's past occupied areas, per map scale.
+_HISTORY_TOLERANCE_M = {"country": 1500.0, "oblast": 150.0, "local": 50.0}
+_STATUS_CODES = {
+    schema.OCCUPIED_SINCE_2022: "S",
+    schema.OCCUPIED_BEFORE_2022: "B",
+    schema.HELD: "H",
+    schema.UNKNOWN: "U",
+}
 
 SCALES = {
     "country": Scale(tolerance_m=400.0, decimals=3, base_tolerance_m=2000.0),
@@ -104,6 +113,7 @@ class MapSpec:
     region_levels: tuple[tuple[str, str, bool], ...]  # (level, id prefix, shown)
     scale: str
     lithium_first: bool = False
+    slider: bool = False  # a time slider over the month-end snapshots
 
 
 SPECS: tuple[MapSpec, ...] = (
@@ -113,6 +123,7 @@ SPECS: tuple[MapSpec, ...] = (
         schema.COUNTRY_ID,
         (("oblast", "", True), ("raion", "", False)),
         "country",
+        slider=True,
     ),
     MapSpec(
         schema.DONETSK_ID,
@@ -120,6 +131,7 @@ SPECS: tuple[MapSpec, ...] = (
         schema.DONETSK_ID,
         (("oblast", "", True), ("raion", schema.DONETSK_ID, True), ("hromada", schema.DONETSK_ID, False)),
         "oblast",
+        slider=True,
     ),
     MapSpec(
         schema.ZAPORIZHZHIA_ID,
@@ -554,6 +566,96 @@ class _MapSetup(MacroElement):
         self.bounds = js_json(bounds)
 
 
+class TimeSlider(MacroElement):
+    """Step through dated snapshots: draw each date's occupied area and recolour the deposits by their status then."""
+
+    _template = Template(
+        """
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  var dates = {{ this.dates }}, shapes = {{ this.shapes }}, codes = {{ this.codes }}, outline = {{ this.outline }};
+  var style = {color: '#5a1208', weight: 1.2, dashArray: '4 3', fillColor: '#a52714', fillOpacity: 0.3,
+               interactive: false, smoothFactor: 0};
+  var past = L.featureGroup(), cache = {};
+  function drawn(i) {
+    if (!cache[i]) {
+      cache[i] = L.polygon(shapes[i].map(function (poly) {
+        return poly.map(function (ring) { return resourceDecode(ring, {{ this.factor }}); });
+      }), style);
+    }
+    return cache[i];
+  }
+  function show(i) {
+    past.clearLayers();
+    var now = i === dates.length - 1;
+    if (!now) { past.addLayer(drawn(i)); if (!map.hasLayer(past)) { past.addTo(map); } } else { map.removeLayer(past); }
+    window.resourceMap.markers.forEach(function (m, k) {
+      var o = outline[codes[k].charAt(i)];
+      var d = L.extend({}, m.resourceData, {stroke: o[0], sw: o[1], dash: o[2] || ''});
+      m.setIcon(window.resourceMap.icon(d));
+      m.options.control = o[3];
+    });
+    Object.keys(window.resourceMap.groups).forEach(function (key) {
+      var g = window.resourceMap.groups[key];
+      if (g.refreshClusters) { g.refreshClusters(); }
+    });
+    label.textContent = now ? dates[i] + ' (shown now)' : dates[i] + ' (dashed; deposits as then)';
+    window.resourceMap.sliderDate = dates[i];
+  }
+  var label;
+  var Slider = L.Control.extend({
+    options: {position: 'topleft'},
+    onAdd: function () {
+      var div = L.DomUtil.create('div', 'leaflet-bar map-slider');
+      div.innerHTML = '<div class="map-slider-title">Occupied on</div>';
+      var input = L.DomUtil.create('input', '', div);
+      input.type = 'range'; input.min = 0; input.max = dates.length - 1; input.step = 1; input.value = dates.length - 1;
+      input.setAttribute('aria-label', 'Date of the occupied area shown');
+      label = L.DomUtil.create('div', 'map-slider-date', div);
+      label.textContent = dates[dates.length - 1] + ' (shown now)';
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.on(input, 'input', function () { show(parseInt(input.value, 10)); });
+      return div;
+    }
+  });
+  new Slider().addTo(map);
+})();
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, *, dates: list[str], shapes: list[list[list[str]]], codes: list[str], decimals: int) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "TimeSlider"
+        self.dates = js_json(dates)
+        self.shapes = js_json(shapes)
+        self.codes = js_json(codes)
+        self.factor = js_json(10.0**decimals)
+        outline = {
+            code: [*style.CONTROL_OUTLINE[status], "occupied" if status in schema.OCCUPIED_STATUSES else status]
+            for status, code in _STATUS_CODES.items()
+        }
+        self.outline = js_json(outline)
+
+
+def _slider(
+    spec: MapSpec,
+    bounds: list[list[float]],
+    series: Mapping[str, shapely.Geometry],
+    statuses: pd.DataFrame,
+    deposits: gpd.GeoDataFrame,
+) -> TimeSlider:
+    (south, west), (north, east) = bounds
+    view = shapely.box(west - 2, south - 2, east + 2, north + 2)
+    decimals = 3 if spec.scale == "country" else 4
+    geoms = gpd.GeoSeries([shapely.intersection(g, view) for g in series.values()], crs=schema.STORAGE_CRS)
+    simple = simplify_for_web(geoms, tolerance_m=_HISTORY_TOLERANCE_M[spec.scale], decimals=decimals)
+    shapes = [_encode_geometry(simple[i], 10.0**decimals) if i in simple.index else [] for i in range(len(geoms))]
+    codes = ["".join(_STATUS_CODES[str(v)] for v in statuses.loc[rid].tolist()) for rid in deposits.index]
+    return TimeSlider(dates=list(series), shapes=shapes, codes=codes, decimals=decimals)
+
+
 class MapExtras(MacroElement):
     """Deposit markers, search, full screen, per-layer legend, panel and credits."""
 
@@ -586,6 +688,7 @@ class MapExtras(MacroElement):
     var m = L.marker([d.lat, d.lon], {icon: icon(d), title: d.title, riseOnHover: true,
                                        zIndexOffset: d.group === 'lithium' ? 1000 : 0});
     m.options.control = d.control;
+    m.resourceData = d;
     m.bindPopup(d.popup, {maxWidth: Math.min(360, window.innerWidth - 60)});
     m.bindTooltip(d.name, {direction: 'top', offset: [0, -d.size / 2]});
     m.depositId = d.id;
@@ -696,7 +799,7 @@ class MapExtras(MacroElement):
   map.on('overlayadd overlayremove layeradd layerremove', updateLegend);
   updateLegend();
   map.attributionControl.addAttribution({{ this.credits }});
-  window.resourceMap = {map: map, markers: markers, groups: groups, layers: layers};
+  window.resourceMap = {map: map, markers: markers, groups: groups, layers: layers, icon: icon};
 })();
 {% endmacro %}
 """
@@ -746,6 +849,9 @@ _CSS = f"""
 .map-search input {{ width: 210px; padding: 4px 6px; border: none; font: inherit; }}
 .map-search-status {{ padding: 0 6px; color: #a00; }}
 .map-fullscreen {{ text-align: center; }}
+.map-slider {{ background: #fff; padding: 4px 8px; width: 210px; }}
+.map-slider input {{ width: 100%; }}
+.map-slider-title {{ font-weight: 600; }}
 </style>
 """
 
@@ -817,8 +923,14 @@ def build_map(
     metals: pd.DataFrame,
     basemap: gpd.GeoDataFrame,
     snapshot_date: str,
+    series: Mapping[str, shapely.Geometry] | None = None,
+    statuses: pd.DataFrame | None = None,
 ) -> folium.Map:
-    """Build one map: base map, region outlines, occupied areas, line of contact, deposits, controls."""
+    """Build one map: base map, region outlines, occupied areas, line of contact, deposits, controls.
+
+    With `series` (date → occupied area) and `statuses` (control per deposit and
+    date), a map whose spec asks for it gets a time slider.
+    """
     scale = SCALES[spec.scale]
     bounds = _bounds(spec, regions, deposits)
     fmap = OfflineMap(
@@ -866,6 +978,8 @@ def build_map(
     MapExtras(
         title=spec.title, panel=panel, records=records, groups=groups, layers=layers, regions=region_entries
     ).add_to(fmap)
+    if spec.slider and series and statuses is not None:
+        _slider(spec, bounds, series, statuses, deposits).add_to(fmap)
     root = cast("Figure", fmap.get_root())
     root.header.add_child(Element(_CSS), name="map_css")
     root.header.add_child(Element(_VECTOR_JS), name="vector_js")
@@ -888,6 +1002,8 @@ def render_maps(
     metals: pd.DataFrame,
     basemap: gpd.GeoDataFrame,
     snapshot_date: str,
+    series: Mapping[str, shapely.Geometry] | None = None,
+    statuses: pd.DataFrame | None = None,
     specs: Sequence[MapSpec] = SPECS,
 ) -> dict[str, bytes]:
     """Render every map in `specs` to self-contained HTML bytes.
@@ -918,6 +1034,8 @@ def render_maps(
             metals=metals,
             basemap=basemap,
             snapshot_date=snapshot_date,
+            series=series,
+            statuses=statuses,
         )
         out[schema.MAP_FILES[spec.name]] = render_html(fmap).encode("utf-8")
     return out

@@ -82,12 +82,21 @@ def main() -> None:
         "absolute_paths": project.readBoolEntry("Paths", "/Absolute", True)[0],
         "groups": [g.name() for g in root.children()],
         "order": [n.name() for n in root.findLayers()],
+        "visible": [n.name() for n in root.findLayers() if n.isVisible()],
         "layers": {
             layer.name(): {
                 "valid": layer.isValid(),
                 "source": layer.source(),
                 "features": layer.featureCount(),
                 "renderer": layer.renderer().type() if hasattr(layer, "renderer") and layer.renderer() else None,
+                "temporal": {
+                    "active": layer.temporalProperties().isActive(),
+                    "mode": int(layer.temporalProperties().mode()),
+                    "start": layer.temporalProperties().startField(),
+                    "end": layer.temporalProperties().endField(),
+                }
+                if layer.isSpatial()
+                else None,
             }
             for layer in layers
         },
@@ -96,7 +105,7 @@ def main() -> None:
         "abstract": project.metadata().abstract(),
     }
     settings = QgsMapSettings()
-    settings.setLayers([n.layer() for n in root.findLayers() if n.layer() and n.layer().isSpatial()])
+    settings.setLayers([n.layer() for n in root.findLayers() if n.layer() and n.layer().isSpatial() and n.isVisible()])
     settings.setDestinationCrs(project.crs())
     settings.setOutputSize(QSize(800, 600))
     settings.setExtent(project.viewSettings().defaultViewExtent() or settings.fullExtent())

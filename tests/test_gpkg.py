@@ -23,7 +23,7 @@ from tests.conftest import REPO, SHIPPED_LAYERS, make_layers
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = REPO / "tests" / "qgis_probe.py"
-SPATIAL = ("deposits", "line_of_contact", "occupied_areas", "regions")
+SPATIAL = ("deposits", "line_of_contact", "occupation_history", "occupied_areas", "regions")
 TABLES = ("region_stats", "control")
 
 
@@ -48,6 +48,7 @@ def test_geopackage_is_version_1_2_with_every_layer_registered(tiny_outputs: Pat
         "deposits": "features",
         "line_of_contact": "features",
         "occupied_areas": "features",
+        "occupation_history": "features",
         "regions": "features",
         "region_stats": "attributes",
         "control": "attributes",
@@ -142,6 +143,8 @@ def test_qgis_opens_every_layer_with_the_expected_features(qgis_report: tuple[di
         "regions": 1 + 27 + 136 + 182 + 1,
         "occupied_areas": 2,
         "line_of_contact": 1,
+        # 53 dates (the 2026-08 month-end is the 2026-08-22 snapshot itself), each split before/since 2022
+        "occupation_history": 2 * 53,
         "region_stats": 347,
         "control": control_rows,
     }
@@ -200,6 +203,11 @@ def test_project_opens_from_another_folder(qgis_report: tuple[dict[str, Any], Pa
         assert layer["valid"], name
         assert layer["source"].startswith(str(png.parent / schema.GPKG_FILE)), layer["source"]
     assert project["layers"]["Deposits and mines"]["renderer"] == "categorizedSymbol"
+    assert "Occupation history" not in project["visible"]  # off until the temporal controller is used
+    history = project["layers"]["Occupation history"]["temporal"]
+    # mode 1: start and end date from fields, so QGIS's temporal controller animates the layer
+    assert history == {"active": True, "mode": 1, "start": "start_date", "end": "end_date"}
+    assert project["layers"]["Occupied areas"]["temporal"]["active"] is False
     assert "«© Мінрегіон»" in project["credits"]
 
 

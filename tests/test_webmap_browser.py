@@ -277,3 +277,27 @@ def test_phone_screens_start_with_the_boxes_closed(browser: Browser, shipped_map
         False,
     ]
     page.close()
+
+
+@pytest.mark.parametrize("name", ["overview.html", "donetsk.html"])
+def test_time_slider_steps_through_the_snapshots(browser: Browser, shipped_maps: Path, name: str) -> None:
+    opened = _open(browser, shipped_maps / name)
+    page = opened.page
+    slider = page.locator(".map-slider input")
+    control = "id => window.resourceMap.markers.find(m => m.depositId === id).options.control"
+    dashed = "document.querySelectorAll('.leaflet-overlay-pane path[stroke-dasharray=\"4 3\"]').length"
+    assert page.evaluate(control, "CUR-001") == "occupied"  # Shevchenkivske, now
+    assert page.evaluate(dashed) == 0
+    slider.fill("0")  # the first month-end, 2022-04-30
+    assert page.locator(".map-slider-date").inner_text().startswith("2022-04-30")
+    assert page.evaluate(control, "CUR-001") == schema.HELD
+    assert page.evaluate(dashed) == 1  # that date's occupied area is drawn
+    icon = page.evaluate(
+        "id => window.resourceMap.markers.find(m => m.depositId === id).getElement().innerHTML", "CUR-001"
+    )
+    assert 'stroke="#ffffff"' in icon
+    slider.fill(slider.get_attribute("max") or "0")
+    assert page.evaluate(control, "CUR-001") == "occupied"
+    assert page.evaluate(dashed) == 0
+    assert opened.errors == []
+    page.close()
