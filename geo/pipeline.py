@@ -220,18 +220,14 @@ def history_tables(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Control status of every deposit and occupied area of every oblast, raion and focus region, per date."""
     chosen = regions[regions["level"].isin(["country", "oblast", "raion"]) | regions.index.isin(schema.FOCUS_REGIONS)]
-    area = stats.area_km2(chosen)
+    history_regions = stats.occupied_km2_over_time(chosen, series)
+    by_date = dict(iter(history_regions.groupby("date", sort=False)))
+    oblast_ids = chosen.index[chosen["level"] == "oblast"]
     statuses: dict[str, pd.Series] = {}
-    rows = []
     for date, date_parts in series.items():
-        occupied = stats.occupied_km2(chosen, date_parts)
-        table = occupied.assign(area_km2=area, occupied_share=stats.occupied_share(occupied["occupied_km2"], area))
-        rows.append(table.reset_index().assign(date=date))
-        oblasts = pd.concat([chosen[["level"]], table], axis=1)
-        statuses[date] = join.control_status(deposits, date_parts, oblasts=oblasts[oblasts["level"] == "oblast"])
-    history_regions = pd.concat(rows, ignore_index=True)
-    names = chosen[["name_en", "level"]]
-    history_regions = history_regions.join(names, on=schema.REGION_ID)
+        oblasts = by_date[date].set_index(schema.REGION_ID).loc[oblast_ids]
+        statuses[date] = join.control_status(deposits, date_parts, oblasts=oblasts)
+    history_regions = history_regions.join(chosen[["name_en", "level"]], on=schema.REGION_ID)
     columns = ["date", schema.REGION_ID, "name_en", "level", "area_km2", "occupied_km2", "occupied_before_2022_km2",
                "occupied_since_2022_km2", "occupied_share"]  # fmt: skip
     return pd.DataFrame(statuses, index=deposits.index), history_regions[columns]

@@ -6,7 +6,7 @@ shares are floats in [0, 1], 0.0 (never NaN) where nothing is occupied.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -277,3 +277,53 @@ def control_ledger(
         frames.append(table.drop(columns=["near_front"]).reset_index().assign(date=date))
     ledger = pd.concat(frames, ignore_index=True)
     return ledger[["date", *[c for c in ledger.columns if c != "date"]]]
+
+
+def occupied_km2_over_time(regions: gpd.GeoDataFrame, series: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Measure each region's occupied area at every date of a series.
+
+    The first date is measured in full; each later one as the previous value
+    plus the area gained and minus the area lost since, which are small, so a
+    long (daily) series costs little more per date than its changes.
+
+    Parameters
+    ----------
+    series
+        Date → occupied parts (rows ``occupied_before_2022`` and ``occupied_since_2022``), in date order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``date``, ``region_id`` and those of `occupied_km2`, plus ``area_km2`` and ``occupied_share``.
+    """
+    geoms = regions.geometry.to_crs(schema.AREA_CRS).to_numpy()
+    area = area_km2(regions)
+    keys = (schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022)
+    previous: dict[str, shapely.Geometry] = {}
+    values: dict[str, np.ndarray] = {}
+    frames = []
+    for date, date_parts in series.items():
+        projected = date_parts.to_crs(schema.AREA_CRS).geometry
+        for key in keys:
+            current = shapely.make_valid(projected[key]) if projected[key] is not None else shapely.Polygon()
+            if key not in previous:
+                values[key] = _overlap_km2(geoms, current)
+            else:
+                gained = shapely.difference(current, previous[key])
+                lost = shapely.difference(previous[key], current)
+                values[key] = values[key] + _overlap_km2(geoms, gained) - _overlap_km2(geoms, lost)
+            previous[key] = current
+        before, since = (np.clip(values[k], 0.0, None) for k in keys)
+        frame = pd.DataFrame(
+            {
+                "date": date,
+                schema.REGION_ID: regions.index,
+                "area_km2": area.to_numpy(),
+                "occupied_km2": before + since,
+                "occupied_before_2022_km2": before,
+                "occupied_since_2022_km2": since,
+            }
+        )
+        frame["occupied_share"] = occupied_share(frame["occupied_km2"], frame["area_km2"]).to_numpy()
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
