@@ -25,6 +25,7 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
+import shapely
 from playwright.sync_api import sync_playwright
 
 from geo import offline, pipeline, schema, webmap
@@ -128,6 +129,8 @@ def build_ours(inputs: pipeline.Inputs, results: pipeline.Results) -> str:
         metals=results.metals,
         basemap=inputs.basemap,
         snapshot_date=inputs.snapshot_date,
+        series={date: shapely.union_all(p.geometry.to_numpy()) for date, p in results.series.items()},
+        statuses=results.statuses,
     )
     return webmap.render_html(fmap)
 
