@@ -25,7 +25,6 @@ from pathlib import Path
 
 import folium
 import geopandas as gpd
-import shapely
 from playwright.sync_api import sync_playwright
 
 from geo import offline, pipeline, schema, webmap
@@ -120,18 +119,7 @@ def _inline_explore(page: str) -> str:
 
 
 def build_ours(inputs: pipeline.Inputs, results: pipeline.Results) -> str:
-    fmap = webmap.build_map(
-        webmap.SPECS[0],
-        regions=results.regions,
-        deposits=results.deposits,
-        parts=results.parts,
-        front=results.front,
-        metals=results.metals,
-        basemap=inputs.basemap,
-        snapshot_date=inputs.snapshot_date,
-        series={date: shapely.union_all(p.geometry.to_numpy()) for date, p in results.series.items()},
-        statuses=results.statuses,
-    )
+    fmap = webmap.build_map(webmap.SPECS[0], **pipeline.map_arguments(inputs, results))
     return webmap.render_html(fmap)
 
 

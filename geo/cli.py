@@ -40,26 +40,23 @@ def _iso_date(value: str) -> str:
     return value
 
 
-def _kilometres(value: str) -> float:
+def _number(value: str, *, what: str, zero_allowed: bool) -> float:
     try:
-        km = float(value)
+        number = float(value)
     except ValueError:
-        km = math.nan
-    if not (math.isfinite(km) and km >= 0):
-        msg = f"not a distance in km (a number >= 0): {value!r}"
+        number = math.nan
+    if not (math.isfinite(number) and (number > 0 or (zero_allowed and number == 0))):
+        msg = f"not {what} ({'a number >= 0' if zero_allowed else '> 0'}): {value!r}"
         raise argparse.ArgumentTypeError(msg)
-    return km
+    return number
+
+
+def _kilometres(value: str) -> float:
+    return _number(value, what="a distance in km", zero_allowed=True)
 
 
 def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = math.nan
-    if not (math.isfinite(seconds) and seconds > 0):
-        msg = f"not a number of seconds (> 0): {value!r}"
-        raise argparse.ArgumentTypeError(msg)
-    return seconds
+    return _number(value, what="a number of seconds", zero_allowed=False)
 
 
 def _print_summary(record: dict[str, Any], out: Path) -> None:

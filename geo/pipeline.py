@@ -233,6 +233,21 @@ def history_tables(
     return pd.DataFrame(statuses, index=deposits.index), history_regions[columns]
 
 
+def map_arguments(inputs: Inputs, results: Results) -> dict[str, Any]:
+    """Everything `geo.webmap.render_maps` (and `geo.webmap.build_map`) needs, from the inputs and results."""
+    return {
+        "regions": results.regions,
+        "deposits": results.deposits,
+        "parts": results.parts,
+        "front": results.front,
+        "metals": results.metals,
+        "basemap": inputs.basemap,
+        "snapshot_date": inputs.snapshot_date,
+        "series": {date: shapely.union_all(p.geometry.to_numpy()) for date, p in results.series.items()},
+        "statuses": results.statuses,
+    }
+
+
 def build(
     layers: Path, out: Path, *, snapshot: str | None = None, near_front_km: float = schema.NEAR_FRONT_KM
 ) -> dict[str, Any]:
@@ -248,17 +263,7 @@ def build(
     """
     inputs = load(layers, snapshot=snapshot)
     results = compute(inputs, near_front_km=near_front_km)
-    files = webmap.render_maps(
-        regions=results.regions,
-        deposits=results.deposits,
-        parts=results.parts,
-        front=results.front,
-        metals=results.metals,
-        basemap=inputs.basemap,
-        snapshot_date=inputs.snapshot_date,
-        series={date: shapely.union_all(p.geometry.to_numpy()) for date, p in results.series.items()},
-        statuses=results.statuses,
-    )
+    files = webmap.render_maps(**map_arguments(inputs, results))
     files[schema.REGIONS_CSV] = tables.regions_csv(results.regions)
     files[schema.DEPOSITS_CSV] = tables.deposits_csv(results.deposits)
     files[schema.CONTROL_CSV] = tables.control_csv(results.control)

@@ -86,15 +86,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     layers = make_layers(tmp_path_factory.mktemp("w") / "layers", deposits=rows)
     inputs = pipeline.load(layers)
     results = pipeline.compute(inputs)
-    return webmap.render_maps(
-        regions=results.regions,
-        deposits=results.deposits,
-        parts=results.parts,
-        front=results.front,
-        metals=results.metals,
-        basemap=inputs.basemap,
-        snapshot_date=inputs.snapshot_date,
-    )
+    return webmap.render_maps(**pipeline.map_arguments(inputs, results))
 
 
 def test_every_map_is_rendered(rendered: dict[str, bytes]) -> None:

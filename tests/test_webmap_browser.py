@@ -168,7 +168,7 @@ def test_search_finds_shevchenkivske_and_pans_there(browser: Browser, shipped_ma
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert "Shevchenkivske lithium deposit" in popup.inner_text()
-    centre = page.evaluate("(() => { const c = window.resourceMap.map.getCenter(); return [c.lat, c.lng]; })()")
+    centre = _centre(page)
     # CUR-001 lies at 47.90934 N, 36.71260 E; the popup may pan the map a little to fit.
     assert centre[0] == pytest.approx(47.909, abs=0.3)
     assert centre[1] == pytest.approx(36.713, abs=0.3)
@@ -176,12 +176,19 @@ def test_search_finds_shevchenkivske_and_pans_there(browser: Browser, shipped_ma
     page.close()
 
 
+def _centre(page: Page) -> list[float]:
+    centre: list[float] = page.evaluate(
+        "(() => { const c = window.resourceMap.map.getCenter(); return [c.lat, c.lng]; })()"
+    )
+    return centre
+
+
 def test_search_finds_a_region_and_says_when_nothing_matches(browser: Browser, shipped_maps: Path) -> None:
     page = _open(browser, shipped_maps / "overview.html").page
     page.fill(".map-search input", "Kirovohrad Oblast")
     page.press(".map-search input", "Enter")
     page.wait_for_timeout(400)
-    centre = page.evaluate("(() => { const c = window.resourceMap.map.getCenter(); return [c.lat, c.lng]; })()")
+    centre = _centre(page)
     assert centre[0] == pytest.approx(48.4, abs=0.6)
     assert centre[1] == pytest.approx(31.8, abs=1.2)
     page.fill(".map-search input", "Atlantis")
@@ -240,7 +247,7 @@ def test_search_prefers_the_closest_name(browser: Browser, shipped_maps: Path) -
     page.press(".map-search input", "Enter")
     page.wait_for_timeout(400)
     assert page.locator(".leaflet-popup-content").count() == 0
-    centre = page.evaluate("(() => { const c = window.resourceMap.map.getCenter(); return [c.lat, c.lng]; })()")
+    centre = _centre(page)
     assert centre[0] == pytest.approx(48.28, abs=0.05)
     assert centre[1] == pytest.approx(37.18, abs=0.08)
     page.close()
