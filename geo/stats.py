@@ -186,6 +186,15 @@ def control_table(
         ``deposits_total``, ``known``, ``occupied``, ``occupied_before_2022``,
         ``occupied_since_2022``, ``held``, ``unknown``, ``near_front``, ``occupied_share``.
     """
+    rows = _commodity_rows(deposits, membership, metals=metals, resource_kinds=resource_kinds)
+    rows = rows.join(deposits[["control_status", "near_front"]], on="id")
+    return _named(_count_by_status(rows, [schema.REGION_ID, "commodity"]), regions)
+
+
+def _commodity_rows(
+    deposits: pd.DataFrame, membership: pd.DataFrame, *, metals: Sequence[str], resource_kinds: Sequence[str]
+) -> pd.DataFrame:
+    """One row per (deposit, commodity or the metals aggregate, region it lies in): columns id, commodity, region_id."""
     per_commodity = (
         deposits[["commodity_list"]].explode("commodity_list").rename(columns={"commodity_list": "commodity"})
     )
@@ -194,10 +203,11 @@ def control_table(
     is_resource = deposits["site_kind"].isin(resource_kinds)
     aggregate = pd.DataFrame({"commodity": schema.METALS_AGGREGATE}, index=deposits.index[is_metal & is_resource])
     rows = pd.concat([per_commodity, aggregate])
-    rows = rows.join(deposits[["control_status", "near_front"]])
     rows.index.name = "id"
-    rows = rows.reset_index().merge(membership, on="id", how="inner")
-    table = _count_by_status(rows, [schema.REGION_ID, "commodity"])
+    return rows.reset_index().merge(membership, on="id", how="inner")
+
+
+def _named(table: pd.DataFrame, regions: pd.DataFrame) -> pd.DataFrame:
     names = regions[["name_en", "level"]].reindex(table.index.get_level_values(schema.REGION_ID))
     table.insert(0, "name_en", names["name_en"].to_numpy())
     table.insert(1, "level", names["level"].to_numpy())
@@ -256,9 +266,15 @@ def metals_comparison(control: pd.DataFrame, figures: pd.DataFrame, *, figure_id
 
 
 def control_ledger(
-    deposits: pd.DataFrame, statuses: pd.DataFrame, membership: pd.DataFrame, regions: pd.DataFrame
+    deposits: pd.DataFrame,
+    statuses: pd.DataFrame,
+    membership: pd.DataFrame,
+    regions: pd.DataFrame,
+    *,
+    metals: Sequence[str] = schema.METALS,
+    resource_kinds: Sequence[str] = schema.RESOURCE_SITE_KINDS,
 ) -> pd.DataFrame:
-    """Count deposits by control status for every date × region × commodity.
+    """Count deposits by control status for every date × region × commodity, as `control_table` does for one date.
 
     Parameters
     ----------
@@ -268,15 +284,42 @@ def control_ledger(
     Returns
     -------
     pandas.DataFrame
-        Columns ``date``, ``region_id``, ``commodity`` and those of `control_table`.
+        Columns ``date``, ``region_id``, ``commodity``, ``name_en``, ``level``,
+        ``deposits_total``, ``known``, ``occupied``, ``occupied_before_2022``,
+        ``occupied_since_2022``, ``held``, ``unknown``, ``occupied_share``.
     """
-    frames = []
-    for date in statuses.columns:
-        unknown = pd.Series(pd.NA, index=deposits.index, dtype="boolean")
-        table = control_table(deposits.assign(control_status=statuses[date], near_front=unknown), membership, regions)
-        frames.append(table.drop(columns=["near_front"]).reset_index().assign(date=date))
-    ledger = pd.concat(frames, ignore_index=True)
-    return ledger[["date", *[c for c in ledger.columns if c != "date"]]]
+    rows = _commodity_rows(deposits, membership, metals=metals, resource_kinds=resource_kinds)
+    stacked = (
+        statuses.rename_axis(index="id").reset_index().melt(id_vars="id", var_name="date", value_name="control_status")
+    )
+    rows = rows.merge(stacked, on="id").assign(near_front=False)
+    table = _named(
+        _count_by_status(rows, ["date", schema.REGION_ID, "commodity"]), regions.rename_axis(schema.REGION_ID)
+    )
+    return table.drop(columns=["near_front"]).reset_index()
+
+
+def _overlap_pieces_km2(geoms: np.ndarray, change: shapely.Geometry) -> np.ndarray:
+    """Like `_overlap_km2` for a change made of many small pieces (km²).
+
+    A piece wholly inside a region adds its own area; only pieces that cross a
+    region's edge are intersected, with the region clipped to the piece's box.
+    """
+    out = np.zeros(len(geoms))
+    pieces = shapely.get_parts(change)
+    pieces = pieces[shapely.area(pieces) > 0]
+    if len(pieces) == 0:
+        return out
+    shapely.prepare(geoms)
+    region_idx, piece_idx = shapely.STRtree(pieces).query(geoms, predicate="intersects")
+    inside = shapely.contains_properly(geoms[region_idx], pieces[piece_idx])
+    areas = np.where(inside, shapely.area(pieces[piece_idx]), 0.0)
+    for k in np.flatnonzero(~inside):
+        region, piece = geoms[region_idx[k]], pieces[piece_idx[k]]
+        xmin, ymin, xmax, ymax = shapely.bounds(piece)
+        areas[k] = shapely.area(shapely.intersection(shapely.clip_by_rect(region, xmin, ymin, xmax, ymax), piece))
+    np.add.at(out, region_idx, areas)
+    return out / _M2_PER_KM2
 
 
 def occupied_km2_over_time(regions: gpd.GeoDataFrame, series: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
@@ -309,9 +352,13 @@ def occupied_km2_over_time(regions: gpd.GeoDataFrame, series: Mapping[str, gpd.G
             if key not in previous:
                 values[key] = _overlap_km2(geoms, current)
             else:
-                gained = shapely.difference(current, previous[key])
-                lost = shapely.difference(previous[key], current)
-                values[key] = values[key] + _overlap_km2(geoms, gained) - _overlap_km2(geoms, lost)
+                # one symmetric difference, its pieces sorted into gained (inside now) and lost
+                pieces = shapely.get_parts(shapely.symmetric_difference(current, previous[key]))
+                pieces = pieces[shapely.area(pieces) > 0]
+                shapely.prepare(current)
+                now = shapely.intersects(current, shapely.point_on_surface(pieces))
+                gained, lost = shapely.union_all(pieces[now]), shapely.union_all(pieces[~now])
+                values[key] = values[key] + _overlap_pieces_km2(geoms, gained) - _overlap_pieces_km2(geoms, lost)
             previous[key] = current
         before, since = (np.clip(values[k], 0.0, None) for k in keys)
         frame = pd.DataFrame(
