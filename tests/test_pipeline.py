@@ -191,3 +191,20 @@ def test_point_outside_every_oblast_is_refused(tmp_path: Path) -> None:
         f"{layers / schema.DEPOSITS_FILE}: point outside every oblast of Ukraine: OUT (48.5, 29.5) "
         "(check the coordinates (decimal degrees, lat/lon not swapped))"
     )
+
+
+def test_shipped_history_shows_known_events(shipped: tuple[Path, dict[str, object]]) -> None:
+    out, _ = shipped
+    share = {
+        (r["date"], r["region_id"]): float(r["occupied_share"])
+        for r in csv.DictReader((out / schema.HISTORY_REGIONS_CSV).open(encoding="utf-8"))
+    }
+    city = {d: v for (d, rid), v in share.items() if rid == schema.POKROVSK_CITY_ID}
+    # Pokrovsk city: not occupied in mid-2025, mostly occupied by the turn of 2025/26 (DeepState: 2025-11-03).
+    assert city["2025-07-31"] == 0.0
+    assert city["2026-01-01"] > 0.5
+    # Kharkiv oblast: the September 2022 counter-offensive.
+    assert share[("2022-08-31", "UA63")] - share[("2022-09-30", "UA63")] > 0.2
+    deposits = _rows(out / schema.HISTORY_DEPOSITS_CSV, "id")
+    assert deposits["CUR-001"]["occupied_since"].startswith("2025-")  # Shevchenkivske, taken during 2025
+    assert deposits["CUR-003"]["occupied_since"] == ""  # Polokhivske, held
