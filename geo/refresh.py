@@ -13,9 +13,9 @@ The pieces an unattended refresh needs, each small:
 - `check_snapshot`: valid geometry (repaired and reported), inside Ukraine's
   box, a plausible total area, and no jump of more than 5 % from the previous
   snapshot unless forced.
-- `write_snapshot`: sidecar and snapshot staged, fsynced and renamed (sidecar
-  first, so a half-done refresh never leaves a snapshot without provenance),
-  under a lock so that two refreshes cannot interleave.
+- `snapshot_bytes`, `sidecar_for`: what gets written; the pipeline writes every
+  snapshot, sidecar and report together (staged, fsynced, renamed, sidecars
+  first) while holding `refresh_lock`, so that two refreshes cannot interleave.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ import shapely
 
 from geo import __version__, schema
 from geo.errors import RefreshError
-from geo.files import file_sha256, write_all_atomic
+from geo.files import file_sha256
 
 DEFAULT_BASE_URL: Final = "https://deepstatemap.live/api"
 BASE_URL_ENV: Final = "DEEPSTATE_API_URL"
@@ -424,21 +424,6 @@ def snapshot_bytes(geom: shapely.Geometry, *, properties: Mapping[str, Any]) -> 
     feature = {"type": "Feature", "properties": dict(properties), "geometry": json.loads(shapely.to_geojson(multi))}
     text = json.dumps({"type": "FeatureCollection", "features": [feature]}, ensure_ascii=False, separators=(",", ":"))
     return (text + "\n").encode("utf-8")
-
-
-def write_snapshot(
-    directory: Path,
-    *,
-    date: str,
-    data: bytes,
-    sidecar: Mapping[str, Any],
-) -> Path:
-    """Write a snapshot and its sidecar atomically; the sidecar's sha256 is the data's."""
-    path = snapshot_path(directory, date)
-    side_path = path.with_name(path.name.removesuffix(".geojson") + schema.SIDECAR_SUFFIX)
-    side_bytes = (json.dumps(dict(sidecar), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    write_all_atomic({side_path: side_bytes, path: data})  # sidecar renamed first
-    return path
 
 
 def existing_version(directory: Path, version: str) -> Path | None:
