@@ -17,21 +17,21 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 
-from geo import pipeline, stats
+from geo import build, stats
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def timed(results: pipeline.Results, series: Mapping[str, gpd.GeoDataFrame]) -> float:
+def timed(results: build.Results, series: Mapping[str, gpd.GeoDataFrame]) -> float:
     start = time.perf_counter()
-    statuses, _regions = pipeline.history_tables(results.regions, results.deposits, series)
+    statuses, _regions = build.history_tables(results.regions, results.deposits, series)
     stats.control_ledger(results.deposits, statuses, results.membership, results.regions)
     return time.perf_counter() - start
 
 
 def main() -> None:
-    inputs = pipeline.load(ROOT / "layers")
-    results = pipeline.compute(inputs)
+    inputs = build.load(ROOT / "layers")
+    results = build.compute(inputs)
     monthly = dict(results.series)
     print(f"history tables + ledger, {len(results.regions)} regions, {len(results.deposits)} deposits")
     seconds = timed(results, monthly)

@@ -27,7 +27,7 @@ import folium
 import geopandas as gpd
 from playwright.sync_api import sync_playwright
 
-from geo import offline, pipeline, schema, webmap
+from geo import build, offline, schema, webmap
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache"
@@ -118,12 +118,12 @@ def _inline_explore(page: str) -> str:
     return re.sub(r'<link rel="stylesheet" href="([^"]+)"\s*/?>', style, page)
 
 
-def build_ours(inputs: pipeline.Inputs, results: pipeline.Results) -> str:
-    fmap = webmap.build_map(webmap.SPECS[0], **pipeline.map_arguments(inputs, results))
+def build_ours(inputs: build.Inputs, results: build.Results) -> str:
+    fmap = webmap.build_map(webmap.SPECS[0], **build.map_arguments(inputs, results))
     return webmap.render_html(fmap)
 
 
-def build_explore(_inputs: pipeline.Inputs, results: pipeline.Results) -> str:
+def build_explore(_inputs: build.Inputs, results: build.Results) -> str:
     regions = results.regions
     oblasts = gpd.GeoDataFrame(regions[regions["level"] == "oblast"][["name_en", "occupied_share", "geometry"]])
     raions = gpd.GeoDataFrame(regions[regions["level"] == "raion"][["name_en", "occupied_share", "geometry"]])
@@ -175,15 +175,15 @@ def main() -> None:
     parser.add_argument("--loads", type=int, default=21)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = parser.parse_args()
-    inputs = pipeline.load(ROOT / "layers")
-    results = pipeline.compute(inputs)
+    inputs = build.load(ROOT / "layers")
+    results = build.compute(inputs)
     args.out.mkdir(parents=True, exist_ok=True)
     rows: dict[str, list[float]] = {}
     paths = []
-    for label, build in (("this project", build_ours), ("explore()", build_explore)):
-        build(inputs, results)  # warm-up (imports, npm cache)
+    for label, make in (("this project", build_ours), ("explore()", build_explore)):
+        make(inputs, results)  # warm-up (imports, npm cache)
         start = time.perf_counter()
-        page = build(inputs, results)
+        page = make(inputs, results)
         seconds = time.perf_counter() - start
         path = args.out / f"overview_{'ours' if label == 'this project' else 'explore'}.html"
         path.write_text(page, encoding="utf-8")

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from geo import pipeline, refresh, schema
+from geo import build, deepstate, schema, update
 from geo.errors import GeoError
 
 EXIT_OK = 0
@@ -53,10 +53,6 @@ def _number(value: str, *, what: str, zero_allowed: bool) -> float:
 
 def _kilometres(value: str) -> float:
     return _number(value, what="a distance in km", zero_allowed=True)
-
-
-def _seconds(value: str) -> float:
-    return _number(value, what="a number of seconds", zero_allowed=False)
 
 
 def _print_summary(record: dict[str, Any], out: Path) -> None:
@@ -100,64 +96,106 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def job() -> int:
-        record = pipeline.build(args.layers, args.out, snapshot=args.snapshot, near_front_km=args.near_front_km)
+        record = build.build(args.layers, args.out, snapshot=args.snapshot, near_front_km=args.near_front_km)
         _print_summary(record, args.out)
         return EXIT_OK
 
     return _run(job)
 
 
+def _seconds_total(value: str) -> float:
+    number = _number(value, what="a number of seconds", zero_allowed=False)
+    if number > 3600:
+        msg = f"not a number of seconds (> 0, at most 3600): {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return number
+
+
+def _retries(value: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,2}", value, flags=re.ASCII):
+        msg = f"not a number of retries (0–99): {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return int(value)
+
+
 def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None) -> int:
-    """Run ``scripts/refresh_occupation.py``: fetch new occupation snapshots, check them, write them, report."""
+    """Run ``scripts/refresh_occupation.py``: fetch new occupation snapshots, check them, store them, report."""
     parser = argparse.ArgumentParser(
         prog="refresh_occupation.py",
         description=(
             "Fetch the occupied area from the DeepStateMap API (the newest version by default), check it and "
-            "store it as a dated snapshot in LAYERS/occupation; write a change report to OUT."
+            "store it as a dated snapshot in LAYERS/occupation; write a change report to OUT. With --since, every "
+            "accepted version is stored as it comes: a rerun resumes, a refused version is skipped and listed."
         ),
     )
     parser.add_argument(
         "--base-url",
         default=None,
-        help=f"API base URL (default: ${refresh.BASE_URL_ENV} or {refresh.DEFAULT_BASE_URL})",
+        help=f"API base URL (default: ${deepstate.BASE_URL_ENV} or {deepstate.DEFAULT_BASE_URL})",
     )
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--version", default=None, help="a DeepState version id (digits), instead of the newest")
     which.add_argument(
-        "--since", type=_iso_date, default=None, help="every version published since YYYY-MM-DD (one per day)"
+        "--since", type=_iso_date, default=None, help="every version published since YYYY-MM-DD (the last of each day)"
     )
     which.add_argument(
         "--from-file", default=None, help="a GeoJSON or KML of occupied areas (path or http(s) URL) instead of the API"
     )
+    parser.add_argument("--until", type=_iso_date, default=None, help="with --since: up to YYYY-MM-DD (inclusive)")
+    parser.add_argument(
+        "--every",
+        choices=update.EVERY,
+        default="day",
+        help="with --since: keep the last version of each day (default), ISO week or month",
+    )
     parser.add_argument("--layers", type=Path, default=Path("layers"), help="input folder (default: layers)")
     parser.add_argument("--out", type=Path, default=Path("maps"), help="where the change report goes (default: maps)")
-    parser.add_argument("--force", action="store_true", help="accept an occupied area that changed by more than 5 %%")
     parser.add_argument(
-        "--timeout", type=_kilometres, default=refresh.TIMEOUT_S, help="seconds per request (default 30)"
+        "--force",
+        action="store_true",
+        help="accept a version that differs from DeepState's own /areas figure or from the previous snapshot",
     )
-    parser.add_argument("--retries", type=int, default=refresh.RETRIES, help="retries per request (default 3)")
+    parser.add_argument(
+        "--timeout",
+        type=_seconds_total,
+        default=deepstate.TIMEOUT_S,
+        help=f"seconds one request may take in all (default {deepstate.TIMEOUT_S:g})",
+    )
+    parser.add_argument(
+        "--retries", type=_retries, default=deepstate.RETRIES, help=f"retries per request (default {deepstate.RETRIES})"
+    )
     args = parser.parse_args(argv)
-
-    def progress(number: int, total: int, target: pipeline.Target) -> None:
-        if total > 1:
-            print(f"[{number}/{total}] {target.date} version {target.version}", file=sys.stderr, flush=True)
+    if (args.until or args.every != "day") and not args.since:
+        parser.error("--until and --every go with --since")
+    if args.until and args.since and args.until < args.since:
+        parser.error(f"--until {args.until} is before --since {args.since}")
 
     def job() -> int:
-        base = refresh.base_url(args.base_url, os.environ if environ is None else environ)
-        messages = pipeline.refresh_occupation(
+        base = deepstate.base_url(args.base_url, os.environ if environ is None else environ)
+        outcome = update.refresh(
             args.layers,
             args.out,
             base=base,
             version=args.version,
             since=args.since,
+            until=args.until,
+            every=args.every,
             from_file=args.from_file,
             force=args.force,
             timeout=args.timeout,
-            retries=max(0, args.retries),
-            progress=progress,
+            retries=args.retries,
+            progress=update.print_progress if args.since else None,
         )
-        for line in messages:
+        for line in outcome.messages:
             print(line)
+        if outcome.refused:
+            listed = "; ".join(f"{t.version or t.url} ({t.date})" for t, _ in outcome.refused)
+            print(
+                f"error: {len(outcome.refused)} of {len(outcome.refused) + len(outcome.stored)} fetched versions "
+                f"refused, each skipped (reasons above): {listed}; the other {len(outcome.stored)} are stored",
+                file=sys.stderr,
+            )
+            return EXIT_ERROR
         return EXIT_OK
 
     return _run(job)

@@ -31,11 +31,14 @@ from xml.sax.saxutils import escape, quoteattr
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import shapely
 
 from geo import schema, style
 
 QGIS_VERSION = "3.22.16-Białowieża"
 _GEOMETRY_TYPES = {"point": 0, "line": 1, "polygon": 2, "none": 4}
+#: Declared so that an empty layer (no grey zone at this snapshot) still has its geometry type.
+_OGR_TYPES = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}
 
 
 @dataclass(frozen=True)
@@ -141,10 +144,12 @@ def _marker(name: str, group: str, colour: str) -> str:
     return _symbol(name, "marker", "SimpleMarker", values, _control_outline())
 
 
-def _fill(name: str, colour: str | None, outline: str, width_px: float, alpha: float = 1.0) -> str:
+def _fill(
+    name: str, colour: str | None, outline: str, width_px: float, alpha: float = 1.0, *, brush: str = "solid"
+) -> str:
     values = {
         "color": _rgba(colour, alpha) if colour else "0,0,0,0",
-        "style": "solid" if colour else "no",
+        "style": brush if colour else "no",
         "outline_color": _rgba(outline),
         "outline_style": "solid",
         "outline_width": f"{width_px * style.MM_PER_PX:.2f}",
@@ -274,12 +279,14 @@ def write_gpkg_file(
             options = {"IDENTIFIER": layer.title, "DESCRIPTION": layer.abstract}
             if isinstance(layer.frame, gpd.GeoDataFrame):
                 options["GEOMETRY_NAME"] = "geom"
+            spatial = isinstance(layer.frame, gpd.GeoDataFrame)
             pyogrio.write_dataframe(
                 layer.frame,
                 path,
                 layer=layer.name,
                 driver="GPKG",
                 promote_to_multi=layer.kind in ("line", "polygon"),
+                geometry_type=_OGR_TYPES.get(layer.kind) if spatial else None,
                 dataset_options={"VERSION": "1.2"} if i == 0 else None,
                 layer_options=options,
             )
@@ -366,6 +373,7 @@ ALIASES = {
     "occupied_km2": "Occupied, km²",
     "occupied_before_2022_km2": "Occupied before 24 Feb 2022, km²",
     "occupied_since_2022_km2": "Occupied since 24 Feb 2022, km²",
+    "contested_km2": "Grey zone (contested, not counted as occupied), km²",
     "occupied_share": "Occupied share (0–1)",
     "id": "Record id",
     "primary_commodity": "Primary commodity",
@@ -420,11 +428,13 @@ def gpkg_layers(
     parts: gpd.GeoDataFrame,
     part_area_km2: pd.Series,
     history: Mapping[str, gpd.GeoDataFrame],
+    contested: shapely.Geometry,
     front: gpd.GeoSeries,
     front_km: float,
     control: pd.DataFrame,
     provenance: Mapping[str, Mapping[str, object]],
     snapshot_date: str,
+    contested_km2: float = 0.0,
 ) -> list[LayerInfo]:
     """Assemble the GeoPackage's tables, styles and descriptions from the computed frames.
 
@@ -511,6 +521,12 @@ def gpkg_layers(
     for column in ("start_date", "end_date"):
         history_frame[column] = pd.to_datetime(history_frame[column]).astype("datetime64[ms]")
 
+    grey = [contested] if contested is not None and not shapely.is_empty(contested) else []
+    contested_frame = gpd.GeoDataFrame(
+        {"snapshot_date": [snapshot_date] * len(grey), "area_km2": [round(contested_km2, 3)] * len(grey)},
+        geometry=grey,
+        crs=schema.STORAGE_CRS,
+    )
     stats_frame = regions[region_cols].reset_index(names=schema.REGION_ID)
     control_frame = control.reset_index()[list(schema.CONTROL_COLUMNS)]
     return [
@@ -542,6 +558,18 @@ def gpkg_layers(
             occupied_frame,
             "polygon",
             occupied_renderer,
+            ALIASES,
+            _sources(provenance, occupation),
+        ),
+        LayerInfo(
+            "contested_areas",
+            "Grey zone",
+            f"DeepState's grey zone at {snapshot_date} (unknown status or contested; since 2026 assessed Russian "
+            "infiltration), clipped to Ukraine. Shown apart; never counted as occupied. Empty when the snapshot's "
+            "source has no grey zone.",
+            contested_frame,
+            "polygon",
+            single(_fill("0", style.CONTESTED_COLOUR, style.CONTESTED_COLOUR, 0.6, brush="b_diagonal")),
             ALIASES,
             _sources(provenance, occupation),
         ),
@@ -607,7 +635,7 @@ _WGS84_SRS = (
 #: Layer-tree groups of the project, top to bottom, and the tables in each.
 PROJECT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Deposits", ("deposits",)),
-    ("Occupation (DeepStateMap.Live)", ("line_of_contact", "occupied_areas")),
+    ("Occupation (DeepStateMap.Live)", ("line_of_contact", "contested_areas", "occupied_areas")),
     ("Occupation history", ("occupation_history",)),
     ("Regions", ("regions",)),
     ("Tables", ("region_stats", "control")),

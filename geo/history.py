@@ -14,6 +14,7 @@ import matplotlib as mpl
 
 mpl.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -51,6 +52,60 @@ def occupation_periods(statuses: pd.DataFrame) -> pd.Series:
     return pd.Series(texts, index=statuses.index, name="occupied_periods")
 
 
+def occupied_since_dated(statuses: pd.DataFrame, since: pd.DataFrame) -> pd.DataFrame:
+    """Date each currently occupied deposit's continuous occupation from the series itself, to the snapshot.
+
+    Where the last run of occupied snapshots starts after the first snapshot,
+    its first date is the date (the deposit was held at the snapshot before,
+    so it changed hands between the two, a span the basis states), unless the
+    "occupied since" layer dates it inside that span, which is finer.  Where the
+    deposit is occupied from the series' first snapshot on, the "occupied
+    since" layer's answer (`since`) is kept: ``before 2022`` for the pre-2022
+    zone, or a date up to the first snapshot; failing those, "by" the first snapshot.
+
+    Parameters
+    ----------
+    statuses
+        Control status per deposit (rows) and snapshot date (columns, in order).
+    since
+        From `geo.join.occupied_since` (columns ``occupied_since`` and ``occupied_since_basis``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like `statuses`; ``occupied_since`` and ``occupied_since_basis``.
+    """
+    out = since.reindex(statuses.index).fillna("")
+    dates = list(statuses.columns)
+    if not dates:
+        return out
+    occupied = statuses.isin(schema.OCCUPIED_STATUSES).to_numpy()
+    for row, rid in enumerate(statuses.index):
+        flags = occupied[row]
+        if not flags[-1]:
+            out.loc[rid, ["occupied_since", "occupied_since_basis"]] = ["", ""]
+            continue
+        held = np.flatnonzero(~flags)
+        if len(held) == 0:
+            known = str(out.loc[rid, "occupied_since"])
+            if known != "before 2022" and not (known[:1].isdigit() and known <= dates[0]):
+                out.loc[rid, ["occupied_since", "occupied_since_basis"]] = [
+                    dates[0],
+                    f"already occupied in the first snapshot of the series ({dates[0]}): occupied by then",
+                ]
+            continue
+        start, before = dates[held[-1] + 1], dates[held[-1]]
+        days = (pd.Timestamp(start) - pd.Timestamp(before)).days
+        layer_date = str(out.loc[rid, "occupied_since"])
+        if before < layer_date <= start and layer_date[:1].isdigit():
+            continue  # the "occupied since" layer dates it within the same span, more finely: keep it
+        out.loc[rid, ["occupied_since", "occupied_since_basis"]] = [
+            start,
+            f"first snapshot of the continuous run; held in the snapshot before ({before}, {days} days earlier)",
+        ]
+    return out
+
+
 def history_deposits(deposits: pd.DataFrame, since: pd.DataFrame, statuses: pd.DataFrame) -> pd.DataFrame:
     """Tabulate each deposit's history: occupied since (latest continuous run) and every occupied period.
 
@@ -58,10 +113,10 @@ def history_deposits(deposits: pd.DataFrame, since: pd.DataFrame, statuses: pd.D
     -------
     pandas.DataFrame
         Indexed like `deposits`; ``name_en``, ``primary_commodity``, ``control_status``,
-        ``occupied_since``, ``occupied_since_basis``, ``occupied_periods``,
+        ``occupied_since``, ``occupied_since_basis`` (from `occupied_since_dated`), ``occupied_periods``,
         ``first_snapshot``, ``last_snapshot``.
     """
-    table = deposits[["name_en", "primary_commodity", "control_status"]].join(since)
+    table = deposits[["name_en", "primary_commodity", "control_status"]].join(occupied_since_dated(statuses, since))
     table["occupied_periods"] = occupation_periods(statuses)
     table["first_snapshot"] = statuses.columns[0] if len(statuses.columns) else ""
     table["last_snapshot"] = statuses.columns[-1] if len(statuses.columns) else ""
@@ -91,7 +146,7 @@ def chart_occupied_share(series: pd.DataFrame, *, region_ids: Sequence[str], nam
     axes.set_ylim(0, 101)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=8, loc="lower right")
-    axes.set_title("Occupied share of the focus regions (DeepStateMap.Live month-end snapshots)", fontsize=10)
+    axes.set_title("Occupied share of the focus regions (DeepStateMap.Live snapshots)", fontsize=10)
     figure.text(
         0.01, 0.01, "Source: DeepStateMap.Live; boundaries © Мінрегіон, © OpenStreetMap contributors", fontsize=7
     )

@@ -35,11 +35,33 @@ def occupied_parts(snapshot: gpd.GeoDataFrame, pre2022: gpd.GeoDataFrame) -> gpd
     return gpd.GeoDataFrame(geometry=[before, since], index=index, crs=schema.STORAGE_CRS)
 
 
-def front_line(parts: gpd.GeoDataFrame, country: gpd.GeoDataFrame) -> gpd.GeoSeries:
+#: How far the border is simplified before the inward buffer of `land_interior` (metres).
+BORDER_SIMPLIFY_M = 50.0
+
+
+def land_interior(country: gpd.GeoDataFrame) -> shapely.Geometry:
+    """Ukraine less a `geo.schema.BORDER_TOLERANCE_M` strip along its border and coast, in `geo.schema.DISTANCE_CRS`.
+
+    Compute it once and pass it to `front_line` for every snapshot.
+    """
+    land = shapely.union_all(shapely.make_valid(country.to_crs(schema.DISTANCE_CRS).geometry.to_numpy()))
+    # the border's 40,000 vertices, simplified by 5 % of the tolerance first: the same interior within 50 m,
+    # in a tenth of a second instead of more than a second and 270 MB
+    interior = shapely.buffer(shapely.simplify(land, BORDER_SIMPLIFY_M), -schema.BORDER_TOLERANCE_M)
+    shapely.prepare(interior)
+    return interior
+
+
+def front_line(parts: gpd.GeoDataFrame, interior: shapely.Geometry) -> gpd.GeoSeries:
     """Trace the line of contact: the occupied area's edge inside Ukraine.
 
     Edges within `geo.schema.BORDER_TOLERANCE_M` of Ukraine's border or coast
     trace the state border, not a front, and are left out.
+
+    Parameters
+    ----------
+    interior
+        From `land_interior`.
 
     Returns
     -------
@@ -48,13 +70,11 @@ def front_line(parts: gpd.GeoDataFrame, country: gpd.GeoDataFrame) -> gpd.GeoSer
     """
     # reprojection can leave self-touching rings that GEOS rejects: make the pieces valid first
     occupied = shapely.union_all(shapely.make_valid(parts.to_crs(schema.DISTANCE_CRS).geometry.to_numpy()))
-    land = shapely.union_all(shapely.make_valid(country.to_crs(schema.DISTANCE_CRS).geometry.to_numpy()))
-    inner = shapely.buffer(land, -schema.BORDER_TOLERANCE_M)
     line: shapely.Geometry
     if shapely.is_empty(occupied):
         line = shapely.MultiLineString()
     else:
-        line = shapely.line_merge(shapely.intersection(shapely.boundary(occupied), inner))
+        line = shapely.line_merge(shapely.intersection(shapely.boundary(occupied), interior))
     return gpd.GeoSeries([line], index=pd.Index(["front"]), crs=schema.DISTANCE_CRS).to_crs(schema.STORAGE_CRS)
 
 

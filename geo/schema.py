@@ -172,6 +172,8 @@ HELD: Final = "held_by_ukraine"
 UNKNOWN: Final = "unknown"
 CONTROL_STATUSES: Final = (OCCUPIED_SINCE_2022, OCCUPIED_BEFORE_2022, HELD, UNKNOWN)
 OCCUPIED_STATUSES: Final = (OCCUPIED_SINCE_2022, OCCUPIED_BEFORE_2022)
+#: DeepState's grey zone ("unknown status"; since 2026 assessed Russian infiltration): shown, never counted as occupied.
+CONTESTED: Final = "contested"
 #: Default distance to the line of contact under which a deposit is "near the front".
 NEAR_FRONT_KM: Final = 20.0
 #: Occupied-area edges closer than this to Ukraine's border or coast are not
@@ -229,6 +231,7 @@ REGION_COLUMNS: Final = (
     "occupied_before_2022_km2",
     "occupied_since_2022_km2",
     "occupied_share",
+    "contested_km2",
 )
 DEPOSIT_COLUMNS: Final = (
     "id",

@@ -24,7 +24,7 @@ from geo import schema
 from geo.errors import SourceError
 from geo.files import file_sha256
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def _require_file(path: Path) -> None:
@@ -281,8 +281,12 @@ def list_snapshots(directory: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for path in sorted(directory.glob(schema.SNAPSHOT_GLOB)):
         date = path.name.removeprefix(schema.SNAPSHOT_PREFIX).removesuffix(".geojson")
-        if _DATE_RE.match(date):
-            found[date] = path
+        if not _DATE_RE.fullmatch(date):
+            continue
+        if not path.is_file():
+            msg = f"{path}: not a regular file (a broken or looping link?); remove it with its .source.json"
+            raise SourceError(msg)
+        found[date] = path
     return found
 
 
@@ -428,3 +432,58 @@ def monthly_parts(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         geometry=[union("occupied_pre2022"), union("occupied_post2022")], index=index, crs=schema.STORAGE_CRS
     )
+
+
+#: The ``class`` of a snapshot feature: the occupied area, or the grey zone kept apart.
+SNAPSHOT_OCCUPIED = "occupied"
+SNAPSHOT_CONTESTED = "contested"
+_CRS84 = ("urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326")
+
+
+def read_snapshot(path: Path) -> gpd.GeoDataFrame:
+    """Read a dated occupation snapshot (GeoJSON in lon/lat) with the ``json`` module.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per feature; column ``class`` (``occupied``, or ``contested`` for
+        the grey zone; features without a class are occupied); storage CRS;
+        ``attrs["source"]`` the path.
+    """
+    _require_file(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = json.loads(text)
+        if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+            raise TypeError("not a GeoJSON FeatureCollection")  # noqa: EM101, TRY301
+        crs = ((data.get("crs") or {}).get("properties") or {}).get("name")
+        if crs is not None and crs not in _CRS84:
+            raise TypeError(f"CRS {str(crs)[:60]!r} is not lon/lat WGS 84")  # noqa: EM102, TRY301
+        features = data.get("features")
+        if not isinstance(features, list) or not all(isinstance(f, dict) and f.get("geometry") for f in features):
+            raise TypeError("every feature needs a geometry")  # noqa: EM101, TRY301
+        # GEOS reads the whole collection at once (one geometry per feature, in order): much faster than feature by feature
+        whole = shapely.from_geojson(text) if features else None
+        geoms: list[Any] = list(shapely.get_parts(whole)) if whole is not None else []
+        if len(geoms) != len(features):
+            raise TypeError("a feature's geometry is a collection")  # noqa: EM101, TRY301
+        classes = [str((f.get("properties") or {}).get("class") or SNAPSHOT_OCCUPIED) for f in features]
+    except (OSError, ValueError, TypeError, AttributeError, RecursionError, shapely.errors.ShapelyError) as exc:
+        msg = f"{path}: not a readable occupation snapshot ({str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__}); restore it or remove it with its .source.json"
+        raise SourceError(msg) from exc
+    frame = gpd.GeoDataFrame({"class": classes}, geometry=list(geoms), crs=schema.STORAGE_CRS)
+    frame.attrs["source"] = str(path)
+    return frame
+
+
+def snapshot_version(path: Path) -> str | None:
+    """Return the DeepState version id a stored snapshot's sidecar records, if its file still matches it."""
+    try:
+        record = read_sidecar(path)
+    except SourceError:
+        return None
+    if not record or not record.get("version_id") or not path.is_file():
+        return None
+    if file_sha256(path) != record.get("sha256"):
+        return None
+    return str(record["version_id"])

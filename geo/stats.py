@@ -102,20 +102,28 @@ def occupied_share(occupied: pd.Series, total: pd.Series) -> pd.Series:
     return share.where(total > 0, 0.0).fillna(0.0).clip(0.0, 1.0).rename("occupied_share")
 
 
-def region_table(regions: gpd.GeoDataFrame, parts: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Tabulate area, occupied area and occupied share for every region.
+def region_table(
+    regions: gpd.GeoDataFrame, parts: gpd.GeoDataFrame, *, contested: shapely.Geometry | None = None
+) -> pd.DataFrame:
+    """Tabulate area, occupied area, occupied share and grey-zone area for every region.
+
+    Parameters
+    ----------
+    contested
+        DeepState's grey zone (lon/lat), measured apart and never counted as occupied; None when the snapshot has none.
 
     Returns
     -------
     pandas.DataFrame
         Indexed like `regions`; columns ``name_en``, ``name_uk``, ``level``,
         ``parent_id``, ``area_km2``, ``occupied_km2``, ``occupied_before_2022_km2``,
-        ``occupied_since_2022_km2``, ``occupied_share``.
+        ``occupied_since_2022_km2``, ``occupied_share``, ``contested_km2``.
     """
     area = area_km2(regions)
     occupied = occupied_km2(regions, parts)
     table = pd.concat([regions[["name_en", "name_uk", "level", "parent_id"]], area, occupied], axis=1)
     table["occupied_share"] = occupied_share(table["occupied_km2"], table["area_km2"])
+    table["contested_km2"] = overlap_km2(regions, contested).to_numpy() if contested is not None else 0.0
     return pd.DataFrame(table)
 
 
@@ -322,45 +330,77 @@ def _overlap_pieces_km2(geoms: np.ndarray, change: shapely.Geometry) -> np.ndarr
     return out / _M2_PER_KM2
 
 
-def occupied_km2_over_time(regions: gpd.GeoDataFrame, series: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+def change_overlap_km2(regions: gpd.GeoSeries, change: shapely.Geometry) -> pd.Series:
+    """Measure how much of each region a change (an area gained or lost) covers.
+
+    Both are in `geo.schema.AREA_CRS` already, so that a refresh projects its
+    regions once for every version.  A piece of the change wholly inside a
+    region adds its own area; only the pieces that cross a region's edge are
+    intersected.
+
+    Returns
+    -------
+    pandas.Series
+        km², indexed like `regions`.
+    """
+    geoms = np.asarray(regions.array, dtype=object)
+    if change is None or shapely.is_empty(change):
+        return pd.Series(0.0, index=regions.index, name="km2")
+    if not shapely.is_valid(change):
+        change = shapely.make_valid(change)
+    return pd.Series(_overlap_pieces_km2(geoms, change), index=regions.index, name="km2")
+
+
+def occupied_km2_over_time(
+    regions: gpd.GeoDataFrame,
+    series: Mapping[str, gpd.GeoDataFrame],
+    *,
+    contested: Mapping[str, shapely.Geometry] | None = None,
+) -> pd.DataFrame:
     """Measure each region's occupied area at every date of a series.
 
     The first date is measured in full; each later one as the previous value
-    plus the area gained and minus the area lost since, which are small, so a
-    long (daily) series costs little more per date than its changes.
+    plus the area gained and minus the area lost since (two differences), which
+    are small, so a long (daily) series costs little more per date than its changes.
 
     Parameters
     ----------
     series
         Date → occupied parts (rows ``occupied_before_2022`` and ``occupied_since_2022``), in date order.
+    contested
+        Date → the grey zone (lon/lat); a date missing here has none.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``date``, ``region_id`` and those of `occupied_km2`, plus ``area_km2`` and ``occupied_share``.
+        Columns ``date``, ``region_id`` and those of `occupied_km2`, plus ``area_km2``, ``occupied_share``
+        and ``contested_km2``.
     """
     geoms = regions.geometry.to_crs(schema.AREA_CRS).to_numpy()
     area = area_km2(regions)
-    keys = (schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022)
+    keys = (schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022, schema.CONTESTED)
+    grey = contested or {}
     previous: dict[str, shapely.Geometry] = {}
     values: dict[str, np.ndarray] = {}
     frames = []
     for date, date_parts in series.items():
-        projected = date_parts.to_crs(schema.AREA_CRS).geometry
+        geoms_now = [*date_parts.geometry.loc[list(keys[:2])], grey.get(date)]
+        present = [g if g is not None else shapely.Polygon() for g in geoms_now]
+        projected = pd.Series(
+            gpd.GeoSeries(present, crs=schema.STORAGE_CRS).to_crs(schema.AREA_CRS).to_numpy(), index=list(keys)
+        )
         for key in keys:
             current = shapely.make_valid(projected[key]) if projected[key] is not None else shapely.Polygon()
             if key not in previous:
                 values[key] = _overlap_km2(geoms, current)
-            else:
-                # one symmetric difference, its pieces sorted into gained (inside now) and lost
-                pieces = shapely.get_parts(shapely.symmetric_difference(current, previous[key]))
-                pieces = pieces[shapely.area(pieces) > 0]
-                shapely.prepare(current)
-                now = shapely.intersects(current, shapely.point_on_surface(pieces))
-                gained, lost = shapely.union_all(pieces[now]), shapely.union_all(pieces[~now])
+            elif not shapely.equals_exact(current, previous[key], tolerance=0.0):
+                # gained and lost as two differences: pieces of one symmetric difference cannot be sorted into
+                # gained and lost, because a gained and a lost piece that share an edge come out as one polygon
+                gained = shapely.difference(current, previous[key])
+                lost = shapely.difference(previous[key], current)
                 values[key] = values[key] + _overlap_pieces_km2(geoms, gained) - _overlap_pieces_km2(geoms, lost)
             previous[key] = current
-        before, since = (np.clip(values[k], 0.0, None) for k in keys)
+        before, since, grey_km2 = (np.clip(values[k], 0.0, None) for k in keys)
         frame = pd.DataFrame(
             {
                 "date": date,
@@ -372,5 +412,6 @@ def occupied_km2_over_time(regions: gpd.GeoDataFrame, series: Mapping[str, gpd.G
             }
         )
         frame["occupied_share"] = occupied_share(frame["occupied_km2"], frame["area_km2"]).to_numpy()
+        frame["contested_km2"] = grey_km2
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)

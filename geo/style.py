@@ -84,6 +84,9 @@ UKRAINE_FILL: Final = "#ffffff"
 OCCUPIED_SINCE_2022_COLOUR: Final = "#a52714"
 OCCUPIED_BEFORE_2022_COLOUR: Final = "#880e4f"
 FRONT_COLOUR: Final = "#3b0a0a"
+#: DeepState's grey zone: grey hatching, never a fill that reads as occupied.
+CONTESTED_COLOUR: Final = "#6f6f6f"
+CONTESTED_LABEL: Final = "Grey zone: contested or unknown status (DeepState; not counted as occupied)"
 OCCUPATION_OPACITY: Final = 0.35
 
 CONTROL_LABELS: Final = {

@@ -178,6 +178,10 @@ class OfflineCluster(MarkerCluster):
 def simplify_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float, decimals: int) -> gpd.GeoSeries:
     """Simplify in metres, back to lon/lat, snap to a ``10**-decimals`` grid; drop what vanishes.
 
+    Reprojection and simplification can leave rings that touch or cross, which
+    GEOS refuses to snap ("side location conflict"): such results are made
+    valid before snapping.
+
     Returns
     -------
     geopandas.GeoSeries
@@ -189,9 +193,13 @@ def simplify_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float, decimals: int)
         index=geoms.index,
         crs=schema.DISTANCE_CRS,
     ).to_crs(schema.STORAGE_CRS)
-    snapped = shapely.set_precision(np.asarray(simple.array, dtype=object), 10.0**-decimals)
-    out = gpd.GeoSeries(snapped, index=geoms.index, crs=schema.STORAGE_CRS)
-    return gpd.GeoSeries(out[~out.is_empty & out.notna()], crs=schema.STORAGE_CRS)
+    lonlat = np.asarray(simple.array, dtype=object)
+    present = ~shapely.is_missing(lonlat)
+    invalid = present & ~shapely.is_valid(lonlat)
+    lonlat[invalid] = shapely.make_valid(lonlat[invalid])
+    snapped = shapely.set_precision(lonlat, 10.0**-decimals)
+    keep = ~shapely.is_missing(snapped) & ~shapely.is_empty(snapped)
+    return gpd.GeoSeries(snapped[keep], index=geoms.index[keep], crs=schema.STORAGE_CRS)
 
 
 def encode_polyline(coords: np.ndarray, factor: float) -> str:
@@ -398,6 +406,40 @@ def _base_layers(
     folium.TileLayer(
         "OpenStreetMap", name="OpenStreetMap tiles (online)", overlay=False, control=True, show=False
     ).add_to(fmap)
+
+
+#: The hatching the grey zone is filled with (an SVG pattern the map's paths refer to by id).
+_HATCH_ID = "contested-hatch"
+_HATCH_SVG = (
+    '<svg aria-hidden="true" focusable="false" style="position:absolute;width:0;height:0;overflow:hidden">'
+    f'<defs><pattern id="{_HATCH_ID}" patternUnits="userSpaceOnUse" width="7" height="7" '
+    'patternTransform="rotate(45)"><rect width="7" height="7" fill="#ffffff" fill-opacity="0.25"/>'
+    f'<line x1="0" y1="0" x2="0" y2="7" stroke="{style.CONTESTED_COLOUR}" stroke-width="2.2"/></pattern></defs></svg>'
+)
+
+
+def _contested_layer(contested: shapely.Geometry | None, scale: Scale, *, shown: bool) -> _Layer | None:
+    if contested is None or shapely.is_empty(contested):
+        return None
+    geoms = simplify_for_web(
+        gpd.GeoSeries([contested], crs=schema.STORAGE_CRS), tolerance_m=scale.tolerance_m, decimals=scale.decimals
+    )
+    if geoms.empty:
+        return None
+    fill = {
+        "color": style.CONTESTED_COLOUR,
+        "weight": 0.8,
+        "fillColor": f"url(#{_HATCH_ID})",
+        "fillOpacity": 1.0,
+        "className": "contested-area",
+    }
+    name = style.CONTESTED_LABEL
+    element = _vector(geoms, [text(name)], name=name, shown=shown, style_=fill, decimals=scale.decimals)
+    swatch = _legend_swatch(
+        f"background:repeating-linear-gradient(45deg,{style.CONTESTED_COLOUR} 0 2px,transparent 2px 6px);"
+        f"border:1px solid {style.CONTESTED_COLOUR}"
+    )
+    return _Layer(element, f"{swatch} {text(name)}")
 
 
 def _occupation_layers(parts: gpd.GeoDataFrame, front: gpd.GeoSeries, scale: Scale) -> list[_Layer]:
@@ -639,6 +681,69 @@ class TimeSlider(MacroElement):
         self.outline = js_json(outline)
 
 
+def slider_views(regions: gpd.GeoDataFrame, deposits: gpd.GeoDataFrame) -> dict[str, tuple[str, shapely.Geometry]]:
+    """Return the area each time-slider map draws past occupied areas in: spec name → (scale, lon/lat box)."""
+    views: dict[str, tuple[str, shapely.Geometry]] = {}
+    for spec in SPECS:
+        if spec.slider:
+            (south, west), (north, east) = _bounds(spec, regions, deposits)
+            views[spec.name] = (spec.scale, shapely.box(west - 2, south - 2, east + 2, north + 2))
+    return views
+
+
+def _slider_decimals(scale: str) -> int:
+    return 3 if scale == "country" else 4
+
+
+def slider_shapes(geoms: Sequence[shapely.Geometry], *, view: shapely.Geometry, scale: str) -> list[list[Any]]:
+    """Run the time slider's geometry step: clip each date's occupied area to `view`, simplify, encode."""
+    decimals = _slider_decimals(scale)
+    clipped = gpd.GeoSeries([shapely.intersection(g, view) for g in geoms], crs=schema.STORAGE_CRS)
+    simple = simplify_for_web(clipped, tolerance_m=_HISTORY_TOLERANCE_M[scale], decimals=decimals)
+    return [_encode_geometry(simple[i], 10.0**decimals) if i in simple.index else [] for i in range(len(geoms))]
+
+
+def check_drawable(
+    parts: gpd.GeoDataFrame,
+    front: gpd.GeoSeries,
+    contested: gpd.GeoSeries,
+    *,
+    views: Mapping[str, tuple[str, shapely.Geometry]],
+) -> None:
+    """Run every geometry step a map takes on one snapshot: each scale's simplification and the slider's.
+
+    Raises whatever GEOS raises (``shapely.errors.GEOSException``); the caller
+    names the file.  The refresh runs this on every version it accepts, so
+    that each stored snapshot is one the build can draw.
+    """
+    every = gpd.GeoSeries(
+        [*parts.geometry.to_numpy(), *front.to_numpy(), *contested.to_numpy()], crs=schema.STORAGE_CRS
+    )  # simplification works geometry by geometry: one call per scale gives what separate calls give
+    for scale in SCALES.values():
+        simplify_for_web(every, tolerance_m=scale.tolerance_m, decimals=scale.decimals)
+    occupied = shapely.union_all(parts.geometry.to_numpy())
+    for scale_name, view in views.values():
+        slider_shapes([occupied], view=view, scale=scale_name)
+
+
+#: The time slider steps through each month's last snapshot, plus every snapshot of this many last days.
+SLIDER_RECENT_DAYS = 90
+
+
+def slider_dates(dates: Sequence[str], *, recent_days: int = SLIDER_RECENT_DAYS) -> list[str]:
+    """Pick the time slider's steps: each month's last snapshot, plus every snapshot of the last `recent_days` days.
+
+    A daily history of a thousand dates becomes about fifty steps and the
+    last three months day by day, so that the page stays small.
+    """
+    if not dates:
+        return []
+    month_ends = {date[:7]: date for date in sorted(dates)}
+    last = pd.Timestamp(max(dates))
+    recent = {date for date in dates if (last - pd.Timestamp(date)).days <= recent_days}
+    return sorted(set(month_ends.values()) | recent)
+
+
 def _slider(
     spec: MapSpec,
     bounds: list[list[float]],
@@ -648,12 +753,11 @@ def _slider(
 ) -> TimeSlider:
     (south, west), (north, east) = bounds
     view = shapely.box(west - 2, south - 2, east + 2, north + 2)
-    decimals = 3 if spec.scale == "country" else 4
-    geoms = gpd.GeoSeries([shapely.intersection(g, view) for g in series.values()], crs=schema.STORAGE_CRS)
-    simple = simplify_for_web(geoms, tolerance_m=_HISTORY_TOLERANCE_M[spec.scale], decimals=decimals)
-    shapes = [_encode_geometry(simple[i], 10.0**decimals) if i in simple.index else [] for i in range(len(geoms))]
-    codes = ["".join(_STATUS_CODES[str(v)] for v in statuses.loc[rid].tolist()) for rid in deposits.index]
-    return TimeSlider(dates=list(series), shapes=shapes, codes=codes, decimals=decimals)
+    dates = slider_dates(list(series))
+    shapes = slider_shapes([series[d] for d in dates], view=view, scale=spec.scale)
+    chosen = statuses[dates]
+    codes = ["".join(_STATUS_CODES[str(v)] for v in chosen.loc[rid].tolist()) for rid in deposits.index]
+    return TimeSlider(dates=dates, shapes=shapes, codes=codes, decimals=_slider_decimals(spec.scale))
 
 
 class MapExtras(MacroElement):
@@ -925,6 +1029,7 @@ def build_map(
     snapshot_date: str,
     series: Mapping[str, shapely.Geometry] | None = None,
     statuses: pd.DataFrame | None = None,
+    contested: shapely.Geometry | None = None,
 ) -> folium.Map:
     """Build one map: base map, region outlines, occupied areas, line of contact, deposits, controls.
 
@@ -951,6 +1056,9 @@ def build_map(
             swatch = _legend_swatch(f"border:{weight + 0.5}px solid {colour};background:transparent")
             layers.append(_Layer(outline, f"{swatch} {text(name.lower())} (boundaries)"))
     layers += _occupation_layers(parts, front, scale)
+    grey = _contested_layer(contested, scale, shown=spec.name != "overview")
+    if grey is not None:
+        layers.append(grey)
     anchors = regions[regions["level"] == "oblast"].geometry.representative_point()
     records = _deposit_records(deposits, anchors, snapshot_date)
     groups = _deposit_layers(records, lithium_first=spec.lithium_first)
@@ -983,6 +1091,8 @@ def build_map(
     root = cast("Figure", fmap.get_root())
     root.header.add_child(Element(_CSS), name="map_css")
     root.header.add_child(Element(_VECTOR_JS), name="vector_js")
+    if grey is not None:
+        root.html.add_child(Element(_HATCH_SVG), name="contested_hatch")
     root.title = text(f"{spec.title} — resource-control-mapper")
     stabilize_ids(root)
     return fmap
@@ -1004,6 +1114,7 @@ def render_maps(
     snapshot_date: str,
     series: Mapping[str, shapely.Geometry] | None = None,
     statuses: pd.DataFrame | None = None,
+    contested: shapely.Geometry | None = None,
     specs: Sequence[MapSpec] = SPECS,
 ) -> dict[str, bytes]:
     """Render every map in `specs` to self-contained HTML bytes.
@@ -1036,6 +1147,7 @@ def render_maps(
             snapshot_date=snapshot_date,
             series=series,
             statuses=statuses,
+            contested=contested,
         )
         out[schema.MAP_FILES[spec.name]] = render_html(fmap).encode("utf-8")
     return out

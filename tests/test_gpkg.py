@@ -18,12 +18,12 @@ from xml.etree import ElementTree as ET
 import pytest
 from PIL import Image
 
-from geo import pipeline, schema, style
+from geo import build, schema, style
 from tests.conftest import REPO, SHIPPED_LAYERS, make_layers
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = REPO / "tests" / "qgis_probe.py"
-SPATIAL = ("deposits", "line_of_contact", "occupation_history", "occupied_areas", "regions")
+SPATIAL = ("contested_areas", "deposits", "line_of_contact", "occupation_history", "occupied_areas", "regions")
 TABLES = ("region_stats", "control")
 
 
@@ -31,7 +31,7 @@ TABLES = ("region_stats", "control")
 def tiny_outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tiny")
     out = root / "maps"
-    pipeline.build(make_layers(root / "layers"), out)
+    build.build(make_layers(root / "layers"), out)
     return out
 
 
@@ -45,6 +45,7 @@ def test_geopackage_is_version_1_2_with_every_layer_registered(tiny_outputs: Pat
         assert _rows(db, "PRAGMA user_version") == [(10200,)]
         contents = dict(_rows(db, "SELECT table_name, data_type FROM gpkg_contents"))
     assert contents == {
+        "contested_areas": "features",
         "deposits": "features",
         "line_of_contact": "features",
         "occupied_areas": "features",
@@ -112,7 +113,7 @@ def qgis_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any
     if check.returncode != 0:
         pytest.fail("python3-qgis is missing for /usr/bin/python3: install it (the README's test command does)")
     built = tmp_path_factory.mktemp("built")
-    pipeline.build(SHIPPED_LAYERS, built)
+    build.build(SHIPPED_LAYERS, built)
     moved = tmp_path_factory.mktemp("elsewhere") / "copy"
     moved.mkdir()
     for name in (schema.GPKG_FILE, schema.QGZ_FILE):
@@ -142,6 +143,7 @@ def test_qgis_opens_every_layer_with_the_expected_features(qgis_report: tuple[di
         "deposits": 92,
         "regions": 1 + 27 + 136 + 182 + 1,
         "occupied_areas": 2,
+        "contested_areas": 0,  # the shipped 2026-08-22 snapshot's source (cyterat) leaves the grey zone out
         "line_of_contact": 1,
         # 53 dates (the 2026-08 month-end is the 2026-08-22 snapshot itself), each split before/since 2022
         "occupation_history": 2 * 53,

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from geo import history, pipeline, schema
+from geo import build, history, schema
 from tests.conftest import make_layers
 
 
@@ -33,7 +33,7 @@ def test_occupation_periods_by_hand() -> None:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("hist")
-    pipeline.build(make_layers(root / "layers"), root / "maps")
+    build.build(make_layers(root / "layers"), root / "maps")
     return root / "maps"
 
 

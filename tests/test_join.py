@@ -54,7 +54,7 @@ def test_occupied_parts_split_at_2022_and_add_the_pre2022_layer() -> None:
 
 def test_front_line_is_the_occupied_edge_inside_the_country() -> None:
     parts = join.occupied_parts(SNAPSHOT, PRE2022)
-    front = join.front_line(parts, COUNTRY)
+    front = join.front_line(parts, join.land_interior(COUNTRY))
     line = front.iloc[0]
     _, ymin, xmax, ymax = line.bounds
     # Only the western edge of the occupied block (the meridian 31.25) remains, plus the island's
@@ -72,13 +72,13 @@ def test_front_line_is_the_occupied_edge_inside_the_country() -> None:
 
 def test_no_occupation_gives_an_empty_front() -> None:
     empty = gpd.GeoDataFrame(geometry=[shapely.Polygon(), shapely.Polygon()], crs=schema.STORAGE_CRS)
-    front = join.front_line(empty, COUNTRY)
+    front = join.front_line(empty, join.land_interior(COUNTRY))
     assert front.iloc[0].is_empty
 
 
 def test_distance_to_front_km() -> None:
     parts = join.occupied_parts(SNAPSHOT, PRE2022)
-    front = join.front_line(parts, COUNTRY)
+    front = join.front_line(parts, join.land_interior(COUNTRY))
     deposits = _deposits({"west": (31.0, 48.5), "nowhere": None})
     distance = join.distance_to_front_km(deposits, front)
     expected_km = GEOD.inv(31.0, 48.5, 31.25, 48.5)[2] / 1000  # about 18.5 km along the parallel

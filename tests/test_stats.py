@@ -155,3 +155,23 @@ def test_metals_comparison_puts_ours_first() -> None:
     assert f01["share"] == pytest.approx(0.40)
     assert f10["share"] == pytest.approx(0.42)
     assert f10["basis"] == "dollar value"
+
+
+def test_over_time_a_lost_and_a_gained_piece_that_share_an_edge() -> None:
+    # West is held at first in its west half (lon 30–30.5); the next date occupies the east half (30.5–31) instead.
+    # The lost and the gained piece share the edge at lon 30.5, so one symmetric difference gives one polygon;
+    # the series must still say: half of West on both dates, nothing in East.
+    regions = _regions()
+    empty = shapely.Polygon()
+    series = {
+        "2024-01-01": _parts(empty, box(30, 48, 30.5, 49)),
+        "2024-01-02": _parts(empty, box(30.5, 48, 31, 49)),
+    }
+    grey = {"2024-01-01": box(31, 48, 31.5, 49), "2024-01-02": box(31.5, 48, 32, 49)}
+    table = stats.occupied_km2_over_time(regions, series, contested=grey).set_index(["date", schema.REGION_ID])
+    area = stats.area_km2(regions)
+    for date in series:
+        assert table.loc[(date, "W"), "occupied_share"] == pytest.approx(0.5, abs=1e-6)
+        assert table.loc[(date, "E"), "occupied_km2"] == pytest.approx(0.0, abs=1e-6)
+        assert table.loc[(date, "E"), "contested_km2"] == pytest.approx(area["E"] / 2, rel=1e-6)
+        assert table.loc[(date, "W"), "contested_km2"] == pytest.approx(0.0, abs=1e-6)

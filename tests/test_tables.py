@@ -28,6 +28,7 @@ def test_regions_csv_columns_and_rounding() -> None:
             "occupied_before_2022_km2": [0.0],
             "occupied_since_2022_km2": [4109.0617281],
             "occupied_share": [0.5000000001],
+            "contested_km2": [12.34567],
             "extra": ["dropped"],
         },
         index=pd.Index(["E"], name=schema.REGION_ID),
@@ -37,6 +38,7 @@ def test_regions_csv_columns_and_rounding() -> None:
     assert rows[0]["area_km2"] == "8218.123"
     assert rows[0]["occupied_share"] == "0.5"
     assert rows[0]["occupied_before_2022_km2"] == "0.0"
+    assert rows[0]["contested_km2"] == "12.346"
 
 
 def test_summary_json_is_utf8_and_stable() -> None:

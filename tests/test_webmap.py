@@ -13,7 +13,7 @@ import shapely
 from jinja2.utils import htmlsafe_json_dumps
 from shapely.geometry import Polygon
 
-from geo import pipeline, schema, webmap
+from geo import build, schema, webmap
 from tests.conftest import DEPOSITS, deposit_row, make_layers
 
 EVIL = '<img src=x onerror="window.__pwned=1">'
@@ -84,9 +84,9 @@ def test_popup_escapes_data_and_refuses_non_http_links() -> None:
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     rows = [dict(d) for d in DEPOSITS] + [deposit_row(id="EVIL-1", name_en=EVIL, lon="30.7", oblast="Kirovohrad")]
     layers = make_layers(tmp_path_factory.mktemp("w") / "layers", deposits=rows)
-    inputs = pipeline.load(layers)
-    results = pipeline.compute(inputs)
-    return webmap.render_maps(**pipeline.map_arguments(inputs, results))
+    inputs = build.load(layers)
+    results = build.compute(inputs)
+    return webmap.render_maps(**build.map_arguments(inputs, results))
 
 
 def test_every_map_is_rendered(rendered: dict[str, bytes]) -> None:

@@ -21,7 +21,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from geo import pipeline, schema, style
+from geo import build, schema, style
 from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,7 +66,7 @@ def browser() -> Iterator[Browser]:
 @pytest.fixture(scope="module")
 def shipped_maps(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("maps")
-    pipeline.build(SHIPPED_LAYERS, out)
+    build.build(SHIPPED_LAYERS, out)
     return out
 
 
@@ -224,7 +224,7 @@ def test_hostile_names_render_as_text(browser: Browser, tmp_path: Path) -> None:
         deposit_row(id="JINJA-1", name_en="{{ 7*7 }} {% if 1 %}x{% endif %}", lon="30.2", oblast="Kirovohrad"),
     ]
     out = tmp_path / "maps"
-    pipeline.build(make_layers(tmp_path / "layers", deposits=rows), out)
+    build.build(make_layers(tmp_path / "layers", deposits=rows), out)
     opened = _open(browser, out / "overview.html")
     page = opened.page
     for deposit_id, shown in (("EVIL-1", evil), ("JINJA-1", "{{ 7*7 }} {% if 1 %}x{% endif %}")):

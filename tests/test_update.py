@@ -1,4 +1,4 @@
-"""The refresh path, over real HTTP against a server on 127.0.0.1, with the shipped layers copied per test.
+"""The refresh workflow (geo.update) and the DeepState client, over real HTTP against servers on 127.0.0.1.
 
 For every bad response: the exit code, the exact error line, and layers/ byte for byte unchanged.
 """
@@ -6,29 +6,33 @@ For every bad response: the exit code, the exact error line, and layers/ byte fo
 from __future__ import annotations
 
 import copy
+import csv
 import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pytest
+import shapely
+import shapely.geometry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import cli, pipeline, refresh, sources
+from geo import build, cli, deepstate, sources, update
 from geo.errors import GeoError
+from tests import deepstate_archive
 from tests.conftest import REPO, SHIPPED_LAYERS
 
 FIXTURES = REPO / "tests" / "fixtures"
@@ -45,55 +49,13 @@ def real_payload() -> dict[str, Any]:
     return data
 
 
-Reply = tuple[int, dict[str, str], bytes, float]  # status, headers, body, delay before answering
-
-
-@dataclass
-class FakeDeepState:
-    """A threaded HTTP server on 127.0.0.1 whose routes the test sets."""
-
-    routes: dict[str, Callable[[], Reply]] = field(default_factory=dict)
-    hits: dict[str, int] = field(default_factory=dict)
-    agents: list[str] = field(default_factory=list)
-    url: str = ""
-
-    def json(self, path: str, payload: Any, status: int = 200) -> None:
-        body = json.dumps(payload).encode()
-        self.routes[path] = lambda: (status, {"Content-Type": "application/json"}, body, 0.0)
+FakeDeepState = deepstate_archive.ArchiveServer
 
 
 @pytest.fixture
 def server() -> Iterator[FakeDeepState]:
-    fake = FakeDeepState()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            fake.hits[self.path] = fake.hits.get(self.path, 0) + 1
-            fake.agents.append(self.headers.get("User-Agent", ""))
-            route = fake.routes.get(self.path)
-            status, headers, body, delay = route() if route else (404, {}, b"not found", 0.0)
-            time.sleep(delay)
-            try:
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass
-
-        def log_message(self, *_args: Any) -> None:
-            return
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{httpd.server_address[1]}/api"
-    yield fake
-    httpd.shutdown()
-    httpd.server_close()
+    with deepstate_archive.serve() as fake:
+        yield fake
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +74,7 @@ def layers(pristine: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(refresh, "BACKOFF_S", 0.01)
+    monkeypatch.setattr(deepstate, "BACKOFF_S", 0.01)
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -149,7 +111,7 @@ def test_latest_is_fetched_checked_and_written(
     assert (report["previous_snapshot"], report["snapshot"]) == ("2026-08-22", "2026-09-21")
     assert (layers.parent / "maps" / "refresh_report.md").read_text(encoding="utf-8").startswith("# Occupation change:")
     # the build picks the new snapshot by itself and computes everything from it
-    assert pipeline.build(layers, layers.parent / "built")["snapshot_date"] == "2026-09-21"
+    assert build.build(layers, layers.parent / "built")["snapshot_date"] == "2026-09-21"
 
 
 def test_an_older_newest_version_is_nothing_to_do(
@@ -166,13 +128,15 @@ def test_an_older_newest_version_is_nothing_to_do(
     assert tree(layers) == before
 
 
-def test_an_older_version_is_compared_with_the_nearest_later_snapshot(
+def test_an_older_version_is_never_compared_with_a_later_snapshot(
     server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server.json(f"/api/history/{VERSION}/geojson", real_payload())
     code, out, _ = run(server, layers, capsys, "--version", VERSION)
     assert code == 0
-    assert "since 2026-08-22 (a later snapshot)" in out
+    assert "since nothing)" in out  # never compared with a later snapshot
+    sidecar = json.loads((layers / "occupation" / "deepstate_occupied_2025-08-03.source.json").read_text("utf-8"))
+    assert sidecar["check"] == "no /areas figure from DeepState; no earlier snapshot to compare with"
 
 
 def test_our_area_matches_deepstates_own_figure_within_one_percent_in_every_naming_era() -> None:
@@ -180,10 +144,10 @@ def test_our_area_matches_deepstates_own_figure_within_one_percent_in_every_nami
     eras = {"tokens (2024-03 on)": payload, "bilingual names (2022-05 → 2024-03)": strip_tokens(payload)}
     eras["Ukrainian names, black pre-2022 fills (2022-04)"] = april_2022(payload)
     for era, features in eras.items():
-        parsed = refresh.occupied_area(refresh.feature_collection(features))
-        km2 = refresh.area_km2(parsed.occupied)
+        parsed = deepstate.parse_features(deepstate.feature_collection(features))
+        km2 = deepstate.area_km2(parsed.occupied)
         assert km2 == pytest.approx(DEEPSTATE_KM2, rel=0.01), era
-        assert refresh.area_km2(parsed.pre2022) == pytest.approx(43_968.93, rel=0.01), era
+        assert deepstate.area_km2(parsed.pre2022) == pytest.approx(43_968.93, rel=0.01), era
 
 
 def strip_tokens(payload: dict[str, Any]) -> dict[str, Any]:
@@ -210,19 +174,19 @@ def april_2022(payload: dict[str, Any]) -> dict[str, Any]:
 
 def test_classifier_rules() -> None:
     assert (
-        refresh.classify({"name": "Окуповано /// Occupied /// geoJSON.status.occupied\n", "fill": "#a52714"})
+        deepstate.classify({"name": "Окуповано /// Occupied /// geoJSON.status.occupied\n", "fill": "#a52714"})
         == "occupied"
     )
     assert (
-        refresh.classify({"name": "Тимчасово окупована територія Карелії.\n///\n/// geoJSON.territories.karelia"})
+        deepstate.classify({"name": "Тимчасово окупована територія Карелії.\n///\n/// geoJSON.territories.karelia"})
         == "foreign"
     )
-    assert refresh.classify({"name": "Придністров'я", "fill": "#880e4f"}) == "foreign"
-    assert refresh.classify({"name": "Окупований\xa0Крим", "fill": "#000000"}) == "crimea"
-    assert refresh.classify({"name": "Під питанням", "fill": "#000000"}) == "unknown"
-    assert refresh.classify({"name": "Багатокутник 11", "fill": "#a52714"}) == "occupied"
+    assert deepstate.classify({"name": "Придністров'я", "fill": "#880e4f"}) == "foreign"
+    assert deepstate.classify({"name": "Окупований\xa0Крим", "fill": "#000000"}) == "crimea"
+    assert deepstate.classify({"name": "Під питанням", "fill": "#000000"}) == "unknown"
+    assert deepstate.classify({"name": "Багатокутник 11", "fill": "#a52714"}) == "occupied"
     assert (
-        refresh.classify({"name": "Звільнено 25.03 /// Liberated 25.03 /// geoJSON.status.dismissed_at {{at:25.03}}"})
+        deepstate.classify({"name": "Звільнено 25.03 /// Liberated 25.03 /// geoJSON.status.dismissed_at {{at:25.03}}"})
         == "liberated"
     )
 
@@ -270,8 +234,12 @@ def test_since_fetches_the_last_version_of_each_day(
     server.json(f"/api/history/{VERSION}/geojson", real_payload())
     code, out, err = run(server, layers, capsys, "--since", "2025-08-01")
     assert code == 0
-    assert err == ""  # a single version: no progress lines
-    assert list(server.hits) == ["/api/history/public", f"/api/history/{VERSION}/geojson"]
+    assert err.startswith("[1/1] 2025-08-03 version 1754251105: stored, ")  # progress on stderr
+    assert list(server.hits) == [
+        "/api/history/public",
+        f"/api/history/{VERSION}/geojson",
+        f"/api/history/{VERSION}/areas",  # asked for, not served: the jump guard applies instead
+    ]
     assert "deepstate_occupied_2025-08-03.geojson" in out
 
 
@@ -306,7 +274,7 @@ def test_hostile_feature_names_are_not_stored(
 
 
 def test_from_file(layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    parsed = refresh.occupied_area(refresh.feature_collection(real_payload()))
+    parsed = deepstate.parse_features(deepstate.feature_collection(real_payload()))
     path = tmp_path / "occupied.geojson"
     gpd.GeoDataFrame({"name": ["Front area, green"]}, geometry=[parsed.occupied], crs="EPSG:4326").to_file(path)
     code = cli.refresh_occupation(
@@ -342,18 +310,14 @@ def _route(
 def test_malformed_json(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]) -> None:
     url = _route(server, "/api/history/last", 200, b'{"id": 1754251105, "map": {"type": ')
     err = _bad(server, layers, capsys)
-    assert (
-        err == f"error: {url}: the response is not valid JSON (truncated or damaged); keeping the previous snapshot\n"
-    )
+    assert err == f"error: {url}: the response is not valid JSON (truncated or damaged)\n"
 
 
 def test_truncated_body(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]) -> None:
     body = json.dumps({"id": int(VERSION), "map": real_payload()}).encode()
     url = _route(server, "/api/history/last", 200, body[: len(body) // 2])
     err = _bad(server, layers, capsys)
-    assert (
-        err == f"error: {url}: the response is not valid JSON (truncated or damaged); keeping the previous snapshot\n"
-    )
+    assert err == f"error: {url}: the response is not valid JSON (truncated or damaged)\n"
 
 
 def test_html_error_page_with_status_200(
@@ -361,7 +325,7 @@ def test_html_error_page_with_status_200(
 ) -> None:
     url = _route(server, "/api/history/last", 200, b"<html><body>Maintenance</body></html>", kind="text/html")
     err = _bad(server, layers, capsys)
-    assert err == f"error: {url}: the response is an HTML page, not JSON; keeping the previous snapshot\n"
+    assert err == f"error: {url}: the response is an HTML page, not JSON\n"
 
 
 def test_server_error_is_retried_then_reported(
@@ -382,9 +346,7 @@ def test_stall_past_the_timeout(server: FakeDeepState, layers: Path, capsys: pyt
 def test_empty_feature_collection(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]) -> None:
     server.json("/api/history/last", {"id": int(NEWER), "map": {"type": "FeatureCollection", "features": []}})
     err = _bad(server, layers, capsys)
-    assert (
-        err == f"error: {server.url}/history/last: no occupied polygons inside Ukraine; keeping the previous snapshot\n"
-    )
+    assert err == f"error: {server.url}/history/last: no occupied polygons inside Ukraine\n"
 
 
 def _transform(payload: dict[str, Any], fn: Callable[[float, float], tuple[float, float]]) -> dict[str, Any]:
@@ -425,13 +387,13 @@ def test_implausible_area(server: FakeDeepState, layers: Path, capsys: pytest.Ca
     server.json(f"/api/history/{VERSION}/geojson", trimmed["map"])
     err = _bad(server, layers, capsys, "--version", VERSION, "--force")  # past the change guard: still implausible
     assert err.startswith(f"error: {server.url}/history/{VERSION}/geojson: occupied area ")
-    assert err.endswith(" km² is outside the plausible 100,000–130,000 km²; keeping the previous snapshot\n")
+    assert err.endswith(" km² is outside the plausible 100,000–130,000 km²\n")
 
 
 def test_oversized_body(
     server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(refresh, "MAX_BYTES", 1024)
+    monkeypatch.setattr(deepstate, "MAX_BYTES", 1024)
     url = _route(server, "/api/history/last", 200, b"[" + b"0," * 5000 + b"0]")
     err = _bad(server, layers, capsys)
     assert err == f"error: {url}: response larger than 0.000976562 MiB; refusing it\n"
@@ -443,22 +405,53 @@ def _scaled(area_factor: float) -> dict[str, Any]:
     return _transform(real_payload(), lambda x, y: (36.5 + (x - 36.5) * k, 47.5 + (y - 47.5) * k))
 
 
+#: Three days after the shipped 2026-08-22 snapshot: the jump guard allows 2 % + 3 × 0.2 % = 2.6 %.
+THREE_DAYS_LATER = "1787659200"  # 2026-08-25T12:00:00Z
+
+
 def test_a_40_percent_jump_is_refused(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    server.json(f"/api/history/{VERSION}/geojson", _scaled(1.4))
-    err = _bad(server, layers, capsys, "--version", VERSION)
-    # the previous snapshot (2026-08-22) holds 116,999 km² once Tuzla is added; the scaled map about 160,000
-    assert err.startswith(f"error: {server.url}/history/{VERSION}/geojson: occupied area changes by +3")
-    assert err.endswith("more than 5%; check the source and rerun with --force to accept it\n")
+    server.json("/api/history/last", {"id": int(NEWER), "map": _scaled(1.4)})
+    err = _bad(server, layers, capsys)
+    # the previous snapshot (2026-08-22) holds 116,996 km²; the scaled map 160,201: no plausible map is 40 % off
+    assert err == (
+        f"error: {server.url}/history/last: occupied area 160,201 km² is outside the plausible 100,000–130,000 km²\n"
+    )
+    err = _bad(server, layers, capsys, "--force")
+    assert "outside the plausible" in err  # --force does not lift the plausibility check
 
 
-def test_force_accepts_a_large_but_plausible_change(
+def test_the_jump_allowance_grows_with_the_days_and_force_overrides_it(
     server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    server.json(f"/api/history/{VERSION}/geojson", _scaled(1.09))  # about 124,600 km²: +6.5 %
-    assert "more than 5%" in _bad(server, layers, capsys, "--version", VERSION)
-    code, out, _ = run(server, layers, capsys, "--version", VERSION, "--force")
+    server.json("/api/history/last", {"id": int(THREE_DAYS_LATER), "map": _scaled(1.06)})  # 121,190 km²: +3.6 %
+    assert "more than the 2.6% allowed" in _bad(server, layers, capsys)
+    code, out, _ = run(server, layers, capsys, "--force")
     assert code == 0
-    assert "deepstate_occupied_2025-08-03.geojson" in out
+    assert "deepstate_occupied_2026-08-25.geojson" in out
+
+
+def test_deepstates_own_figure_replaces_the_jump_guard(
+    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # DeepState's own /areas for this version: 70,304.16 after and 43,968.93 before 24 Feb 2022
+    areas = [
+        {"hash": "#a52714", "area": 70304.16, "percent": "11.6", "type": "occupied_after_24_02_2022"},
+        {"hash": "#880e4f", "area": 43968.93, "percent": "7.3", "type": "occupied_to_24_02_2022"},
+    ]
+    server.json(f"/api/history/{THREE_DAYS_LATER}/areas", areas)
+    server.json("/api/history/last", {"id": int(THREE_DAYS_LATER), "map": _scaled(1.06)})
+    err = _bad(server, layers, capsys)
+    assert "differs by +6." in err
+    assert (
+        "from DeepState's own figure for this version (70,304 km², outside-Ukraine areas subtracted), more than 1%"
+        in err
+    )
+    server.json("/api/history/last", {"id": int(THREE_DAYS_LATER), "map": real_payload()})  # -2.3 % in 3 days
+    code, out, _ = run(server, layers, capsys)
+    assert code == 0, out
+    sidecar = json.loads((layers / "occupation" / "deepstate_occupied_2026-08-25.source.json").read_text("utf-8"))
+    assert sidecar["check"].startswith("within 0.0")
+    assert sidecar["check"].endswith("% of DeepState's own /areas figure (after and before 24 Feb 2022)")
 
 
 def test_path_traversal_version_id(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -474,7 +467,7 @@ def test_non_http_base_url(layers: Path, capsys: pytest.CaptureFixture[str]) -> 
     code = cli.refresh_occupation(["--base-url", "file:///etc", "--layers", str(layers)], environ={})
     assert code == 1
     assert capsys.readouterr().err == (
-        "error: base URL 'file:///etc' is not http(s); pass --base-url https://… or set DEEPSTATE_API_URL\n"
+        "error: base URL 'file:///etc' is not an http(s) URL; pass --base-url https://… or set DEEPSTATE_API_URL\n"
     )
 
 
@@ -484,7 +477,7 @@ def test_base_url_from_the_environment(server: FakeDeepState, layers: Path, caps
         ["--layers", str(layers), "--out", str(layers.parent / "maps")], environ={"DEEPSTATE_API_URL": server.url}
     )
     assert code == 0
-    assert server.hits == {"/api/history/last": 1}
+    assert server.hits == {"/api/history/last": 1, f"/api/history/{NEWER}/areas": 1}
 
 
 # --- interruptions ---------------------------------------------------------------------------
@@ -493,9 +486,9 @@ def test_base_url_from_the_environment(server: FakeDeepState, layers: Path, caps
 def test_two_refreshes_at_once(
     server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(refresh, "LOCK_WAIT_S", 0.3)
+    monkeypatch.setattr(update, "LOCK_WAIT_S", 0.3)
     server.json("/api/history/last", {"id": int(VERSION), "map": real_payload()})
-    with refresh.refresh_lock(layers / "occupation"):
+    with update.refresh_lock(layers / "occupation"):
         err = _bad(server, layers, capsys)
     assert (
         err
@@ -548,7 +541,7 @@ def test_killed_between_temp_file_and_rename(server: FakeDeepState, layers: Path
 
 
 def test_from_file_reads_kml(layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    parsed = refresh.occupied_area(refresh.feature_collection(real_payload()))
+    parsed = deepstate.parse_features(deepstate.feature_collection(real_payload()))
     path = tmp_path / "occupied.kml"
     gpd.GeoDataFrame({"name": ["occupied"]}, geometry=[parsed.occupied], crs="EPSG:4326").to_file(path, driver="KML")
     code = cli.refresh_occupation(
@@ -586,13 +579,13 @@ feature = st.fixed_dictionaries(
 @settings(max_examples=300, deadline=None)
 def test_any_payload_shape_parses_or_fails_with_a_refresh_error(payload: Any) -> None:
     try:
-        parsed = refresh.occupied_area(refresh.feature_collection(payload))
-        refresh.check_snapshot(parsed, source="fuzz", previous=None, force=False)
+        parsed = deepstate.parse_features(deepstate.feature_collection(payload))
+        deepstate.check_parsed(parsed, source="fuzz")
     except GeoError:
         pass
 
 
-def test_since_writes_nothing_if_a_later_version_fails(
+def test_since_stores_each_version_and_lists_the_refused_ones(
     server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server.json(
@@ -602,13 +595,26 @@ def test_since_writes_nothing_if_a_later_version_fails(
     server.json(f"/api/history/{VERSION}/geojson", real_payload())  # the second version's geojson is a 404
     before = tree(layers)
     code, out, err = run(server, layers, capsys, "--since", "2025-08-01")
-    assert (code, out) == (1, "")
-    assert err.splitlines() == [
-        "[1/2] 2025-08-03 version 1754251105",
-        "[2/2] 2025-08-05 version 1754400000",
-        f"error: {server.url}/history/1754400000/geojson: HTTP 404 Not Found",
+    assert code == 1
+    lines = err.splitlines()
+    assert lines[0].startswith("[1/2] 2025-08-03 version 1754251105: stored, ")
+    assert lines[1].startswith(
+        f"[2/2] 2025-08-05 version 1754400000: refused: {server.url}/history/1754400000/geojson: HTTP 404 Not Found, "
+    )
+    assert lines[2] == (
+        "error: 1 of 2 fetched versions refused, each skipped (reasons above): 1754400000 (2025-08-05); "
+        "the other 1 are stored"
+    )
+    after = tree(layers)
+    added = sorted(set(after) - set(before))
+    assert added == [
+        "occupation/deepstate_occupied_2025-08-03.geojson",
+        "occupation/deepstate_occupied_2025-08-03.source.json",
     ]
-    assert tree(layers) == before
+    assert {k: v for k, v in after.items() if k in before} == before  # nothing stored before was changed
+    assert out.splitlines()[-1] == (
+        f"refused 1754400000 (2025-08-05): {server.url}/history/1754400000/geojson: HTTP 404 Not Found"
+    )
 
 
 def test_report_folder_that_cannot_be_written_changes_nothing(
@@ -622,7 +628,9 @@ def test_report_folder_that_cannot_be_written_changes_nothing(
         ["--base-url", server.url, "--layers", str(layers), "--out", str(blocker)], environ={}
     )
     assert code == 1
-    assert capsys.readouterr().err.startswith("error: cannot write the snapshot or the report (")
+    assert capsys.readouterr().err == (
+        f"error: {blocker}: cannot write the change report there (File exists); pass --out DIR; nothing was changed\n"
+    )
     assert tree(layers) == before
 
 
@@ -650,3 +658,190 @@ def test_from_file_errors(layers: Path, tmp_path: Path, capsys: pytest.CaptureFi
         assert code == 1, location
         assert err.startswith(f"error: {location}: {complaint}"), err
         assert tree(layers) == before
+
+
+# --- the real stream: a backfill over the archive sample ------------------------------------------------------
+
+SAMPLE_IDS = deepstate_archive.archive_ids()
+SAMPLE_DAYS = [datetime.fromtimestamp(int(v), tz=UTC).date().isoformat() for v in SAMPLE_IDS]
+TRANSNISTRIA = ("придністров", "transnistria")
+
+
+def _refresh_process(url: str, layers: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "refresh_occupation.py"), "--base-url", url, "--layers", str(layers),
+         "--out", str(layers.parent / "maps"), *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+
+
+@dataclass
+class Backfill:
+    layers: Path
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="module")
+def backfilled(tmp_path_factory: pytest.TempPathFactory) -> Backfill:
+    """The shipped layers plus every version of the archive sample, refreshed with --since and no --force."""
+    layers = tmp_path_factory.mktemp("backfill") / "layers"
+    shutil.copytree(SHIPPED_LAYERS, layers)
+    with deepstate_archive.serve(deepstate_archive.build_routes()) as archive:
+        process = _refresh_process(archive.url, layers, "--since", "2022-04-01")
+        out, err = process.communicate(timeout=600)
+    return Backfill(layers, process.returncode, out, err)
+
+
+def _stored(layers: Path) -> dict[str, Path]:
+    return {
+        p.name.removeprefix("deepstate_occupied_").removesuffix(".geojson"): p
+        for p in (layers / "occupation").glob("deepstate_occupied_20*.geojson")
+    }
+
+
+def _transnistria_km2(version: str) -> float:
+    """Area of the Transnistria polygons painted in DeepState's pre-2022 colours (its /areas counts them), EPSG:6933."""
+    with gzip.open(deepstate_archive.ARCHIVE / f"{version}.geojson.gz", "rt", encoding="utf-8") as fh:
+        features = json.load(fh)["features"]
+    shapes = [
+        shapely.geometry.shape(f["geometry"])
+        for f in features
+        if any(w in str(f["properties"].get("name", "")).casefold() for w in TRANSNISTRIA)
+        and f["properties"].get("fill") in ("#880e4f", "#000000")
+    ]
+    if not shapes:
+        return 0.0
+    return float(gpd.GeoSeries(shapes, crs="EPSG:4326").to_crs("EPSG:6933").union_all().area) / 1e6
+
+
+def test_backfill_of_the_real_sample_stores_every_day_without_force(backfilled: Backfill) -> None:
+    assert backfilled.code == 0, backfilled.err[-2000:]
+    progress = backfilled.err.splitlines()
+    assert len(progress) == len(SAMPLE_IDS) == 88
+    assert all(": stored, " in line and " versions/s, ETA " in line for line in progress)
+    assert progress[0].startswith(f"[1/88] 2022-04-03 version {SAMPLE_IDS[0]}: stored, ")
+    stored = _stored(backfilled.layers)
+    assert set(SAMPLE_DAYS) <= set(stored)  # every day of April–May and of September 2022, and the four later ones
+    assert set(stored) - set(SAMPLE_DAYS) == {"2026-08-22"}  # the shipped snapshot, untouched
+
+
+def test_every_backfilled_snapshot_is_within_one_percent_of_deepstates_own_figure(backfilled: Backfill) -> None:
+    figures = deepstate_archive.areas_rows()
+    stored = _stored(backfilled.layers)
+    worst = 0.0
+    for version, day in zip(SAMPLE_IDS, SAMPLE_DAYS, strict=True):
+        frame = gpd.read_file(stored[day])
+        occupied = frame[frame["class"] == "occupied"].to_crs("EPSG:6933").area.sum() / 1e6
+        row = figures[version]
+        theirs = float(row["occupied_after_24_02_2022_km2"]) + float(row["occupied_to_24_02_2022_km2"])
+        expected = theirs - _transnistria_km2(version)  # DeepState's colour sums count Transnistria in April–May 2022
+        worst = max(worst, abs(occupied / expected - 1))
+        sidecar = json.loads(sources.sidecar_path(stored[day]).read_text(encoding="utf-8"))
+        assert sidecar["version_id"] == version
+        assert sidecar["check"].endswith("of DeepState's own /areas figure (after and before 24 Feb 2022)"), day
+    assert worst < 0.01
+    assert _transnistria_km2(SAMPLE_IDS[0]) == pytest.approx(3534, rel=0.01)  # the README's ~3,534 km² of Moldova
+
+
+def test_the_build_uses_the_backfill_day_by_day(backfilled: Backfill, tmp_path: Path) -> None:
+    record = build.build(backfilled.layers, tmp_path / "may", snapshot="2022-05-31")
+    assert record["snapshot_date"] == "2022-05-31"
+    with (tmp_path / "may" / "history_regions.csv").open(encoding="utf-8") as fh:
+        dates = {row["date"] for row in csv.DictReader(fh)}
+    assert {d for d in SAMPLE_DAYS if d <= "2022-05-31"} <= dates  # every day of April and May
+    page = (tmp_path / "may" / "overview.html").read_text(encoding="utf-8")
+    assert '"2022-04-03"' in page  # the slider steps through every day of the last 90 before the snapshot
+    # the default build (the shipped 2026-08-22 snapshot) with the whole daily history behind it
+    assert build.build(backfilled.layers, tmp_path / "now")["snapshot_date"] == "2026-08-22"
+
+
+def test_a_backfill_killed_halfway_resumes_and_ends_with_the_same_files(backfilled: Backfill, tmp_path: Path) -> None:
+    layers = tmp_path / "layers"
+    shutil.copytree(SHIPPED_LAYERS, layers)
+    september = [d for d in SAMPLE_DAYS if d.startswith("2022-09")]
+    window = ("--since", "2022-09-01", "--until", "2022-09-30")
+    with deepstate_archive.serve(deepstate_archive.build_routes()) as archive:
+        process = _refresh_process(archive.url, layers, *window)
+        deadline = time.monotonic() + 300
+        while len(set(_stored(layers)) & set(september)) < 8 and process.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)  # the refresh and its workers, mid-run
+        process.communicate()
+        halfway = set(_stored(layers)) & set(september)
+        assert 8 <= len(halfway) < len(september)
+        fetched_before = archive.hit_count("/geojson")
+        rerun = _refresh_process(archive.url, layers, *window)
+        out, err = rerun.communicate(timeout=300)
+        assert rerun.returncode == 0, err[-2000:]
+        assert archive.hit_count("/geojson") - fetched_before == len(september) - len(halfway)  # stored: not fetched
+    assert sum("already have version" in line for line in out.splitlines()) == len(halfway)
+    assert not [p for p in (layers / "occupation").iterdir() if p.name.endswith(".tmp")]
+    volatile = {"fetched_at", "retrieved"}  # the time of the run; and each run's server has its own port:
+    loopback = re.compile(r"http://127\.0\.0\.1:[0-9]+/")
+    for day in september:
+        mine, reference = _stored(layers)[day], _stored(backfilled.layers)[day]
+        assert mine.read_bytes() == reference.read_bytes(), day
+        side, ref_side = (
+            json.loads(loopback.sub("http://loopback/", sources.sidecar_path(p).read_text(encoding="utf-8")))
+            for p in (mine, reference)
+        )
+        assert {k: v for k, v in side.items() if k not in volatile} == {
+            k: v for k, v in ref_side.items() if k not in volatile
+        }, day
+
+
+def test_a_refused_version_in_the_middle_is_skipped_and_the_others_land(tmp_path: Path) -> None:
+    layers = tmp_path / "layers"
+    shutil.copytree(SHIPPED_LAYERS, layers)
+    before = tree(layers)
+    routes = deepstate_archive.build_routes()
+    days = [(v, d) for v, d in zip(SAMPLE_IDS, SAMPLE_DAYS, strict=True) if "2022-09-10" <= d <= "2022-09-14"]
+    damaged, lying = days[1][0], days[3][0]
+    body = routes[f"/api/history/{damaged}/geojson"]()[2]
+    routes[f"/api/history/{damaged}/geojson"] = deepstate_archive.reply(body[: len(body) // 3])
+    areas = json.loads(routes[f"/api/history/{lying}/areas"]()[2])
+    areas[0]["area"] *= 1.2  # DeepState's own figure 20 % above what the map shows after 24 Feb 2022
+    routes[f"/api/history/{lying}/areas"] = deepstate_archive.reply(json.dumps(areas).encode())
+    with deepstate_archive.serve(routes) as archive:
+        process = _refresh_process(archive.url, layers, "--since", "2022-09-10", "--until", "2022-09-14")
+        out, err = process.communicate(timeout=300)
+    assert process.returncode == 1
+    lines = err.splitlines()
+    assert len(lines) == len(days) + 1
+    assert (
+        f"version {damaged}: refused: {archive.url}/history/{damaged}/geojson: the response is not valid JSON"
+        in lines[1]
+    )
+    assert f"version {lying}: refused: {archive.url}/history/{lying}/geojson: occupied after 24 Feb 2022 " in lines[3]
+    assert "from DeepState's own figure for this version" in lines[3]
+    assert lines[-1] == (
+        f"error: 2 of {len(days)} fetched versions refused, each skipped (reasons above): {damaged} ({days[1][1]}); "
+        f"{lying} ({days[3][1]}); the other {len(days) - 2} are stored"
+    )
+    stored = set(_stored(layers))
+    assert stored - {"2026-08-22"} == {d for v, d in days if v not in (damaged, lying)}
+    after = tree(layers)
+    assert {k: v for k, v in after.items() if k in before} == before  # nothing stored before was changed
+    assert out.count("refused ") == 2
+
+
+def test_thinner_histories_take_the_last_version_of_each_week_or_month() -> None:
+    versions = [deepstate.version_of(v) for v in SAMPLE_IDS]
+    weekly = update.choose_versions(versions, since="2022-09-01", until="2022-09-30", every="week")
+    # ISO weeks 35–39 of 2022: the last sample day of each (Sun 4, 11, 18, 25 Sep and Fri 30 Sep)
+    assert [v.date for v in weekly] == ["2022-09-04", "2022-09-11", "2022-09-18", "2022-09-25", "2022-09-30"]
+    monthly = update.choose_versions(versions, since="2022-04-01", every="month")
+    assert [v.date for v in monthly] == [
+        "2022-04-30",
+        "2022-05-31",
+        "2022-09-30",
+        "2023-11-15",
+        "2024-03-28",
+        "2025-07-20",
+    ]
+    daily = update.choose_versions(versions, since="2022-05-30", until="2022-05-31")
+    assert [v.version for v in daily] == ["1653940962", "1654014081"]

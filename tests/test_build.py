@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import pipeline, schema
+from geo import build, schema
 from geo.errors import ValidationError
 from tests.conftest import SHIPPED_LAYERS, deposit_row, make_layers
 
@@ -37,7 +37,7 @@ def _rows(path: Path, key: str) -> dict[str, dict[str, str]]:
 
 def test_tiny_world_end_to_end(tiny_layers: Path, tmp_path: Path) -> None:
     out = tmp_path / "maps"
-    record = pipeline.build(tiny_layers, out)
+    record = build.build(tiny_layers, out)
 
     assert sorted(p.name for p in out.iterdir()) == EXPECTED_FILES
     assert record["outputs"] == EXPECTED_FILES
@@ -79,14 +79,14 @@ def test_build_writes_nothing_when_input_is_bad(tmp_path: Path) -> None:
     layers = make_layers(tmp_path / "bad", deposits=[deposit_row(status="flooded")])
     out = tmp_path / "maps"
     with pytest.raises(ValueError, match="unknown status"):
-        pipeline.build(layers, out)
+        build.build(layers, out)
     assert not out.exists()
 
 
 def test_same_inputs_give_the_same_bytes(tiny_layers: Path, tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
-    pipeline.build(tiny_layers, first)
-    pipeline.build(tiny_layers, second)
+    build.build(tiny_layers, first)
+    build.build(tiny_layers, second)
     for name in EXPECTED_FILES:  # maps included: element ids are numbered, not random
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
@@ -94,7 +94,7 @@ def test_same_inputs_give_the_same_bytes(tiny_layers: Path, tmp_path: Path) -> N
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
     out = tmp_path_factory.mktemp("maps")
-    return out, pipeline.build(SHIPPED_LAYERS, out)
+    return out, build.build(SHIPPED_LAYERS, out)
 
 
 def test_shipped_build_writes_every_output(shipped: tuple[Path, dict[str, object]]) -> None:
@@ -163,7 +163,7 @@ def test_shipped_summary_cites_the_published_metals_figures(shipped: tuple[Path,
 
 def test_build_without_lithium_or_metal_records(tmp_path: Path) -> None:
     layers = make_layers(tmp_path / "layers", deposits=[deposit_row()])  # one thermal-coal mine
-    record = pipeline.build(layers, tmp_path / "maps")
+    record = build.build(layers, tmp_path / "maps")
     computed = record["metals"]["comparison"][0]
     assert (computed["share"], computed["value"]) == (0.0, "0 of 0 records")
     assert (tmp_path / "maps" / "lithium.html").stat().st_size > 0
@@ -174,7 +174,7 @@ def test_all_file_problems_are_reported_together(tmp_path: Path) -> None:
     figures = layers / schema.FIGURES_FILE
     figures.write_text(figures.read_text(encoding="utf-8").replace("F10,", "F11,"), encoding="utf-8")
     with pytest.raises(ValidationError) as err:
-        pipeline.build(layers, tmp_path / "maps")
+        build.build(layers, tmp_path / "maps")
     message = str(err.value)
     assert message.startswith("3 problems: ")
     assert "unknown site_kind: D1 (Deposit)" in message
@@ -186,7 +186,7 @@ def test_point_outside_every_oblast_is_refused(tmp_path: Path) -> None:
     # lon 29.5 is inside Ukraine's bounding box but west of the tiny world's oblasts.
     layers = make_layers(tmp_path / "layers", deposits=[deposit_row(), deposit_row(id="OUT", lon="29.5")])
     with pytest.raises(ValidationError) as err:
-        pipeline.build(layers, tmp_path / "maps")
+        build.build(layers, tmp_path / "maps")
     assert str(err.value) == (
         f"{layers / schema.DEPOSITS_FILE}: point outside every oblast of Ukraine: OUT (48.5, 29.5) "
         "(check the coordinates (decimal degrees, lat/lon not swapped))"

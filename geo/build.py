@@ -1,0 +1,420 @@
+"""Workflow: the build, layers/ → maps/, in one place (the refresh is `geo.update`)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geo import gpkg, history, join, schema, sources, stats, tables, validate, webmap
+
+#: Credits every output carries.
+CREDITS = (
+    "«© Мінрегіон» (CC BY-SA)",
+    "© OpenStreetMap contributors (ODbL)",
+    "Global Energy Monitor and ICMM (CC BY 4.0)",
+    "DeepStateMap.Live",
+    "Made with Natural Earth",
+)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything read and validated from a layers folder."""
+
+    regions: gpd.GeoDataFrame
+    country: gpd.GeoDataFrame
+    deposits: gpd.GeoDataFrame
+    figures: pd.DataFrame
+    snapshot: gpd.GeoDataFrame
+    pre2022: gpd.GeoDataFrame
+    basemap: gpd.GeoDataFrame
+    monthly: dict[str, gpd.GeoDataFrame]
+    dated: dict[str, gpd.GeoDataFrame]
+    since: gpd.GeoDataFrame
+    snapshot_date: str
+    snapshot_source: dict[str, Any]
+    provenance: dict[str, dict[str, Any]]
+    credits: list[str]
+    repairs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything computed from the inputs."""
+
+    regions: gpd.GeoDataFrame
+    deposits: gpd.GeoDataFrame
+    membership: pd.DataFrame
+    control: pd.DataFrame
+    metals: pd.DataFrame
+    parts: gpd.GeoDataFrame
+    front: gpd.GeoSeries
+    series: dict[str, gpd.GeoDataFrame]
+    statuses: pd.DataFrame
+    contested: shapely.Geometry  # the grey zone at the snapshot (empty if its source has none)
+    contested_series: dict[str, shapely.Geometry]
+    history_regions: pd.DataFrame
+    history_deposits: pd.DataFrame
+    ledger: pd.DataFrame
+
+
+def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
+    """Read and validate every input in `layers`.
+
+    Every file-level problem of every file is reported in one
+    `geo.errors.ValidationError`; cross-layer checks (deposits inside the
+    oblasts) follow once the files are clean.
+    """
+    snapshot_date, snapshot_path = sources.find_snapshot(layers / schema.OCCUPATION_DIR, date=snapshot)
+    data_files = [
+        layers / schema.OBLASTS_FILE,
+        layers / schema.COUNTRY_FILE,
+        layers / schema.OBLAST_LOOKUP_FILE,
+        layers / schema.RAIONS_FILE,
+        layers / schema.HROMADAS_FILE,
+        layers / schema.POKROVSK_FILE,
+        layers / schema.DEPOSITS_FILE,
+        layers / schema.FIGURES_FILE,
+        layers / schema.PRE2022_FILE,
+        layers / schema.BASEMAP_FILE,
+        layers / schema.SINCE_FILE,
+        *sorted((layers / schema.MONTHLY_DIR).glob(schema.MONTHLY_GLOB)),
+        *[
+            path
+            for date, path in sources.list_snapshots(layers / schema.OCCUPATION_DIR).items()
+            if date <= snapshot_date
+        ],
+    ]
+    region_frames = [
+        sources.read_oblasts(layers / schema.OBLASTS_FILE),
+        sources.read_raions(layers / schema.RAIONS_FILE),
+        sources.read_hromadas(layers / schema.HROMADAS_FILE),
+        sources.read_city(layers / schema.POKROVSK_FILE),
+    ]
+    country = sources.read_country(layers / schema.COUNTRY_FILE)
+    snapshot_file = sources.read_snapshot(snapshot_path)
+    occupation = [snapshot_file, sources.read_vector(layers / schema.PRE2022_FILE)]
+    basemap = sources.read_basemap(layers / schema.BASEMAP_FILE)
+    monthly = sources.read_monthly(layers / schema.MONTHLY_DIR)
+    since = sources.read_vector(layers / schema.SINCE_FILE)
+    dated = {
+        date: sources.read_snapshot(path)
+        for date, path in sources.list_snapshots(layers / schema.OCCUPATION_DIR).items()
+        if date < snapshot_date
+    }
+    records = sources.read_deposits(layers / schema.DEPOSITS_FILE)
+    figures = sources.read_figures(layers / schema.FIGURES_FILE)
+    aliases = sources.oblast_aliases(sources.read_oblast_lookup(layers / schema.OBLAST_LOOKUP_FILE))
+    oblast_ids = sources.resolve_oblasts(records["oblast"], aliases)
+
+    problems = validate.Problems()
+    validate.check_regions([*region_frames, country], required_ids=schema.FOCUS_REGIONS, problems=problems)
+    for frame in occupation:
+        validate.check_polygons(frame, problems=problems)
+    validate.check_polygons(basemap, bbox=schema.BASEMAP_BBOX, problems=problems)
+    for frame in [since, *monthly.values(), *dated.values()]:
+        validate.check_polygons(frame, problems=problems)
+    validate.check_deposits(records, oblast_ids=oblast_ids, problems=problems)
+    validate.check_figures(figures, required_ids=schema.METALS_FIGURE_IDS, problems=problems)
+    provenance = sources.read_provenance(data_files)
+    validate.check_provenance(provenance, problems=problems)
+    problems.raise_if_any()
+
+    repairs: list[str] = []
+    repaired = []
+    for frame in [*region_frames, country, *occupation, basemap]:
+        fixed, notes = validate.repair_geometries(frame)
+        repaired.append(fixed)
+        repairs.extend(notes)
+    *region_frames, country, snapshot_frame, pre2022, basemap = repaired
+    oblasts = region_frames[0]
+    deposits = sources.deposit_points(records, oblast_ids=oblast_ids)
+    validate.check_deposit_locations(deposits, oblasts)
+    sidecars = provenance["sidecar"]
+    credits = sorted({str(s["credit"]) for s in sidecars if isinstance(s, dict) and s.get("credit")})
+    return Inputs(
+        regions=gpd.GeoDataFrame(pd.concat(region_frames), crs=schema.STORAGE_CRS),
+        country=country,
+        deposits=deposits,
+        figures=figures,
+        snapshot=snapshot_frame,
+        pre2022=pre2022,
+        basemap=basemap,
+        monthly=monthly,
+        dated=dated,
+        since=since,
+        snapshot_date=snapshot_date,
+        snapshot_source=sidecars[str(snapshot_path)],
+        provenance={
+            ("snapshot" if path == snapshot_path else path.relative_to(layers).as_posix()): sidecars[str(path)]
+            for path in data_files
+        },
+        credits=credits,
+        repairs=repairs,
+    )
+
+
+def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> Results:
+    """Join and count: regions' occupied areas, deposits' control, control by region × commodity."""
+    parts = join.occupied_parts(_occupied(inputs.snapshot), inputs.pre2022)
+    front = join.front_line(parts, join.land_interior(inputs.country))
+    contested_series = grey_zone_series(inputs)
+    contested = contested_series.get(inputs.snapshot_date, shapely.Polygon())
+    all_regions = gpd.GeoDataFrame(pd.concat([inputs.country, inputs.regions]), crs=schema.STORAGE_CRS)
+    regions = gpd.GeoDataFrame(
+        stats.region_table(all_regions, parts, contested=contested),
+        geometry=all_regions.geometry,
+        crs=schema.STORAGE_CRS,
+    )
+
+    deposits = inputs.deposits.assign(
+        oblast_recorded=inputs.deposits["oblast"], oblast_recorded_id=inputs.deposits["oblast_id"]
+    )
+    membership = join.containing_regions(deposits, inputs.regions)
+    distance = join.distance_to_front_km(deposits, front)
+    status = join.control_status(deposits, parts, oblasts=regions[regions["level"] == "oblast"])
+    deposits = deposits.assign(
+        **join.assign_regions(deposits, inputs.regions, membership),
+        control_status=status,
+        status_uncertain=join.status_uncertain(deposits, status, distance),
+        distance_to_front_km=distance,
+        near_front=stats.near_front(distance, threshold_km=near_front_km),
+        region_ids=membership.groupby("id")[schema.REGION_ID].agg(tuple).reindex(deposits.index),
+    )
+    control = stats.control_table(deposits, membership, regions)
+    metals = stats.metals_comparison(control, inputs.figures, figure_ids=schema.METALS_FIGURE_IDS)
+    series, statuses, history_regions = history_over_time(inputs, parts, regions, deposits, contested=contested_series)
+    since = join.occupied_since(deposits, inputs.since)
+    return Results(
+        regions=regions,
+        deposits=deposits,
+        membership=membership,
+        control=control,
+        metals=metals,
+        parts=parts,
+        front=front,
+        series=series,
+        statuses=statuses,
+        contested=contested,
+        contested_series=contested_series,
+        history_regions=history_regions,
+        history_deposits=history.history_deposits(deposits, since, statuses),
+        ledger=stats.control_ledger(deposits, statuses, membership, regions),
+    )
+
+
+def _occupied(snapshot: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the occupied features of a dated snapshot (the grey zone is kept apart, never counted as occupied)."""
+    return gpd.GeoDataFrame(snapshot[snapshot["class"] != sources.SNAPSHOT_CONTESTED], crs=snapshot.crs)
+
+
+def _grey(frame: gpd.GeoDataFrame, column: str, value: str) -> shapely.Geometry | None:
+    rows = frame[frame[column] == value] if column in frame.columns else frame.iloc[:0]
+    if rows.empty:
+        return None
+    return shapely.union_all(shapely.make_valid(rows.geometry.to_numpy()))
+
+
+def grey_zone_series(inputs: Inputs) -> dict[str, shapely.Geometry]:
+    """Date → DeepState's grey zone, from the month-end files and the dated snapshots that have one."""
+    series: dict[str, shapely.Geometry] = {}
+    for date, frame in inputs.monthly.items():
+        if (geom := _grey(frame, "status", "contested")) is not None:
+            series[date] = geom
+    for date, frame in [*inputs.dated.items(), (inputs.snapshot_date, inputs.snapshot)]:
+        series.pop(date, None)  # a dated snapshot replaces a month-end file of the same day
+        if (geom := _grey(frame, "class", sources.SNAPSHOT_CONTESTED)) is not None:
+            series[date] = geom
+    return dict(sorted(series.items()))
+
+
+#: A history of at least this many dates is measured in two halves, one per process, each half starting with a
+#: full measurement (the split depends only on the dates, so the outputs do not depend on the machine).
+PARALLEL_HISTORY_DATES = 120
+_SHARED: dict[str, Any] = {}  # what forked history workers read (set just before they start)
+
+
+def series_dates(inputs: Inputs) -> list[str]:
+    """Every date of the history: the month-end files, the dated snapshots up to the build's, and the build's own."""
+    dates = {*inputs.monthly, *inputs.dated, inputs.snapshot_date}
+    return sorted(d for d in dates if d <= inputs.snapshot_date)
+
+
+def _parts_at(inputs: Inputs, zone: gpd.GeoDataFrame, parts: gpd.GeoDataFrame, date: str) -> gpd.GeoDataFrame:
+    if date == inputs.snapshot_date:
+        return parts
+    if date in inputs.dated:  # a dated snapshot replaces a month-end file of the same day
+        return join.occupied_parts(_occupied(inputs.dated[date]), zone)
+    return sources.monthly_parts(inputs.monthly[date])
+
+
+def _history_chunk(dates: list[str]) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame, pd.DataFrame]:
+    inputs, zone, parts = _SHARED["inputs"], _SHARED["zone"], _SHARED["parts"]
+    series = {date: _parts_at(inputs, zone, parts, date) for date in dates}
+    statuses, regions_over_time = history_tables(
+        _SHARED["regions"], _SHARED["deposits"], series, contested=_SHARED["contested"]
+    )
+    return series, statuses, regions_over_time
+
+
+def history_over_time(
+    inputs: Inputs,
+    parts: gpd.GeoDataFrame,
+    regions: gpd.GeoDataFrame,
+    deposits: gpd.GeoDataFrame,
+    *,
+    contested: Mapping[str, shapely.Geometry],
+) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame, pd.DataFrame]:
+    """Occupied parts, deposit statuses and region areas at every date of the history.
+
+    Returns
+    -------
+    tuple
+        Date → occupied parts; control status per deposit × date; the per-region series (as `history_tables`).
+    """
+    dates = series_dates(inputs)
+    half = len(dates) // 2
+    chunks = [dates] if len(dates) < PARALLEL_HISTORY_DATES else [dates[:half], dates[half:]]
+    zone_geom = shapely.union_all(shapely.make_valid(inputs.pre2022.geometry.to_numpy()))
+    zone = gpd.GeoDataFrame(geometry=[zone_geom], crs=schema.STORAGE_CRS)
+    _SHARED.update(inputs=inputs, zone=zone, parts=parts, regions=regions, deposits=deposits, contested=contested)
+    try:
+        if len(chunks) == 1 or (os.cpu_count() or 1) < 2:
+            results = [_history_chunk(chunk) for chunk in chunks]
+        else:
+            with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+                results = list(pool.map(_history_chunk, chunks))
+    finally:
+        _SHARED.clear()
+    series = {date: frame for chunk_series, _s, _r in results for date, frame in chunk_series.items()}
+    statuses = pd.concat([s for _c, s, _r in results], axis=1)
+    regions_over_time = pd.concat([r for _c, _s, r in results], ignore_index=True)
+    return series, statuses, regions_over_time
+
+
+def history_tables(
+    regions: gpd.GeoDataFrame,
+    deposits: gpd.GeoDataFrame,
+    series: Mapping[str, gpd.GeoDataFrame],
+    *,
+    contested: Mapping[str, shapely.Geometry] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Control status of every deposit and occupied area of every oblast, raion and focus region, per date."""
+    chosen = regions[regions["level"].isin(["country", "oblast", "raion"]) | regions.index.isin(schema.FOCUS_REGIONS)]
+    history_regions = stats.occupied_km2_over_time(chosen, series, contested=contested)
+    by_date = dict(iter(history_regions.groupby("date", sort=False)))
+    oblast_ids = chosen.index[chosen["level"] == "oblast"]
+    statuses: dict[str, pd.Series] = {}
+    for date, date_parts in series.items():
+        oblasts = by_date[date].set_index(schema.REGION_ID).loc[oblast_ids]
+        statuses[date] = join.control_status(deposits, date_parts, oblasts=oblasts)
+    history_regions = history_regions.join(chosen[["name_en", "level"]], on=schema.REGION_ID)
+    columns = ["date", schema.REGION_ID, "name_en", "level", "area_km2", "occupied_km2", "occupied_before_2022_km2",
+               "occupied_since_2022_km2", "occupied_share", "contested_km2"]  # fmt: skip
+    return pd.DataFrame(statuses, index=deposits.index), history_regions[columns]
+
+
+def map_arguments(inputs: Inputs, results: Results) -> dict[str, Any]:
+    """Everything `geo.webmap.render_maps` (and `geo.webmap.build_map`) needs, from the inputs and results."""
+    return {
+        "regions": results.regions,
+        "deposits": results.deposits,
+        "parts": results.parts,
+        "front": results.front,
+        "metals": results.metals,
+        "basemap": inputs.basemap,
+        "snapshot_date": inputs.snapshot_date,
+        "series": {
+            date: shapely.union_all(results.series[date].geometry.to_numpy())
+            for date in webmap.slider_dates(list(results.series))
+        },
+        "statuses": results.statuses,
+        "contested": results.contested,
+    }
+
+
+def build(
+    layers: Path, out: Path, *, snapshot: str | None = None, near_front_km: float = schema.NEAR_FRONT_KM
+) -> dict[str, Any]:
+    """Build every output from `layers` into `out`.
+
+    Nothing is written until every input is read, validated and every output
+    rendered in memory; each file is then written atomically.
+
+    Returns
+    -------
+    dict
+        The summary also written to ``summary.json``.
+    """
+    inputs = load(layers, snapshot=snapshot)
+    results = compute(inputs, near_front_km=near_front_km)
+    files = webmap.render_maps(**map_arguments(inputs, results))
+    files[schema.REGIONS_CSV] = tables.regions_csv(results.regions)
+    files[schema.DEPOSITS_CSV] = tables.deposits_csv(results.deposits)
+    files[schema.CONTROL_CSV] = tables.control_csv(results.control)
+    files[schema.HISTORY_REGIONS_CSV] = tables.history_regions_csv(results.history_regions)
+    files[schema.HISTORY_DEPOSITS_CSV] = tables.history_deposits_csv(results.history_deposits)
+    files[schema.LEDGER_CSV] = tables.ledger_csv(results.ledger)
+    files[schema.CHART_SHARE_PNG] = history.chart_occupied_share(
+        results.history_regions, region_ids=schema.FOCUS_REGIONS, names=results.regions["name_en"]
+    )
+    files[schema.CHART_DEPOSITS_PNG] = history.chart_deposits_occupied(results.ledger)
+    front_km = float(results.front.to_crs(schema.DISTANCE_CRS).length.iloc[0]) / 1000.0
+    revision = sources.source_revision(inputs.snapshot_source)
+    layers_for_qgis = gpkg.gpkg_layers(
+        regions=results.regions,
+        deposits=results.deposits,
+        parts=results.parts,
+        part_area_km2=stats.area_km2(results.parts),
+        history=results.series,
+        contested=results.contested,
+        contested_km2=float(results.regions["contested_km2"].to_dict()[schema.COUNTRY_ID]),
+        front=results.front,
+        front_km=front_km,
+        control=results.control,
+        provenance=inputs.provenance,
+        snapshot_date=inputs.snapshot_date,
+    )
+    files[schema.GPKG_FILE] = gpkg.render_gpkg(
+        layers_for_qgis, snapshot_date=inputs.snapshot_date, source_revision=revision
+    )
+    focus = results.regions.loc[[schema.DONETSK_ID, schema.ZAPORIZHZHIA_ID, schema.KIROVOHRAD_ID]]
+    xmin, ymin, xmax, ymax = (round(float(v), 4) for v in focus.total_bounds)
+    files[schema.QGZ_FILE] = gpkg.render_project(
+        layers_for_qgis,
+        title="Who controls Ukraine's mineral resources",
+        abstract=(
+            f"Regions, deposits and Russian-occupied territory (DeepStateMap.Live, {inputs.snapshot_date}) "
+            "from resource-control-mapper; styles as in the HTML maps."
+        ),
+        credits=[*CREDITS],
+        extent=(xmin, ymin, xmax, ymax),
+        snapshot_date=inputs.snapshot_date,
+    )
+    record = tables.summary(
+        regions=results.regions,
+        deposits=results.deposits,
+        membership=results.membership,
+        control=results.control,
+        metals=results.metals,
+        front_km=front_km,
+        snapshot_date=inputs.snapshot_date,
+        snapshot_source=inputs.snapshot_source,
+        revision=revision,
+        credits=inputs.credits,
+        repairs=inputs.repairs,
+        outputs=sorted([*files, schema.SUMMARY_JSON]),
+        near_front_km=near_front_km,
+    )
+    files[schema.SUMMARY_JSON] = tables.summary_json(record)
+    tables.write_outputs(out, files)
+    return record

@@ -1,0 +1,746 @@
+"""The DeepStateMap protocol: API routes, fetching with limits, the classifier across naming eras, checks.
+
+The pieces an unattended refresh needs, each small:
+
+- `fetch_json`, `fetch_bytes`: one HTTP GET with a total deadline, bounded
+  retries with backoff, ``429 Retry-After`` honoured, a size cap, an honest
+  User-Agent, http(s) only (redirects too, at most `MAX_REDIRECTS` hops).
+- `parse_features`: DeepState's features of every naming era (tokens since
+  2024-03, ``Ukrainian /// English`` names since 2022-05, Ukrainian names and
+  black fills in April–May 2022) → the occupied area, its pre-2022 part and the
+  grey zone.  Editorial "occupied" areas outside Ukraine are dropped (and their
+  area by fill colour kept, because DeepState's own ``/areas`` counts them);
+  Z is dropped; GeometryCollections are unwrapped.  The rules are those of
+  ../shared/data/occupation/API.md §1.6.
+- `check_parsed`, `check_against_official`, `check_jump`: the checks a version
+  must pass before it is stored.
+- `snapshot_bytes`, `sidecar_for`: what gets written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import math
+import re
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import numpy as np
+import shapely
+from pyproj import Transformer
+
+from geo import __version__, schema
+from geo.errors import RefreshError
+
+DEFAULT_BASE_URL: Final = "https://deepstatemap.live/api"
+BASE_URL_ENV: Final = "DEEPSTATE_API_URL"
+USER_AGENT: Final = f"resource-control-mapper/{__version__} (occupation refresh; +https://deepstatemap.live credit)"
+MAX_BYTES: Final = 20 * 1024 * 1024
+#: Total seconds one request may take, body included (not per read).
+TIMEOUT_S: Final = 30.0
+RETRIES: Final = 3
+MAX_REDIRECTS: Final = 5
+#: First backoff pause (seconds); doubles on each retry.  Retry-After is capped at `MAX_WAIT_S`.
+BACKOFF_S: Final = 1.0
+MAX_WAIT_S: Final = 120.0
+#: Caps on what one payload may cost to repair and union (the real archive stays far below).
+MAX_VERTICES: Final = 2_000_000
+MAX_POLYGON_VERTICES: Final = 500_000
+#: Plausible occupied area (EPSG:6933): 2022-04 → 2026-08 ranged 106,883–125,184 km².
+PLAUSIBLE_KM2: Final = (100_000.0, 130_000.0)
+#: Our area against DeepState's own ``/areas`` figure for the same version, after and before 24 Feb 2022 each.
+OFFICIAL_TOLERANCE: Final = 0.01
+#: Without ``/areas``: the change allowed from the nearest earlier stored snapshot, base + per day, capped.
+JUMP_BASE_SHARE: Final = 0.02
+JUMP_PER_DAY_SHARE: Final = 0.002
+JUMP_MAX_SHARE: Final = 0.10
+LICENCE: Final = (
+    "DeepStateMap.Live terms: free for volunteer, charitable and Ukraine-defence (non-commercial) use with credit; "
+    "commercial use needs prior approval; no redistribution as a standalone data set"
+)
+CREDIT: Final = "Source: DeepStateMap.Live"
+#: Snapshot feature classes (the ``class`` property of a stored snapshot's features).
+OCCUPIED_CLASS: Final = "occupied"
+CONTESTED_CLASS: Final = "contested"
+_VERSION_RE = re.compile(r"[0-9]{1,12}", re.ASCII)
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+# --- routes -------------------------------------------------------------------------------
+
+
+def printable(text: object, *, limit: int = 200) -> str:
+    """Return server- or file-derived `text` safe to print on one line: control characters escaped, length capped."""
+    value = _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def base_url(explicit: str | None, environ: Mapping[str, str]) -> str:
+    """Pick the API base URL: the option, else ``DEEPSTATE_API_URL``, else the public API."""
+    url = (explicit or environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not host or _CONTROL_CHARS.search(url):
+        msg = f"base URL {url!r} is not an http(s) URL; pass --base-url https://… or set {BASE_URL_ENV}"
+        raise RefreshError(msg)
+    return url
+
+
+def last_url(base: str) -> str:
+    """Return the URL of the newest version, wrapped as ``{"id": …, "map": FeatureCollection}``."""
+    return f"{base}/history/last"
+
+
+def listing_url(base: str) -> str:
+    """Return the URL of the list of every published version."""
+    return f"{base}/history/public"
+
+
+def geojson_url(base: str, version: str) -> str:
+    """Return the URL of one version's bare FeatureCollection."""
+    return f"{base}/history/{version}/geojson"
+
+
+def areas_url(base: str, version: str) -> str:
+    """Return the URL of DeepState's own area totals of one version, by fill colour."""
+    return f"{base}/history/{version}/areas"
+
+
+#: Version ids are Unix seconds of publication: none before 2022.
+_FIRST_VERSION = 1_640_995_200  # 2022-01-01T00:00:00Z
+
+
+def check_version_id(version: str) -> str:
+    """Return `version` if it is a DeepState version id (ASCII digits only: it becomes part of file names)."""
+    if not _VERSION_RE.fullmatch(version) or not _FIRST_VERSION <= int(version) <= time.time() + 86_400:
+        shown = repr(version[:40] + ("…" if len(version) > 40 else "")) if version else "(missing)"
+        msg = f"version id {shown} is not a DeepState version id (Unix seconds since 2022, e.g. 1754251105)"
+        raise RefreshError(msg)
+    return version
+
+
+def version_time(version: str) -> datetime:
+    """DeepState version ids are Unix seconds of publication."""
+    return datetime.fromtimestamp(int(version), tz=UTC)
+
+
+def iso_utc(moment: datetime) -> str:
+    """Format a UTC time as ISO 8601 to the second with a ``Z``."""
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def now_utc() -> str:
+    """Return the current UTC time, ISO 8601 to the second."""
+    return iso_utc(datetime.now(tz=UTC))
+
+
+@dataclass(frozen=True)
+class Version:
+    """One published DeepState map version."""
+
+    version: str
+    published: str  # ISO UTC
+    date: str  # YYYY-MM-DD (UTC) of publication
+
+
+def version_of(version: str) -> Version:
+    """Describe version id `version` (checked)."""
+    when = version_time(check_version_id(version))
+    return Version(version, iso_utc(when), when.date().isoformat())
+
+
+def list_versions(listing: Any, *, source: str) -> list[Version]:
+    """Return the published versions of a ``/history/public`` listing, oldest first.
+
+    Entries with ``status`` not true are left out; malformed entries are
+    skipped, but a listing with entries and none usable means the API changed.
+    """
+    if not isinstance(listing, list):
+        msg = f"{source}: expected a JSON list of versions; the API may have changed"
+        raise RefreshError(msg)
+    found: dict[str, Version] = {}
+    malformed = 0
+    for record in listing:
+        if not isinstance(record, dict) or not isinstance(record.get("status"), bool):
+            malformed += 1
+            continue
+        if record["status"] is not True:
+            continue
+        try:
+            item = version_of(str(record.get("id", ""))[:20])
+        except RefreshError:
+            malformed += 1
+            continue
+        found[item.version] = item
+    if listing and not found and malformed:
+        msg = f"{source}: none of its {len(listing)} entries is a version (id and status); the API may have changed"
+        raise RefreshError(msg)
+    return sorted(found.values(), key=lambda v: int(v.version))
+
+
+# --- fetching ------------------------------------------------------------------------------
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """Follow at most `MAX_REDIRECTS` redirects, and only to http(s)."""
+
+    max_redirections = MAX_REDIRECTS
+
+    def redirect_request(  # noqa: PLR0917  (the signature urllib calls)
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        if urllib.parse.urlsplit(newurl).scheme not in ("http", "https"):
+            text = f"{req.full_url}: redirected to {printable(newurl)!r}, which is not http(s); refusing it"
+            raise RefreshError(text)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_Redirects())
+
+
+def _retry_after(header: str | None, attempt: int) -> float:
+    value = (header or "").strip()
+    if value and value.isascii() and value.isdigit() and len(value) < 8:
+        return float(min(float(value), MAX_WAIT_S))
+    return float(min(BACKOFF_S * 2**attempt, MAX_WAIT_S))
+
+
+@dataclass(frozen=True)
+class Response:
+    """A fetched body, its content type and the URL it finally came from."""
+
+    body: bytes
+    kind: str
+    url: str
+
+
+def _read_body(response: Any, *, max_bytes: int, deadline: float, url: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        sock = getattr(getattr(getattr(response, "fp", None), "raw", None), "_sock", None)
+        if isinstance(sock, socket.socket):
+            sock.settimeout(max(0.01, left))
+        chunk = response.read1(65536) if hasattr(response, "read1") else response.read(65536)
+        if not chunk:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > max_bytes:
+            msg = f"{url}: response larger than {max_bytes / 1024 / 1024:g} MiB; refusing it"
+            raise RefreshError(msg)
+        chunks.append(chunk)
+
+
+def fetch(  # noqa: PLR0912  (one branch per way a request can fail)
+    url: str,
+    *,
+    timeout: float = TIMEOUT_S,
+    retries: int = RETRIES,
+    max_bytes: int | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Response:
+    """GET `url` within `timeout` seconds in all (connection, headers and body).
+
+    Timeouts, connection errors, HTTP 5xx and 429 are retried up to `retries`
+    times (``Retry-After`` honoured, otherwise exponential backoff); other
+    HTTP errors, a body over `max_bytes` and a redirect to another scheme fail at once.
+
+    Raises
+    ------
+    geo.errors.RefreshError
+        With one line saying what failed and where.
+    """
+    max_bytes = MAX_BYTES if max_bytes is None else max_bytes
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        msg = f"{printable(url)}: only http(s) URLs are fetched"
+        raise RefreshError(msg)
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+    problem = ""
+    shown = printable(url)
+    for attempt in range(retries + 1):
+        wait = 0.0
+        deadline = time.monotonic() + timeout
+        try:
+            with _OPENER.open(request, timeout=timeout) as response:
+                body = _read_body(response, max_bytes=max_bytes, deadline=deadline, url=shown)
+                kind = str(response.headers.get("Content-Type", ""))
+                length = str(response.headers.get("Content-Length", "")).strip()
+                final = str(response.geturl())
+        except urllib.error.HTTPError as exc:
+            if exc.code in (301, 302, 303, 307, 308):
+                msg = f"{shown}: too many redirects (more than {MAX_REDIRECTS}); check --base-url"
+                raise RefreshError(msg) from exc
+            if exc.code != 429 and exc.code < 500:
+                msg = f"{shown}: HTTP {exc.code} {printable(exc.reason, limit=80)}"
+                raise RefreshError(msg) from exc
+            problem = f"HTTP {exc.code}"
+            wait = _retry_after(exc.headers.get("Retry-After") if exc.headers else None, attempt)
+        except TimeoutError:
+            problem = f"timed out after {timeout:g} s"
+            wait = _retry_after(None, attempt)
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError | socket.timeout):
+                problem = f"timed out after {timeout:g} s"
+            else:
+                problem = f"cannot connect ({printable(exc.reason, limit=80)})"
+            wait = _retry_after(None, attempt)
+        except (ConnectionError, http.client.HTTPException, ValueError) as exc:
+            problem = f"connection broken ({type(exc).__name__})"
+            wait = _retry_after(None, attempt)
+        else:
+            if length.isascii() and length.isdigit() and len(length) < 12 and len(body) < int(length):
+                problem = f"response cut short ({len(body)} of {length} bytes)"
+                wait = _retry_after(None, attempt)
+            else:
+                return Response(body, kind, final)
+        if attempt < retries:
+            sleep(wait)
+    msg = f"{shown}: {problem} after {retries + 1} attempts; try again later"
+    raise RefreshError(msg)
+
+
+def fetch_bytes(url: str, **options: Any) -> bytes:
+    """GET `url` (as `fetch`) and return its body."""
+    return fetch(url, **options).body
+
+
+def parse_json(response: Response) -> Any:
+    """Parse a fetched JSON body; an HTML page or broken JSON is one clear error."""
+    try:
+        return json.loads(response.body)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError, ValueError) as exc:
+        html = "html" in response.kind.lower() or response.body.lstrip()[:1] == b"<"
+        what = "an HTML page, not JSON" if html else "not valid JSON (truncated or damaged)"
+        msg = f"{printable(response.url)}: the response is {what}"
+        raise RefreshError(msg) from exc
+
+
+def fetch_json(url: str, **options: Any) -> Any:
+    """GET `url` (as `fetch`) and parse its JSON body."""
+    return parse_json(fetch(url, **options))
+
+
+# --- classifying --------------------------------------------------------------------------
+
+OCCUPIED_KEYS: Final = ("occupied", "crimea", "ordlo", "tuzla")
+PRE2022_KEYS: Final = ("crimea", "ordlo", "tuzla")
+_TOKEN = re.compile(r"geoJSON\.(?:status|territories)\.([a-z_\-]+)")
+_FOREIGN_WORDS = (
+    "придністров", "transnistria", "абхаз", "abkhaz", "цхінвал", "tskhinval", "карел", "karelia", "прусс",
+    "prussia", "курил", "kuril", "латві", "latvia", "естоні", "estonia", "петсамо", "petsamo", "салла", "salla",
+    "печорськ", "pechor", "ічкері", "ichker",
+)  # fmt: skip
+_FILL_CLASS = {
+    "#a52714": "occupied",
+    "#bcaaa4": "unknown",
+    "#bdbdbd": "unknown",
+    "#757575": "unknown",
+    "#0f9d58": "liberated",
+    "#0288d1": "liberated",
+    "#01579b": "liberated",
+    "#ff5252": "foreign",
+    "#ce93d8": "foreign",
+}
+#: The fill colours DeepState's ``/areas`` sums as occupied after / before 24 Feb 2022.
+AFTER_FILL: Final = "#a52714"
+BEFORE_FILL: Final = "#880e4f"
+
+
+def _by_token(name: str) -> str | None:
+    token = _TOKEN.search(name)
+    if not token:
+        return None
+    key = token.group(1)
+    if key in OCCUPIED_KEYS or key == "unknown":
+        return key
+    if key.startswith("dismissed"):
+        return "liberated"
+    return "other" if key == "kyiv" else "foreign"
+
+
+def _by_name(lowered: str) -> str | None:
+    if any(word in lowered for word in _FOREIGN_WORDS):
+        return "foreign"
+    for words, key in ((("крим", "crimea"), "crimea"), (("ордло", "cadr"), "ordlo"), (("тузла", "tuzla"), "tuzla")):
+        if any(word in lowered for word in words):
+            return key
+    return None
+
+
+def _by_words(lowered: str) -> str:
+    for words, key in (
+        (("окупов", "occupied"), "occupied"),
+        (("під питанням", "contested", "contensed", "невідом", "unknown"), "unknown"),
+        (("звільнено", "liberated", "taken back"), "liberated"),
+    ):
+        if any(word in lowered for word in words):
+            return key
+    return "other"
+
+
+def classify(properties: Mapping[str, Any]) -> str:
+    """Classify one DeepState polygon: occupied, crimea, ordlo, tuzla, unknown, liberated, foreign or other.
+
+    In order: the ``geoJSON.<kind>.<key>`` token (since 2024-03); foreign and
+    pre-2022 names (all eras); the fill colour; words in the name.
+    """
+    name = str(properties.get("name") or "")[:2000].replace("\xa0", " ")
+    lowered = name.casefold()
+    fill = str(properties.get("fill") or "").strip().lower()
+    return _by_token(name) or _by_name(lowered) or _FILL_CLASS.get(fill) or _by_words(lowered)
+
+
+def _polygons(geometry: Any, depth: int = 0) -> list[shapely.Geometry]:
+    """Return the 2-D polygons of a GeoJSON geometry (GeometryCollections unwrapped, Z dropped)."""
+    if not isinstance(geometry, dict) or depth > 3:
+        return []
+    kind = geometry.get("type")
+    if kind == "GeometryCollection":
+        members = geometry.get("geometries")
+        return [p for g in (members if isinstance(members, list) else []) for p in _polygons(g, depth + 1)]
+    if kind not in ("Polygon", "MultiPolygon"):
+        return []
+    coords = geometry.get("coordinates")
+    if not isinstance(coords, list):
+        msg = f"a {kind} has no coordinates list"
+        raise TypeError(msg)
+    polys = [coords] if kind == "Polygon" else coords
+    out: list[shapely.Geometry] = []
+    for poly in polys:
+        if not isinstance(poly, list) or not poly:
+            continue  # an empty Polygon: nothing to draw
+        rings = []
+        for ring in poly:
+            if not isinstance(ring, list) or any(not isinstance(p, list) or len(p) < 2 for p in ring):
+                msg = f"a {kind} ring is not a list of positions"
+                raise ValueError(msg)
+            xy = np.asarray([p[:2] for p in ring], dtype=float)
+            if xy.ndim != 2 or xy.shape[1] != 2 or not np.isfinite(xy).all():
+                msg = f"a {kind} has coordinates that are not pairs of finite numbers"
+                raise ValueError(msg)
+            rings.append(xy)
+        if len(rings[0]) < 4:
+            msg = f"a {kind} ring has fewer than 4 positions"
+            raise ValueError(msg)
+        out.append(shapely.Polygon(rings[0], [r for r in rings[1:] if len(r) >= 4]))
+    return out
+
+
+def _inside_box(geom: shapely.Geometry, box: tuple[float, float, float, float]) -> bool:
+    point = shapely.point_on_surface(geom)
+    xmin, ymin, xmax, ymax = box
+    return bool(xmin <= point.x <= xmax and ymin <= point.y <= ymax)
+
+
+@dataclass
+class Parsed:
+    """The occupied area of one DeepState version, and what parsing noticed."""
+
+    occupied: shapely.Geometry
+    pre2022: shapely.Geometry
+    contested: shapely.Geometry = field(default_factory=shapely.Polygon)
+    counts: dict[str, int] = field(default_factory=dict)
+    repaired: int = 0
+    outside_box: int = 0
+    #: Area (km²) of editorial areas outside Ukraine, by fill colour: DeepState's ``/areas`` counts them.
+    foreign_by_fill: dict[str, float] = field(default_factory=dict)
+
+
+def feature_collection(payload: Any) -> list[Mapping[str, Any]]:
+    """Return the features of a ``/history/last`` (``{"map": …}``) or ``/history/{id}/geojson`` payload."""
+    collection = payload.get("map", payload) if isinstance(payload, dict) else None
+    features = collection.get("features") if isinstance(collection, dict) else None
+    if not isinstance(features, list):
+        msg = "the response has no GeoJSON features (expected a FeatureCollection, or {'map': FeatureCollection})"
+        raise RefreshError(msg)
+    return [f for f in features if isinstance(f, dict)]
+
+
+def _valid(polygon: shapely.Geometry) -> shapely.Geometry:
+    if shapely.get_num_coordinates(polygon) > MAX_POLYGON_VERTICES:
+        msg = (
+            f"a polygon has {shapely.get_num_coordinates(polygon):,} vertices, more than the "
+            f"{MAX_POLYGON_VERTICES:,} allowed; the response is damaged or hostile"
+        )
+        raise RefreshError(msg)
+    return polygon if shapely.is_valid(polygon) else shapely.make_valid(polygon)
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    parts = shapely.get_parts(geom)
+    keep = parts[shapely.get_type_id(parts) >= shapely.GeometryType.POLYGON]
+    return shapely.union_all(keep) if len(keep) else shapely.Polygon()
+
+
+def parse_features(
+    features: Sequence[Mapping[str, Any]], *, box: tuple[float, float, float, float] = schema.UKRAINE_BBOX
+) -> Parsed:
+    """Union the occupied classes of DeepState `features` into one (Multi)Polygon in lon/lat.
+
+    Editorial areas outside Ukraine (by token, name or fill, or lying outside
+    `box`) are left out and counted; invalid polygons are repaired with
+    ``make_valid`` and counted.  The grey zone (``unknown``) is kept apart,
+    less what is occupied; whether it lies in Ukraine is for the caller to clip.
+    """
+    counts: dict[str, int] = {}
+    occupied: list[shapely.Geometry] = []
+    pre2022: list[shapely.Geometry] = []
+    grey: list[shapely.Geometry] = []
+    foreign: dict[str, list[shapely.Geometry]] = {}
+    repaired = outside = vertices = 0
+    for feature in features:
+        try:
+            polygons = _polygons(feature.get("geometry"))
+        except (shapely.errors.ShapelyError, ValueError, TypeError, OverflowError, RecursionError) as exc:
+            msg = f"a feature's geometry is not valid GeoJSON ({printable(exc, limit=120)}); the response is damaged"
+            raise RefreshError(msg) from exc
+        if not polygons:
+            continue
+        vertices += sum(int(shapely.get_num_coordinates(p)) for p in polygons)
+        if vertices > MAX_VERTICES:
+            msg = f"the response has more than {MAX_VERTICES:,} polygon vertices; it is damaged or hostile"
+            raise RefreshError(msg)
+        properties = feature.get("properties")
+        props = properties if isinstance(properties, dict) else {}
+        kind = classify(props)
+        counts[kind] = counts.get(kind, 0) + 1
+        if kind == "foreign":
+            fill = str(props.get("fill") or "").strip().lower()[:16]
+            foreign.setdefault(fill, []).extend(_valid(p) for p in polygons)
+            continue
+        if kind not in (*OCCUPIED_KEYS, "unknown"):
+            continue
+        for raw in polygons:
+            polygon = _valid(raw)
+            repaired += int(polygon is not raw)
+            if not _inside_box(polygon, box):
+                if kind == "unknown":
+                    continue  # a grey patch far from Ukraine (the Arabian Sea one in 2023) is no concern
+                outside += 1
+                continue
+            (grey if kind == "unknown" else pre2022 if kind in PRE2022_KEYS else occupied).append(polygon)
+    before = _polygonal(shapely.union_all(pre2022))
+    everything = _polygonal(shapely.union(shapely.union_all(occupied), before))
+    contested = _polygonal(shapely.difference(shapely.union_all(grey), everything)) if grey else shapely.Polygon()
+    foreign_km2 = {fill: area_km2(shapely.union_all(geoms)) for fill, geoms in sorted(foreign.items())}
+    return Parsed(everything, before, contested, counts, repaired, outside, foreign_km2)
+
+
+_TO_AREA = Transformer.from_crs(schema.STORAGE_CRS, schema.AREA_CRS, always_xy=True)
+
+
+def area_km2(geom: shapely.Geometry) -> float:
+    """Area of a lon/lat geometry in `geo.schema.AREA_CRS`, km²."""
+    if geom is None or shapely.is_empty(geom):
+        return 0.0
+    projected = shapely.transform(geom, lambda xy: np.column_stack(_TO_AREA.transform(xy[:, 0], xy[:, 1])))
+    if not shapely.is_valid(projected):
+        projected = shapely.make_valid(projected)
+    return float(shapely.area(projected)) / 1e6
+
+
+# --- checks -------------------------------------------------------------------------------
+
+
+def check_parsed(parsed: Parsed, *, source: str, plausible_km2: tuple[float, float] = PLAUSIBLE_KM2) -> float:
+    """Refuse a version that is empty, outside Ukraine or implausibly large or small.
+
+    Returns
+    -------
+    float
+        The occupied area, km².
+    """
+    if shapely.is_empty(parsed.occupied):
+        where = f" ({parsed.outside_box} occupied polygons lie outside Ukraine's box: lat/lon swapped or not degrees?)"
+        msg = f"{source}: no occupied polygons inside Ukraine{where if parsed.outside_box else ''}"
+        raise RefreshError(msg)
+    if parsed.outside_box:
+        msg = (
+            f"{source}: {parsed.outside_box} occupied polygons lie outside Ukraine's box {schema.UKRAINE_BBOX} "
+            "(lat/lon swapped, or coordinates not in degrees?)"
+        )
+        raise RefreshError(msg)
+    km2 = area_km2(parsed.occupied)
+    low, high = plausible_km2
+    if not low <= km2 <= high:
+        msg = f"{source}: occupied area {km2:,.0f} km² is outside the plausible {low:,.0f}–{high:,.0f} km²"
+        raise RefreshError(msg)
+    return km2
+
+
+@dataclass(frozen=True)
+class Official:
+    """DeepState's own area figures for one version (``/areas``), km², summed by fill colour."""
+
+    after_km2: float
+    before_km2: float
+
+
+def official_areas(payload: Any, *, source: str) -> Official:
+    """Read a ``/history/<id>/areas`` payload: the occupied km² after and before 24 Feb 2022."""
+    totals = {"occupied_after_24_02_2022": 0.0, "occupied_to_24_02_2022": 0.0}
+    seen = set()
+    for row in payload if isinstance(payload, list) else []:
+        kind = row.get("type") if isinstance(row, dict) else None
+        area = row.get("area") if isinstance(row, dict) else None
+        if kind in totals and isinstance(area, int | float) and not isinstance(area, bool) and math.isfinite(area):
+            totals[kind] += float(area)
+            seen.add(kind)
+    if len(seen) < len(totals):
+        msg = f"{source}: not an /areas answer (no occupied_after_24_02_2022 and occupied_to_24_02_2022 areas)"
+        raise RefreshError(msg)
+    return Official(totals["occupied_after_24_02_2022"], totals["occupied_to_24_02_2022"])
+
+
+def check_against_official(
+    parsed: Parsed, official: Official, *, source: str, tolerance: float = OFFICIAL_TOLERANCE
+) -> tuple[float, float]:
+    """Compare our areas after and before 24 Feb 2022 with DeepState's own, each within `tolerance`.
+
+    DeepState sums by fill colour and does not clip to Ukraine: the editorial
+    areas outside Ukraine painted in an occupied colour (Transnistria in
+    April–May 2022) are subtracted from its figure first.
+
+    Returns
+    -------
+    tuple
+        Our relative difference from the adjusted figure, after and before 24 Feb 2022.
+    """
+    after_km2 = area_km2(shapely.difference(parsed.occupied, parsed.pre2022))
+    before_km2 = area_km2(parsed.pre2022)
+    expected_after = official.after_km2 - parsed.foreign_by_fill.get(AFTER_FILL, 0.0)
+    expected_before = official.before_km2 - parsed.foreign_by_fill.get(BEFORE_FILL, 0.0)
+    diffs = []
+    for what, ours, theirs in (
+        ("after 24 Feb 2022", after_km2, expected_after),
+        ("before 24 Feb 2022", before_km2, expected_before),
+    ):
+        diff = ours / theirs - 1.0 if theirs > 0 else math.inf
+        if not abs(diff) <= tolerance:
+            msg = (
+                f"{source}: occupied {what} {ours:,.0f} km² differs by {diff:+.1%} from DeepState's own figure for this "
+                f"version ({theirs:,.0f} km², outside-Ukraine areas subtracted), more than {tolerance:.0%}"
+            )
+            raise RefreshError(msg)
+        diffs.append(diff)
+    return diffs[0], diffs[1]
+
+
+def jump_allowance(days: float) -> float:
+    """Return the share an occupied area may change by over `days` days when DeepState's own figure is not available."""
+    return min(JUMP_MAX_SHARE, JUMP_BASE_SHARE + JUMP_PER_DAY_SHARE * max(0.0, days))
+
+
+def check_jump(km2: float, previous_km2: float, *, days: float, source: str, previous_date: str) -> float:
+    """Refuse an area that changed more than `jump_allowance` from the nearest earlier stored snapshot.
+
+    Returns
+    -------
+    float
+        The relative change.
+    """
+    change = (km2 - previous_km2) / previous_km2 if previous_km2 > 0 else math.inf
+    allowed = jump_allowance(days)
+    if abs(change) > allowed:
+        msg = (
+            f"{source}: occupied area changes by {change:+.1%} from {previous_date} ({previous_km2:,.0f} → {km2:,.0f} "
+            f"km² in {days:g} days), more than the {allowed:.1%} allowed without DeepState's own figure; "
+            "check the source and rerun with --force to accept it"
+        )
+        raise RefreshError(msg)
+    return change
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _multipolygon(geom: shapely.Geometry) -> dict[str, Any]:
+    oriented = shapely.orient_polygons(geom) if hasattr(shapely, "orient_polygons") else geom
+    rounded = shapely.set_precision(oriented, 1e-6)
+    parts = [p for p in shapely.get_parts(rounded) if shapely.get_type_id(p) == shapely.GeometryType.POLYGON]
+    result: dict[str, Any] = json.loads(shapely.to_geojson(shapely.MultiPolygon(parts)))
+    return result
+
+
+def snapshot_bytes(parsed: Parsed, *, properties: Mapping[str, Any]) -> bytes:
+    """Encode a version as an RFC 7946 FeatureCollection (6 decimals, CCW outer rings).
+
+    The first feature is the occupied MultiPolygon (``class`` ``occupied``); a
+    second, the grey zone (``class`` ``contested``), follows when there is one.
+    """
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"class": OCCUPIED_CLASS, **properties},
+            "geometry": _multipolygon(parsed.occupied),
+        }
+    ]
+    if not shapely.is_empty(parsed.contested):
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"class": CONTESTED_CLASS, **properties},
+                "geometry": _multipolygon(parsed.contested),
+            }
+        )
+    text = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":"))
+    return (text + "\n").encode("utf-8")
+
+
+def sidecar_for(
+    *,
+    data: bytes,
+    file_name: str,
+    url: str,
+    version: str | None,
+    published: str | None,
+    snapshot_date: str,
+    parsed: Parsed,
+    km2: float,
+    check: str,
+    licence: str = LICENCE,
+    credit: str = CREDIT,
+) -> dict[str, Any]:
+    """Build the provenance sidecar of a refreshed snapshot."""
+    from_api = version is not None
+    return {
+        "file": file_name,
+        "title": (
+            f"Russian-occupied territory of Ukraine per DeepStateMap.Live, version {version}"
+            if from_api
+            else f"Occupied territory from a user-supplied file, {snapshot_date}"
+        ),
+        "source": {"repository": "deepstatemap.live API" if from_api else "file", "path": url, "commit": version},
+        "url": url,
+        "version_id": version,
+        "published_utc": published,
+        "fetched_at": now_utc(),
+        "licence": licence,
+        "credit": credit,
+        "retrieved": now_utc()[:10],
+        "snapshot_date": snapshot_date,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "occupied_km2": round(km2, 1),
+        "contested_km2": round(area_km2(parsed.contested), 1),
+        "check": check,
+        "changes": (
+            "Written by scripts/refresh_occupation.py: union of the occupied, Crimea, ORDLO and Tuzla polygons "
+            "(feature class 'occupied') and, apart, the grey zone less the occupied area (class 'contested'); "
+            "editorial areas outside Ukraine dropped; Z dropped; repaired with make_valid; 6 decimals."
+        ),
+        "notes": f"feature classes: {json.dumps(parsed.counts, sort_keys=True)}; repaired polygons: {parsed.repaired}",
+    }

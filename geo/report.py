@@ -1,0 +1,108 @@
+"""The change report between two occupation snapshots, and its Markdown.
+
+The refresh measures what changed (km² gained and lost per region, deposits
+whose control changed) from the difference between two versions; this module
+only shapes those measurements into a record, a Markdown section and a line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from geo import style
+
+#: Regions whose gain or loss is below this are left out of the report (km²), focus regions excepted.
+MIN_REPORTED_KM2 = 0.001
+
+
+def change_report(
+    *,
+    regions: pd.DataFrame,
+    gained_km2: pd.Series,
+    lost_km2: pd.Series,
+    always: Sequence[str],
+    deposits_changed: Sequence[Mapping[str, str]],
+    previous_date: str | None,
+    date: str,
+    occupied_km2: float,
+    previous_occupied_km2: float | None,
+    total_gained_km2: float,
+    total_lost_km2: float,
+    contested_km2: float,
+) -> dict[str, Any]:
+    """Shape one version's change as a JSON-ready record.
+
+    Parameters
+    ----------
+    regions
+        Indexed by region id; columns ``name_en`` and ``level``.
+    gained_km2, lost_km2
+        km² occupied since / no longer occupied since the previous snapshot, indexed like `regions`.
+    always
+        Region ids listed even when nothing changed in them (the focus regions).
+    deposits_changed
+        Records with ``id``, ``name_en``, ``before`` and ``after`` control statuses.
+    """
+    rows = [
+        {
+            "region_id": rid,
+            "name_en": str(regions.loc[rid, "name_en"]),
+            "level": str(regions.loc[rid, "level"]),
+            "gained_km2": round(float(gained_km2[rid]), 3),
+            "lost_km2": round(float(lost_km2[rid]), 3),
+            "net_km2": round(float(gained_km2[rid] - lost_km2[rid]), 3),
+        }
+        for rid in regions.index
+        if rid in always or gained_km2[rid] >= MIN_REPORTED_KM2 or lost_km2[rid] >= MIN_REPORTED_KM2
+    ]
+    return {
+        "previous_snapshot": previous_date,
+        "snapshot": date,
+        "occupied_km2": round(occupied_km2, 1),
+        "previous_occupied_km2": round(previous_occupied_km2, 1) if previous_occupied_km2 is not None else None,
+        "gained_km2": round(total_gained_km2, 1),
+        "lost_km2": round(total_lost_km2, 1),
+        "contested_km2": round(contested_km2, 1),
+        "regions": rows,
+        "deposits_changed": [dict(d) for d in deposits_changed],
+    }
+
+
+def _phrase(status: str) -> str:
+    return style.CONTROL_PHRASES.get(status, status)
+
+
+def deposits_changed_text(report: Mapping[str, Any]) -> str:
+    """One line's worth: ``Name: held by Ukraine → occupied since 24 Feb 2022, …`` or ``none``."""
+    return (
+        ", ".join(f"{d['name_en']}: {_phrase(d['before'])} → {_phrase(d['after'])}" for d in report["deposits_changed"])
+        or "none"
+    )
+
+
+def report_markdown(report: Mapping[str, Any]) -> str:
+    """Render one change report as a Markdown section."""
+    previous = report["previous_occupied_km2"]
+    lines = [
+        f"# Occupation change: {report['previous_snapshot'] or 'none'} → {report['snapshot']}",
+        "",
+        f"Occupied: {report['occupied_km2']:,} km² (previous: {f'{previous:,}' if previous is not None else 'n/a'}); "
+        f"gained {report['gained_km2']:,} km², lost {report['lost_km2']:,} km²; grey zone (not counted as occupied) "
+        f"{report.get('contested_km2', 0.0):,} km² (EPSG:6933). Source: DeepStateMap.Live.",
+        "",
+        "| region | level | gained km² | lost km² | net km² |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    lines += [
+        f"| {r['name_en']} ({r['region_id']}) | {r['level']} | {r['gained_km2']:,.3f} | {r['lost_km2']:,.3f} | {r['net_km2']:,.3f} |"
+        for r in report["regions"]
+    ]
+    lines += ["", "Deposits whose control changed:", ""]
+    lines += [
+        f"- {d['name_en']} ({d['id']}): {_phrase(d['before'])} → {_phrase(d['after'])}"
+        for d in report["deposits_changed"]
+    ] or ["- none"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,791 @@
+"""Workflow: refresh the occupation snapshots in ``layers/occupation`` from DeepStateMap, one version at a time.
+
+Under a lock on the folder: choose the versions (the newest, one given, or
+every day / week / month since a date), skip those already stored without
+fetching them, and for each of the others fetch, parse, check (DeepState's own
+``/areas`` figure, or else a jump guard against the nearest earlier snapshot),
+make sure the build can draw it, and commit it: snapshot and sidecar written
+atomically before the next version is fetched.  A refused version is reported
+and skipped; a run that is killed keeps every version it committed, and a rerun
+resumes where it stopped.  The change report is computed from the difference
+between consecutive versions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date as Date  # noqa: N812
+from pathlib import Path
+from typing import Any, Final
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geo import deepstate, join, report, schema, sources, stats, validate, webmap
+from geo.errors import RefreshError
+from geo.files import write_all_atomic
+
+LOCK_WAIT_S: Final = 10.0
+#: Processes that prepare versions ahead of the commits in a multi-version run (capped by the cores).
+DEFAULT_WORKERS: Final = 2
+EVERY: Final = ("day", "week", "month")
+REPORT_JSON: Final = "refresh_report.json"
+REPORT_MD: Final = "refresh_report.md"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One snapshot to fetch (a DeepState version) or read (a user's file)."""
+
+    url: str
+    version: str | None
+    published: str | None
+    date: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run is, for the progress line."""
+
+    done: int
+    total: int
+    target: Target
+    outcome: str  # stored, skipped, refused
+    rate: float  # versions per second, fetched ones only
+    eta_s: float | None
+
+
+@dataclass
+class Outcome:
+    """What a refresh did: one line per version, and the versions it refused with their reasons."""
+
+    messages: list[str] = field(default_factory=list)
+    stored: list[str] = field(default_factory=list)
+    refused: list[tuple[Target, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a refresh needs from the layers: the country, the regions it reports on, the deposits."""
+
+    country: shapely.Geometry  # lon/lat
+    interior: shapely.Geometry  # for the line of contact
+    regions: gpd.GeoDataFrame  # oblasts and focus regions, lon/lat
+    regions_eq: gpd.GeoSeries  # the same in the equal-area CRS
+    area_km2: pd.Series
+    before_km2: pd.Series  # occupied before 2022 (the pre-2022 zone), per region
+    deposits: gpd.GeoDataFrame
+    pre2022: gpd.GeoDataFrame
+    views: dict[str, tuple[str, shapely.Geometry]]
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The snapshot the next version is compared with."""
+
+    date: str
+    occupied: shapely.Geometry
+    km2: float
+    region_km2: pd.Series
+    status: pd.Series
+
+
+# --- what to fetch ------------------------------------------------------------------------
+
+
+def _period(day: str, every: str) -> str:
+    if every == "month":
+        return day[:7]
+    if every == "week":
+        year, week, _ = Date.fromisoformat(day).isocalendar()
+        return f"{year}-W{week:02d}"
+    return day
+
+
+def choose_versions(
+    versions: list[deepstate.Version], *, since: str, until: str | None = None, every: str = "day"
+) -> list[deepstate.Version]:
+    """Keep the latest version of each day, ISO week or month between `since` and `until` (inclusive)."""
+    latest: dict[str, deepstate.Version] = {}
+    for item in versions:
+        if item.date < since or (until is not None and item.date > until):
+            continue
+        key = _period(item.date, every)
+        if key not in latest or int(item.version) > int(latest[key].version):
+            latest[key] = item
+    return sorted(latest.values(), key=lambda v: int(v.version))
+
+
+def _target(base: str, item: deepstate.Version) -> Target:
+    return Target(deepstate.geojson_url(base, item.version), item.version, item.published, item.date)
+
+
+# --- context ------------------------------------------------------------------------------
+
+
+def load_context(layers: Path) -> Context:
+    """Read what a refresh needs (country, regions, deposits, pre-2022 zone) and validate only those.
+
+    The published figures, the base map and the history are not read: a bad
+    row there must not block an occupation refresh.
+    """
+    country = sources.read_country(layers / schema.COUNTRY_FILE)
+    oblasts = sources.read_oblasts(layers / schema.OBLASTS_FILE)
+    focus = [
+        sources.read_raions(layers / schema.RAIONS_FILE),
+        sources.read_hromadas(layers / schema.HROMADAS_FILE),
+        sources.read_city(layers / schema.POKROVSK_FILE),
+    ]
+    pre2022 = sources.read_vector(layers / schema.PRE2022_FILE)
+    records = sources.read_deposits(layers / schema.DEPOSITS_FILE)
+    aliases = sources.oblast_aliases(sources.read_oblast_lookup(layers / schema.OBLAST_LOOKUP_FILE))
+    oblast_ids = sources.resolve_oblasts(records["oblast"], aliases)
+    problems = validate.Problems()
+    validate.check_regions([oblasts, *focus, country], required_ids=schema.FOCUS_REGIONS, problems=problems)
+    validate.check_polygons(pre2022, problems=problems)
+    validate.check_deposits(records, oblast_ids=oblast_ids, problems=problems)
+    problems.raise_if_any()
+    frames = [validate.repair_geometries(f)[0] for f in (oblasts, *focus, country, pre2022)]
+    *region_frames, country, pre2022 = frames
+    every_region = gpd.GeoDataFrame(pd.concat(region_frames), crs=schema.STORAGE_CRS)
+    chosen = every_region[(every_region["level"] == "oblast") | every_region.index.isin(schema.FOCUS_REGIONS)]
+    chosen = gpd.GeoDataFrame(chosen[~chosen.index.duplicated()], crs=schema.STORAGE_CRS)
+    deposits = sources.deposit_points(records, oblast_ids=oblast_ids)
+    regions_eq = chosen.geometry.to_crs(schema.AREA_CRS)
+    pre_zone = shapely.union_all(shapely.make_valid(pre2022.to_crs(schema.AREA_CRS).geometry.to_numpy()))
+    everything = gpd.GeoDataFrame(pd.concat([country, every_region]), crs=schema.STORAGE_CRS)
+    zone = gpd.GeoDataFrame(
+        geometry=[shapely.union_all(shapely.make_valid(pre2022.geometry.to_numpy()))], crs=pre2022.crs
+    )
+    return Context(
+        country=shapely.union_all(country.geometry.to_numpy()),
+        interior=join.land_interior(country),
+        regions=chosen,
+        regions_eq=regions_eq,
+        area_km2=stats.area_km2(chosen),
+        before_km2=stats.change_overlap_km2(regions_eq, pre_zone),
+        deposits=deposits,
+        pre2022=zone,
+        views=webmap.slider_views(everything, deposits),
+    )
+
+
+def _frame(geom: shapely.Geometry) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(geometry=[geom], crs=schema.STORAGE_CRS)
+
+
+def _to_area(geom: shapely.Geometry) -> shapely.Geometry:
+    projected = gpd.GeoSeries([geom], crs=schema.STORAGE_CRS).to_crs(schema.AREA_CRS).iloc[0]
+    return projected if shapely.is_valid(projected) else shapely.make_valid(projected)
+
+
+def _statuses(ctx: Context, parts: gpd.GeoDataFrame, region_km2: pd.Series) -> pd.Series:
+    oblast_ids = ctx.regions.index[ctx.regions["level"] == "oblast"]
+    total = region_km2.loc[oblast_ids].clip(lower=0.0)
+    before = ctx.before_km2.loc[oblast_ids].clip(upper=total)
+    oblasts = pd.DataFrame(
+        {
+            "occupied_share": stats.occupied_share(total, ctx.area_km2.loc[oblast_ids]),
+            "occupied_before_2022_km2": before,
+            "occupied_since_2022_km2": total - before,
+        }
+    )
+    return join.control_status(ctx.deposits, parts, oblasts=oblasts)
+
+
+def previous_from_file(ctx: Context, date: str, path: Path) -> Previous:
+    """Measure a stored snapshot in full, to compare the next version with."""
+    frame = sources.read_snapshot(path)
+    occupied_rows = frame[frame["class"] != sources.SNAPSHOT_CONTESTED]
+    occupied = shapely.union_all(shapely.make_valid(occupied_rows.geometry.to_numpy()))
+    parts = join.occupied_parts(_frame(occupied), ctx.pre2022)
+    region_km2 = stats.occupied_km2(ctx.regions, parts)["occupied_km2"]
+    return Previous(date, occupied, deepstate.area_km2(occupied), region_km2, _statuses(ctx, parts, region_km2))
+
+
+# --- one version --------------------------------------------------------------------------
+
+
+def _check_drawable(ctx: Context, parsed: deepstate.Parsed, source: str) -> gpd.GeoDataFrame:
+    """Run the build's geometry steps on the version; a GEOS failure is one error naming the source."""
+    try:
+        parts = join.occupied_parts(_frame(parsed.occupied), ctx.pre2022)
+        front = join.front_line(parts, ctx.interior)
+        contested = gpd.GeoSeries([parsed.contested], crs=schema.STORAGE_CRS)
+        webmap.check_drawable(parts, front, contested, views=ctx.views)
+        stats.occupied_km2(ctx.regions.iloc[:0], parts)
+    except (shapely.errors.GEOSException, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = f"{source}: the build could not draw this version ({deepstate.printable(first, limit=120)})"
+        raise RefreshError(msg) from exc
+    return parts
+
+
+def _measure(ctx: Context, prepared: Prepared, previous: Previous | None) -> tuple[dict[str, Any], Previous]:
+    """Measure the change from `previous` by their difference; return the report and the new `Previous`."""
+    target, parsed, parts, km2 = prepared.target, prepared.parsed, prepared.parts, prepared.km2
+    empty = shapely.Polygon()
+    old = previous.occupied if previous else empty
+    gained = shapely.difference(parsed.occupied, old)
+    lost = shapely.difference(old, parsed.occupied) if previous else empty
+    gained_km2 = stats.change_overlap_km2(ctx.regions_eq, _to_area(gained))
+    lost_km2 = stats.change_overlap_km2(ctx.regions_eq, _to_area(lost))
+    base = previous.region_km2 if previous else pd.Series(0.0, index=ctx.regions.index)
+    region_km2 = (base + gained_km2 - lost_km2).clip(lower=0.0)
+    status = _statuses(ctx, parts, region_km2)
+    before = previous.status if previous else status
+    names = ctx.deposits["name_en"].astype(str).to_dict()
+    old_status, new_status = before.astype(str).to_dict(), status.astype(str).to_dict()
+    changed = [
+        {"id": str(rid), "name_en": names[rid], "before": old_status[rid], "after": after}
+        for rid, after in new_status.items()
+        if old_status[rid] != after
+    ]
+    record = report.change_report(
+        regions=ctx.regions,
+        gained_km2=gained_km2,
+        lost_km2=lost_km2,
+        always=schema.FOCUS_REGIONS,
+        deposits_changed=changed,
+        previous_date=previous.date if previous else None,
+        date=target.date,
+        occupied_km2=km2,
+        previous_occupied_km2=previous.km2 if previous else None,
+        total_gained_km2=deepstate.area_km2(gained),
+        total_lost_km2=deepstate.area_km2(lost),
+        contested_km2=deepstate.area_km2(parsed.contested),
+    )
+    record.update(version_id=target.version, repaired_polygons=parsed.repaired)
+    return record, Previous(target.date, parsed.occupied, km2, region_km2, status)
+
+
+def _official_check(
+    target: Target, parsed: deepstate.Parsed, *, base: str, force: bool, options: dict[str, Any]
+) -> str | None:
+    """Check against DeepState's own ``/areas`` figure; return what was checked, or None if it did not answer."""
+    if not target.version:
+        return None
+    areas = deepstate.areas_url(base, target.version)
+    try:
+        payload = deepstate.fetch_json(areas, **{**options, "retries": min(1, options["retries"])})
+        figures = deepstate.official_areas(payload, source=areas)
+    except RefreshError:
+        return None
+    if force:
+        return "DeepState's own /areas figure not checked (--force)"
+    after, before = deepstate.check_against_official(parsed, figures, source=target.url)
+    return f"within {max(abs(after), abs(before)):.2%} of DeepState's own /areas figure (after and before 24 Feb 2022)"
+
+
+def _jump_check(target: Target, km2: float, previous: Previous | None, *, force: bool) -> str:
+    """Without DeepState's figure: the change from the nearest earlier snapshot, within an allowance growing with the days."""
+    reason = "no /areas figure from DeepState" if target.version else "no DeepState /areas figure for a file"
+    if previous is None:
+        return f"{reason}; no earlier snapshot to compare with"
+    days = (Date.fromisoformat(target.date) - Date.fromisoformat(previous.date)).days
+    if force:
+        return f"{reason}; the change from {previous.date} not checked (--force)"
+    change = deepstate.check_jump(km2, previous.km2, days=days, source=target.url, previous_date=previous.date)
+    return f"{reason}; {change:+.1%} from {previous.date}, within the {deepstate.jump_allowance(days):.1%} allowed"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A version fetched, parsed, checked on its own and drawn: all that does not depend on the previous one."""
+
+    target: Target
+    parsed: deepstate.Parsed
+    parts: gpd.GeoDataFrame
+    km2: float
+    official: str | None  # what the /areas check found, None if DeepState's figure was not available
+    source: str
+
+
+def prepare(
+    ctx: Context,
+    target: Target,
+    *,
+    base: str,
+    from_file: str | None,
+    force: bool,
+    payload: Any,
+    options: dict[str, Any],
+) -> Prepared:
+    """Fetch (or read), parse, check on its own (plausible, DeepState's own figure) and draw one version."""
+    if from_file:
+        features: Any = _file_features(from_file, fetch_bytes=lambda url: deepstate.fetch_bytes(url, **options))
+        source = deepstate.printable(from_file)
+    else:
+        features = deepstate.feature_collection(
+            payload if payload is not None else deepstate.fetch_json(target.url, **options)
+        )
+        source = target.url
+    parsed = deepstate.parse_features(features)
+    if not shapely.is_empty(parsed.contested):
+        parsed.contested = shapely.intersection(parsed.contested, ctx.country)
+    km2 = deepstate.check_parsed(parsed, source=source)
+    official = _official_check(target, parsed, base=base, force=force, options=options)
+    parts = _check_drawable(ctx, parsed, source)
+    return Prepared(target, parsed, parts, km2, official, source)
+
+
+#: The context forked worker processes inherit (set just before the pool starts).
+_WORKER: dict[str, Any] = {}
+
+
+def _prepare_in_worker(target: Target, settings: dict[str, Any]) -> Prepared | str:
+    try:
+        return prepare(_WORKER["ctx"], target, payload=None, **settings)
+    except RefreshError as exc:
+        return str(exc)
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def refresh_lock(directory: Path, *, wait_s: float | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on `directory` (waiting up to `wait_s`) so refreshes never interleave.
+
+    The lock is taken on the folder itself (no lock file is left behind), and
+    temporary files left by a refresh that was killed are removed once it is held.
+    """
+    import fcntl  # noqa: PLC0415  (POSIX only; importing the package must work elsewhere)
+
+    directory.mkdir(parents=True, exist_ok=True)
+    limit = LOCK_WAIT_S if wait_s is None else wait_s
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    msg = f"{directory}: another refresh is running (waited {limit:g} s for its lock); try again later"
+                    raise RefreshError(msg) from None
+                time.sleep(0.05)
+        for stale in directory.glob(f".{schema.SNAPSHOT_PREFIX}*.tmp"):
+            stale.unlink(missing_ok=True)
+        yield
+    finally:
+        os.close(fd)
+
+
+def snapshot_path(directory: Path, date: str) -> Path:
+    """Return the file of the snapshot dated `date` in `directory`."""
+    return directory / f"{schema.SNAPSHOT_PREFIX}{date}.geojson"
+
+
+def _stored_versions(stored: Mapping[str, Path]) -> dict[str, str]:
+    """Version id → date of every stored snapshot whose file matches its sidecar."""
+    out = {}
+    for day, path in stored.items():
+        version = sources.snapshot_version(path)
+        if version:
+            out[version] = day
+    return out
+
+
+@contextlib.contextmanager
+def _scratch() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="geo-refresh-") as name:
+        yield Path(name)
+
+
+def _file_features(location: str, *, fetch_bytes: Callable[[str], bytes]) -> list[dict[str, Any]]:
+    """Read a user's GeoJSON or KML of occupied areas (a path or an http(s) URL) as GeoJSON features."""
+    path = Path(location)
+    with _scratch() as scratch:
+        if location.startswith(("http://", "https://")):
+            path = scratch / ("download" + (Path(location.split("?", maxsplit=1)[0]).suffix or ".geojson"))
+            path.write_bytes(fetch_bytes(location))
+        elif not path.exists():
+            msg = f"{location}: no such file; --from-file takes a GeoJSON or KML file, or an http(s) URL"
+            raise RefreshError(msg)
+        elif not path.is_file():
+            msg = f"{location}: not a regular file; --from-file takes a GeoJSON or KML file, or an http(s) URL"
+            raise RefreshError(msg)
+        frame = sources.read_vector(path)
+        if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():
+            msg = f"{location}: no geometries; --from-file takes a GeoJSON or KML of occupied areas"
+            raise RefreshError(msg)
+        if frame.crs is not None and frame.crs.to_epsg() != 4326:
+            frame = frame.to_crs(schema.STORAGE_CRS)
+        return [
+            {
+                "geometry": json.loads(shapely.to_geojson(geom)) if geom is not None else None,
+                "properties": {"name": "geoJSON.status.occupied"},  # a file of occupied areas: every polygon counts
+            }
+            for geom in frame.geometry
+        ]
+
+
+def _progress_line(step: Progress) -> str:
+    eta = f", ETA {int(step.eta_s) // 60}:{int(step.eta_s) % 60:02d}" if step.eta_s is not None else ""
+    rate = f", {step.rate:.1f} versions/s" if step.rate > 0 else ""
+    name = f"version {step.target.version}" if step.target.version else "file"
+    return f"[{step.done}/{step.total}] {step.target.date} {name}: {step.outcome}{rate}{eta}"
+
+
+def refresh(
+    layers: Path,
+    out: Path,
+    *,
+    base: str,
+    version: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    every: str = "day",
+    from_file: str | None = None,
+    force: bool = False,
+    timeout: float = deepstate.TIMEOUT_S,
+    retries: int = deepstate.RETRIES,
+    progress: Callable[[Progress], None] | None = None,
+    workers: int | None = None,
+) -> Outcome:
+    """Fetch (or read) occupation snapshots into ``layers/occupation`` and write a change report to `out`.
+
+    Each accepted version is committed (snapshot and sidecar, atomically)
+    before the next is fetched; a version already stored is skipped without
+    being fetched.  With one version, a refusal raises; with several, each
+    refusal is recorded in the outcome and the run goes on.
+
+    Raises
+    ------
+    geo.errors.RefreshError
+        When nothing can be done (the listing or the layers are unusable) or the only version is refused.
+    """
+    options = {"timeout": timeout, "retries": retries}
+    workers = min(DEFAULT_WORKERS, os.cpu_count() or 1) if workers is None else workers
+    directory = layers / schema.OCCUPATION_DIR
+    if not directory.is_dir():
+        msg = f"{directory}: no such folder; pass --layers DIR with the project's layers"
+        raise RefreshError(msg)
+    _check_writable(out)
+    outcome = Outcome()
+    with refresh_lock(directory):
+        stored = sources.list_snapshots(directory)
+        targets, payloads, reason = _choose_targets(
+            base, version=version, since=since, until=until, every=every, from_file=from_file, stored=stored,
+            options=options,
+        )  # fmt: skip
+        if reason:
+            outcome.messages.append(reason)
+            return outcome
+        _run_targets(
+            outcome, targets, payloads, layers=layers, out=out, stored=stored, base=base, from_file=from_file,
+            force=force, options=options, progress=progress, workers=workers,
+        )  # fmt: skip
+    return outcome
+
+
+def _choose_targets(
+    base: str,
+    *,
+    version: str | None,
+    since: str | None,
+    until: str | None,
+    every: str,
+    from_file: str | None,
+    stored: Mapping[str, Path],
+    options: dict[str, Any],
+) -> tuple[list[Target], dict[str, Any], str]:
+    """Decide what to fetch; return the targets, any payload already fetched, and a reason to stop early."""
+    if from_file:
+        return [Target(from_file, None, None, deepstate.now_utc()[:10])], {}, ""
+    if since:
+        listing = deepstate.fetch_json(deepstate.listing_url(base), **options)
+        versions = deepstate.list_versions(listing, source=deepstate.listing_url(base))
+        chosen = choose_versions(versions, since=since, until=until, every=every)
+        if not chosen:
+            msg = f"no versions published since {since}{f' until {until}' if until else ''} on {base}"
+            raise RefreshError(msg)
+        return [_target(base, item) for item in chosen], {}, ""
+    if version:
+        return [_target(base, deepstate.version_of(version))], {}, ""
+    payload = deepstate.fetch_json(deepstate.last_url(base), **options)
+    raw_id = payload.get("id", "") if isinstance(payload, dict) else ""
+    item = deepstate.version_of(str(raw_id)[:20])
+    if stored and item.date < max(stored):
+        return (
+            [],
+            {},
+            (
+                f"the newest version on the server ({item.version}, {item.date}) is older than the newest "
+                f"stored snapshot ({max(stored)}); nothing to do"
+            ),
+        )
+    target = Target(deepstate.last_url(base), item.version, item.published, item.date)
+    return [target], {target.url: payload}, ""
+
+
+def _run_targets(
+    outcome: Outcome,
+    targets: list[Target],
+    payloads: Mapping[str, Any],
+    *,
+    layers: Path,
+    out: Path,
+    stored: dict[str, Path],
+    base: str,
+    from_file: str | None,
+    force: bool,
+    options: dict[str, Any],
+    progress: Callable[[Progress], None] | None,
+    workers: int,
+) -> None:
+    """Skip what is stored, prepare and commit the rest in order, refuse what fails; write the report."""
+    have = _stored_versions(stored)
+    single = len(targets) == 1
+    work: list[Target] = []
+    done = 0
+    counter = [0]  # versions fetched so far, for the rate
+
+    def step(target: Target, result: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            elapsed = time.monotonic() - started
+            rate = counter[0] / elapsed if counter[0] and elapsed > 0 else 0.0
+            left = len(targets) - done
+            progress(Progress(done, len(targets), target, result, rate, left / rate if rate > 0 else None))
+
+    def refuse(target: Target, exc: RefreshError | str) -> None:
+        if single:
+            raise exc if isinstance(exc, RefreshError) else RefreshError(exc)
+        outcome.refused.append((target, str(exc)))
+        outcome.messages.append(f"refused {target.version or target.url} ({target.date}): {exc}")
+        step(target, f"refused: {exc}")
+
+    started = time.monotonic()
+    for target in targets:
+        try:
+            skip = _skip_reason(target, stored, have, from_file=from_file)
+        except RefreshError as exc:
+            refuse(target, exc)
+            continue
+        if skip:
+            outcome.messages.append(skip)
+            step(target, "skipped (already stored)")
+        else:
+            work.append(target)
+    if not work:
+        return
+    _commit_all(outcome, work, payloads, layers=layers, out=out, stored=stored, have=have, force=force,
+                from_file=from_file, settings={"base": base, "from_file": from_file, "force": force, "options": options},
+                workers=workers, step=step, refuse=refuse, counter=counter)  # fmt: skip
+
+
+def _commit_all(
+    outcome: Outcome,
+    work: list[Target],
+    payloads: Mapping[str, Any],
+    *,
+    layers: Path,
+    out: Path,
+    stored: dict[str, Path],
+    have: dict[str, str],
+    force: bool,
+    from_file: str | None,
+    settings: dict[str, Any],
+    workers: int,
+    step: Callable[[Target, str], None],
+    refuse: Callable[[Target, RefreshError | str], None],
+    counter: list[int],
+) -> None:
+    """Prepare and commit each version to fetch, in date order; write the change report of those stored."""
+    directory = layers / schema.OCCUPATION_DIR
+    ctx = load_context(layers)
+    previous: Previous | None = None
+    reports: list[dict[str, Any]] = []
+    for target, prepared in _prepared(ctx, work, settings=settings, payloads=payloads, workers=workers):
+        counter[0] += 1
+        if isinstance(prepared, str):
+            refuse(target, prepared)
+            continue
+        try:
+            previous = _previous_for(ctx, target, stored, previous)
+            record, previous, message, written = commit(
+                ctx, prepared, previous, directory=directory, force=force, from_file=from_file
+            )
+        except RefreshError as exc:
+            refuse(target, exc)
+            continue
+        reports.append(record)
+        outcome.messages.append(message)
+        outcome.stored.append(target.date)
+        stored[target.date] = written
+        if target.version:
+            have[target.version] = target.date
+        step(target, "stored")
+    if reports:
+        _write_reports(out, reports)
+
+
+def _prepared(
+    ctx: Context,
+    work: list[Target],
+    *,
+    settings: dict[str, Any],
+    payloads: Mapping[str, Any],
+    workers: int,
+) -> Iterator[tuple[Target, Prepared | str]]:
+    """Prepare the versions in order: in this process, or ahead of the commits in `workers` processes.
+
+    A refused version comes as its reason (a string).  At most ``2 × workers``
+    versions are in flight, so memory does not grow with the run.
+    """
+    if workers <= 1 or len(work) < 3:
+        for target in work:
+            try:
+                yield target, prepare(ctx, target, payload=payloads.get(target.url), **settings)
+            except RefreshError as exc:
+                yield target, str(exc)
+        return
+    _WORKER["ctx"] = ctx  # forked workers inherit the context (shared pages) instead of reading the layers again
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending: deque[tuple[Target, Future[Prepared | str]]] = deque()
+        queue = iter(work)
+        for target in queue:
+            pending.append((target, pool.submit(_prepare_in_worker, target, settings)))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            target, future = pending.popleft()
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(_prepare_in_worker, nxt, settings)))
+            yield target, future.result()
+
+
+def _skip_reason(target: Target, stored: Mapping[str, Path], have: Mapping[str, str], *, from_file: str | None) -> str:
+    """Why a target needs no fetch (already stored), or ''; refuses to replace a different or newer snapshot."""
+    if target.version and target.version in have:
+        path = stored.get(have[target.version])
+        return f"already have version {target.version} ({path.name if path else have[target.version]}); nothing to do"
+    if target.date not in stored:
+        return ""
+    existing = stored[target.date]
+    old = sources.snapshot_version(existing)
+    if target.version and old and int(old) < int(target.version):
+        return ""  # a later version of the same day from the same API replaces the earlier one
+    what = f"version {old}" if old else "another source"
+    msg = (
+        f"{existing}: a snapshot for {target.date} from {what} is already stored; not replacing it with "
+        f"{'version ' + target.version if target.version else deepstate.printable(from_file or target.url)!r}. "
+        "Move it aside first to replace it"
+    )
+    raise RefreshError(msg)
+
+
+def _previous_for(
+    ctx: Context, target: Target, stored: Mapping[str, Path], current: Previous | None
+) -> Previous | None:
+    earlier = [d for d in stored if d < target.date]
+    if not earlier:
+        return None
+    nearest = max(earlier)
+    if current is not None and current.date == nearest:
+        return current
+    return previous_from_file(ctx, nearest, stored[nearest])
+
+
+def commit(
+    ctx: Context, prepared: Prepared, previous: Previous | None, *, directory: Path, force: bool, from_file: str | None
+) -> tuple[dict[str, Any], Previous, str, Path]:
+    """Check a prepared version against the previous one when needed, measure the change, write it atomically."""
+    target, parsed, km2 = prepared.target, prepared.parsed, prepared.km2
+    check = prepared.official or _jump_check(target, km2, previous, force=force)
+    record, current = _measure(ctx, prepared, previous)
+    record["check"] = check
+    path = snapshot_path(directory, target.date)
+    data = deepstate.snapshot_bytes(
+        parsed,
+        properties={
+            "version_id": target.version,
+            "published_utc": target.published,
+            "source": "DeepStateMap.Live" if target.version else "user file",
+        },
+    )
+    user = (
+        {"licence": "supplied by the user: state its licence here", "credit": f"Source: {prepared.source}"}
+        if from_file
+        else {}
+    )
+    sidecar = deepstate.sidecar_for(
+        data=data,
+        file_name=path.name,
+        url=target.url,
+        version=target.version,
+        published=target.published,
+        snapshot_date=target.date,
+        parsed=parsed,
+        km2=km2,
+        check=check,
+        **user,
+    )
+    side = sources.sidecar_path(path)
+    try:
+        write_all_atomic({side: (json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), path: data})
+    except OSError as exc:
+        msg = f"{path}: cannot write the snapshot ({exc.strerror or exc}); nothing was changed"
+        raise RefreshError(msg) from exc
+    repaired = f"; repaired {parsed.repaired} invalid polygons" if parsed.repaired else ""
+    against = previous.date if previous else "nothing"
+    message = (
+        f"wrote {path} ({km2:,.0f} km² occupied; +{record['gained_km2']:,} / -{record['lost_km2']:,} km² "
+        f"since {against}{repaired}); deposits changed: {report.deposits_changed_text(record)}"
+    )
+    return record, current, message, path
+
+
+def _check_writable(out: Path) -> None:
+    """Fail before anything is fetched if the report folder cannot be written."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".refresh-probe-"):
+            pass
+    except OSError as exc:
+        msg = (
+            f"{out}: cannot write the change report there ({exc.strerror or exc}); pass --out DIR; nothing was changed"
+        )
+        raise RefreshError(msg) from exc
+
+
+def _write_reports(out: Path, reports: list[dict[str, Any]]) -> None:
+    text = json.dumps({"reports": reports}, ensure_ascii=False, indent=2) + "\n"
+    markdown = "\n".join(report.report_markdown(r) for r in reports)
+    try:
+        write_all_atomic({out / REPORT_JSON: text.encode("utf-8"), out / REPORT_MD: markdown.encode("utf-8")})
+    except OSError as exc:
+        msg = (
+            f"{out}: cannot write the change report ({exc.strerror or exc}); "
+            f"the {len(reports)} new snapshot(s) are stored; rerun the build to use them"
+        )
+        raise RefreshError(msg) from exc
+
+
+def print_progress(step: Progress) -> None:
+    """Progress to stderr: one line per version, or one updated line on a terminal."""
+    line = _progress_line(step)
+    if sys.stderr.isatty():
+        end = "\n" if step.done == step.total else ""
+        print(f"\r\x1b[K{line}", end=end, file=sys.stderr, flush=True)
+    else:
+        print(line, file=sys.stderr, flush=True)
+
+
+__all__ = ["Outcome", "Progress", "Target", "choose_versions", "load_context", "print_progress", "refresh"]
