@@ -98,6 +98,42 @@ class Result:
     snapshots: int
     resume_geojson_hits: int
     resume_areas_hits: int
+    build: Built
+
+
+@dataclass
+class Built:
+    """``build_maps.py`` on the backfilled layers."""
+
+    wall_s: float
+    exit_code: int
+    maxrss_kib: int
+    overview_bytes: int
+    gpkg_bytes: int
+    history_dates: int
+
+
+def run_build(layers: Path, maps: Path) -> Built:
+    """Time ``scripts/build_maps.py`` on the backfilled layers (the issue: <= 60 s, overview <= 1.5 MB)."""
+    cmd = [sys.executable, "scripts/build_maps.py", "--layers", str(layers), "--out", str(maps)]
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0 and proc.stderr is not None:
+        print("    build stderr:", proc.stderr.read().decode("utf-8", "replace")[-2000:])
+    if proc.stderr is not None:
+        proc.stderr.close()
+    history = maps / schema.HISTORY_REGIONS_CSV
+    dates = (
+        {line.split(",", 1)[0] for line in history.read_text(encoding="utf-8").splitlines()[1:]} if code == 0 else set()
+    )
+
+    def size(name: str) -> int:
+        return (maps / name).stat().st_size if (maps / name).exists() else 0
+
+    return Built(wall, code, usage.ru_maxrss, size("overview.html"), size(schema.GPKG_FILE), len(dates))
 
 
 def parse_versions(values: list[str]) -> list[int]:
@@ -249,6 +285,7 @@ def measure(n: int, keep: Path | None) -> Result:
             resume = run_refresh(server.url, layers, maps, f"N={n} resume")
             resume_geojson = server.hit_count("/geojson") - geojson0
             resume_areas = server.hit_count("/areas") - areas0
+        built = run_build(layers, maps)
         new = {k: v for k, v in after.items() if k not in before}
         dated = {k: v for k, v in new.items() if "/" not in k and k.startswith(schema.SNAPSHOT_PREFIX)}
         if keep is not None:
@@ -257,7 +294,7 @@ def measure(n: int, keep: Path | None) -> Result:
         n=n, first=first, resume=resume, fetch_s=fetch_s, fetch_requests=fetch_requests, fetch_bytes=fetch_bytes,
         new_bytes=sum(after.values()) - sum(before.values()), snapshot_bytes=sum(dated.values()),
         snapshots=sum(1 for k in dated if k.endswith(".geojson")), resume_geojson_hits=resume_geojson,
-        resume_areas_hits=resume_areas,
+        resume_areas_hits=resume_areas, build=built,
     )  # fmt: skip
 
 
@@ -287,6 +324,10 @@ def report(r: Result) -> None:
           f"server hits during it: {r.resume_geojson_hits} geojson, {r.resume_areas_hits} areas")  # fmt: skip
     if s.exit_code != 0:
         print("    stderr tail:", *s.stderr[-10:], sep="\n      ")
+    b = r.build
+    print(f"  build_maps.py on the result: exit {b.exit_code}, {b.wall_s:.1f} s wall (target <= 60 s), peak "
+          f"{b.maxrss_kib / 1024:.0f} MB (largest process); history_regions.csv has {b.history_dates} dates; "
+          f"overview.html {b.overview_bytes / MIB:.2f} MB (target <= 1.5 MB); GeoPackage {b.gpkg_bytes / MIB:.0f} MB")  # fmt: skip
 
 
 def table(results: list[Result]) -> None:
@@ -339,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
         report(result)
         results.append(result)
     table(results)
-    return 0 if all(r.first.exit_code == 0 and r.resume.exit_code == 0 for r in results) else 1
+    ok = all(r.first.exit_code == 0 and r.resume.exit_code == 0 and r.build.exit_code == 0 for r in results)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

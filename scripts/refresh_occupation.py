@@ -1,7 +1,8 @@
 """Refresh the occupied-territory snapshot from the DeepStateMap API, then rebuild with build_maps.py.
 
 Usage: python scripts/refresh_occupation.py [--base-url URL] [--version ID | --since DATE | --from-file PATH]
-       [--layers DIR] [--out DIR] [--force]
+       [--until DATE] [--every day|week|month]
+       [--layers DIR] [--out DIR] [--force] [--timeout S] [--retries N]
 """
 
 import sys

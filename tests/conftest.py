@@ -4,10 +4,11 @@ The world: Ukraine is the box lon 30–33, lat 48–49.
 - Oblasts: UA35 "Kirovohrad" lon 30–31, UA14 "Donetsk" lon 31–32, UA23 "Zaporizhzhia" lon 32–33.
 - Raions: UA3501 = UA35; UA1416 = lon 31–31.5, UA1402 = lon 31.5–32.
 - Hromada UA1416021 = lon 31–31.5, lat 48–48.5; Pokrovsk city = lon 31.2–31.3, lat 48.2–48.3.
-- Occupied (snapshot) = lon 31.25–32; pre-2022 zone = lon 31.75–32.
+- Occupied (snapshot) = lon 31.25–32; pre-2022 zone = lon 31.75–32; grey zone (contested) = lon 31–31.25.
 In an equal-area cylindrical CRS, area within one latitude band is proportional
 to the longitude span, so: UA14 is 0.75 occupied (0.25 before 2022, 0.5 since),
-UA1416 0.5, the hromada 0.5, the city 0.5, UA35 and UA23 0.0, the country 0.25.
+UA1416 0.5, the hromada 0.5, the city 0.5, UA35 and UA23 0.0, the country 0.25.  The grey zone covers a
+quarter of UA14, half of UA1416, the hromada and the city, and 1/12 of the country, and is never occupied.
 """
 
 from __future__ import annotations
@@ -224,7 +225,12 @@ def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> 
     )
     vector(
         f"{schema.OCCUPATION_DIR}/{schema.SNAPSHOT_PREFIX}2026-08-22.geojson",
-        _frame([{"geometry": box(31.25, 48, 32, 49)}]),
+        _frame(
+            [
+                {"class": "occupied", "geometry": box(31.25, 48, 32, 49)},
+                {"class": "contested", "geometry": box(31.0, 48, 31.25, 49)},  # the grey zone: never occupied
+            ]
+        ),
     )
     vector(schema.PRE2022_FILE, _frame([{"key": "ordlo", "geometry": box(31.75, 48, 32, 49)}]))
     # Two month-ends: in January 2025 the front stood at lon 31.5, by February 2025 at 31.25 (as the snapshot).

@@ -228,3 +228,14 @@ def test_the_project_renders_a_map(qgis_report: tuple[dict[str, Any], Path, Path
         if all(abs(a - t) <= 10 for a, t in zip(px, target, strict=True))
     )
     assert near > 5000
+
+
+def test_the_grey_zone_has_its_own_hatched_layer(tiny_outputs: Path) -> None:
+    with sqlite3.connect(tiny_outputs / schema.GPKG_FILE) as db:
+        rows = _rows(db, "SELECT snapshot_date, area_km2 FROM contested_areas")
+        qml = _rows(db, "SELECT styleQML FROM layer_styles WHERE f_table_name = 'contested_areas'")[0][0]
+        regions = dict(_rows(db, "SELECT region_id, contested_km2 FROM region_stats"))
+    assert len(rows) == 1
+    assert rows[0][0] == "2026-08-22"
+    assert rows[0][1] == pytest.approx(regions["UA"], rel=1e-6)  # the tiny world's lon 31–31.25 strip
+    assert '<Option type="QString" name="style" value="b_diagonal"/>' in qml  # hatched, as in the HTML maps

@@ -308,3 +308,30 @@ def test_time_slider_steps_through_the_snapshots(browser: Browser, shipped_maps:
     assert page.evaluate(dashed) == 0
     assert opened.errors == []
     page.close()
+
+
+def test_the_grey_zone_is_a_hatched_layer_off_on_the_overview(browser: Browser, tmp_path: Path) -> None:
+    out = tmp_path / "maps"
+    build.build(make_layers(tmp_path / "layers"), out)  # the tiny world's snapshot has a grey zone (lon 31–31.25)
+    for name, shown in (("overview.html", False), ("donetsk.html", True)):
+        opened = _open(browser, out / name)
+        page = opened.page
+        grey = page.evaluate(
+            "() => [...document.querySelectorAll('.legend-section')]"
+            ".find(e => e.textContent.includes('Grey zone')).dataset.layer"
+        )
+        state: dict[str, Any] = page.evaluate(LAYER_STATE)
+        assert (grey in state["onMap"]) is shown, name
+        assert state["legend"] == state["onMap"]
+        if not shown:
+            page.hover(".leaflet-control-layers")
+            page.locator(".leaflet-control-layers-overlays label", has_text="Grey zone").locator("input").click()
+        hatched = page.locator("path.contested-area")
+        assert hatched.count() == 1, name
+        assert hatched.first.get_attribute("fill") == "url(#contested-hatch)"
+        assert page.locator("pattern#contested-hatch line").count() == 1
+        legend = page.locator(".legend-section", has_text="Grey zone")
+        assert legend.is_visible()
+        assert "not counted as occupied" in legend.inner_text()
+        assert opened.errors == []
+        page.close()
