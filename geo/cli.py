@@ -31,7 +31,7 @@ def _run(job: Callable[[], int]) -> int:
 
 def _iso_date(value: str) -> str:
     try:
-        valid = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and date.fromisoformat(value).isoformat() == value
+        valid = bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)) and date.fromisoformat(value).isoformat() == value
     except ValueError:
         valid = False
     if not valid:

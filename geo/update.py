@@ -23,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date as Date  # noqa: N812
 from pathlib import Path
@@ -331,9 +332,14 @@ def prepare(
             payload if payload is not None else deepstate.fetch_json(target.url, **options)
         )
         source = target.url
-    parsed = deepstate.parse_features(features)
-    if not shapely.is_empty(parsed.contested):
-        parsed.contested = shapely.intersection(parsed.contested, ctx.country)
+    try:
+        parsed = deepstate.parse_features(features)
+        if not shapely.is_empty(parsed.contested):
+            parsed.contested = shapely.intersection(parsed.contested, ctx.country)
+    except shapely.errors.GEOSException as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        msg = f"{source}: its polygons cannot be combined ({deepstate.printable(first, limit=120)}); the response is damaged"
+        raise RefreshError(msg) from exc
     km2 = deepstate.check_parsed(parsed, source=source)
     official = _official_check(target, parsed, base=base, force=force, options=options)
     parts = _check_drawable(ctx, parsed, source)
@@ -668,11 +674,25 @@ def _prepared(
             nxt = next(queue, None)
             if nxt is not None:
                 pending.append((nxt, pool.submit(_prepare_in_worker, nxt, settings)))
-            yield target, future.result()
+            try:
+                result = future.result()
+            except BrokenProcessPool as exc:
+                msg = (
+                    f"a worker process preparing version {target.version} ({target.date}) died (out of memory?); "
+                    "the versions before it are stored: rerun the same command to resume"
+                )
+                raise RefreshError(msg) from exc
+            yield target, result
 
 
 def _skip_reason(target: Target, stored: Mapping[str, Path], have: Mapping[str, str], *, from_file: str | None) -> str:
-    """Why a target needs no fetch (already stored), or ''; refuses to replace a different or newer snapshot."""
+    """Why a target needs no fetch (already stored, or a snapshot of that day is kept), or ''.
+
+    A stored snapshot is replaced only by a later version of the same day from
+    the API.  An API version meeting a later version or another source's
+    snapshot of its day is skipped, and said so; a user's file meeting any
+    snapshot of its day is refused.
+    """
     if target.version and target.version in have:
         path = stored.get(have[target.version])
         return f"already have version {target.version} ({path.name if path else have[target.version]}); nothing to do"
@@ -683,10 +703,14 @@ def _skip_reason(target: Target, stored: Mapping[str, Path], have: Mapping[str, 
     if target.version and old and int(old) < int(target.version):
         return ""  # a later version of the same day from the same API replaces the earlier one
     what = f"version {old}" if old else "another source"
+    if target.version:
+        return (
+            f"a snapshot for {target.date} from {what} is stored ({existing.name}); kept, not replaced with version "
+            f"{target.version} (move it aside, with its .source.json, to replace it)"
+        )
     msg = (
         f"{existing}: a snapshot for {target.date} from {what} is already stored; not replacing it with "
-        f"{'version ' + target.version if target.version else deepstate.printable(from_file or target.url)!r}. "
-        "Move it aside first to replace it"
+        f"{deepstate.printable(from_file or target.url)!r}. Move it aside, with its .source.json, to replace it"
     )
     raise RefreshError(msg)
 

@@ -660,6 +660,97 @@ def test_from_file_errors(layers: Path, tmp_path: Path, capsys: pytest.CaptureFi
         assert tree(layers) == before
 
 
+def test_a_stored_snapshot_is_never_replaced_by_an_earlier_version_or_another_source(
+    server: FakeDeepState, layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    later, earlier = "1754251105", "1754200000"  # both 2025-08-03
+    for version in (later, earlier):
+        server.json(f"/api/history/{version}/geojson", real_payload())
+    assert run(server, layers, capsys, "--version", later)[0] == 0
+    stored = tree(layers)
+    code, out, _ = run(server, layers, capsys, "--version", earlier)
+    assert code == 0
+    assert out == (
+        f"a snapshot for 2025-08-03 from version {later} is stored (deepstate_occupied_2025-08-03.geojson); kept, "
+        f"not replaced with version {earlier} (move it aside, with its .source.json, to replace it)\n"
+    )
+    assert server.hits.get(f"/api/history/{earlier}/geojson") is None  # not even fetched
+    # the shipped 2026-08-22 snapshot (another source) is kept the same way by the API...
+    server.json("/api/history/last", {"id": 1787400000, "map": real_payload()})  # 2026-08-22T12:00:00Z
+    code, out, _ = run(server, layers, capsys)
+    assert code == 0
+    assert out.startswith("a snapshot for 2026-08-22 from another source is stored")
+    assert tree(layers) == stored
+    # ... and a user's file for a day already stored is refused
+    path = tmp_path / "occupied.geojson"
+    parsed = deepstate.parse_features(deepstate.feature_collection(real_payload()))
+    gpd.GeoDataFrame(geometry=[parsed.occupied], crs="EPSG:4326").to_file(path)
+    assert (
+        cli.refresh_occupation(["--from-file", str(path), "--layers", str(layers), "--out", str(tmp_path)], environ={})
+        == 0
+    )
+    capsys.readouterr()
+    stored = tree(layers)
+    assert (
+        cli.refresh_occupation(["--from-file", str(path), "--layers", str(layers), "--out", str(tmp_path)], environ={})
+        == 1
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert "is already stored; not replacing it with" in err
+    assert tree(layers) == stored
+
+
+def test_a_bad_row_elsewhere_does_not_block_a_refresh(
+    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    figures = layers / "deposits" / "figures.csv"
+    figures.write_text(
+        figures.read_text(encoding="utf-8") + "F999,broken,,,,,,,,\n", encoding="utf-8"
+    )  # and sha256 off
+    (layers / "basemap" / "ne50m_neighbours.geojson").write_text("not geojson", encoding="utf-8")
+    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
+    code, out, err = run(server, layers, capsys)
+    assert (code, err) == (0, "")
+    assert "deepstate_occupied_2026-09-21.geojson" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "complaint"),
+    [
+        (["--timeout", "0"], "argument --timeout: not a number of seconds (> 0): '0'"),
+        (["--timeout", "nan"], "argument --timeout: not a number of seconds (> 0): 'nan'"),
+        (["--timeout", "abc"], "argument --timeout: not a number of seconds (> 0): 'abc'"),
+        (["--timeout", "1e9"], "argument --timeout: not a number of seconds (> 0, at most 3600): '1e9'"),
+        (["--retries", "٣"], "argument --retries: not a number of retries (0–99): '٣'"),
+        (["--until", "2022-05-01"], "--until and --every go with --since"),
+        (["--since", "2022-05-02", "--until", "2022-05-01"], "--until 2022-05-01 is before --since 2022-05-02"),
+        (["--since", "２０２２-05-01"], "argument --since: not an ISO date (YYYY-MM-DD): '２０２２-05-01'"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(
+    layers: Path, capsys: pytest.CaptureFixture[str], args: list[str], complaint: str
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.refresh_occupation(["--layers", str(layers), *args], environ={})
+    assert stopped.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1].endswith(complaint)
+
+
+def test_since_a_future_date_or_a_broken_listing_is_an_error(
+    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.json("/api/history/public", [{"id": int(VERSION), "status": True}])
+    err = _bad(server, layers, capsys, "--since", "2026-01-01")
+    assert err == f"error: no versions published since 2026-01-01 on {server.url}\n"
+    server.json("/api/history/public", [{"versionId": 1}, {"id": "١٧٥٤٢٥١١٠٥", "status": True}])
+    err = _bad(server, layers, capsys, "--since", "2022-04-01")
+    assert err == (
+        f"error: {server.url}/history/public: none of its 2 entries is a version (id and status); "
+        "the API may have changed\n"
+    )
+
+
 # --- the real stream: a backfill over the archive sample ------------------------------------------------------
 
 SAMPLE_IDS = deepstate_archive.archive_ids()
