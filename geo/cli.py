@@ -31,7 +31,9 @@ def _run(job: Callable[[], int]) -> int:
 
 def _iso_date(value: str) -> str:
     try:
-        valid = bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)) and date.fromisoformat(value).isoformat() == value
+        valid = (
+            bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value)) and date.fromisoformat(value).isoformat() == value
+        )
     except ValueError:
         valid = False
     if not valid:
