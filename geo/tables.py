@@ -19,8 +19,23 @@ _SHARE_DECIMALS = 6
 _KM_DECIMALS = 2
 
 
+#: A text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: object) -> object:
+    """Prefix ``'`` to a text cell a spreadsheet would evaluate (``=…``, ``+…``, ``-…``, ``@…``); numbers pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(frame: pd.DataFrame) -> bytes:
-    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column].dtype):
+            safe[column] = safe[column].map(neutralise_formula)
+    return safe.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def regions_csv(regions: pd.DataFrame) -> bytes:

@@ -178,6 +178,15 @@ def test_build_without_lithium_or_metal_records(tmp_path: Path) -> None:
     assert (tmp_path / "maps" / "lithium.html").stat().st_size > 0
 
 
+def test_a_formula_in_a_name_is_neutralised_in_every_csv(tmp_path: Path) -> None:
+    rows = [deposit_row(name_en='=HYPERLINK("http://evil.example","x")', source_url="https://example.org/a")]
+    build.build(make_layers(tmp_path / "layers", deposits=rows), tmp_path / "maps")
+    deposits = _rows(tmp_path / "maps" / schema.DEPOSITS_CSV, "id")
+    assert deposits["D1"]["name_en"] == '\'=HYPERLINK("http://evil.example","x")'
+    history = _rows(tmp_path / "maps" / schema.HISTORY_DEPOSITS_CSV, "id")
+    assert history["D1"]["name_en"].startswith("'=")
+
+
 def test_all_file_problems_are_reported_together(tmp_path: Path) -> None:
     layers = make_layers(tmp_path / "layers", deposits=[deposit_row(site_kind="Deposit")])
     figures = layers / schema.FIGURES_FILE

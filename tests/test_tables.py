@@ -53,3 +53,22 @@ def test_write_outputs_writes_every_file(tmp_path: Path) -> None:
     written = tables.write_outputs(tmp_path / "maps", {"b.csv": b"2", "a.csv": b"1"})
     assert [p.name for p in written] == ["a.csv", "b.csv"]
     assert (tmp_path / "maps" / "a.csv").read_bytes() == b"1"
+
+
+def test_text_cells_a_spreadsheet_would_evaluate_are_neutralised() -> None:
+    frame = pd.DataFrame(
+        {
+            "name_en": ['=HYPERLINK("http://x","click")', "+1+1", "@SUM(A1)", "-2+3", "Plain - name", "\tTab"],
+            "net_km2": [-1.5, 2.0, -0.0, 3.0, 4.0, 5.0],
+        }
+    )
+    rows = _read(tables._csv(frame))
+    assert [r["name_en"] for r in rows] == [
+        '\'=HYPERLINK("http://x","click")',
+        "'+1+1",
+        "'@SUM(A1)",
+        "'-2+3",
+        "Plain - name",
+        "'\tTab",
+    ]
+    assert [r["net_km2"] for r in rows] == ["-1.5", "2.0", "-0.0", "3.0", "4.0", "5.0"]  # numbers are not touched
