@@ -15,6 +15,7 @@ import pandas as pd
 import shapely
 
 from geo import gpkg, history, join, schema, sources, stats, tables, validate, webmap
+from geo.files import check_apart
 
 #: Credits every output carries.
 CREDITS = (
@@ -355,6 +356,7 @@ def build(
     dict
         The summary also written to ``summary.json``.
     """
+    check_apart(layers, out)
     inputs = load(layers, snapshot=snapshot)
     results = compute(inputs, near_front_km=near_front_km)
     files = webmap.render_maps(**map_arguments(inputs, results))

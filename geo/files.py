@@ -8,6 +8,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from geo.errors import OutputError
+
 
 def file_sha256(path: Path) -> str:
     """Return the SHA-256 hex digest of a file's bytes."""
@@ -72,3 +74,20 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> None:
         tmp.replace(path)
     for directory in {path.parent for path in staged}:
         _fsync_dir(directory)
+
+
+def check_apart(layers: Path, out: Path) -> None:
+    """Refuse an output folder that is, or lies inside, the input folder, or the reverse (symlinks resolved).
+
+    Raises
+    ------
+    geo.errors.OutputError
+        Naming both folders, so that nothing in the inputs is ever overwritten by an output.
+    """
+    inputs, outputs = layers.resolve(), out.resolve()
+    if inputs == outputs or inputs in outputs.parents:
+        msg = f"--out {str(out)!r} is inside --layers {str(layers)!r}: outputs would overwrite inputs; pick a folder outside it"
+        raise OutputError(msg)
+    if outputs in inputs.parents:
+        msg = f"--layers {str(layers)!r} is inside --out {str(out)!r}: outputs would land among the inputs; pick another --out"
+        raise OutputError(msg)

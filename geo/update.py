@@ -35,7 +35,7 @@ import shapely
 
 from geo import deepstate, join, report, schema, sources, stats, validate, webmap
 from geo.errors import RefreshError
-from geo.files import write_all_atomic
+from geo.files import check_apart, write_all_atomic
 
 LOCK_WAIT_S: Final = 10.0
 #: Processes that prepare versions ahead of the commits in a multi-version run (capped by the cores).
@@ -480,6 +480,7 @@ def refresh(
     if not directory.is_dir():
         msg = f"{directory}: no such folder; pass --layers DIR with the project's layers"
         raise RefreshError(msg)
+    check_apart(layers, out)
     _check_writable(out)
     outcome = Outcome()
     with refresh_lock(directory):

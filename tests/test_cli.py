@@ -135,3 +135,16 @@ def test_the_script_is_a_thin_entry_point(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: {layers / schema.DEPOSITS_FILE}: unknown status: D1 (flooded)")
     assert result.stderr.count("\n") == 1
+
+
+def test_out_inside_layers_is_refused_by_both_scripts(tiny_layers: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = {p: p.read_bytes() for p in tiny_layers.rglob("*") if p.is_file()}
+    out = tiny_layers / "deposits"
+    assert cli.build_maps(["--layers", str(tiny_layers), "--out", str(out)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: --out {str(out)!r} is inside --layers {str(tiny_layers)!r}: outputs would overwrite inputs; "
+        "pick a folder outside it\n"
+    )
+    assert cli.refresh_occupation(["--layers", str(tiny_layers), "--out", str(tiny_layers)], environ={}) == 1
+    assert "is inside --layers" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in tiny_layers.rglob("*") if p.is_file()} == before

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from geo import files
+from geo.errors import OutputError
 
 
 def test_file_sha256_matches_hashlib(tmp_path: Path) -> None:
@@ -58,3 +59,16 @@ def test_write_all_atomic_changes_nothing_if_one_file_fails(tmp_path: Path, monk
         files.write_all_atomic({first: b"new a", second: b"new b"})
     assert (first.read_bytes(), second.read_bytes()) == (b"old a", b"old b")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]
+
+
+def test_outputs_never_land_in_the_inputs(tmp_path: Path) -> None:
+    layers = tmp_path / "layers"
+    (layers / "deposits").mkdir(parents=True)
+    link = tmp_path / "link"
+    link.symlink_to(layers / "deposits")
+    files.check_apart(layers, tmp_path / "maps")  # apart: fine
+    for out in (layers, layers / "deposits", link, layers / "new" / "deeper"):
+        with pytest.raises(OutputError, match=r"^--out '.*' is inside --layers '.*': outputs would overwrite inputs"):
+            files.check_apart(layers, out)
+    with pytest.raises(OutputError, match=r"^--layers '.*' is inside --out '.*'"):
+        files.check_apart(layers, tmp_path)
