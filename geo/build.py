@@ -416,6 +416,7 @@ def build(
         repairs=inputs.repairs,
         outputs=sorted([*files, schema.SUMMARY_JSON]),
         near_front_km=near_front_km,
+        digests=tables.digests(files),
     )
     files[schema.SUMMARY_JSON] = tables.summary_json(record)
     tables.write_outputs(out, files)

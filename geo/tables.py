@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -111,6 +112,7 @@ def summary(
     repairs: Sequence[str],
     outputs: Sequence[str],
     near_front_km: float,
+    digests: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Assemble the run summary written to ``summary.json``.
 
@@ -118,7 +120,9 @@ def summary(
     -------
     dict
         Snapshot and source revision, the country and focus regions' figures, the
-        metals comparison, deposit counts, credits, repairs and output file names.
+        metals comparison, deposit counts, credits, repairs, output file names and the
+        SHA-256 of every other output (`digests`): ``summary.json`` is written last, so
+        a folder whose files do not match its digests holds a mix of two builds.
     """
 
     def region_record(rid: str) -> dict[str, Any]:
@@ -169,6 +173,7 @@ def summary(
         "credits": list(credits),
         "repairs": list(repairs),
         "outputs": list(outputs),
+        "output_sha256": dict(sorted((digests or {}).items())),
     }
 
 
@@ -177,15 +182,28 @@ def summary_json(record: Mapping[str, Any]) -> bytes:
     return (json.dumps(record, ensure_ascii=False, indent=2, allow_nan=False) + "\n").encode("utf-8")
 
 
+def digests(files: Mapping[str, bytes]) -> dict[str, str]:
+    """SHA-256 of each rendered output, by file name."""
+    return {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())}
+
+
 def write_outputs(out: Path, files: Mapping[str, bytes]) -> list[Path]:
     """Write every rendered output into `out`, each atomically, renaming only once all are staged.
+
+    ``summary.json`` is renamed last.  Temporary files that an earlier build
+    was killed before renaming (``.<output>.<random>.tmp``) are removed first.
 
     Returns
     -------
     list
-        The paths written, in name order.
+        The paths written, ``summary.json`` last.
     """
-    targets = {out / name: files[name] for name in sorted(files)}
+    names = sorted(files, key=lambda name: (name == schema.SUMMARY_JSON, name))
+    targets = {out / name: files[name] for name in names}
+    if out.is_dir():
+        for name in names:
+            for stale in out.glob(f".{name}.*.tmp"):
+                stale.unlink(missing_ok=True)
     try:
         write_all_atomic(targets)
     except OSError as exc:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from geo import build, schema
 from geo.errors import ValidationError
-from tests.conftest import SHIPPED_LAYERS, deposit_row, make_layers
+from tests.conftest import REPO, SHIPPED_LAYERS, deposit_row, make_layers
 
 EXPECTED_FILES = sorted(
     [
@@ -226,3 +231,41 @@ def test_shipped_history_shows_known_events(shipped: tuple[Path, dict[str, objec
     deposits = _rows(out / schema.HISTORY_DEPOSITS_CSV, "id")
     assert deposits["CUR-001"]["occupied_since"].startswith("2025-")  # Shevchenkivske, taken during 2025
     assert deposits["CUR-003"]["occupied_since"] == ""  # Polokhivske, held
+
+
+def _mismatched(out: Path) -> list[str]:
+    summary = json.loads((out / schema.SUMMARY_JSON).read_text(encoding="utf-8"))
+    return [
+        name
+        for name, digest in summary["output_sha256"].items()
+        if hashlib.sha256((out / name).read_bytes()).hexdigest() != digest
+    ]
+
+
+def test_a_killed_build_leaves_a_detectable_mix_and_the_next_one_cleans_up(tiny_layers: Path, tmp_path: Path) -> None:
+    out = tmp_path / "maps"
+    record = build.build(tiny_layers, out)
+    assert sorted(record["output_sha256"]) == sorted(set(EXPECTED_FILES) - {schema.SUMMARY_JSON})
+    assert _mismatched(out) == []
+    script = (
+        "import os, signal, pathlib, sys\n"
+        "real, calls = pathlib.Path.replace, [0]\n"
+        "def replace(self, target):\n"
+        "    calls[0] += 1\n"
+        "    if calls[0] == 4:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return real(self, target)\n"
+        "pathlib.Path.replace = replace\n"
+        "from geo.cli import build_maps\n"
+        "sys.exit(build_maps(sys.argv[1:]))\n"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", script, "--layers", str(tiny_layers), "--out", str(out), "--near-front-km", "0"],
+        capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300,
+    )  # fmt: skip
+    assert killed.returncode == -signal.SIGKILL
+    assert _mismatched(out)  # three new files beside the old summary: the mix shows
+    assert [p for p in out.iterdir() if p.name.endswith(".tmp")]  # the killed build's staged files
+    build.build(tiny_layers, out, near_front_km=0.0)
+    assert _mismatched(out) == []
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
