@@ -13,6 +13,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import geopandas as gpd
 import numpy as np
@@ -487,3 +488,128 @@ def snapshot_version(path: Path) -> str | None:
     if file_sha256(path) != record.get("sha256"):
         return None
     return str(record["version_id"])
+
+
+#: A user's file of occupied areas (``refresh_occupation.py --from-file``) may be at most this large.
+USER_FILE_MAX_BYTES = 50 * 1024 * 1024
+_KML_NAMES = ("Polygon", "outerBoundaryIs", "innerBoundaryIs", "LinearRing", "coordinates")
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _kml_ring(element: ElementTree.Element, source: str) -> list[list[float]]:
+    for child in element.iter():
+        if _local(child.tag) == "coordinates":
+            ring = []
+            for item in (child.text or "").split():
+                parts = item.split(",")
+                try:
+                    lon, lat = float(parts[0]), float(parts[1])
+                except (ValueError, IndexError) as exc:
+                    msg = f"{source}: a KML coordinate {item[:40]!r} is not lon,lat[,alt]; fix the file"
+                    raise SourceError(msg) from exc
+                ring.append([lon, lat])
+            return ring
+    return []
+
+
+def _kml_polygons(data: bytes, source: str) -> list[dict[str, Any]]:
+    """Every Polygon of a KML document, in every Folder and MultiGeometry, as GeoJSON geometries."""
+    head = data[:4096].lower()
+    if b"<!doctype" in head or b"<!entity" in data.lower():
+        msg = f"{source}: a KML with a DOCTYPE or ENTITY declaration is refused; export it again as plain KML"
+        raise SourceError(msg)
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as exc:
+        msg = f"{source}: not readable KML ({str(exc).splitlines()[0][:120]}); fix the file"
+        raise SourceError(msg) from exc
+    polygons = []
+    for polygon in root.iter():
+        if _local(polygon.tag) != "Polygon":
+            continue
+        outer: list[list[float]] = []
+        holes: list[list[list[float]]] = []
+        for boundary in polygon:
+            if _local(boundary.tag) == "outerBoundaryIs":
+                outer = _kml_ring(boundary, source)
+            elif _local(boundary.tag) == "innerBoundaryIs":
+                holes.append(_kml_ring(boundary, source))
+        if outer:
+            polygons.append({"type": "Polygon", "coordinates": [outer, *[h for h in holes if h]]})
+    return polygons
+
+
+def _geojson_geometries(data: bytes, source: str) -> list[dict[str, Any]]:
+    try:
+        document = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        msg = f"{source}: not valid GeoJSON ({type(exc).__name__}); fix the file"
+        raise SourceError(msg) from exc
+    if not isinstance(document, dict):
+        msg = f"{source}: not a GeoJSON object; --from-file takes a FeatureCollection, a Feature or a geometry"
+        raise SourceError(msg)
+    crs = (
+        ((document.get("crs") or {}).get("properties") or {}).get("name")
+        if isinstance(document.get("crs"), dict)
+        else None
+    )
+    if crs is not None and crs not in _CRS84:
+        msg = f"{source}: its CRS {str(crs)[:60]!r} is not WGS 84 lon/lat; convert the file to EPSG:4326 first"
+        raise SourceError(msg)
+    kind = document.get("type")
+    if kind == "FeatureCollection":
+        features = document.get("features")
+        items = features if isinstance(features, list) else []
+        return [f["geometry"] for f in items if isinstance(f, dict) and isinstance(f.get("geometry"), dict)]
+    if kind == "Feature":
+        return [document["geometry"]] if isinstance(document.get("geometry"), dict) else []
+    return [document]
+
+
+def occupied_features(data: bytes, *, source: str) -> list[dict[str, Any]]:
+    """Read a user's GeoJSON or KML of occupied areas, told apart by content, without GDAL.
+
+    Only the ``json`` module and a plain XML parse are used: no driver is
+    picked by GDAL, so a body that is a VRT, a GDALG pipeline or anything else
+    that would make GDAL open other files or URLs is refused.  Every Polygon of
+    a KML is read, in every Folder.
+
+    Returns
+    -------
+    list
+        GeoJSON-like features, each polygon marked occupied (a file of occupied areas: every polygon counts).
+    """
+    start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start in (b"{", b"["):
+        geometries = _geojson_geometries(data, source)
+    elif start == b"<" and b"<kml" in data[:4096].lower():
+        geometries = _kml_polygons(data, source)
+    else:
+        msg = (
+            f"{source}: neither GeoJSON nor KML (by its content); --from-file takes a GeoJSON or KML of occupied areas"
+        )
+        raise SourceError(msg)
+    if not geometries:
+        msg = f"{source}: no geometries; --from-file takes a GeoJSON or KML of occupied areas"
+        raise SourceError(msg)
+    return [{"geometry": g, "properties": {"name": "geoJSON.status.occupied"}} for g in geometries]
+
+
+def read_user_file(path: Path) -> bytes:
+    """Read a user's file of occupied areas: a regular file, at most `USER_FILE_MAX_BYTES`."""
+    shown = repr(str(path))
+    if not path.exists():
+        msg = f"{shown}: no such file; --from-file takes a GeoJSON or KML file, or an http(s) URL"
+        raise SourceError(msg)
+    if not path.is_file():
+        msg = f"{shown}: not a regular file; --from-file takes a GeoJSON or KML file, or an http(s) URL"
+        raise SourceError(msg)
+    with path.open("rb") as fh:
+        data = fh.read(USER_FILE_MAX_BYTES + 1)
+    if len(data) > USER_FILE_MAX_BYTES:
+        msg = f"{shown}: larger than {USER_FILE_MAX_BYTES // 1024 // 1024} MiB; --from-file takes a GeoJSON or KML of occupied areas"
+        raise SourceError(msg)
+    return data

@@ -34,7 +34,7 @@ import pandas as pd
 import shapely
 
 from geo import deepstate, join, report, schema, sources, stats, validate, webmap
-from geo.errors import RefreshError
+from geo.errors import RefreshError, SourceError
 from geo.files import check_apart, write_all_atomic
 
 LOCK_WAIT_S: Final = 10.0
@@ -405,38 +405,16 @@ def _stored_versions(stored: Mapping[str, Path]) -> dict[str, str]:
     return out
 
 
-@contextlib.contextmanager
-def _scratch() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="geo-refresh-") as name:
-        yield Path(name)
-
-
 def _file_features(location: str, *, fetch_bytes: Callable[[str], bytes]) -> list[dict[str, Any]]:
-    """Read a user's GeoJSON or KML of occupied areas (a path or an http(s) URL) as GeoJSON features."""
-    path = Path(location)
-    with _scratch() as scratch:
+    """Read a user's GeoJSON or KML of occupied areas (a path or an http(s) URL) as features, without GDAL."""
+    try:
         if location.startswith(("http://", "https://")):
-            path = scratch / ("download" + (Path(location.split("?", maxsplit=1)[0]).suffix or ".geojson"))
-            path.write_bytes(fetch_bytes(location))
-        elif not path.exists():
-            msg = f"{location}: no such file; --from-file takes a GeoJSON or KML file, or an http(s) URL"
-            raise RefreshError(msg)
-        elif not path.is_file():
-            msg = f"{location}: not a regular file; --from-file takes a GeoJSON or KML file, or an http(s) URL"
-            raise RefreshError(msg)
-        frame = sources.read_vector(path)
-        if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():
-            msg = f"{location}: no geometries; --from-file takes a GeoJSON or KML of occupied areas"
-            raise RefreshError(msg)
-        if frame.crs is not None and frame.crs.to_epsg() != 4326:
-            frame = frame.to_crs(schema.STORAGE_CRS)
-        return [
-            {
-                "geometry": json.loads(shapely.to_geojson(geom)) if geom is not None else None,
-                "properties": {"name": "geoJSON.status.occupied"},  # a file of occupied areas: every polygon counts
-            }
-            for geom in frame.geometry
-        ]
+            data, source = fetch_bytes(location), deepstate.printable(location)
+        else:
+            data, source = sources.read_user_file(Path(location)), repr(location)
+        return sources.occupied_features(data, source=source)
+    except SourceError as exc:
+        raise RefreshError(str(exc)) from exc
 
 
 def _progress_line(step: Progress) -> str:

@@ -651,13 +651,99 @@ def test_odd_version_ids(
 def test_from_file_errors(layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     table = tmp_path / "table.csv"
     table.write_text("a,b\n1,2\n", encoding="utf-8")
-    for location, complaint in ((str(tmp_path / "missing.geojson"), "no such file"), (str(table), "no geometries")):
+    vrt = tmp_path / "occupied.geojson"  # named GeoJSON, is an OGR VRT that would make GDAL read another file
+    vrt.write_text(
+        '<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/etc/passwd</SrcDataSource></OGRVRTLayer>'
+        "</OGRVRTDataSource>",
+        encoding="utf-8",
+    )
+    infinite = tmp_path / "infinite.geojson"
+    infinite.write_text(
+        '{"type": "Polygon", "coordinates": [[[36, 47], [Infinity, 47], [37, 48], [36, 47]]]}', encoding="utf-8"
+    )
+    entities = tmp_path / "laughs.kml"
+    entities.write_text('<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY a "aaaa">]><kml>&a;</kml>', encoding="utf-8")
+    fifo = tmp_path / "fifo.geojson"
+    os.mkfifo(fifo)
+    newline = tmp_path / "two\nlines.geojson"
+    cases = [
+        (tmp_path / "missing.geojson", "no such file"),
+        (newline, "no such file"),
+        (tmp_path, "not a regular file"),
+        (Path("/dev/zero"), "not a regular file"),
+        (fifo, "not a regular file"),
+        (Path("/vsicurl/http://127.0.0.1:9/x.geojson"), "no such file"),
+        (table, "neither GeoJSON nor KML (by its content)"),
+        (vrt, "neither GeoJSON nor KML (by its content)"),
+        (infinite, "a feature's geometry is not valid GeoJSON (a Polygon has coordinates that are not pairs of finite"),
+        (entities, "a KML with a DOCTYPE or ENTITY declaration is refused"),
+    ]
+    for location, complaint in cases:
         before = tree(layers)
-        code = cli.refresh_occupation(["--from-file", location, "--layers", str(layers)], environ={})
+        code = cli.refresh_occupation(["--from-file", str(location), "--layers", str(layers)], environ={})
         err = capsys.readouterr().err
         assert code == 1, location
-        assert err.startswith(f"error: {location}: {complaint}"), err
+        assert err.count("\n") == 1, err
+        if complaint.startswith("a feature's"):
+            assert err.startswith("error: a feature's geometry"), err
+            assert complaint in err
+        else:
+            assert err.startswith(f"error: {str(location)!r}: {complaint}"), err
         assert tree(layers) == before
+
+
+def test_from_file_reads_every_folder_of_a_kml_and_skips_empty_polygons(
+    layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parsed = deepstate.parse_features(deepstate.feature_collection(real_payload()))
+    west, east = (shapely.clip_by_rect(parsed.occupied, *box) for box in ((20, 40, 35.5, 53), (35.5, 40, 45, 53)))
+
+    def placemarks(geom: shapely.Geometry) -> str:
+        out = []
+        for poly in shapely.get_parts(geom):
+            rings = [poly.exterior, *poly.interiors]
+            text = [" ".join(f"{x},{y},0" for x, y in ring.coords) for ring in rings]
+            inner = "".join(
+                f"<innerBoundaryIs><LinearRing><coordinates>{t}</coordinates></LinearRing></innerBoundaryIs>"
+                for t in text[1:]
+            )
+            out.append(
+                f"<Placemark><Polygon><outerBoundaryIs><LinearRing><coordinates>{text[0]}</coordinates></LinearRing>"
+                f"</outerBoundaryIs>{inner}</Polygon></Placemark>"
+            )
+        return "".join(out)
+
+    kml = tmp_path / "two_folders.kml"
+    kml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+        f"<Folder><name>West</name>{placemarks(west)}</Folder><Folder><name>East</name>{placemarks(east)}</Folder>"
+        "<NetworkLink><Link><href>http://127.0.0.1:9/never-fetched.kml</href></Link></NetworkLink>"
+        "</Document></kml>",
+        encoding="utf-8",
+    )
+    code = cli.refresh_occupation(
+        ["--from-file", str(kml), "--layers", str(layers), "--out", str(tmp_path / "m")], environ={}
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "114,330 km² occupied" in out  # both folders: the whole area, not the first folder's part
+    shutil.rmtree(layers / "occupation")
+    shutil.copytree(SHIPPED_LAYERS / "occupation", layers / "occupation")
+    collection = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": json.loads(shapely.to_geojson(parsed.occupied))},
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": []}},
+        ],
+    }
+    path = tmp_path / "with_empty.geojson"
+    path.write_text(json.dumps(collection), encoding="utf-8")
+    code = cli.refresh_occupation(
+        ["--from-file", str(path), "--layers", str(layers), "--out", str(tmp_path / "m")], environ={}
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "114,330 km² occupied" in out
 
 
 def test_a_stored_snapshot_is_never_replaced_by_an_earlier_version_or_another_source(
