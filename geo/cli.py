@@ -21,11 +21,19 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """Escape line breaks and other control characters, so that a message is one line and cannot drive the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _run(job: Callable[[], int]) -> int:
     try:
         return job()
     except GeoError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -189,9 +197,9 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
             progress=update.print_progress if args.since else None,
         )
         for line in outcome.messages:
-            print(line)
+            print(one_line(line))
         if outcome.refused:
-            listed = "; ".join(f"{t.version or t.url} ({t.date})" for t, _ in outcome.refused)
+            listed = one_line("; ".join(f"{t.version or t.url} ({t.date})" for t, _ in outcome.refused))
             print(
                 f"error: {len(outcome.refused)} of {len(outcome.refused) + len(outcome.stored)} fetched versions "
                 f"refused, each skipped (reasons above): {listed}; the other {len(outcome.stored)} are stored",

@@ -333,8 +333,9 @@ def read_sidecar(path: Path) -> dict[str, Any] | None:
         return None
     try:
         data = json.loads(side.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        msg = f"{side}: not valid JSON ({exc}); fix the file"
+    except (ValueError, RecursionError, OSError) as exc:  # JSON and UTF-8 errors are ValueErrors
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).splitlines()[0][:160]
+        msg = f"{side}: not valid JSON ({reason}); fix the file"
         raise SourceError(msg) from exc
     if not isinstance(data, dict):
         msg = f"{side}: expected a JSON object; fix the file"

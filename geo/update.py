@@ -326,16 +326,19 @@ def prepare(
     """Fetch (or read), parse, check on its own (plausible, DeepState's own figure) and draw one version."""
     if from_file:
         features: Any = _file_features(from_file, fetch_bytes=lambda url: deepstate.fetch_bytes(url, **options))
-        source = deepstate.printable(from_file)
+        source = repr(from_file)
     else:
-        features = deepstate.feature_collection(
-            payload if payload is not None else deepstate.fetch_json(target.url, **options)
-        )
+        body = payload if payload is not None else deepstate.fetch_json(target.url, **options)
         source = target.url
     try:
+        if not from_file:
+            features = deepstate.feature_collection(body)
         parsed = deepstate.parse_features(features)
         if not shapely.is_empty(parsed.contested):
             parsed.contested = shapely.intersection(parsed.contested, ctx.country)
+    except RefreshError as exc:
+        msg = f"{source}: {exc}"
+        raise RefreshError(msg) from exc
     except shapely.errors.GEOSException as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         msg = f"{source}: its polygons cannot be combined ({deepstate.printable(first, limit=120)}); the response is damaged"
@@ -713,6 +716,16 @@ def commit(
     target, parsed, km2 = prepared.target, prepared.parsed, prepared.km2
     check = prepared.official or _jump_check(target, km2, previous, force=force)
     record, current = _measure(ctx, prepared, previous)
+    if previous is not None and not force:
+        overlap = deepstate.check_location(
+            km2,
+            previous.km2,
+            gained_km2=record["gained_km2"],
+            lost_km2=record["lost_km2"],
+            source=prepared.source,
+            previous_date=previous.date,
+        )
+        check = f"{check}; {overlap:.1%} of the area overlaps {previous.date}"
     record["check"] = check
     path = snapshot_path(directory, target.date)
     data = deepstate.snapshot_bytes(
@@ -783,7 +796,7 @@ def _write_reports(out: Path, reports: list[dict[str, Any]]) -> None:
 
 def print_progress(step: Progress) -> None:
     """Progress to stderr: one line per version, or one updated line on a terminal."""
-    line = _progress_line(step)
+    line = deepstate.printable(_progress_line(step), limit=100_000)
     if sys.stderr.isatty():
         end = "\n" if step.done == step.total else ""
         print(f"\r\x1b[K{line}", end=end, file=sys.stderr, flush=True)
