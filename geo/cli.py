@@ -166,6 +166,12 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
         help="accept a version that differs from DeepState's own /areas figure or from the previous snapshot",
     )
     parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a stored snapshot of the same day (another source's, or a later version); the old one is kept "
+        "in LAYERS/occupation/replaced/",
+    )
+    parser.add_argument(
         "--timeout",
         type=_seconds_total,
         default=deepstate.TIMEOUT_S,
@@ -192,6 +198,7 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
             every=args.every,
             from_file=args.from_file,
             force=args.force,
+            replace=args.replace,
             timeout=args.timeout,
             retries=args.retries,
             progress=update.print_progress if args.since else None,

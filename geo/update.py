@@ -43,6 +43,8 @@ DEFAULT_WORKERS: Final = 2
 EVERY: Final = ("day", "week", "month")
 REPORT_JSON: Final = "refresh_report.json"
 REPORT_MD: Final = "refresh_report.md"
+#: Where ``--replace`` keeps the snapshots it replaces (inside ``layers/occupation``).
+REPLACED_DIR: Final = "replaced"
 
 
 @dataclass(frozen=True)
@@ -311,6 +313,7 @@ class Prepared:
     km2: float
     official: str | None  # what the /areas check found, None if DeepState's figure was not available
     source: str
+    final_url: str  # where the body came from after redirects
 
 
 def prepare(
@@ -326,9 +329,14 @@ def prepare(
     """Fetch (or read), parse, check on its own (plausible, DeepState's own figure) and draw one version."""
     if from_file:
         features: Any = _file_features(from_file, fetch_bytes=lambda url: deepstate.fetch_bytes(url, **options))
-        source = repr(from_file)
+        source, final_url = repr(from_file), from_file
     else:
-        body = payload if payload is not None else deepstate.fetch_json(target.url, **options)
+        final_url = target.url
+        if payload is not None:
+            body = payload
+        else:
+            response = deepstate.fetch(target.url, **options)
+            body, final_url = deepstate.parse_json(response), response.url
         source = target.url
     try:
         if not from_file:
@@ -346,7 +354,7 @@ def prepare(
     km2 = deepstate.check_parsed(parsed, source=source)
     official = _official_check(target, parsed, base=base, force=force, options=options)
     parts = _check_drawable(ctx, parsed, source)
-    return Prepared(target, parsed, parts, km2, official, source)
+    return Prepared(target, parsed, parts, km2, official, source, final_url)
 
 
 #: The context forked worker processes inherit (set just before the pool starts).
@@ -438,6 +446,7 @@ def refresh(
     every: str = "day",
     from_file: str | None = None,
     force: bool = False,
+    replace: bool = False,
     timeout: float = deepstate.TIMEOUT_S,
     retries: int = deepstate.RETRIES,
     progress: Callable[[Progress], None] | None = None,
@@ -475,7 +484,7 @@ def refresh(
             return outcome
         _run_targets(
             outcome, targets, payloads, layers=layers, out=out, stored=stored, base=base, from_file=from_file,
-            force=force, options=options, progress=progress, workers=workers,
+            force=force, replace=replace, options=options, progress=progress, workers=workers,
         )  # fmt: skip
     return outcome
 
@@ -531,6 +540,7 @@ def _run_targets(
     base: str,
     from_file: str | None,
     force: bool,
+    replace: bool,
     options: dict[str, Any],
     progress: Callable[[Progress], None] | None,
     workers: int,
@@ -561,7 +571,7 @@ def _run_targets(
     started = time.monotonic()
     for target in targets:
         try:
-            skip = _skip_reason(target, stored, have, from_file=from_file)
+            skip = _skip_reason(target, stored, have, from_file=from_file, replace=replace)
         except RefreshError as exc:
             refuse(target, exc)
             continue
@@ -572,7 +582,7 @@ def _run_targets(
             work.append(target)
     if not work:
         return
-    _commit_all(outcome, work, payloads, layers=layers, out=out, stored=stored, have=have, force=force,
+    _commit_all(outcome, work, payloads, layers=layers, out=out, stored=stored, have=have, force=force, replace=replace,
                 from_file=from_file, settings={"base": base, "from_file": from_file, "force": force, "options": options},
                 workers=workers, step=step, refuse=refuse, counter=counter)  # fmt: skip
 
@@ -587,6 +597,7 @@ def _commit_all(
     stored: dict[str, Path],
     have: dict[str, str],
     force: bool,
+    replace: bool,
     from_file: str | None,
     settings: dict[str, Any],
     workers: int,
@@ -607,7 +618,7 @@ def _commit_all(
         try:
             previous = _previous_for(ctx, target, stored, previous)
             record, previous, message, written = commit(
-                ctx, prepared, previous, directory=directory, force=force, from_file=from_file
+                ctx, prepared, previous, directory=directory, force=force, from_file=from_file, replace=replace
             )
         except RefreshError as exc:
             refuse(target, exc)
@@ -667,7 +678,9 @@ def _prepared(
             yield target, result
 
 
-def _skip_reason(target: Target, stored: Mapping[str, Path], have: Mapping[str, str], *, from_file: str | None) -> str:
+def _skip_reason(
+    target: Target, stored: Mapping[str, Path], have: Mapping[str, str], *, from_file: str | None, replace: bool = False
+) -> str:
     """Why a target needs no fetch (already stored, or a snapshot of that day is kept), or ''.
 
     A stored snapshot is replaced only by a later version of the same day from
@@ -682,17 +695,18 @@ def _skip_reason(target: Target, stored: Mapping[str, Path], have: Mapping[str, 
         return ""
     existing = stored[target.date]
     old = sources.snapshot_version(existing)
-    if target.version and old and int(old) < int(target.version):
-        return ""  # a later version of the same day from the same API replaces the earlier one
+    if (target.version and old and int(old) < int(target.version)) or replace:
+        return ""  # a later version of the same day from the same API replaces the earlier one; --replace, any
     what = f"version {old}" if old else "another source"
     if target.version:
         return (
             f"a snapshot for {target.date} from {what} is stored ({existing.name}); kept, not replaced with version "
-            f"{target.version} (move it aside, with its .source.json, to replace it)"
+            f"{target.version} (rerun with --replace to replace it and keep it in {REPLACED_DIR}/)"
         )
     msg = (
         f"{existing}: a snapshot for {target.date} from {what} is already stored; not replacing it with "
-        f"{deepstate.printable(from_file or target.url)!r}. Move it aside, with its .source.json, to replace it"
+        f"{deepstate.printable(from_file or target.url)!r}; rerun with --replace to replace it and keep it in "
+        f"{REPLACED_DIR}/"
     )
     raise RefreshError(msg)
 
@@ -710,7 +724,14 @@ def _previous_for(
 
 
 def commit(
-    ctx: Context, prepared: Prepared, previous: Previous | None, *, directory: Path, force: bool, from_file: str | None
+    ctx: Context,
+    prepared: Prepared,
+    previous: Previous | None,
+    *,
+    directory: Path,
+    force: bool,
+    from_file: str | None,
+    replace: bool = False,
 ) -> tuple[dict[str, Any], Previous, str, Path]:
     """Check a prepared version against the previous one when needed, measure the change, write it atomically."""
     target, parsed, km2 = prepared.target, prepared.parsed, prepared.km2
@@ -753,19 +774,38 @@ def commit(
         check=check,
         **user,
     )
+    if prepared.final_url != target.url:
+        sidecar["final_url"] = prepared.final_url  # after redirects
     side = sources.sidecar_path(path)
+    kept = _keep_replaced(path) if replace and path.exists() else None
     try:
         write_all_atomic({side: (json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), path: data})
     except OSError as exc:
         msg = f"{path}: cannot write the snapshot ({exc.strerror or exc}); nothing was changed"
         raise RefreshError(msg) from exc
     repaired = f"; repaired {parsed.repaired} invalid polygons" if parsed.repaired else ""
+    repaired += f"; the snapshot it replaces is kept in {kept}" if kept else ""
     against = previous.date if previous else "nothing"
     message = (
         f"wrote {path} ({km2:,.0f} km² occupied; +{record['gained_km2']:,} / -{record['lost_km2']:,} km² "
         f"since {against}{repaired}); deposits changed: {report.deposits_changed_text(record)}"
     )
     return record, current, message, path
+
+
+def _keep_replaced(path: Path) -> Path:
+    """Move a snapshot and its sidecar aside into ``replaced/`` (never overwriting an earlier one there)."""
+    folder = path.parent / REPLACED_DIR
+    folder.mkdir(exist_ok=True)
+    stem, n = path.name.removesuffix(".geojson"), 0
+    while (folder / f"{stem}{f'.{n}' if n else ''}.geojson").exists():
+        n += 1
+    target = folder / f"{stem}{f'.{n}' if n else ''}.geojson"
+    side = sources.sidecar_path(path)
+    if side.exists():
+        side.replace(sources.sidecar_path(target))
+    path.replace(target)
+    return target
 
 
 def _check_writable(out: Path) -> None:

@@ -145,3 +145,30 @@ def test_the_snapshot_file_holds_the_occupied_area_then_the_grey_zone() -> None:
     assert b'"class":"occupied"' in data
     assert b'"class":"contested"' in data
     assert shapely.equals(parts[1], box(37, 47, 38, 48))
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "file:///etc", "ftp://127.0.0.1/", "http://", "http://a\nb", "gopher://x"]
+)
+def test_base_urls_that_are_not_http_are_one_error(url: str) -> None:
+    with pytest.raises(RefreshError) as caught:
+        deepstate.base_url(url, {})
+    assert "\n" not in str(caught.value)
+    assert str(caught.value).endswith("is not an http(s) URL; pass --base-url https://… or set DEEPSTATE_API_URL")
+
+
+@pytest.mark.parametrize("coordinate", ["1" + "0" * 400, "Infinity", "-Infinity", "NaN", '"east"', "[36, 47]", "null"])
+def test_coordinates_that_are_not_finite_numbers_are_refused(coordinate: str) -> None:
+    text = f'{{"type": "Polygon", "coordinates": [[[36, 47], [{coordinate}, 47], [37, 48], [36, 47]]]}}'
+    geometry = json.loads(text)
+    with pytest.raises(RefreshError, match=r"^a feature's geometry is not valid GeoJSON"):
+        deepstate.parse_features([{"geometry": geometry, "properties": {"name": "geoJSON.status.occupied"}}])
+
+
+def test_empty_polygons_are_skipped() -> None:
+    features = [
+        {"geometry": {"type": "Polygon", "coordinates": []}, "properties": {"name": "geoJSON.status.occupied"}},
+        {"geometry": {"type": "MultiPolygon", "coordinates": [[]]}, "properties": {"name": "geoJSON.status.occupied"}},
+        feature(box(36.0, 47.0, 37.0, 48.0), "geoJSON.status.occupied"),
+    ]
+    assert shapely.equals(deepstate.parse_features(features).occupied, box(36.0, 47.0, 37.0, 48.0))

@@ -780,7 +780,7 @@ def test_a_stored_snapshot_is_never_replaced_by_an_earlier_version_or_another_so
     assert code == 0
     assert out == (
         f"a snapshot for 2025-08-03 from version {later} is stored (deepstate_occupied_2025-08-03.geojson); kept, "
-        f"not replaced with version {earlier} (move it aside, with its .source.json, to replace it)\n"
+        f"not replaced with version {earlier} (rerun with --replace to replace it and keep it in replaced/)\n"
     )
     assert server.hits.get(f"/api/history/{earlier}/geojson") is None  # not even fetched
     # the shipped 2026-08-22 snapshot (another source) is kept the same way by the API...
@@ -802,6 +802,19 @@ def test_a_stored_snapshot_is_never_replaced_by_an_earlier_version_or_another_so
     assert err.startswith("error: ")
     assert "is already stored; not replacing it with" in err
     assert tree(layers) == stored
+    # --replace replaces it, and keeps the one it replaces, with its sidecar
+    assert cli.refresh_occupation([*args, "--replace"], environ={}) == 0
+    assert "the snapshot it replaces is kept in" in capsys.readouterr().out
+    after = tree(layers)
+    day = next(name for name in stored if name.startswith("occupation/deepstate_occupied_") and name not in (
+        "occupation/deepstate_occupied_2025-08-03.geojson", "occupation/deepstate_occupied_2026-08-22.geojson"
+    ) and name.endswith(".geojson"))  # fmt: skip
+    kept = day.replace("occupation/", "occupation/replaced/")
+    assert after[kept] == stored[day]
+    assert after[kept.replace(".geojson", ".source.json")] == stored[day.replace(".geojson", ".source.json")]
+    assert cli.refresh_occupation(["--base-url", server.url, "--layers", str(layers), "--out", str(tmp_path / "m"),
+                                   "--version", earlier, "--replace"], environ={}) == 0  # fmt: skip
+    assert (layers / "occupation" / "replaced" / "deepstate_occupied_2025-08-03.geojson").exists()
 
 
 def test_a_bad_row_elsewhere_does_not_block_a_refresh(
