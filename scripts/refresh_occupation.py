@@ -2,7 +2,7 @@
 
 Usage: python scripts/refresh_occupation.py [--base-url URL] [--version ID | --since DATE | --from-file PATH]
        [--until DATE] [--every day|week|month]
-       [--layers DIR] [--out DIR] [--force] [--timeout S] [--retries N]
+       [--layers DIR] [--out DIR] [--force] [--replace] [--timeout S] [--retries N]
 """
 
 import sys
