@@ -6,6 +6,7 @@ import multiprocessing
 import os
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pandas as pd
 import shapely
 
 from geo import gpkg, history, join, schema, sources, stats, tables, validate, webmap
+from geo.errors import OutputError
 from geo.files import check_apart
 
 #: Credits every output carries.
@@ -294,6 +296,9 @@ def history_over_time(
         else:
             with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
                 results = list(pool.map(_history_chunk, chunks))
+    except BrokenProcessPool as exc:
+        msg = "a history worker process died (killed, or out of memory?); nothing was written: run the build again"
+        raise OutputError(msg) from exc
     finally:
         _SHARED.clear()
     series = {date: frame for chunk_series, _s, _r in results for date, frame in chunk_series.items()}

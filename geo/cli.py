@@ -11,7 +11,7 @@ import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from geo import build, deepstate, schema, update
 from geo.errors import GeoError
@@ -29,12 +29,29 @@ def one_line(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+EXIT_INTERRUPTED = 130
+
+
 def _run(job: Callable[[], int]) -> int:
     try:
         return job()
     except GeoError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(
+            "error: interrupted; every file is either as before or complete (a refresh keeps the versions it "
+            "stored: rerun it to resume)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one ``error: …`` line (the usage is in ``--help``), exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def _iso_date(value: str) -> str:
@@ -88,7 +105,7 @@ def _print_summary(record: dict[str, Any], out: Path) -> None:
 
 def build_maps(argv: Sequence[str] | None = None) -> int:
     """Run ``scripts/build_maps.py``: parse arguments, build, print a summary."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="build_maps.py",
         description="Build the maps, tables and summary in OUT from the data in LAYERS.",
     )
@@ -130,7 +147,7 @@ def _retries(value: str) -> int:
 
 def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None) -> int:
     """Run ``scripts/refresh_occupation.py``: fetch new occupation snapshots, check them, store them, report."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="refresh_occupation.py",
         description=(
             "Fetch the occupied area from the DeepStateMap API (the newest version by default), check it and "

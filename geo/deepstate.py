@@ -19,12 +19,14 @@ The pieces an unattended refresh needs, each small:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
 import math
 import re
 import socket
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -93,6 +95,9 @@ def base_url(explicit: str | None, environ: Mapping[str, str]) -> str:
         parts, host = None, None
     if parts is None or parts.scheme not in ("http", "https") or not host or _CONTROL_CHARS.search(url):
         msg = f"base URL {url!r} is not an http(s) URL; pass --base-url https://… or set {BASE_URL_ENV}"
+        raise RefreshError(msg)
+    if parts.username is not None or parts.password is not None:
+        msg = f"base URL of {host!r} has a user name or password in it; they are not supported (and would be printed)"
         raise RefreshError(msg)
     return url
 
@@ -206,14 +211,85 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-_OPENER = urllib.request.build_opener(_Redirects())
+class _Watchdog:
+    """Shut the request's sockets down when its total deadline passes, whatever phase it is in.
+
+    A per-read socket timeout cannot bound a server that sends its status
+    line, headers or chunk sizes a byte at a time; shutting the socket down
+    from a timer can.
+    """
+
+    local = threading.local()
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(seconds, self.fire)
+        self.timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        _Watchdog.local.current = self
+        self.timer.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.timer.cancel()
+        _Watchdog.local.current = None
+
+    def fire(self) -> None:
+        with self.lock:
+            self.fired = True
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    @classmethod
+    def watch(cls, sock: socket.socket | None) -> None:
+        current = getattr(cls.local, "current", None)
+        if current is None or sock is None:
+            return
+        with current.lock:
+            current.sockets.append(sock)
+            fired = current.fired
+        if fired:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
-def _retry_after(header: str | None, attempt: int) -> float:
+class _HTTPConnection(http.client.HTTPConnection):
+    def connect(self) -> None:
+        super().connect()
+        _Watchdog.watch(self.sock)
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _Watchdog.watch(self.sock)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_HTTPConnection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_HTTPSConnection, req)
+
+
+_OPENER = urllib.request.build_opener(_Redirects(), _HTTPHandler(), _HTTPSHandler())
+
+
+def _retry_after(header: str | None, attempt: int, timeout: float = MAX_WAIT_S) -> float:
+    """Seconds to wait before the next attempt: ``Retry-After`` or a doubling backoff, never over the timeout."""
+    cap = min(MAX_WAIT_S, max(timeout, BACKOFF_S))
     value = (header or "").strip()
     if value and value.isascii() and value.isdigit() and len(value) < 8:
-        return float(min(float(value), MAX_WAIT_S))
-    return float(min(BACKOFF_S * 2**attempt, MAX_WAIT_S))
+        return float(min(float(value), cap))
+    return float(min(BACKOFF_S * 2**attempt, cap))
 
 
 @dataclass(frozen=True)
@@ -245,6 +321,21 @@ def _read_body(response: Any, *, max_bytes: int, deadline: float, url: str) -> b
         chunks.append(chunk)
 
 
+def _retryable(exc: urllib.error.HTTPError, shown: str) -> str:
+    """Name an HTTP error worth retrying (5xx, 429); raise at once for the others."""
+    if exc.code in (301, 302, 303, 307, 308):
+        to = printable(exc.headers.get("Location", "") if exc.headers else "", limit=120)
+        if "not allowed" in str(exc.reason):  # urllib's word for a redirect to another scheme
+            msg = f"{shown}: redirected to {to!r}, which is not http(s); refusing it"
+        else:
+            msg = f"{shown}: too many redirects (more than {MAX_REDIRECTS}); check --base-url"
+        raise RefreshError(msg) from exc
+    if exc.code != 429 and exc.code < 500:
+        msg = f"{shown}: HTTP {exc.code} {printable(exc.reason, limit=80)}"
+        raise RefreshError(msg) from exc
+    return f"HTTP {exc.code}"
+
+
 def fetch(  # noqa: PLR0912  (one branch per way a request can fail)
     url: str,
     *,
@@ -272,39 +363,36 @@ def fetch(  # noqa: PLR0912  (one branch per way a request can fail)
     problem = ""
     shown = printable(url)
     for attempt in range(retries + 1):
-        wait = 0.0
         deadline = time.monotonic() + timeout
+        watchdog = _Watchdog(timeout)
+        timed_out = f"timed out after {timeout:g} s"
         try:
-            with _OPENER.open(request, timeout=timeout) as response:
+            with watchdog, _OPENER.open(request, timeout=timeout) as response:
                 body = _read_body(response, max_bytes=max_bytes, deadline=deadline, url=shown)
                 kind = str(response.headers.get("Content-Type", ""))
                 length = str(response.headers.get("Content-Length", "")).strip()
                 final = str(response.geturl())
         except urllib.error.HTTPError as exc:
-            if exc.code in (301, 302, 303, 307, 308):
-                msg = f"{shown}: too many redirects (more than {MAX_REDIRECTS}); check --base-url"
-                raise RefreshError(msg) from exc
-            if exc.code != 429 and exc.code < 500:
-                msg = f"{shown}: HTTP {exc.code} {printable(exc.reason, limit=80)}"
-                raise RefreshError(msg) from exc
-            problem = f"HTTP {exc.code}"
-            wait = _retry_after(exc.headers.get("Retry-After") if exc.headers else None, attempt)
+            problem = timed_out if watchdog.fired else _retryable(exc, shown)
+            header = exc.headers.get("Retry-After") if exc.headers and not watchdog.fired else None
+            wait = _retry_after(header, attempt, timeout)
         except TimeoutError:
-            problem = f"timed out after {timeout:g} s"
-            wait = _retry_after(None, attempt)
+            problem, wait = timed_out, _retry_after(None, attempt, timeout)
         except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError | socket.timeout):
-                problem = f"timed out after {timeout:g} s"
+            if watchdog.fired or isinstance(exc.reason, TimeoutError | socket.timeout):
+                problem = timed_out
             else:
                 problem = f"cannot connect ({printable(exc.reason, limit=80)})"
-            wait = _retry_after(None, attempt)
-        except (ConnectionError, http.client.HTTPException, ValueError) as exc:
-            problem = f"connection broken ({type(exc).__name__})"
-            wait = _retry_after(None, attempt)
+            wait = _retry_after(None, attempt, timeout)
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            problem = timed_out if watchdog.fired else f"connection broken ({type(exc).__name__})"
+            wait = _retry_after(None, attempt, timeout)
         else:
-            if length.isascii() and length.isdigit() and len(length) < 12 and len(body) < int(length):
+            if watchdog.fired:
+                problem, wait = timed_out, _retry_after(None, attempt, timeout)
+            elif length.isascii() and length.isdigit() and len(length) < 12 and len(body) < int(length):
                 problem = f"response cut short ({len(body)} of {length} bytes)"
-                wait = _retry_after(None, attempt)
+                wait = _retry_after(None, attempt, timeout)
             else:
                 return Response(body, kind, final)
         if attempt < retries:
@@ -590,16 +678,35 @@ class Official:
     before_km2: float
 
 
+#: An /areas figure above this (km²) is not a figure of DeepState's map (Ukraine is ~604,000 km²; the editorial
+#: areas abroad add ~165,000).
+MAX_OFFICIAL_KM2: Final = 2_000_000.0
+
+
 def official_areas(payload: Any, *, source: str) -> Official:
-    """Read a ``/history/<id>/areas`` payload: the occupied km² after and before 24 Feb 2022."""
+    """Read a ``/history/<id>/areas`` payload: the occupied km² after and before 24 Feb 2022.
+
+    Raises
+    ------
+    geo.errors.RefreshError
+        If it is not an /areas answer: not a list of rows with a type and a finite area of plausible size.
+    """
     totals = {"occupied_after_24_02_2022": 0.0, "occupied_to_24_02_2022": 0.0}
     seen = set()
     for row in payload if isinstance(payload, list) else []:
         kind = row.get("type") if isinstance(row, dict) else None
         area = row.get("area") if isinstance(row, dict) else None
-        if kind in totals and isinstance(area, int | float) and not isinstance(area, bool) and math.isfinite(area):
-            totals[kind] += float(area)
-            seen.add(kind)
+        if kind not in totals:
+            continue
+        try:
+            value = float(area) if isinstance(area, int | float) and not isinstance(area, bool) else math.nan
+        except OverflowError:
+            value = math.nan
+        if not 0.0 <= value <= MAX_OFFICIAL_KM2:
+            msg = f"{source}: not an /areas answer ({kind} is not an area in km²)"
+            raise RefreshError(msg)
+        totals[kind] += value
+        seen.add(kind)
     if len(seen) < len(totals):
         msg = f"{source}: not an /areas answer (no occupied_after_24_02_2022 and occupied_to_24_02_2022 areas)"
         raise RefreshError(msg)

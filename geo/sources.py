@@ -470,6 +470,12 @@ def read_snapshot(path: Path) -> gpd.GeoDataFrame:
         if len(geoms) != len(features):
             raise TypeError("a feature's geometry is a collection")  # noqa: EM101, TRY301
         classes = [str((f.get("properties") or {}).get("class") or SNAPSHOT_OCCUPIED) for f in features]
+        kinds = shapely.get_type_id(np.asarray(geoms, dtype=object)) if geoms else np.array([], dtype=int)
+        if np.any((kinds != shapely.GeometryType.POLYGON) & (kinds != shapely.GeometryType.MULTIPOLYGON)):
+            raise TypeError("a feature is not a Polygon or MultiPolygon")  # noqa: EM101, TRY301
+        if SNAPSHOT_OCCUPIED not in classes:
+            raise TypeError("no occupied area in it")  # noqa: EM101, TRY301
+        geoms = list(shapely.force_2d(np.asarray(geoms, dtype=object)))
     except (OSError, ValueError, TypeError, AttributeError, RecursionError, shapely.errors.ShapelyError) as exc:
         msg = f"{path}: not a readable occupation snapshot ({str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__}); restore it or remove it with its .source.json"
         raise SourceError(msg) from exc
@@ -484,11 +490,14 @@ def snapshot_version(path: Path) -> str | None:
         record = read_sidecar(path)
     except SourceError:
         return None
-    if not record or not record.get("version_id") or not path.is_file():
+    if record is None:
+        return None
+    version = str(record.get("version_id") or "")
+    if not re.fullmatch(r"[0-9]{1,12}", version, flags=re.ASCII) or not path.is_file():
         return None
     if file_sha256(path) != record.get("sha256"):
         return None
-    return str(record["version_id"])
+    return version
 
 
 #: A user's file of occupied areas (``refresh_occupation.py --from-file``) may be at most this large.

@@ -281,12 +281,13 @@ def _official_check(
         return None
     areas = deepstate.areas_url(base, target.version)
     try:
-        payload = deepstate.fetch_json(areas, **{**options, "retries": min(1, options["retries"])})
-        figures = deepstate.official_areas(payload, source=areas)
+        response = deepstate.fetch(areas, **{**options, "retries": min(1, options["retries"])})
     except RefreshError:
-        return None
+        return None  # did not answer: the jump guard applies instead
     if force:
         return "DeepState's own /areas figure not checked (--force)"
+    # it answered: what it says must be a usable /areas answer, or the version is refused
+    figures = deepstate.official_areas(deepstate.parse_json(response), source=areas)
     after, before = deepstate.check_against_official(parsed, figures, source=target.url)
     return f"within {max(abs(after), abs(before)):.2%} of DeepState's own /areas figure (after and before 24 Feb 2022)"
 
@@ -511,7 +512,7 @@ def _choose_targets(
             msg = f"no versions published since {since}{f' until {until}' if until else ''} on {base}"
             raise RefreshError(msg)
         return [_target(base, item) for item in chosen], {}, ""
-    if version:
+    if version is not None:
         return [_target(base, deepstate.version_of(version))], {}, ""
     payload = deepstate.fetch_json(deepstate.last_url(base), **options)
     raw_id = payload.get("id", "") if isinstance(payload, dict) else ""
@@ -610,28 +611,30 @@ def _commit_all(
     ctx = load_context(layers)
     previous: Previous | None = None
     reports: list[dict[str, Any]] = []
-    for target, prepared in _prepared(ctx, work, settings=settings, payloads=payloads, workers=workers):
-        counter[0] += 1
-        if isinstance(prepared, str):
-            refuse(target, prepared)
-            continue
-        try:
-            previous = _previous_for(ctx, target, stored, previous)
-            record, previous, message, written = commit(
-                ctx, prepared, previous, directory=directory, force=force, from_file=from_file, replace=replace
-            )
-        except RefreshError as exc:
-            refuse(target, exc)
-            continue
-        reports.append(record)
-        outcome.messages.append(message)
-        outcome.stored.append(target.date)
-        stored[target.date] = written
-        if target.version:
-            have[target.version] = target.date
-        step(target, "stored")
-    if reports:
-        _write_reports(out, reports)
+    try:
+        for target, prepared in _prepared(ctx, work, settings=settings, payloads=payloads, workers=workers):
+            counter[0] += 1
+            if isinstance(prepared, str):
+                refuse(target, prepared)
+                continue
+            try:
+                previous = _previous_for(ctx, target, stored, previous)
+                record, previous, message, written = commit(
+                    ctx, prepared, previous, directory=directory, force=force, from_file=from_file, replace=replace
+                )
+            except RefreshError as exc:
+                refuse(target, exc)
+                continue
+            reports.append(record)
+            outcome.messages.append(message)
+            outcome.stored.append(target.date)
+            stored[target.date] = written
+            if target.version:
+                have[target.version] = target.date
+            step(target, "stored")
+    finally:  # also when the run stops early: report what was stored
+        if reports:
+            _write_reports(out, reports)
 
 
 def _prepared(
@@ -658,24 +661,26 @@ def _prepared(
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
         pending: deque[tuple[Target, Future[Prepared | str]]] = deque()
         queue = iter(work)
-        for target in queue:
-            pending.append((target, pool.submit(_prepare_in_worker, target, settings)))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            target, future = pending.popleft()
-            nxt = next(queue, None)
-            if nxt is not None:
-                pending.append((nxt, pool.submit(_prepare_in_worker, nxt, settings)))
-            try:
+        current: Target | None = None
+        try:
+            for target in queue:
+                pending.append((target, pool.submit(_prepare_in_worker, target, settings)))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                current, future = pending.popleft()
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.append((nxt, pool.submit(_prepare_in_worker, nxt, settings)))
                 result = future.result()
-            except BrokenProcessPool as exc:
-                msg = (
-                    f"a worker process preparing version {target.version} ({target.date}) died (out of memory?); "
-                    "the versions before it are stored: rerun the same command to resume"
-                )
-                raise RefreshError(msg) from exc
-            yield target, result
+                yield current, result
+        except BrokenProcessPool as exc:
+            where = f" preparing version {current.version} ({current.date})" if current else ""
+            msg = (
+                f"a worker process{where} died (killed, or out of memory?); the versions before it are stored: "
+                "rerun the same command to resume"
+            )
+            raise RefreshError(msg) from exc
 
 
 def _skip_reason(

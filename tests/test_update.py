@@ -850,7 +850,8 @@ def test_bad_arguments_are_usage_errors(
     with pytest.raises(SystemExit) as stopped:
         cli.refresh_occupation(["--layers", str(layers), *args], environ={})
     assert stopped.value.code == 2
-    assert capsys.readouterr().err.splitlines()[-1].endswith(complaint)
+    err = capsys.readouterr().err
+    assert err == f"error: {complaint} (see refresh_occupation.py --help)\n"  # one line, no usage dump
 
 
 def test_since_a_future_date_or_a_broken_listing_is_an_error(
@@ -1188,3 +1189,111 @@ def test_a_sidecar_nested_100000_levels_deep_is_one_error(tmp_path: Path, capsys
     sidecar.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     assert cli.build_maps(["--layers", str(layers), "--out", str(tmp_path / "maps")]) == 1
     assert capsys.readouterr().err == f"error: {sidecar}: not valid JSON (nested too deeply); fix the file\n"
+
+
+@pytest.mark.parametrize("phase", ["status line and headers", "chunk sizes"])
+def test_the_deadline_holds_while_headers_or_chunks_trickle(
+    raw_server: tuple[str, type[_Raw]], layers: Path, capsys: pytest.CaptureFixture[str], phase: str
+) -> None:
+    url, handler = raw_server
+
+    def trickle(h: BaseHTTPRequestHandler) -> None:
+        if phase == "status line and headers":
+            data = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"x" * 200 + b"\r\nContent-Length: 2\r\n\r\n{}"
+        else:
+            data = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1\r\n \r\n" * 200 + b"0\r\n\r\n"
+        for i in range(0, min(len(data), 400), 1):  # one byte every 0.05 s: each read is quick, the whole is not
+            h.wfile.write(data[i : i + 1])
+            h.wfile.flush()
+            time.sleep(0.05)
+
+    handler.answer = staticmethod(trickle)
+    start = time.monotonic()
+    err = _raw_run(url, layers, capsys, "--timeout", "1", "--retries", "1")
+    assert time.monotonic() - start < 5.0  # two attempts of 1 s, a short backoff
+    assert err == f"error: {url}/history/last: timed out after 1 s after 2 attempts; try again later\n"
+
+
+@pytest.mark.parametrize(
+    ("area", "complaint"),
+    [
+        ("1" + "0" * 400, "not an /areas answer (occupied_after_24_02_2022 is not an area in km²)"),
+        ('"NaN"', "not an /areas answer (occupied_after_24_02_2022 is not an area in km²)"),
+        ("-5", "not an /areas answer (occupied_after_24_02_2022 is not an area in km²)"),
+        ("1e300", "not an /areas answer (occupied_after_24_02_2022 is not an area in km²)"),
+    ],
+)
+def test_an_areas_answer_that_is_not_one_refuses_the_version(
+    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str], area: str, complaint: str
+) -> None:
+    body = f'[{{"type": "occupied_after_24_02_2022", "area": {area}}}, {{"type": "occupied_to_24_02_2022", "area": 1}}]'
+    server.routes[f"/api/history/{NEWER}/areas"] = deepstate_archive.reply(body.encode())
+    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
+    assert _bad(server, layers, capsys) == f"error: {server.url}/history/{NEWER}/areas: {complaint}\n"
+
+
+def test_a_sidecar_with_an_odd_version_id_is_another_source(
+    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    side = layers / "occupation" / "deepstate_occupied_2026-08-22.source.json"
+    record = json.loads(side.read_text(encoding="utf-8"))
+    for odd in ("abc", ["1"], "１２３"):
+        side.write_text(json.dumps({**record, "version_id": odd}), encoding="utf-8")
+        server.json("/api/history/last", {"id": 1787400000, "map": real_payload()})  # 2026-08-22 too
+        code, out, err = run(server, layers, capsys)
+        assert (code, err) == (0, "")
+        assert out.startswith("a snapshot for 2026-08-22 from another source is stored")
+
+
+@pytest.mark.parametrize(
+    ("features", "complaint"),
+    [
+        ('[{"type": "Feature", "properties": {"class": "contested"}, "geometry": {"type": "Polygon", '
+         '"coordinates": [[[36, 47], [37, 47], [37, 48], [36, 47]]]}}]', "no occupied area in it"),
+        ("[]", "no occupied area in it"),
+        ('[{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [36, 47]}}]',
+         "a feature is not a Polygon or MultiPolygon"),
+    ],
+)  # fmt: skip
+def test_a_stored_snapshot_without_an_occupied_area_is_named_by_both_scripts(  # noqa: PLR0917  (fixtures)
+    server: FakeDeepState,
+    layers: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    features: str,
+    complaint: str,
+) -> None:
+    bad = layers / "occupation" / "deepstate_occupied_2026-08-22.geojson"
+    bad.write_text(f'{{"type": "FeatureCollection", "features": {features}}}', encoding="utf-8")
+    expected = (
+        f"error: {bad}: not a readable occupation snapshot ({complaint}); restore it or remove it with its "
+        ".source.json\n"
+    )
+    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
+    assert _bad(server, layers, capsys) == expected
+    assert cli.build_maps(["--layers", str(layers), "--out", str(tmp_path / "maps")]) == 1
+    assert capsys.readouterr().err == expected
+
+
+def test_a_killed_worker_ends_the_run_with_one_line_and_keeps_what_is_stored(tmp_path: Path) -> None:
+    layers = tmp_path / "layers"
+    shutil.copytree(SHIPPED_LAYERS, layers)
+    with deepstate_archive.serve(deepstate_archive.build_routes()) as archive:
+        process = _refresh_process(archive.url, layers, "--since", "2022-04-01")
+        deadline = time.monotonic() + 120
+        children: list[int] = []
+        while len(_stored(layers)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for task in Path(f"/proc/{process.pid}/task").iterdir():
+            children += [int(c) for c in (task / "children").read_text().split()]
+        assert children, "no worker processes"
+        os.kill(children[0], signal.SIGKILL)
+        _out, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert err.splitlines()[-1].startswith("error: a worker process preparing version ")
+    assert err.splitlines()[-1].endswith("the versions before it are stored: rerun the same command to resume")
+    assert "Traceback" not in err
+    for day, path in _stored(layers).items():
+        side = json.loads(sources.sidecar_path(path).read_text(encoding="utf-8"))
+        assert side["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest(), day
+    assert json.loads((tmp_path / "maps" / "refresh_report.json").read_text(encoding="utf-8"))["reports"]
