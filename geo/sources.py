@@ -43,6 +43,21 @@ def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], path: Path) 
         raise SourceError(msg)
 
 
+#: What a layer file must start with, by suffix: GDAL picks its driver by content, so a file named .geojson
+#: that is an OGR VRT or a GDALG pipeline would make GDAL open other files or URLs.  Only these are read.
+_MAGIC = {".geojson": (b"{",), ".json": (b"{",), ".gpkg": (b"SQLite format 3\x00",)}
+
+
+def _require_content(path: Path) -> None:
+    with path.open("rb") as fh:
+        head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    starts = _MAGIC.get(path.suffix.lower())
+    if starts is None or not head.startswith(starts):
+        kinds = ", ".join(sorted(_MAGIC))
+        msg = f"{path}: not what its name says (a {kinds} file is read only if its content is one); replace it"
+        raise SourceError(msg)
+
+
 def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
     """Read a vector file (GeoJSON, GeoPackage) as it is.
 
@@ -59,6 +74,7 @@ def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
         The file's features with ``attrs["source"]`` set to the path.
     """
     _require_file(path)
+    _require_content(path)
     try:
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:

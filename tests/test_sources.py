@@ -132,3 +132,19 @@ def test_every_shipped_data_file_has_provenance_and_a_matching_hash() -> None:
         for key in ("url", "licence", "credit", "retrieved", "sha256", "source"):
             assert key in sidecar, (path, key)
         assert sidecar["sha256"] == row["sha256"], path
+
+
+def test_a_layer_file_that_is_not_what_its_name_says_is_not_handed_to_gdal(tmp_path: Path) -> None:
+    vrt = tmp_path / "oblasts.geojson"
+    vrt.write_text(
+        '<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/vsicurl/http://127.0.0.1:9/x</SrcDataSource>'
+        "</OGRVRTLayer></OGRVRTDataSource>",
+        encoding="utf-8",
+    )
+    fake = tmp_path / "hromadas.gpkg"
+    fake.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    for path in (vrt, fake):
+        with pytest.raises(
+            SourceError, match=r"^.*: not what its name says \(a \.geojson, \.gpkg, \.json file is read"
+        ):
+            sources.read_vector(path)
