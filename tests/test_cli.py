@@ -148,3 +148,12 @@ def test_out_inside_layers_is_refused_by_both_scripts(tiny_layers: Path, capsys:
     assert cli.refresh_occupation(["--layers", str(tiny_layers), "--out", str(tiny_layers)], environ={}) == 1
     assert "is inside --layers" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in tiny_layers.rglob("*") if p.is_file()} == before
+
+
+def test_a_cell_with_a_line_break_gives_a_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    layers = make_layers(tmp_path / "layers", deposits=[deposit_row(site_kind="Deposit\nevil: \x1b[31mred")])
+    assert cli.build_maps(["--layers", str(layers), "--out", str(tmp_path / "maps")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "\x1b" not in err
+    assert "unknown site_kind: D1 (Deposit\\x0aevil: \\x1b[31mred)" in err

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -964,6 +965,13 @@ def test_the_build_uses_the_backfill_day_by_day(backfilled: Backfill, tmp_path: 
     assert '"2022-04-03"' in page  # the slider steps through every day of the last 90 before the snapshot
     # the default build (the shipped 2026-08-22 snapshot) with the whole daily history behind it
     assert build.build(backfilled.layers, tmp_path / "now")["snapshot_date"] == "2026-08-22"
+    with (tmp_path / "now" / "history_regions.csv").open(encoding="utf-8") as fh:
+        every = {row["date"] for row in csv.DictReader(fh)}
+    assert set(SAMPLE_DAYS) <= every
+    with sqlite3.connect(tmp_path / "now" / "resource_control.gpkg") as db:
+        periods = dict(db.execute("SELECT start_date, COUNT(*) FROM occupation_history GROUP BY start_date"))
+    assert {str(d)[:10] for d in periods} == every  # the QGIS history layer: one period per day of the series
+    assert set(periods.values()) == {2}  # each day before and since 24 Feb 2022
 
 
 def test_a_backfill_killed_halfway_resumes_and_ends_with_the_same_files(tmp_path: Path) -> None:
