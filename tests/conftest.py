@@ -16,7 +16,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -321,3 +322,24 @@ def layers_factory(tmp_path: Path) -> Callable[..., Path]:
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_LAYERS = REPO / "layers"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[int], Path]]:
+    """Mount real tmpfs file systems of a given size (bytes) under tmp_path; unmounted afterwards (needs root)."""
+    mounted: list[Path] = []
+
+    def mount(size: int) -> Path:
+        point = tmp_path / f"disk{len(mounted)}"
+        point.mkdir()
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point)], capture_output=True, check=False
+        )
+        if result.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here ({result.stderr.decode(errors='replace').strip()}): needs root")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in reversed(mounted):
+        subprocess.run(["umount", str(point)], check=False)

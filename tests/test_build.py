@@ -6,14 +6,16 @@ import csv
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from geo import build, schema
+from geo import build, cli, schema
 from geo.errors import ValidationError
 from tests.conftest import REPO, SHIPPED_LAYERS, deposit_row, make_layers
 
@@ -269,3 +271,17 @@ def test_a_killed_build_leaves_a_detectable_mix_and_the_next_one_cleans_up(tiny_
     build.build(tiny_layers, out, near_front_km=0.0)
     assert _mismatched(out) == []
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_a_full_disk_leaves_the_outputs_as_they_were(
+    tiny_layers: Path, small_disk: Callable[[int], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = small_disk(2 * 1024 * 1024) / "maps"
+    build.build(tiny_layers, out)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    (out.parent / "filler").write_bytes(b"\0" * max(0, shutil.disk_usage(out).free - 64 * 1024))
+    assert cli.build_maps(["--layers", str(tiny_layers), "--out", str(out), "--near-front-km", "0"]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {out}: cannot write the outputs (No space left on device); pass --out DIR with a writable folder\n"
+    )
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # every output as it was, no temporary file

@@ -1305,3 +1305,27 @@ def test_a_killed_worker_ends_the_run_with_one_line_and_keeps_what_is_stored(tmp
         side = json.loads(sources.sidecar_path(path).read_text(encoding="utf-8"))
         assert side["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest(), day
     assert json.loads((tmp_path / "maps" / "refresh_report.json").read_text(encoding="utf-8"))["reports"]
+
+
+def test_a_full_disk_changes_nothing(
+    server: FakeDeepState, small_disk: Callable[[int], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    size = sum(p.stat().st_size for p in SHIPPED_LAYERS.rglob("*") if p.is_file())
+    disk = small_disk(size + size // 5 + 1024 * 1024)  # room for the layers (in 4 KB pages); filled below
+    layers = disk / "layers"
+    shutil.copytree(SHIPPED_LAYERS, layers)
+    filler = disk / "filler"
+    free = shutil.disk_usage(disk).free
+    filler.write_bytes(b"\0" * max(0, free - 40 * 1024))  # 40 KB left: less than one snapshot
+    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
+    before = tree(layers)
+    code = cli.refresh_occupation(
+        ["--base-url", server.url, "--layers", str(layers), "--out", str(disk.parent / "maps")], environ={}
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == (
+        f"error: {layers / 'occupation' / 'deepstate_occupied_2026-09-21.geojson'}: cannot write the snapshot "
+        "(No space left on device); nothing was changed\n"
+    )
+    assert tree(layers) == before  # no half-written snapshot, no temporary file left
