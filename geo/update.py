@@ -34,7 +34,7 @@ import pandas as pd
 import shapely
 
 from geo import deepstate, join, report, schema, sources, stats, validate, webmap
-from geo.errors import RefreshError, SourceError
+from geo.errors import GeoError, RefreshError, SourceError
 from geo.files import check_apart, write_all_atomic
 
 LOCK_WAIT_S: Final = 10.0
@@ -91,6 +91,7 @@ class Context:
     deposits: gpd.GeoDataFrame
     pre2022: gpd.GeoDataFrame
     views: dict[str, tuple[str, shapely.Geometry]]
+    monthly: dict[str, Path]  # the shipped month-end files by snapshot date: earlier snapshots to compare with
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ def load_context(layers: Path) -> Context:
         deposits=deposits,
         pre2022=zone,
         views=webmap.slider_views(everything, deposits),
+        monthly=_month_ends(layers / schema.MONTHLY_DIR),
     )
 
 
@@ -207,11 +209,32 @@ def _statuses(ctx: Context, parts: gpd.GeoDataFrame, region_km2: pd.Series) -> p
     return join.control_status(ctx.deposits, parts, oblasts=oblasts)
 
 
-def previous_from_file(ctx: Context, date: str, path: Path) -> Previous:
-    """Measure a stored snapshot in full, to compare the next version with."""
-    frame = sources.read_snapshot(path)
-    occupied_rows = frame[frame["class"] != sources.SNAPSHOT_CONTESTED]
-    occupied = shapely.union_all(shapely.make_valid(occupied_rows.geometry.to_numpy()))
+def _month_ends(directory: Path) -> dict[str, Path]:
+    """Date → month-end file, by each file's sidecar (files without a readable sidecar are left out)."""
+    found: dict[str, Path] = {}
+    for path in sorted(directory.glob(schema.MONTHLY_GLOB)):
+        try:
+            record = sources.read_sidecar(path)
+        except SourceError:
+            continue
+        day = str((record or {}).get("snapshot_date") or "")
+        if len(day) == 10 and day[:4].isascii() and path.is_file():
+            found[day] = path
+    return found
+
+
+def previous_from_file(ctx: Context, date: str, path: Path, *, monthly: bool = False) -> Previous:
+    """Measure a stored snapshot (a dated one, or a month-end file) in full, to compare the next version with."""
+    if monthly:
+        frame = sources.read_vector(path)
+        rows = frame[frame["status"].isin(["occupied_pre2022", "occupied_post2022"])] if "status" in frame else frame
+    else:
+        frame = sources.read_snapshot(path)
+        rows = frame[frame["class"] != sources.SNAPSHOT_CONTESTED]
+    occupied = shapely.union_all(shapely.make_valid(rows.geometry.to_numpy()))
+    if shapely.is_empty(occupied):
+        msg = f"{path}: holds no occupied area to compare with; restore it or move it aside with its .source.json"
+        raise RefreshError(msg)
     parts = join.occupied_parts(_frame(occupied), ctx.pre2022)
     region_km2 = stats.occupied_km2(ctx.regions, parts)["occupied_km2"]
     return Previous(date, occupied, deepstate.area_km2(occupied), region_km2, _statuses(ctx, parts, region_km2))
@@ -719,13 +742,20 @@ def _skip_reason(
 def _previous_for(
     ctx: Context, target: Target, stored: Mapping[str, Path], current: Previous | None
 ) -> Previous | None:
-    earlier = [d for d in stored if d < target.date]
+    """Return the nearest earlier snapshot: a dated one, or else a month-end file of a day with no dated one."""
+    earlier = [d for d in stored if d < target.date] + [d for d in ctx.monthly if d < target.date and d not in stored]
     if not earlier:
         return None
     nearest = max(earlier)
     if current is not None and current.date == nearest:
         return current
-    return previous_from_file(ctx, nearest, stored[nearest])
+    if nearest in stored:
+        return previous_from_file(ctx, nearest, stored[nearest])
+    try:
+        return previous_from_file(ctx, nearest, ctx.monthly[nearest], monthly=True)
+    except GeoError as exc:
+        msg = f"the month-end file to compare with is unusable ({exc})"
+        raise RefreshError(msg) from exc
 
 
 def commit(

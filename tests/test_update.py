@@ -139,7 +139,20 @@ def test_an_older_version_is_never_compared_with_a_later_snapshot(
     server.json(f"/api/history/{VERSION}/geojson", real_payload())
     code, out, _ = run(server, layers, capsys, "--version", VERSION)
     assert code == 0
-    assert "since nothing)" in out  # never compared with a later snapshot
+    # not with the shipped 2026-08-22 snapshot (later), but with the nearest earlier: the 2025-07 month-end file
+    assert "since 2025-07-31)" in out
+    sidecar = json.loads((layers / "occupation" / "deepstate_occupied_2025-08-03.source.json").read_text("utf-8"))
+    assert sidecar["check"].startswith(
+        "no /areas figure from DeepState; +0.0% from 2025-07-31, within the 2.6% allowed; "
+    )
+    assert sidecar["check"].endswith("% of the area overlaps 2025-07-31")
+    # with no earlier snapshot at all (month-end files moved away), nothing is compared
+    shutil.rmtree(layers / "occupation" / "monthly")
+    (layers / "occupation" / "deepstate_occupied_2025-08-03.geojson").unlink()
+    (layers / "occupation" / "deepstate_occupied_2025-08-03.source.json").unlink()
+    code, out, _ = run(server, layers, capsys, "--version", VERSION)
+    assert code == 0
+    assert "since nothing)" in out
     sidecar = json.loads((layers / "occupation" / "deepstate_occupied_2025-08-03.source.json").read_text("utf-8"))
     assert sidecar["check"] == "no /areas figure from DeepState; no earlier snapshot to compare with"
 
