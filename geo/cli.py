@@ -83,13 +83,16 @@ def _kilometres(value: str) -> float:
 
 
 def _print_summary(record: dict[str, Any], out: Path) -> None:
-    print(f"snapshot {record['snapshot_date']} ({record['source_revision']})")
+    def say(text: str) -> None:
+        print(one_line(text))
+
+    say(f"snapshot {record['snapshot_date']} ({record['source_revision']})")
     ua = record["ukraine"]
-    print(f"Ukraine: {ua['occupied_share']:.1%} occupied ({ua['occupied_km2']:,.0f} of {ua['area_km2']:,.0f} km²)")
+    say(f"Ukraine: {ua['occupied_share']:.1%} occupied ({ua['occupied_km2']:,.0f} of {ua['area_km2']:,.0f} km²)")
     for region in record["focus_regions"]:
         counts = region["deposits"]
         occupied = counts[schema.OCCUPIED_SINCE_2022] + counts[schema.OCCUPIED_BEFORE_2022]
-        print(
+        say(
             f"  {region['name_en']:<26} {region['occupied_share']:6.1%} occupied "
             f"({region['occupied_km2']:>9,.1f} of {region['area_km2']:>9,.1f} km²); "
             f"deposits {occupied} occupied, {counts[schema.HELD]} held, {counts[schema.UNKNOWN]} unknown"
@@ -99,8 +102,8 @@ def _print_summary(record: dict[str, Any], out: Path) -> None:
         share = f"{row['share']:.0%}" if row["share"] is not None else row["value"]
         source = textwrap.shorten(row["source_name"], 70, placeholder="…")
         basis = textwrap.shorten(row["basis"], 70, placeholder="…")
-        print(f"  {row['figure_id']:<8} {share:>5}  {source} (basis: {basis})")
-    print(f"wrote {len(record['outputs'])} files to {out}")
+        say(f"  {row['figure_id']:<8} {share:>5}  {source} (basis: {basis})")
+    say(f"wrote {len(record['outputs'])} files to {out}")
 
 
 def build_maps(argv: Sequence[str] | None = None) -> int:
@@ -198,6 +201,8 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
         "--retries", type=_retries, default=deepstate.RETRIES, help=f"retries per request (default {deepstate.RETRIES})"
     )
     args = parser.parse_args(argv)
+    if args.from_file is not None and not args.from_file.strip():
+        parser.error("--from-file needs a path or an http(s) URL")
     if (args.until or args.every != "day") and not args.since:
         parser.error("--until and --every go with --since")
     if args.until and args.since and args.until < args.since:

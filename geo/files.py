@@ -84,7 +84,11 @@ def check_apart(layers: Path, out: Path) -> None:
     geo.errors.OutputError
         Naming both folders, so that nothing in the inputs is ever overwritten by an output.
     """
-    inputs, outputs = layers.resolve(), out.resolve()
+    try:
+        inputs, outputs = layers.resolve(), out.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        msg = f"--layers {str(layers)!r} or --out {str(out)!r} cannot be resolved ({exc}); pass real folders"
+        raise OutputError(msg) from exc
     if inputs == outputs or inputs in outputs.parents:
         msg = f"--out {str(out)!r} is inside --layers {str(layers)!r}: outputs would overwrite inputs; pick a folder outside it"
         raise OutputError(msg)

@@ -58,8 +58,51 @@ def _require_content(path: Path) -> None:
         raise SourceError(msg)
 
 
+def crs_name(document: Any) -> str | None:
+    """Return the ``crs`` name of a GeoJSON document (old-style ``{"type": "name", "properties": {"name": …}}``), if any."""
+    crs = document.get("crs") if isinstance(document, dict) else None
+    if crs is None:
+        return None
+    properties = crs.get("properties") if isinstance(crs, dict) else None
+    name = properties.get("name") if isinstance(properties, dict) else None
+    return str(name)[:80] if name is not None else repr(crs)[:80]
+
+
+def _read_geojson_file(path: Path) -> gpd.GeoDataFrame:
+    """Read a GeoJSON FeatureCollection with the ``json`` module and GEOS, never through a GDAL driver.
+
+    GDAL picks its driver by content, and some drivers (VRT, GDALG pipelines)
+    make it open other files or URLs named inside the file; reading GeoJSON
+    ourselves closes that door.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        document = json.loads(text)
+        if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+            raise TypeError("not a GeoJSON FeatureCollection")  # noqa: EM101, TRY301
+        name = crs_name(document)
+        if name is not None and name not in _CRS84:
+            raise TypeError(f"CRS {name!r} is not lon/lat WGS 84")  # noqa: EM102, TRY301
+        features = document.get("features")
+        if not isinstance(features, list) or not all(isinstance(f, dict) for f in features):
+            raise TypeError("its features are not a list of objects")  # noqa: EM101, TRY301
+        geometries = [f.get("geometry") for f in features]
+        if all(isinstance(g, dict) for g in geometries) and features:
+            whole = shapely.get_parts(shapely.from_geojson(text))  # one geometry per feature, in order
+            geoms = list(whole) if len(whole) == len(features) else [shapely.geometry.shape(g) for g in geometries]
+        else:
+            geoms = [shapely.geometry.shape(g) if isinstance(g, dict) else None for g in geometries]
+        rows = [f.get("properties") if isinstance(f.get("properties"), dict) else {} for f in features]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError,
+            shapely.errors.ShapelyError) as exc:  # fmt: skip
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        msg = f"{path}: cannot read it as a vector layer ({first}); replace it with a valid GeoJSON or GeoPackage"
+        raise SourceError(msg) from exc
+    return gpd.GeoDataFrame(pd.DataFrame(rows, index=pd.RangeIndex(len(rows))), geometry=geoms, crs=schema.STORAGE_CRS)
+
+
 def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
-    """Read a vector file (GeoJSON, GeoPackage) as it is.
+    """Read a vector file (GeoJSON, GeoPackage) as it is (GeoJSON with `json`, never through a GDAL driver).
 
     Parameters
     ----------
@@ -75,6 +118,10 @@ def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
     """
     _require_file(path)
     _require_content(path)
+    if path.suffix.lower() in (".geojson", ".json"):
+        frame = _read_geojson_file(path)
+        frame.attrs["source"] = str(path)
+        return frame
     try:
         frame = gpd.read_file(path, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
@@ -474,7 +521,7 @@ def read_snapshot(path: Path) -> gpd.GeoDataFrame:
         data = json.loads(text)
         if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
             raise TypeError("not a GeoJSON FeatureCollection")  # noqa: EM101, TRY301
-        crs = ((data.get("crs") or {}).get("properties") or {}).get("name")
+        crs = crs_name(data)
         if crs is not None and crs not in _CRS84:
             raise TypeError(f"CRS {str(crs)[:60]!r} is not lon/lat WGS 84")  # noqa: EM102, TRY301
         features = data.get("features")
@@ -542,13 +589,21 @@ def _kml_ring(element: ElementTree.Element, source: str) -> list[list[float]]:
 
 
 def _kml_polygons(data: bytes, source: str) -> list[dict[str, Any]]:
-    """Every Polygon of a KML document, in every Folder and MultiGeometry, as GeoJSON geometries."""
-    head = data[:4096].lower()
-    if b"<!doctype" in head or b"<!entity" in data.lower():
+    """Every Polygon of a KML document (UTF-8), in every Folder and MultiGeometry, as GeoJSON geometries."""
+    msg = f"{source}: a KML must be UTF-8 (as KML 2.2 files are); export it again as UTF-8"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(msg) from exc
+    if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", text):  # NULs of UTF-16 text, which XML 1.0 forbids anyway
+        raise SourceError(msg)
+    lowered = text.casefold()
+    if "<!doctype" in lowered or "<!entity" in lowered:
         msg = f"{source}: a KML with a DOCTYPE or ENTITY declaration is refused; export it again as plain KML"
         raise SourceError(msg)
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # decoded already: the declared encoding no longer applies
     try:
-        root = ElementTree.fromstring(data)
+        root = ElementTree.fromstring(text)
     except ElementTree.ParseError as exc:
         msg = f"{source}: not readable KML ({str(exc).splitlines()[0][:120]}); fix the file"
         raise SourceError(msg) from exc
@@ -577,11 +632,7 @@ def _geojson_geometries(data: bytes, source: str) -> list[dict[str, Any]]:
     if not isinstance(document, dict):
         msg = f"{source}: not a GeoJSON object; --from-file takes a FeatureCollection, a Feature or a geometry"
         raise SourceError(msg)
-    crs = (
-        ((document.get("crs") or {}).get("properties") or {}).get("name")
-        if isinstance(document.get("crs"), dict)
-        else None
-    )
+    crs = crs_name(document)
     if crs is not None and crs not in _CRS84:
         msg = f"{source}: its CRS {str(crs)[:60]!r} is not WGS 84 lon/lat; convert the file to EPSG:4326 first"
         raise SourceError(msg)
@@ -627,14 +678,21 @@ def occupied_features(data: bytes, *, source: str) -> list[dict[str, Any]]:
 def read_user_file(path: Path) -> bytes:
     """Read a user's file of occupied areas: a regular file, at most `USER_FILE_MAX_BYTES`."""
     shown = repr(str(path))
-    if not path.exists():
+    try:
+        exists, regular = path.exists(), path.is_file()
+        data = b""
+        if regular:
+            with path.open("rb") as fh:
+                data = fh.read(USER_FILE_MAX_BYTES + 1)
+    except OSError as exc:
+        msg = f"{shown}: cannot read it ({exc.strerror or type(exc).__name__}); --from-file takes a GeoJSON or KML file"
+        raise SourceError(msg) from exc
+    if not exists:
         msg = f"{shown}: no such file; --from-file takes a GeoJSON or KML file, or an http(s) URL"
         raise SourceError(msg)
-    if not path.is_file():
+    if not regular:
         msg = f"{shown}: not a regular file; --from-file takes a GeoJSON or KML file, or an http(s) URL"
         raise SourceError(msg)
-    with path.open("rb") as fh:
-        data = fh.read(USER_FILE_MAX_BYTES + 1)
     if len(data) > USER_FILE_MAX_BYTES:
         msg = f"{shown}: larger than {USER_FILE_MAX_BYTES // 1024 // 1024} MiB; --from-file takes a GeoJSON or KML of occupied areas"
         raise SourceError(msg)

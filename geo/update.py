@@ -17,6 +17,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import re
 import sys
 import tempfile
 import time
@@ -218,8 +219,13 @@ def _month_ends(directory: Path) -> dict[str, Path]:
         except SourceError:
             continue
         day = str((record or {}).get("snapshot_date") or "")
-        if len(day) == 10 and day[:4].isascii() and path.is_file():
-            found[day] = path
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day, flags=re.ASCII) or not path.is_file():
+            continue
+        try:
+            Date.fromisoformat(day)
+        except ValueError:
+            continue
+        found[day] = path
     return found
 
 
@@ -227,6 +233,10 @@ def previous_from_file(ctx: Context, date: str, path: Path, *, monthly: bool = F
     """Measure a stored snapshot (a dated one, or a month-end file) in full, to compare the next version with."""
     if monthly:
         frame = sources.read_vector(path)
+        stamps = {str(v)[:10] for v in frame.get("snapshot_utc", pd.Series(dtype=object)).tolist()}
+        if stamps != {date}:
+            msg = f"{path}: its sidecar dates it {date}, its features {sorted(stamps)[:3]}; fix the sidecar"
+            raise RefreshError(msg)
         rows = frame[frame["status"].isin(["occupied_pre2022", "occupied_post2022"])] if "status" in frame else frame
     else:
         frame = sources.read_snapshot(path)
@@ -812,10 +822,13 @@ def commit(
     if prepared.final_url != target.url:
         sidecar["final_url"] = prepared.final_url  # after redirects
     side = sources.sidecar_path(path)
-    kept = _keep_replaced(path) if replace and path.exists() else None
+    copies = _keep_replaced(path) if replace and path.exists() else []
+    kept = copies[-1] if copies else None
     try:
         write_all_atomic({side: (json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), path: data})
     except OSError as exc:
+        for copy in copies:
+            copy.unlink(missing_ok=True)
         msg = f"{path}: cannot write the snapshot ({exc.strerror or exc}); nothing was changed"
         raise RefreshError(msg) from exc
     repaired = f"; repaired {parsed.repaired} invalid polygons" if parsed.repaired else ""
@@ -828,19 +841,35 @@ def commit(
     return record, current, message, path
 
 
-def _keep_replaced(path: Path) -> Path:
-    """Move a snapshot and its sidecar aside into ``replaced/`` (never overwriting an earlier one there)."""
+def _keep_replaced(path: Path) -> list[Path]:
+    """Copy a snapshot and its sidecar into ``replaced/``, never over an earlier copy; return the copies.
+
+    Copies, not moves: the live files change only when the new ones are
+    renamed over them, so a failure or a kill before that leaves them as they were.
+    """
     folder = path.parent / REPLACED_DIR
-    folder.mkdir(exist_ok=True)
-    stem, n = path.name.removesuffix(".geojson"), 0
-    while (folder / f"{stem}{f'.{n}' if n else ''}.geojson").exists():
-        n += 1
-    target = folder / f"{stem}{f'.{n}' if n else ''}.geojson"
     side = sources.sidecar_path(path)
-    if side.exists():
-        side.replace(sources.sidecar_path(target))
-    path.replace(target)
-    return target
+    made: list[Path] = []
+    try:
+        if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+            raise NotADirectoryError(20, "not a folder")
+        folder.mkdir(exist_ok=True)
+        stem, n = path.name.removesuffix(".geojson"), 0
+        while True:
+            target = folder / f"{stem}{f'.{n}' if n else ''}.geojson"
+            if not target.exists() and not sources.sidecar_path(target).exists():
+                break
+            n += 1
+        for source, copy in ((side, sources.sidecar_path(target)), (path, target)):
+            if source.is_file():
+                write_all_atomic({copy: source.read_bytes()})
+                made.append(copy)
+    except OSError as exc:
+        for copy in made:
+            copy.unlink(missing_ok=True)
+        msg = f"{folder}: cannot keep the snapshot it would replace there ({exc.strerror or exc}); nothing was changed"
+        raise RefreshError(msg) from exc
+    return made
 
 
 def _check_writable(out: Path) -> None:

@@ -148,3 +148,20 @@ def test_a_layer_file_that_is_not_what_its_name_says_is_not_handed_to_gdal(tmp_p
             SourceError, match=r"^.*: not what its name says \(a \.geojson, \.gpkg, \.json file is read"
         ):
             sources.read_vector(path)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"type": "gdal_streamed_alg", "command_line": "gdal vector pipeline ! read /vsicurl/http://127.0.0.1:9/x.geojson'
+        ' ! write --of stream streamed_dataset"}',
+        '{ <OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/etc/passwd</SrcDataSource></OGRVRTLayer>'
+        "</OGRVRTDataSource>",
+        '{"type": "FeatureCollection", "crs": {"properties": "x"}, "features": []}',
+    ],
+)
+def test_a_geojson_layer_is_read_without_gdal(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "country.geojson"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(SourceError, match=r"country.geojson: cannot read it as a vector layer \("):
+        sources.read_vector(path)

@@ -1342,3 +1342,80 @@ def test_a_full_disk_changes_nothing(
         "(No space left on device); nothing was changed\n"
     )
     assert tree(layers) == before  # no half-written snapshot, no temporary file left
+
+
+def test_replace_on_a_full_disk_changes_nothing(
+    server: FakeDeepState, small_disk: Callable[[int], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    size = sum(p.stat().st_size for p in SHIPPED_LAYERS.rglob("*") if p.is_file())
+    disk = small_disk(size + size // 5 + 1024 * 1024)
+    layers = disk / "layers"
+    shutil.copytree(SHIPPED_LAYERS, layers)
+    (disk / "filler").write_bytes(b"\0" * max(0, shutil.disk_usage(disk).free - 100 * 1024))  # room for a copy only
+    server.json("/api/history/last", {"id": 1787400000, "map": real_payload()})  # 2026-08-22, the shipped day
+    before = tree(layers)
+    code = cli.refresh_occupation(
+        ["--base-url", server.url, "--layers", str(layers), "--out", str(disk.parent / "maps"), "--replace"], environ={}
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.endswith("(No space left on device); nothing was changed\n"), err
+    after = tree(layers)
+    assert {k: v for k, v in after.items() if not k.startswith("occupation/replaced/")} == before
+    assert [k for k in after if k.startswith("occupation/replaced/") and not k.endswith("/")] == []
+
+
+@pytest.mark.parametrize(
+    ("make", "complaint"),
+    [
+        ("crs", "its CRS \"{'properties': 'x'}\" is not WGS 84 lon/lat"),
+        ("long", "cannot read it (File name too long)"),
+        ("utf16", "a KML must be UTF-8"),
+        ("empty", "needs a path or an http(s) URL"),
+    ],
+)
+def test_more_hostile_user_files_are_one_line(
+    layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], make: str, complaint: str
+) -> None:
+    path = tmp_path / "f.geojson"
+    if make == "crs":
+        path.write_text('{"type": "FeatureCollection", "crs": {"properties": "x"}, "features": []}', encoding="utf-8")
+    elif make == "long":
+        path = tmp_path / ("a" * 300)
+    elif make == "utf16":  # no BOM; a comment whose UTF-16 bytes spell "<kml" ahead of a DOCTYPE
+        path = tmp_path / "f.kml"
+        path.write_bytes('<!--欼汭--><!DOCTYPE kml [<!ENTITY c "36,47 37,47 37,48 36,47">]><kml/>'.encode("utf-16-le"))
+    location = "" if make == "empty" else str(path)
+    before = tree(layers)
+    try:
+        code = cli.refresh_occupation(
+            ["--from-file", location, "--layers", str(layers), "--out", str(tmp_path / "m")], environ={}
+        )
+    except SystemExit as stopped:
+        code = int(str(stopped.code))
+    err = capsys.readouterr().err
+    assert code in (1, 2)
+    assert err.count("\n") == 1, err
+    assert complaint in err
+    assert tree(layers) == before
+
+
+def test_a_month_end_file_whose_sidecar_lies_about_its_date_is_named(
+    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    side = layers / "occupation" / "monthly" / "deepstate_2025-07.source.json"
+    record = json.loads(side.read_text(encoding="utf-8"))
+    side.write_text(json.dumps({**record, "snapshot_date": "2025-08-02"}), encoding="utf-8")
+    server.json(f"/api/history/{VERSION}/geojson", real_payload())
+    err = _bad(server, layers, capsys, "--version", VERSION)
+    assert err.startswith("error: the month-end file to compare with is unusable (")
+    assert "deepstate_2025-07.geojson: its sidecar dates it 2025-08-02, its features ['2025-07-31']" in err
+
+
+def test_folders_that_loop_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    assert cli.build_maps(["--layers", str(loop), "--out", str(tmp_path / "maps")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "cannot be resolved" in err
