@@ -68,33 +68,46 @@ def crs_name(document: Any) -> str | None:
     return str(name)[:80] if name is not None else repr(crs)[:80]
 
 
+_GEOJSON_ERRORS = (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError,
+                   shapely.errors.ShapelyError)  # fmt: skip
+
+
+def _feature_collection(path: Path) -> tuple[list[Any], list[dict[str, Any]]]:
+    """Read a GeoJSON FeatureCollection in lon/lat with ``json`` and GEOS: geometries (None where null) and properties.
+
+    Raises one of `_GEOJSON_ERRORS` saying what is wrong; the callers name the file.
+    """
+    text = path.read_text(encoding="utf-8-sig")
+    document = json.loads(text)
+    if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
+        raise TypeError("not a GeoJSON FeatureCollection")  # noqa: EM101
+    name = crs_name(document)
+    if name is not None and name not in _CRS84:
+        raise TypeError(f"CRS {name!r} is not lon/lat WGS 84")  # noqa: EM102
+    features = document.get("features")
+    if not isinstance(features, list) or not all(isinstance(f, dict) for f in features):
+        raise TypeError("its features are not a list of objects")  # noqa: EM101
+    geometries = [f.get("geometry") for f in features]
+    geoms: list[Any]
+    if features and all(isinstance(g, dict) for g in geometries):
+        whole = shapely.get_parts(shapely.from_geojson(text))  # one geometry per feature, in order: fast
+        geoms = list(whole) if len(whole) == len(features) else [shapely.geometry.shape(g) for g in geometries]
+    else:
+        geoms = [shapely.geometry.shape(g) if isinstance(g, dict) else None for g in geometries]
+    rows = [f["properties"] if isinstance(f.get("properties"), dict) else {} for f in features]
+    return geoms, rows
+
+
 def _read_geojson_file(path: Path) -> gpd.GeoDataFrame:
-    """Read a GeoJSON FeatureCollection with the ``json`` module and GEOS, never through a GDAL driver.
+    """Read a GeoJSON layer with the ``json`` module and GEOS, never through a GDAL driver.
 
     GDAL picks its driver by content, and some drivers (VRT, GDALG pipelines)
     make it open other files or URLs named inside the file; reading GeoJSON
     ourselves closes that door.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")
-        document = json.loads(text)
-        if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-            raise TypeError("not a GeoJSON FeatureCollection")  # noqa: EM101, TRY301
-        name = crs_name(document)
-        if name is not None and name not in _CRS84:
-            raise TypeError(f"CRS {name!r} is not lon/lat WGS 84")  # noqa: EM102, TRY301
-        features = document.get("features")
-        if not isinstance(features, list) or not all(isinstance(f, dict) for f in features):
-            raise TypeError("its features are not a list of objects")  # noqa: EM101, TRY301
-        geometries = [f.get("geometry") for f in features]
-        if all(isinstance(g, dict) for g in geometries) and features:
-            whole = shapely.get_parts(shapely.from_geojson(text))  # one geometry per feature, in order
-            geoms = list(whole) if len(whole) == len(features) else [shapely.geometry.shape(g) for g in geometries]
-        else:
-            geoms = [shapely.geometry.shape(g) if isinstance(g, dict) else None for g in geometries]
-        rows = [f.get("properties") if isinstance(f.get("properties"), dict) else {} for f in features]
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError,
-            shapely.errors.ShapelyError) as exc:  # fmt: skip
+        geoms, rows = _feature_collection(path)
+    except _GEOJSON_ERRORS as exc:
         first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         msg = f"{path}: cannot read it as a vector layer ({first}); replace it with a valid GeoJSON or GeoPackage"
         raise SourceError(msg) from exc
@@ -517,30 +530,19 @@ def read_snapshot(path: Path) -> gpd.GeoDataFrame:
     """
     _require_file(path)
     try:
-        text = path.read_text(encoding="utf-8")
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-            raise TypeError("not a GeoJSON FeatureCollection")  # noqa: EM101, TRY301
-        crs = crs_name(data)
-        if crs is not None and crs not in _CRS84:
-            raise TypeError(f"CRS {str(crs)[:60]!r} is not lon/lat WGS 84")  # noqa: EM102, TRY301
-        features = data.get("features")
-        if not isinstance(features, list) or not all(isinstance(f, dict) and f.get("geometry") for f in features):
-            raise TypeError("every feature needs a geometry")  # noqa: EM101, TRY301
-        # GEOS reads the whole collection at once (one geometry per feature, in order): much faster than feature by feature
-        whole = shapely.from_geojson(text) if features else None
-        geoms: list[Any] = list(shapely.get_parts(whole)) if whole is not None else []
-        if len(geoms) != len(features):
-            raise TypeError("a feature's geometry is a collection")  # noqa: EM101, TRY301
-        classes = [str((f.get("properties") or {}).get("class") or SNAPSHOT_OCCUPIED) for f in features]
+        geoms, rows = _feature_collection(path)
+        if any(g is None for g in geoms):
+            raise TypeError("every feature needs a geometry")  # noqa: EM101
+        classes = [str(row.get("class") or SNAPSHOT_OCCUPIED) for row in rows]
         kinds = shapely.get_type_id(np.asarray(geoms, dtype=object)) if geoms else np.array([], dtype=int)
         if np.any((kinds != shapely.GeometryType.POLYGON) & (kinds != shapely.GeometryType.MULTIPOLYGON)):
-            raise TypeError("a feature is not a Polygon or MultiPolygon")  # noqa: EM101, TRY301
+            raise TypeError("a feature is not a Polygon or MultiPolygon")  # noqa: EM101
         if SNAPSHOT_OCCUPIED not in classes:
-            raise TypeError("no occupied area in it")  # noqa: EM101, TRY301
+            raise TypeError("no occupied area in it")  # noqa: EM101
         geoms = list(shapely.force_2d(np.asarray(geoms, dtype=object)))
-    except (OSError, ValueError, TypeError, AttributeError, RecursionError, shapely.errors.ShapelyError) as exc:
-        msg = f"{path}: not a readable occupation snapshot ({str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__}); restore it or remove it with its .source.json"
+    except _GEOJSON_ERRORS as exc:
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        msg = f"{path}: not a readable occupation snapshot ({first}); restore it or remove it with its .source.json"
         raise SourceError(msg) from exc
     frame = gpd.GeoDataFrame({"class": classes}, geometry=list(geoms), crs=schema.STORAGE_CRS)
     frame.attrs["source"] = str(path)
