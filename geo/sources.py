@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
 from geo import schema
@@ -72,8 +73,8 @@ _GEOJSON_ERRORS = (OSError, ValueError, TypeError, KeyError, AttributeError, Ind
                    shapely.errors.ShapelyError)  # fmt: skip
 
 
-def _feature_collection(path: Path) -> tuple[list[Any], list[dict[str, Any]]]:
-    """Read a GeoJSON FeatureCollection in lon/lat with ``json`` and GEOS: geometries (None where null) and properties.
+def _feature_collection(path: Path) -> tuple[list[Any], list[dict[str, Any]], str | None]:
+    """Read a GeoJSON FeatureCollection with ``json`` and GEOS: geometries (None where null), properties, CRS name.
 
     Raises one of `_GEOJSON_ERRORS` saying what is wrong; the callers name the file.
     """
@@ -82,8 +83,6 @@ def _feature_collection(path: Path) -> tuple[list[Any], list[dict[str, Any]]]:
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise TypeError("not a GeoJSON FeatureCollection")  # noqa: EM101
     name = crs_name(document)
-    if name is not None and name not in _CRS84:
-        raise TypeError(f"CRS {name!r} is not lon/lat WGS 84")  # noqa: EM102
     features = document.get("features")
     if not isinstance(features, list) or not all(isinstance(f, dict) for f in features):
         raise TypeError("its features are not a list of objects")  # noqa: EM101
@@ -95,7 +94,7 @@ def _feature_collection(path: Path) -> tuple[list[Any], list[dict[str, Any]]]:
     else:
         geoms = [shapely.geometry.shape(g) if isinstance(g, dict) else None for g in geometries]
     rows = [f["properties"] if isinstance(f.get("properties"), dict) else {} for f in features]
-    return geoms, rows
+    return geoms, rows, name
 
 
 def _read_geojson_file(path: Path) -> gpd.GeoDataFrame:
@@ -106,12 +105,13 @@ def _read_geojson_file(path: Path) -> gpd.GeoDataFrame:
     ourselves closes that door.
     """
     try:
-        geoms, rows = _feature_collection(path)
-    except _GEOJSON_ERRORS as exc:
+        geoms, rows, name = _feature_collection(path)
+        crs = pyproj.CRS.from_user_input(name) if name is not None and name not in _CRS84 else schema.STORAGE_CRS
+    except (*_GEOJSON_ERRORS, pyproj.exceptions.CRSError) as exc:
         first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         msg = f"{path}: cannot read it as a vector layer ({first}); replace it with a valid GeoJSON or GeoPackage"
         raise SourceError(msg) from exc
-    return gpd.GeoDataFrame(pd.DataFrame(rows, index=pd.RangeIndex(len(rows))), geometry=geoms, crs=schema.STORAGE_CRS)
+    return gpd.GeoDataFrame(pd.DataFrame(rows, index=pd.RangeIndex(len(rows))), geometry=geoms, crs=crs)
 
 
 def read_vector(path: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -530,7 +530,9 @@ def read_snapshot(path: Path) -> gpd.GeoDataFrame:
     """
     _require_file(path)
     try:
-        geoms, rows = _feature_collection(path)
+        geoms, rows, name = _feature_collection(path)
+        if name is not None and name not in _CRS84:
+            raise TypeError(f"CRS {name!r} is not lon/lat WGS 84")  # noqa: EM102
         if any(g is None for g in geoms):
             raise TypeError("every feature needs a geometry")  # noqa: EM101
         classes = [str(row.get("class") or SNAPSHOT_OCCUPIED) for row in rows]
