@@ -30,14 +30,21 @@ def one_line(text: str) -> str:
 
 
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as the shell reports it
 
 
 def _run(job: Callable[[], int]) -> int:
     try:
-        return job()
+        code = job()
+        sys.stdout.flush()  # a closed pipe shows here, not at exit
     except GeoError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # the reader of stdout went away (``… | head``): the outputs are written; stop quietly, as a shell tool would
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         print(
             "error: interrupted; every file is either as before or complete (a refresh keeps the versions it "
@@ -45,6 +52,7 @@ def _run(job: Callable[[], int]) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    return code
 
 
 class _Parser(argparse.ArgumentParser):

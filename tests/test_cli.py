@@ -157,3 +157,17 @@ def test_a_cell_with_a_line_break_gives_a_one_line_error(tmp_path: Path, capsys:
     assert err.count("\n") == 1
     assert "\x1b" not in err
     assert "unknown site_kind: D1 (Deposit\\x0aevil: \\x1b[31mred)" in err
+
+
+def test_a_closed_pipe_on_stdout_is_no_traceback(tiny_layers: Path, tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "build_maps.py"), "--layers", str(tiny_layers), "--out", str(tmp_path / "m")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()  # as `… | head -0` would
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 141, err
+    assert "Traceback" not in err
+    assert (tmp_path / "m" / "summary.json").exists()  # the outputs were written before the printing
