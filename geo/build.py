@@ -217,7 +217,7 @@ def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> R
 
 def _occupied(snapshot: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return the occupied features of a dated snapshot (the grey zone is kept apart, never counted as occupied)."""
-    return gpd.GeoDataFrame(snapshot[snapshot["class"] != sources.SNAPSHOT_CONTESTED], crs=snapshot.crs)
+    return gpd.GeoDataFrame(snapshot[snapshot["class"] != schema.SNAPSHOT_CONTESTED], crs=snapshot.crs)
 
 
 def _grey(frame: gpd.GeoDataFrame, column: str, value: str) -> shapely.Geometry | None:
@@ -231,11 +231,11 @@ def grey_zone_series(inputs: Inputs) -> dict[str, shapely.Geometry]:
     """Date → DeepState's grey zone, from the month-end files and the dated snapshots that have one."""
     series: dict[str, shapely.Geometry] = {}
     for date, frame in inputs.monthly.items():
-        if (geom := _grey(frame, "status", "contested")) is not None:
+        if (geom := _grey(frame, "status", schema.CONTESTED)) is not None:
             series[date] = geom
     for date, frame in [*inputs.dated.items(), (inputs.snapshot_date, inputs.snapshot)]:
         series.pop(date, None)  # a dated snapshot replaces a month-end file of the same day
-        if (geom := _grey(frame, "class", sources.SNAPSHOT_CONTESTED)) is not None:
+        if (geom := _grey(frame, "class", schema.SNAPSHOT_CONTESTED)) is not None:
             series[date] = geom
     return dict(sorted(series.items()))
 

@@ -21,12 +21,9 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def one_line(text: str) -> str:
     """Escape line breaks and other control characters, so that a message is one line and cannot drive the terminal."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return deepstate.printable(text, limit=None)
 
 
 EXIT_INTERRUPTED = 130

@@ -70,19 +70,16 @@ LICENCE: Final = (
     "commercial use needs prior approval; no redistribution as a standalone data set"
 )
 CREDIT: Final = "Source: DeepStateMap.Live"
-#: Snapshot feature classes (the ``class`` property of a stored snapshot's features).
-OCCUPIED_CLASS: Final = "occupied"
-CONTESTED_CLASS: Final = "contested"
 _VERSION_RE = re.compile(r"[0-9]{1,12}", re.ASCII)
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 # --- routes -------------------------------------------------------------------------------
 
 
-def printable(text: object, *, limit: int = 200) -> str:
+def printable(text: object, *, limit: int | None = 200) -> str:
     """Return server- or file-derived `text` safe to print on one line: control characters escaped, length capped."""
     value = _CONTROL_CHARS.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
-    return value if len(value) <= limit else value[: limit - 1] + "…"
+    return value if limit is None or len(value) <= limit else value[: limit - 1] + "…"
 
 
 def base_url(explicit: str | None, environ: Mapping[str, str]) -> str:
@@ -821,7 +818,7 @@ def snapshot_bytes(parsed: Parsed, *, properties: Mapping[str, Any]) -> bytes:
     features = [
         {
             "type": "Feature",
-            "properties": {"class": OCCUPIED_CLASS, **properties},
+            "properties": {"class": schema.SNAPSHOT_OCCUPIED, **properties},
             "geometry": _multipolygon(parsed.occupied),
         }
     ]
@@ -829,7 +826,7 @@ def snapshot_bytes(parsed: Parsed, *, properties: Mapping[str, Any]) -> bytes:
         features.append(
             {
                 "type": "Feature",
-                "properties": {"class": CONTESTED_CLASS, **properties},
+                "properties": {"class": schema.SNAPSHOT_CONTESTED, **properties},
                 "geometry": _multipolygon(parsed.contested),
             }
         )

@@ -45,6 +45,9 @@ MONTHLY_DIR: Final = "occupation/monthly"
 MONTHLY_GLOB: Final = "deepstate_????-??.geojson"
 #: The latest occupied area split by the date since which each part is held continuously.
 SINCE_FILE: Final = "occupation/deepstate_occupied_since.geojson"
+#: The ``class`` of a dated snapshot's features: the occupied area, and DeepState's grey zone kept apart.
+SNAPSHOT_OCCUPIED: Final = "occupied"
+SNAPSHOT_CONTESTED: Final = "contested"
 SIDECAR_SUFFIX: Final = ".source.json"
 SIDECAR_KEYS: Final = ("url", "licence", "credit", "retrieved", "sha256")
 

@@ -512,9 +512,6 @@ def monthly_parts(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
-#: The ``class`` of a snapshot feature: the occupied area, or the grey zone kept apart.
-SNAPSHOT_OCCUPIED = "occupied"
-SNAPSHOT_CONTESTED = "contested"
 _CRS84 = ("urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326")
 
 
@@ -535,11 +532,11 @@ def read_snapshot(path: Path) -> gpd.GeoDataFrame:
             raise TypeError(f"CRS {name!r} is not lon/lat WGS 84")  # noqa: EM102
         if any(g is None for g in geoms):
             raise TypeError("every feature needs a geometry")  # noqa: EM101
-        classes = [str(row.get("class") or SNAPSHOT_OCCUPIED) for row in rows]
+        classes = [str(row.get("class") or schema.SNAPSHOT_OCCUPIED) for row in rows]
         kinds = shapely.get_type_id(np.asarray(geoms, dtype=object)) if geoms else np.array([], dtype=int)
         if np.any((kinds != shapely.GeometryType.POLYGON) & (kinds != shapely.GeometryType.MULTIPOLYGON)):
             raise TypeError("a feature is not a Polygon or MultiPolygon")  # noqa: EM101
-        if SNAPSHOT_OCCUPIED not in classes:
+        if schema.SNAPSHOT_OCCUPIED not in classes:
             raise TypeError("no occupied area in it")  # noqa: EM101
         geoms = list(shapely.force_2d(np.asarray(geoms, dtype=object)))
     except _GEOJSON_ERRORS as exc:

@@ -240,7 +240,7 @@ def previous_from_file(ctx: Context, date: str, path: Path, *, monthly: bool = F
         rows = frame[frame["status"].isin(["occupied_pre2022", "occupied_post2022"])] if "status" in frame else frame
     else:
         frame = sources.read_snapshot(path)
-        rows = frame[frame["class"] != sources.SNAPSHOT_CONTESTED]
+        rows = frame[frame["class"] != schema.SNAPSHOT_CONTESTED]
     occupied = shapely.union_all(shapely.make_valid(rows.geometry.to_numpy()))
     if shapely.is_empty(occupied):
         msg = f"{path}: holds no occupied area to compare with; restore it or move it aside with its .source.json"
@@ -900,7 +900,7 @@ def _write_reports(out: Path, reports: list[dict[str, Any]]) -> None:
 
 def print_progress(step: Progress) -> None:
     """Progress to stderr: one line per version, or one updated line on a terminal."""
-    line = deepstate.printable(_progress_line(step), limit=100_000)
+    line = deepstate.printable(_progress_line(step), limit=None)
     if sys.stderr.isatty():
         end = "\n" if step.done == step.total else ""
         print(f"\r\x1b[K{line}", end=end, file=sys.stderr, flush=True)
