@@ -59,6 +59,20 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Settings:
+    """How one refresh run fetches, checks and writes (from the command line)."""
+
+    layers: Path
+    out: Path
+    base: str
+    from_file: str | None = None
+    force: bool = False
+    replace: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)  # timeout and retries of every request
+    workers: int = 1
+
+
+@dataclass(frozen=True)
 class Progress:
     """Where a run is, for the progress line."""
 
@@ -275,8 +289,9 @@ def _measure(ctx: Context, prepared: Prepared, previous: Previous | None) -> tup
     old = previous.occupied if previous else empty
     gained = shapely.difference(parsed.occupied, old)
     lost = shapely.difference(old, parsed.occupied) if previous else empty
-    gained_km2 = stats.change_overlap_km2(ctx.regions_eq, _to_area(gained))
-    lost_km2 = stats.change_overlap_km2(ctx.regions_eq, _to_area(lost))
+    gained_eq, lost_eq = _to_area(gained), _to_area(lost)
+    gained_km2 = stats.change_overlap_km2(ctx.regions_eq, gained_eq)
+    lost_km2 = stats.change_overlap_km2(ctx.regions_eq, lost_eq)
     base = previous.region_km2 if previous else pd.Series(0.0, index=ctx.regions.index)
     region_km2 = (base + gained_km2 - lost_km2).clip(lower=0.0)
     status = _statuses(ctx, parts, region_km2)
@@ -298,8 +313,8 @@ def _measure(ctx: Context, prepared: Prepared, previous: Previous | None) -> tup
         date=target.date,
         occupied_km2=km2,
         previous_occupied_km2=previous.km2 if previous else None,
-        total_gained_km2=deepstate.area_km2(gained),
-        total_lost_km2=deepstate.area_km2(lost),
+        total_gained_km2=float(shapely.area(gained_eq)) / 1e6,
+        total_lost_km2=float(shapely.area(lost_eq)) / 1e6,
         contested_km2=deepstate.area_km2(parsed.contested),
     )
     record.update(version_id=target.version, repaired_polygons=parsed.repaired)
@@ -307,7 +322,7 @@ def _measure(ctx: Context, prepared: Prepared, previous: Previous | None) -> tup
 
 
 def _official_check(
-    target: Target, parsed: deepstate.Parsed, *, base: str, force: bool, options: dict[str, Any]
+    target: Target, parsed: deepstate.Parsed, *, base: str, force: bool, options: Mapping[str, Any]
 ) -> str | None:
     """Check against DeepState's own ``/areas`` figure; return what was checked, or None if it did not answer."""
     if not target.version:
@@ -350,17 +365,9 @@ class Prepared:
     final_url: str  # where the body came from after redirects
 
 
-def prepare(
-    ctx: Context,
-    target: Target,
-    *,
-    base: str,
-    from_file: str | None,
-    force: bool,
-    payload: Any,
-    options: dict[str, Any],
-) -> Prepared:
+def prepare(ctx: Context, target: Target, settings: Settings, *, payload: Any = None) -> Prepared:
     """Fetch (or read), parse, check on its own (plausible, DeepState's own figure) and draw one version."""
+    from_file, options = settings.from_file, settings.options
     if from_file:
         features: Any = _file_features(from_file, fetch_bytes=lambda url: deepstate.fetch_bytes(url, **options))
         source, final_url = repr(from_file), from_file
@@ -386,7 +393,7 @@ def prepare(
         msg = f"{source}: its polygons cannot be combined ({deepstate.printable(first, limit=120)}); the response is damaged"
         raise RefreshError(msg) from exc
     km2 = deepstate.check_parsed(parsed, source=source)
-    official = _official_check(target, parsed, base=base, force=force, options=options)
+    official = _official_check(target, parsed, base=settings.base, force=settings.force, options=options)
     parts = _check_drawable(ctx, parsed, source)
     return Prepared(target, parsed, parts, km2, official, source, final_url)
 
@@ -395,9 +402,9 @@ def prepare(
 _WORKER: dict[str, Any] = {}
 
 
-def _prepare_in_worker(target: Target, settings: dict[str, Any]) -> Prepared | str:
+def _prepare_in_worker(target: Target, settings: Settings) -> Prepared | str:
     try:
-        return prepare(_WORKER["ctx"], target, payload=None, **settings)
+        return prepare(_WORKER["ctx"], target, settings)
     except RefreshError as exc:
         return str(exc)
 
@@ -498,8 +505,16 @@ def refresh(
     geo.errors.RefreshError
         When nothing can be done (the listing or the layers are unusable) or the only version is refused.
     """
-    options = {"timeout": timeout, "retries": retries}
-    workers = min(DEFAULT_WORKERS, os.cpu_count() or 1) if workers is None else workers
+    settings = Settings(
+        layers=layers,
+        out=out,
+        base=base,
+        from_file=from_file,
+        force=force,
+        replace=replace,
+        options={"timeout": timeout, "retries": retries},
+        workers=min(DEFAULT_WORKERS, os.cpu_count() or 1) if workers is None else workers,
+    )
     directory = layers / schema.OCCUPATION_DIR
     if not directory.is_dir():
         msg = f"{directory}: no such folder; pass --layers DIR with the project's layers"
@@ -511,15 +526,12 @@ def refresh(
         stored = sources.list_snapshots(directory)
         targets, payloads, reason = _choose_targets(
             base, version=version, since=since, until=until, every=every, from_file=from_file, stored=stored,
-            options=options,
+            options=settings.options,
         )  # fmt: skip
         if reason:
             outcome.messages.append(reason)
             return outcome
-        _run_targets(
-            outcome, targets, payloads, layers=layers, out=out, stored=stored, base=base, from_file=from_file,
-            force=force, replace=replace, options=options, progress=progress, workers=workers,
-        )  # fmt: skip
+        _run_targets(outcome, targets, payloads, settings, stored=stored, progress=progress)
     return outcome
 
 
@@ -532,7 +544,7 @@ def _choose_targets(
     every: str,
     from_file: str | None,
     stored: Mapping[str, Path],
-    options: dict[str, Any],
+    options: Mapping[str, Any],
 ) -> tuple[list[Target], dict[str, Any], str]:
     """Decide what to fetch; return the targets, any payload already fetched, and a reason to stop early."""
     if from_file:
@@ -567,17 +579,10 @@ def _run_targets(
     outcome: Outcome,
     targets: list[Target],
     payloads: Mapping[str, Any],
+    settings: Settings,
     *,
-    layers: Path,
-    out: Path,
     stored: dict[str, Path],
-    base: str,
-    from_file: str | None,
-    force: bool,
-    replace: bool,
-    options: dict[str, Any],
     progress: Callable[[Progress], None] | None,
-    workers: int,
 ) -> None:
     """Skip what is stored, prepare and commit the rest in order, refuse what fails; write the report."""
     have = _stored_versions(stored)
@@ -605,7 +610,7 @@ def _run_targets(
     started = time.monotonic()
     for target in targets:
         try:
-            skip = _skip_reason(target, stored, have, from_file=from_file, replace=replace)
+            skip = _skip_reason(target, stored, have, from_file=settings.from_file, replace=settings.replace)
         except RefreshError as exc:
             refuse(target, exc)
             continue
@@ -616,45 +621,34 @@ def _run_targets(
             work.append(target)
     if not work:
         return
-    _commit_all(outcome, work, payloads, layers=layers, out=out, stored=stored, have=have, force=force, replace=replace,
-                from_file=from_file, settings={"base": base, "from_file": from_file, "force": force, "options": options},
-                workers=workers, step=step, refuse=refuse, counter=counter)  # fmt: skip
+    _commit_all(outcome, work, payloads, settings, stored=stored, have=have, step=step, refuse=refuse, counter=counter)
 
 
 def _commit_all(
     outcome: Outcome,
     work: list[Target],
     payloads: Mapping[str, Any],
+    settings: Settings,
     *,
-    layers: Path,
-    out: Path,
     stored: dict[str, Path],
     have: dict[str, str],
-    force: bool,
-    replace: bool,
-    from_file: str | None,
-    settings: dict[str, Any],
-    workers: int,
     step: Callable[[Target, str], None],
     refuse: Callable[[Target, RefreshError | str], None],
     counter: list[int],
 ) -> None:
     """Prepare and commit each version to fetch, in date order; write the change report of those stored."""
-    directory = layers / schema.OCCUPATION_DIR
-    ctx = load_context(layers)
+    ctx = load_context(settings.layers)
     previous: Previous | None = None
     reports: list[dict[str, Any]] = []
     try:
-        for target, prepared in _prepared(ctx, work, settings=settings, payloads=payloads, workers=workers):
+        for target, prepared in _prepared(ctx, work, settings, payloads=payloads):
             counter[0] += 1
             if isinstance(prepared, str):
                 refuse(target, prepared)
                 continue
             try:
                 previous = _previous_for(ctx, target, stored, previous)
-                record, previous, message, written = commit(
-                    ctx, prepared, previous, directory=directory, force=force, from_file=from_file, replace=replace
-                )
+                record, previous, message, written = commit(ctx, prepared, previous, settings)
             except RefreshError as exc:
                 refuse(target, exc)
                 continue
@@ -667,26 +661,22 @@ def _commit_all(
             step(target, "stored")
     finally:  # also when the run stops early: report what was stored
         if reports:
-            _write_reports(out, reports)
+            _write_reports(settings.out, reports)
 
 
 def _prepared(
-    ctx: Context,
-    work: list[Target],
-    *,
-    settings: dict[str, Any],
-    payloads: Mapping[str, Any],
-    workers: int,
+    ctx: Context, work: list[Target], settings: Settings, *, payloads: Mapping[str, Any]
 ) -> Iterator[tuple[Target, Prepared | str]]:
-    """Prepare the versions in order: in this process, or ahead of the commits in `workers` processes.
+    """Prepare the versions in order: in this process, or ahead of the commits in ``settings.workers`` processes.
 
     A refused version comes as its reason (a string).  At most ``2 × workers``
     versions are in flight, so memory does not grow with the run.
     """
+    workers = settings.workers
     if workers <= 1 or len(work) < 3:
         for target in work:
             try:
-                yield target, prepare(ctx, target, payload=payloads.get(target.url), **settings)
+                yield target, prepare(ctx, target, settings, payload=payloads.get(target.url))
             except RefreshError as exc:
                 yield target, str(exc)
         return
@@ -769,17 +759,12 @@ def _previous_for(
 
 
 def commit(
-    ctx: Context,
-    prepared: Prepared,
-    previous: Previous | None,
-    *,
-    directory: Path,
-    force: bool,
-    from_file: str | None,
-    replace: bool = False,
+    ctx: Context, prepared: Prepared, previous: Previous | None, settings: Settings
 ) -> tuple[dict[str, Any], Previous, str, Path]:
     """Check a prepared version against the previous one when needed, measure the change, write it atomically."""
     target, parsed, km2 = prepared.target, prepared.parsed, prepared.km2
+    force, from_file, replace = settings.force, settings.from_file, settings.replace
+    directory = settings.layers / schema.OCCUPATION_DIR
     check = prepared.official or _jump_check(target, km2, previous, force=force)
     record, current = _measure(ctx, prepared, previous)
     if previous is not None and not force:
