@@ -15,18 +15,9 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import gpkg, history, join, schema, sources, stats, tables, validate, webmap
+from geo import gpkg, history, join, schema, sources, stats, style, tables, validate, webmap
 from geo.errors import OutputError
 from geo.files import check_apart
-
-#: Credits every output carries.
-CREDITS = (
-    "«© Мінрегіон» (CC BY-SA)",
-    "© OpenStreetMap contributors (ODbL)",
-    "Global Energy Monitor and ICMM (CC BY 4.0)",
-    "DeepStateMap.Live",
-    "Made with Natural Earth",
-)
 
 
 @dataclass(frozen=True)
@@ -400,10 +391,10 @@ def build(
         layers_for_qgis,
         title="Who controls Ukraine's mineral resources",
         abstract=(
-            f"Regions, deposits and Russian-occupied territory (DeepStateMap.Live, {inputs.snapshot_date}) "
+            f"Regions, deposits and Russian-occupied territory ({style.OCCUPATION_CREDIT}, {inputs.snapshot_date}) "
             "from resource-control-mapper; styles as in the HTML maps."
         ),
-        credits=[*CREDITS],
+        credits=[*style.CREDITS],
         extent=(xmin, ymin, xmax, ymax),
         snapshot_date=inputs.snapshot_date,
     )

@@ -40,7 +40,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from geo import __version__, schema
+from geo import __version__, schema, style
 from geo.errors import RefreshError
 
 DEFAULT_BASE_URL: Final = "https://deepstatemap.live/api"
@@ -69,7 +69,7 @@ LICENCE: Final = (
     "DeepStateMap.Live terms: free for volunteer, charitable and Ukraine-defence (non-commercial) use with credit; "
     "commercial use needs prior approval; no redistribution as a standalone data set"
 )
-CREDIT: Final = "Source: DeepStateMap.Live"
+CREDIT: Final = f"Source: {style.OCCUPATION_CREDIT}"
 _VERSION_RE = re.compile(r"[0-9]{1,12}", re.ASCII)
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -853,7 +853,7 @@ def sidecar_for(
     return {
         "file": file_name,
         "title": (
-            f"Russian-occupied territory of Ukraine per DeepStateMap.Live, version {version}"
+            f"Russian-occupied territory of Ukraine per {style.OCCUPATION_CREDIT}, version {version}"
             if from_api
             else f"Occupied territory from a user-supplied file, {snapshot_date}"
         ),

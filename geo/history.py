@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import matplotlib as mpl
-
-mpl.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from geo import schema, style
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def occupation_periods(statuses: pd.DataFrame) -> pd.Series:
@@ -126,8 +126,23 @@ def history_deposits(deposits: pd.DataFrame, since: pd.DataFrame, statuses: pd.D
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-    plt.close(figure)
     return buffer.getvalue()
+
+
+def _figure() -> tuple[Figure, Axes]:
+    """Return a new chart (matplotlib is imported here, when a chart is drawn, not with the package)."""
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    figure = Figure(figsize=(9, 4.8))
+    return figure, figure.add_subplot()
+
+
+def _finish(figure: Figure, axes: Axes) -> Figure:
+    """Put the legend beside the plot (never over a line) and the credits under it."""
+    figure.subplots_adjust(left=0.07, right=0.74, bottom=0.16)
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
+    figure.text(0.01, 0.015, "Credits: " + style.CREDITS_LINE, fontsize=6.5)
+    return figure
 
 
 def chart_occupied_share(series: pd.DataFrame, *, region_ids: Sequence[str], names: pd.Series) -> bytes:
@@ -138,19 +153,15 @@ def chart_occupied_share(series: pd.DataFrame, *, region_ids: Sequence[str], nam
     series
         Columns ``date``, ``region_id``, ``occupied_share``.
     """
-    figure, axes = plt.subplots(figsize=(9, 4.8))
+    figure, axes = _figure()
     for rid in region_ids:
         rows = series[series["region_id"] == rid]
         axes.plot(pd.to_datetime(rows["date"]), rows["occupied_share"] * 100, label=str(names[rid]), linewidth=1.8)
     axes.set_ylabel("occupied, % of area")
     axes.set_ylim(0, 101)
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8, loc="lower right")
-    axes.set_title("Occupied share of the focus regions (DeepStateMap.Live snapshots)", fontsize=10)
-    figure.text(
-        0.01, 0.01, "Source: DeepStateMap.Live; boundaries © Мінрегіон, © OpenStreetMap contributors", fontsize=7
-    )
-    return _png(figure)
+    axes.set_title(f"Occupied share of the focus regions ({style.OCCUPATION_CREDIT} snapshots)", fontsize=10)
+    return _png(_finish(figure, axes))
 
 
 def chart_deposits_occupied(ledger: pd.DataFrame) -> bytes:
@@ -162,17 +173,13 @@ def chart_deposits_occupied(ledger: pd.DataFrame) -> bytes:
         From `geo.stats.control_ledger` (columns ``date``, ``region_id``, ``commodity``, ``occupied``).
     """
     country = ledger[ledger["region_id"] == schema.COUNTRY_ID]
-    figure, axes = plt.subplots(figsize=(9, 4.8))
-    for key, label, members, colour in style.COMMODITY_GROUPS:
+    figure, axes = _figure()
+    for key, label, members, _colour in style.COMMODITY_GROUPS:
         rows = country[country["commodity"].isin(members)].groupby("date")["occupied"].sum()
         if rows.sum() == 0:
             continue
-        axes.plot(
-            pd.to_datetime(rows.index), rows.to_numpy(), label=label, color=colour if key != "coal" else "#666666"
-        )
+        axes.plot(pd.to_datetime(rows.index), rows.to_numpy(), label=label, color=style.chart_colour(key))
     axes.set_ylabel("records in occupied territory")
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8, loc="upper left")
     axes.set_title("Deposit and mine records in occupied territory, by commodity (count, not value)", fontsize=10)
-    figure.text(0.01, 0.01, "Sources: DeepStateMap.Live; Global Energy Monitor; ICMM; cited literature", fontsize=7)
-    return _png(figure)
+    return _png(_finish(figure, axes))

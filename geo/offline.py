@@ -1,7 +1,8 @@
 """Make an HTML page self-contained: inline vendored assets, refuse unknown external URLs.
 
 Pages refer to vendored files (``geo/vendor/``) with ``asset:`` URLs, e.g.
-``asset:leaflet-1.9.4/leaflet.js``.  `inline_assets` replaces each such
+``asset:leaflet-1.9.4/leaflet.js``, and to the project's own page code
+(``geo/web/``) with ``web:`` URLs, e.g. ``web:map.js``.  `inline_assets` replaces each such
 ``<script src>`` and stylesheet ``<link>`` with the file's content (CSS
 ``url(…)`` references become ``data:`` URIs), then `external_urls` scans what
 a browser would load by itself — tags with ``src``/``href`` (other than
@@ -20,7 +21,9 @@ from typing import Final
 from geo.errors import AssetError
 
 VENDOR_DIR: Final = Path(__file__).resolve().parent / "vendor"
+WEB_DIR: Final = Path(__file__).resolve().parent / "web"
 ASSET_SCHEME: Final = "asset:"
+WEB_SCHEME: Final = "web:"
 #: External URLs a page may name without loading them: the optional online tile
 #: layer, off by default (tiles are fetched only if the reader picks it).
 ALLOWED_EXTERNAL: Final = ("https://tile.openstreetmap.org/",)
@@ -30,6 +33,8 @@ LEAFLET_CSS: Final = "asset:leaflet-1.9.4/leaflet.css"
 MARKERCLUSTER_JS: Final = "asset:leaflet.markercluster-1.5.3/leaflet.markercluster.js"
 MARKERCLUSTER_CSS: Final = "asset:leaflet.markercluster-1.5.3/MarkerCluster.css"
 MARKERCLUSTER_DEFAULT_CSS: Final = "asset:leaflet.markercluster-1.5.3/MarkerCluster.Default.css"
+MAP_JS: Final = "web:map.js"
+MAP_CSS: Final = "web:map.css"
 
 _SCRIPT_TAG = re.compile(r'<script\s+src="(?P<url>[^"]+)"\s*>\s*</script>')
 _LINK_TAG = re.compile(r'<link\s+rel="stylesheet"\s+href="(?P<url>[^"]+)"\s*/?>')
@@ -44,11 +49,19 @@ _SCRIPT_BLOCK = re.compile(r"(<script\b[^>]*>.*?</script>)", re.DOTALL | re.IGNO
 _TILE_LAYER = re.compile(r"L\.tileLayer\(\s*\"(?P<url>[^\"]+)\"")
 
 
+def _local(url: str) -> bool:
+    return url.startswith((ASSET_SCHEME, WEB_SCHEME))
+
+
 def _vendored(url: str) -> Path:
-    rel = url.removeprefix(ASSET_SCHEME)
-    path = (VENDOR_DIR / rel).resolve()
-    if VENDOR_DIR not in path.parents or not path.is_file():
-        msg = f"unknown asset {url}: no file {rel} in {VENDOR_DIR}; vendor it (see geo/vendor/README.md)"
+    root, rel = (
+        (WEB_DIR, url.removeprefix(WEB_SCHEME))
+        if url.startswith(WEB_SCHEME)
+        else (VENDOR_DIR, url.removeprefix(ASSET_SCHEME))
+    )
+    path = (root / rel).resolve()
+    if root not in path.parents or not path.is_file():
+        msg = f"unknown asset {url}: no file {rel} in {root}; vendor it (see geo/vendor/README.md)"
         raise AssetError(msg)
     return path
 
@@ -91,13 +104,13 @@ def inline_assets(html: str) -> str:
 
     def script(match: re.Match[str]) -> str:
         url = match.group("url")
-        if not url.startswith(ASSET_SCHEME):
+        if not _local(url):
             return match.group(0)
         return f"<script>{_script(_vendored(url))}</script>"
 
     def style(match: re.Match[str]) -> str:
         url = match.group("url")
-        if not url.startswith(ASSET_SCHEME):
+        if not _local(url):
             return match.group(0)
         return f"<style>{_inline_css(_vendored(url))}</style>"
 

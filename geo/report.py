@@ -91,7 +91,7 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         "",
         f"Occupied: {report['occupied_km2']:,} km² (previous: {f'{previous:,}' if previous is not None else 'n/a'}); "
         f"gained {report['gained_km2']:,} km², lost {report['lost_km2']:,} km²; grey zone (not counted as occupied) "
-        f"{report.get('contested_km2', 0.0):,} km² (EPSG:6933). Source: DeepStateMap.Live.",
+        f"{report.get('contested_km2', 0.0):,} km² (EPSG:6933). Source: {style.OCCUPATION_CREDIT}.",
         "",
         "| region | level | gained km² | lost km² | net km² |",
         "| --- | --- | ---: | ---: | ---: |",

@@ -76,6 +76,17 @@ CLUSTERED_GROUPS: Final = ("coal",)
 MARKER_SIZE: Final = 18
 LITHIUM_MARKER_SIZE: Final = 26
 
+#: Credits every map, layer, chart and table carries, «© Мінрегіон» first; the one home of this wording.
+OCCUPATION_CREDIT: Final = "DeepStateMap.Live"
+CREDITS: Final = (
+    "«© Мінрегіон» (CC BY-SA)",
+    "© OpenStreetMap contributors (ODbL)",
+    "Global Energy Monitor and ICMM (CC BY 4.0)",
+    f"Occupied areas: {OCCUPATION_CREDIT}",
+    "Made with Natural Earth",
+)
+CREDITS_LINE: Final = " · ".join(CREDITS)
+
 SEA_COLOUR: Final = "#cfe2ee"
 LAND_COLOUR: Final = "#ece8df"
 BORDER_COLOUR: Final = "#a39d8f"
@@ -88,6 +99,27 @@ FRONT_COLOUR: Final = "#3b0a0a"
 CONTESTED_COLOUR: Final = "#6f6f6f"
 CONTESTED_LABEL: Final = "Grey zone: contested or unknown status (DeepState; not counted as occupied)"
 OCCUPATION_OPACITY: Final = 0.35
+#: A past date's occupied area on the time slider: dashed, lighter than today's.
+SLIDER_STYLE: Final = {
+    "color": "#5a1208",
+    "weight": 1.2,
+    "dashArray": "4 3",
+    "fillColor": OCCUPIED_SINCE_2022_COLOUR,
+    "fillOpacity": 0.3,
+}
+#: The web page's own colours (CSS variables of geo/web/map.css).
+WEB_COLOURS: Final = {
+    "sea": SEA_COLOUR,
+    "cluster-fill": "#999999",
+    "cluster-text": "#ffffff",
+    "panel": "#ffffff",
+    "warning": "#aa0000",
+    "control-ink": "#333333",
+}
+#: The neutral fill of the legend's control symbols (the outline is what they show).
+LEGEND_MARKER_FILL: Final = "#bbbbbb"
+#: Lines of the charts where a group's map colour reads poorly on white.
+CHART_LINE_COLOURS: Final = {"coal": "#666666"}
 
 CONTROL_LABELS: Final = {
     schema.OCCUPIED_SINCE_2022: "Occupied since 24 Feb 2022",
@@ -102,6 +134,8 @@ CONTROL_PHRASES: Final = {
     schema.HELD: "held by Ukraine",
     schema.UNKNOWN: "of unknown control",
 }
+#: The legend's one entry for both occupied statuses (their markers look the same).
+OCCUPIED_LABEL: Final = "Occupied (before or since 2022)"
 #: Marker outline by control status: (colour, width, dash pattern or None).
 CONTROL_OUTLINE: Final = {
     schema.OCCUPIED_SINCE_2022: ("#000000", 3.5, None),
@@ -134,14 +168,20 @@ def group_colour(key: str) -> str:
     return {k: colour for k, _l, _m, colour in COMMODITY_GROUPS}[key]
 
 
-def marker_svg(shape: str, fill: str, outline: tuple[str, float, str | None], size: int) -> str:
-    """Return an inline SVG marker (the same markup the map's script builds)."""
-    stroke, width, dash = outline
-    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="-2 -2 24 24">'
-        f'<path d="{SHAPES[shape]}" fill="{fill}" stroke="{stroke}" stroke-width="{width}"{dash_attr}/></svg>'
-    )
+def chart_colour(key: str) -> str:
+    """Return the line colour of a commodity group on the charts."""
+    return CHART_LINE_COLOURS.get(key, group_colour(key))
+
+
+def cluster_rings() -> dict[str, str]:
+    """Return the CSS borders of a marker cluster: all held, all occupied, or a mix (dashed)."""
+    held, held_width, _ = CONTROL_OUTLINE[schema.HELD]
+    occupied, occupied_width, _ = CONTROL_OUTLINE[schema.OCCUPIED_SINCE_2022]
+    return {
+        "held": f"{held_width + 0.5:g}px solid {held}",
+        "occupied": f"{occupied_width - 0.5:g}px solid {occupied}",
+        "mixed": f"{occupied_width - 0.5:g}px dashed {occupied}",
+    }
 
 
 def label(value: str) -> str:

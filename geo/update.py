@@ -34,7 +34,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import deepstate, join, report, schema, sources, stats, validate, webmap
+from geo import deepstate, join, report, schema, sources, stats, style, validate, webmap
 from geo.errors import GeoError, RefreshError, SourceError
 from geo.files import check_apart, write_all_atomic
 
@@ -784,7 +784,7 @@ def commit(
         properties={
             "version_id": target.version,
             "published_utc": target.published,
-            "source": "DeepStateMap.Live" if target.version else "user file",
+            "source": style.OCCUPATION_CREDIT if target.version else "user file",
         },
     )
     user = (

@@ -26,7 +26,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geo import schema
+from geo import build, schema
 
 DEPOSIT_HEADER = list(schema.DEPOSIT_REQUIRED)
 
@@ -322,6 +322,13 @@ def layers_factory(tmp_path: Path) -> Callable[..., Path]:
 
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_LAYERS = REPO / "layers"
+
+
+@pytest.fixture(scope="session")
+def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """Build the shipped layers once per test run (read-only for the tests): the output folder and the summary."""
+    out = tmp_path_factory.mktemp("shipped_maps")
+    return out, build.build(SHIPPED_LAYERS, out)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from geo import build, cli, schema
 from geo.errors import ValidationError
-from tests.conftest import REPO, SHIPPED_LAYERS, deposit_row, make_layers
+from tests.conftest import REPO, deposit_row, make_layers
 
 EXPECTED_FILES = sorted(
     [
@@ -107,10 +107,9 @@ def test_same_inputs_give_the_same_bytes(tiny_layers: Path, tmp_path: Path) -> N
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
-    out = tmp_path_factory.mktemp("maps")
-    return out, build.build(SHIPPED_LAYERS, out)
+@pytest.fixture
+def shipped(shipped_build: tuple[Path, dict[str, object]]) -> tuple[Path, dict[str, object]]:
+    return shipped_build
 
 
 def test_shipped_build_writes_every_output(shipped: tuple[Path, dict[str, object]]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,7 +15,7 @@ from jinja2.utils import htmlsafe_json_dumps
 from shapely.geometry import Polygon
 
 from geo import build, schema, webmap
-from tests.conftest import DEPOSITS, deposit_row, make_layers
+from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
 
 EVIL = '<img src=x onerror="window.__pwned=1">'
 
@@ -144,3 +145,77 @@ def test_simplify_for_web_states_its_error() -> None:
     assert len(kept) == 6
     assert len(gone) == 5
     assert (30.5, 48.009) in [tuple(round(float(c), 5) for c in xy) for xy in kept]
+
+
+def _decode(text_: str, factor: float) -> list[tuple[float, float]]:
+    """Decode one encoded polyline (written here from Google's description, apart from the code under test)."""
+    values, shift, result = [], 0, 0
+    for char in text_:
+        b = ord(char) - 63
+        result |= (b & 0x1F) << shift
+        shift += 5
+        if b < 0x20:
+            values.append(~(result >> 1) if result & 1 else result >> 1)
+            shift, result = 0, 0
+    lats = np.cumsum(values[0::2]) / factor
+    lons = np.cumsum(values[1::2]) / factor
+    return list(zip(lons.tolist(), lats.tolist(), strict=True))
+
+
+_VECTOR_CALL = re.compile(r"resourceVectorLayer\((\{.*?\}), (\{[^{}]*\}), ")
+
+
+def _outline_layers(page: str) -> list[gpd.GeoSeries]:
+    """Every region-outline layer a page draws (polygons with no fill), as polygons in lon/lat."""
+    layers = []
+    for payload, paint in _VECTOR_CALL.findall(page):
+        if json.loads(paint).get("fillOpacity") != 0.0:
+            continue
+        data = json.loads(payload)
+        shapes = [
+            shapely.MultiPolygon([(_decode(p[0], data["f"]), [_decode(h, data["f"]) for h in p[1:]]) for p in f["g"]])
+            for f in data["features"]
+        ]
+        layers.append(gpd.GeoSeries(shapely.make_valid(np.asarray(shapes, dtype=object)), crs=schema.STORAGE_CRS))
+    return layers
+
+
+def _overlap_and_gaps_km2(geoms: gpd.GeoSeries) -> tuple[float, float]:
+    """Area drawn twice by neighbours, and area of the holes inside the union (equal-area CRS)."""
+    equal = geoms.to_crs(schema.AREA_CRS)
+    union = shapely.union_all(equal.to_numpy())
+    holes = sum(shapely.area(shapely.polygons(ring)) for poly in shapely.get_parts(union) for ring in poly.interiors)
+    return (float(equal.area.sum()) - union.area) / 1e6, holes / 1e6
+
+
+def test_neighbouring_regions_share_their_border_on_every_map(shipped_build: tuple[Path, dict[str, object]]) -> None:
+    out, _ = shipped_build
+    raw = build.load(SHIPPED_LAYERS).regions
+    checked = 0
+    for spec in webmap.SPECS:
+        page = (out / schema.MAP_FILES[spec.name]).read_text(encoding="utf-8")
+        layers = _outline_layers(page)  # in the order of the spec's region levels
+        assert len(layers) == len(spec.region_levels), spec.name
+        for layer, (level, prefix, _shown) in zip(layers, spec.region_levels, strict=True):
+            chosen = raw[(raw["level"] == level) & raw.index.str.startswith(prefix)]
+            assert len(layer) == len(chosen), (spec.name, level)
+            if len(layer) < 2:
+                continue
+            overlap, gaps = _overlap_and_gaps_km2(layer)
+            # the boundary files have gaps of their own (Kyiv city is no raion): only what drawing adds counts
+            _raw_overlap, raw_gaps = _overlap_and_gaps_km2(gpd.GeoSeries(chosen.geometry))
+            assert overlap <= 0.5, (spec.name, level, overlap)
+            assert gaps - raw_gaps <= 0.5, (spec.name, level, gaps, raw_gaps)
+            checked += 1
+    assert checked >= 10
+
+
+def test_simplifying_each_region_alone_would_fail_the_border_check() -> None:
+    raw = build.load(SHIPPED_LAYERS).regions
+    oblasts = gpd.GeoSeries(raw.geometry[raw["level"] == "oblast"])
+    alone = webmap.simplify_for_web(oblasts, tolerance_m=400, decimals=4)
+    shared = webmap.simplify_coverage_for_web(oblasts, tolerance_m=400, decimals=4)
+    assert _overlap_and_gaps_km2(alone)[0] > 10  # measured 43.75 km² drawn twice
+    overlap, gaps = _overlap_and_gaps_km2(shared)
+    assert overlap < 0.5
+    assert gaps < 0.5

@@ -64,10 +64,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
-def shipped_maps(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("maps")
-    build.build(SHIPPED_LAYERS, out)
-    return out
+def shipped_maps(shipped_build: tuple[Path, dict[str, object]]) -> Path:
+    return shipped_build[0]
 
 
 def _open(browser: Browser, path: Path) -> Opened:

@@ -1,0 +1,256 @@
+/* resource-control-mapper: the map's own code. Inlined into each page by geo/offline.py; every argument
+   comes from Python as JSON (geo/webmap.py), so no data is ever spliced into this file. */
+'use strict';
+
+/* Google's encoded-polyline format (lat first), at 1/factor degrees. */
+function resourceDecode(str, factor) {
+  var index = 0, lat = 0, lng = 0, out = [];
+  while (index < str.length) {
+    var b, shift = 0, result = 0;
+    do { b = str.charCodeAt(index++) - 63; result |= (b & 0x1f) << shift; shift += 5; } while (b >= 0x20);
+    lat += (result & 1) ? ~(result >> 1) : (result >> 1);
+    shift = 0; result = 0;
+    do { b = str.charCodeAt(index++) - 63; result |= (b & 0x1f) << shift; shift += 5; } while (b >= 0x20);
+    lng += (result & 1) ? ~(result >> 1) : (result >> 1);
+    out.push([lat / factor, lng / factor]);
+  }
+  return out;
+}
+
+function resourcePolygon(encoded, factor, style) {
+  return L.polygon(encoded.map(function (poly) {
+    return poly.map(function (ring) { return resourceDecode(ring, factor); });
+  }), style);
+}
+
+/* A layer of encoded polygons or lines, decoded and drawn only when first shown. */
+function resourceVectorLayer(payload, style, highlight) {
+  // Geometry arrives simplified for the map's scale, so Leaflet's own simplification is off.
+  style = L.extend({smoothFactor: 0}, style);
+  var Lazy = L.FeatureGroup.extend({
+    onAdd: function (map) {
+      if (payload) {
+        var group = this, p = payload;
+        payload = null;
+        p.features.forEach(function (f) {
+          var shape;
+          if (f.t === 'P') {
+            shape = resourcePolygon(f.g, p.f, style);
+          } else {
+            shape = L.polyline(f.g.map(function (line) { return resourceDecode(line, p.f); }), style);
+          }
+          if (f.label) { shape.bindTooltip(f.label, {sticky: true}); }
+          if (highlight) {
+            shape.on('mouseover', function () { shape.setStyle(highlight); });
+            shape.on('mouseout', function () { shape.setStyle(style); });
+          }
+          group.addLayer(shape);
+        });
+      }
+      L.FeatureGroup.prototype.onAdd.call(this, map);
+    }
+  });
+  return new Lazy();
+}
+
+/* Frame the map at once and make the base-map pane, before any layer is added. folium's fit_bounds animates,
+   and layers added meanwhile draw only partly. On a wide screen the frame leaves room for the legend (left)
+   and the panel (right). The base map gets its own pane below the overlays. */
+function resourceSetup(map, bounds) {
+  map.createPane('basemap').style.zIndex = 250;
+  var side = window.innerWidth >= 1100 ? 330 : 0;
+  map.fitBounds(bounds, {animate: false, paddingTopLeft: [side, 0], paddingBottomRight: [side, 0]});
+}
+
+/* Cluster icons say what the markers inside say: the count, and control by the markers' outline rule
+   (all occupied, all held, or a mix). */
+function resourceClusterIcon(rings) {
+  return function (cluster) {
+    var markers = cluster.getAllChildMarkers(), occupied = 0;
+    markers.forEach(function (m) { if (m.options.control === 'occupied') { occupied += 1; } });
+    var ring = occupied === 0 ? rings.held : (occupied === markers.length ? rings.occupied : rings.mixed);
+    var size = markers.length < 10 ? 30 : 36;
+    var div = document.createElement('div');
+    div.className = 'deposit-cluster';
+    div.style.width = size + 'px';
+    div.style.height = size + 'px';
+    div.style.lineHeight = (size - 6) + 'px';
+    div.style.border = ring;
+    div.title = rings.title.replace('{n}', markers.length).replace('{occupied}', occupied);
+    div.textContent = String(markers.length);
+    return L.divIcon({html: div, className: 'deposit-cluster-icon', iconSize: [size, size]});
+  };
+}
+
+/* Deposit markers, search, full screen, per-layer legend, panel and credits. */
+function resourceExtras(map, groups, layers, o) {
+  var shapes = o.shapes, data = o.records, regions = o.regions, words = o.words;
+  function icon(d) {
+    var svg = '<svg xmlns="http://www.w3.org/2000/svg" width="' + d.size + '" height="' + d.size +
+      '" viewBox="-2 -2 24 24"><path d="' + shapes[d.shape] + '" fill="' + d.fill + '" stroke="' + d.stroke +
+      '" stroke-width="' + d.sw + '"' + (d.dash ? ' stroke-dasharray="' + d.dash + '"' : '') + '/></svg>';
+    return L.divIcon({html: svg, className: 'deposit-icon', iconSize: [d.size, d.size],
+                      iconAnchor: [d.size / 2, d.size / 2], popupAnchor: [0, -d.size / 2]});
+  }
+  var byGroup = {};
+  var markers = data.map(function (d) {
+    var m = L.marker([d.lat, d.lon], {icon: icon(d), title: d.title, riseOnHover: true,
+                                       zIndexOffset: d.group === 'lithium' ? 1000 : 0});
+    m.options.control = d.control;
+    m.resourceData = d;
+    m.bindPopup(d.popup, {maxWidth: Math.min(360, window.innerWidth - 60)});
+    m.bindTooltip(d.name, {direction: 'top', offset: [0, -d.size / 2]});
+    m.depositId = d.id;
+    (byGroup[d.group] = byGroup[d.group] || []).push(m);
+    return m;
+  });
+  Object.keys(byGroup).forEach(function (key) {
+    var g = groups[key];
+    if (g.addLayers) { g.addLayers(byGroup[key]); } else { byGroup[key].forEach(function (m) { g.addLayer(m); }); }
+  });
+
+  var entries = [];
+  data.forEach(function (d, i) { d.search.forEach(function (s) { if (s) { entries.push({label: s, kind: 'deposit', index: i}); } }); });
+  regions.forEach(function (r) { entries.push({label: r.label, kind: 'region', bounds: r.bounds}); });
+  function norm(s) { return s.normalize('NFC').toLowerCase().replace(/[\u2019'\u02bc`]/g, ''); }
+  function rank(label, q) {
+    if (label === q) { return 0; }
+    if (label.indexOf(q) === 0) { return 1; }
+    if ((' ' + label).indexOf(' ' + q) >= 0) { return 2; }
+    return label.indexOf(q) >= 0 ? 3 : -1;
+  }
+  function find(q) {
+    q = norm(q.trim());
+    if (!q) { return null; }
+    var best = null, bestScore = 99;
+    entries.forEach(function (e) {
+      var r = rank(norm(e.label), q);
+      if (r < 0) { return; }
+      var score = r * 2 + (e.kind === 'region' ? 0 : 1);  // regions first on ties
+      if (score < bestScore) { best = e; bestScore = score; }
+    });
+    return best;
+  }
+  function go(q, status) {
+    var e = find(q);
+    status.textContent = e ? '' : words.noMatch;
+    if (!e) { return; }
+    if (e.kind === 'region') { map.fitBounds(e.bounds); return; }
+    var m = markers[e.index], g = groups[data[e.index].group];
+    if (!map.hasLayer(g)) { map.addLayer(g); }
+    if (g.zoomToShowLayer) {
+      g.zoomToShowLayer(m, function () { m.openPopup(); });
+    } else {
+      map.setView(m.getLatLng(), Math.max(map.getZoom(), 9));
+      m.openPopup();
+    }
+  }
+  var Search = L.Control.extend({
+    options: {position: 'topleft'},
+    onAdd: function () {
+      var div = L.DomUtil.create('div', 'leaflet-bar map-search');
+      var input = L.DomUtil.create('input', '', div);
+      input.type = 'search';
+      input.placeholder = words.searchPlaceholder;
+      input.setAttribute('aria-label', words.searchLabel);
+      input.setAttribute('list', o.id + '_names');
+      var list = L.DomUtil.create('datalist', '', div);
+      list.id = o.id + '_names';
+      entries.forEach(function (e) { var opt = document.createElement('option'); opt.value = e.label; list.appendChild(opt); });
+      var status = L.DomUtil.create('div', 'map-search-status', div);
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.on(input, 'keydown', function (ev) { if (ev.key === 'Enter') { go(input.value, status); } });
+      L.DomEvent.on(input, 'input', function (ev) {  // a pick from the suggestion list
+        if (ev.inputType === 'insertReplacementText' || ev.inputType === undefined) { go(input.value, status); }
+      });
+      return div;
+    }
+  });
+  new Search().addTo(map);
+
+  var Fullscreen = L.Control.extend({
+    options: {position: 'topleft'},
+    onAdd: function () {
+      var div = L.DomUtil.create('div', 'leaflet-bar');
+      var a = L.DomUtil.create('a', 'map-fullscreen', div);
+      a.href = '#'; a.title = words.fullScreen; a.setAttribute('role', 'button'); a.setAttribute('aria-label', words.fullScreen);
+      a.innerHTML = '<svg width="16" height="16" viewBox="0 0 16 16" style="margin-top:7px"><path d="M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4" fill="none" stroke="currentColor" stroke-width="2"/></svg>';
+      L.DomEvent.on(a, 'click', function (ev) {
+        L.DomEvent.preventDefault(ev);
+        if (document.fullscreenElement) { document.exitFullscreen(); } else { map.getContainer().requestFullscreen(); }
+      });
+      return div;
+    }
+  });
+  new Fullscreen().addTo(map);
+  document.addEventListener('fullscreenchange', function () { map.invalidateSize(); });
+
+  function boxControl(id, position) {
+    var C = L.Control.extend({options: {position: position}, onAdd: function () {
+      var el = document.getElementById(id);
+      L.DomEvent.disableClickPropagation(el);
+      L.DomEvent.disableScrollPropagation(el);
+      return el;
+    }});
+    new C().addTo(map);
+  }
+  boxControl(o.id + '_panel', 'bottomright');
+  boxControl(o.id + '_legend', 'bottomleft');
+  if (window.innerWidth < 700) {
+    document.querySelectorAll('.map-panel details, .map-legend details').forEach(function (d) { d.open = false; });
+  }
+  function updateLegend() {
+    document.querySelectorAll('#' + o.id + '_legend .legend-section').forEach(function (el) {
+      el.style.display = map.hasLayer(layers[el.dataset.layer]) ? '' : 'none';
+    });
+  }
+  map.on('overlayadd overlayremove layeradd layerremove', updateLegend);
+  updateLegend();
+  map.attributionControl.addAttribution(o.credits);
+  window.resourceMap = {map: map, markers: markers, groups: groups, layers: layers, icon: icon};
+}
+
+/* Step through dated snapshots: draw each date's occupied area and recolour the deposits by their status then. */
+function resourceSlider(map, o) {
+  var dates = o.dates, shapes = o.shapes, codes = o.codes, outline = o.outline, words = o.words;
+  var style = L.extend({interactive: false, smoothFactor: 0}, o.style);
+  var past = L.featureGroup(), cache = {}, label;
+  function drawn(i) {
+    if (!cache[i]) { cache[i] = resourcePolygon(shapes[i], o.factor, style); }
+    return cache[i];
+  }
+  function show(i) {
+    past.clearLayers();
+    var now = i === dates.length - 1;
+    if (!now) { past.addLayer(drawn(i)); if (!map.hasLayer(past)) { past.addTo(map); } } else { map.removeLayer(past); }
+    window.resourceMap.markers.forEach(function (m, k) {
+      var c = outline[codes[k].charAt(i)];
+      var d = L.extend({}, m.resourceData, {stroke: c[0], sw: c[1], dash: c[2] || ''});
+      m.setIcon(window.resourceMap.icon(d));
+      m.options.control = c[3];
+    });
+    Object.keys(window.resourceMap.groups).forEach(function (key) {
+      var g = window.resourceMap.groups[key];
+      if (g.refreshClusters) { g.refreshClusters(); }
+    });
+    label.textContent = dates[i] + (now ? words.now : words.past);
+    window.resourceMap.sliderDate = dates[i];
+  }
+  var Slider = L.Control.extend({
+    options: {position: 'topleft'},
+    onAdd: function () {
+      var div = L.DomUtil.create('div', 'leaflet-bar map-slider');
+      var title = L.DomUtil.create('div', 'map-slider-title', div);
+      title.textContent = words.title;
+      var input = L.DomUtil.create('input', '', div);
+      input.type = 'range'; input.min = 0; input.max = dates.length - 1; input.step = 1; input.value = dates.length - 1;
+      input.setAttribute('aria-label', words.label);
+      label = L.DomUtil.create('div', 'map-slider-date', div);
+      label.textContent = dates[dates.length - 1] + words.now;
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.on(input, 'input', function () { show(parseInt(input.value, 10)); });
+      return div;
+    }
+  });
+  new Slider().addTo(map);
+}
