@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -233,7 +233,7 @@ def grey_zone_series(inputs: Inputs) -> dict[str, shapely.Geometry]:
 
 #: A history of at least this many dates is measured in two halves, one per process, each half starting with a
 #: full measurement (the split depends only on the dates, so the outputs do not depend on the machine).
-PARALLEL_HISTORY_DATES = 120
+PARALLEL_HISTORY_DATES = 40
 _SHARED: dict[str, Any] = {}  # what forked history workers read (set just before they start)
 
 
@@ -339,6 +339,132 @@ def map_arguments(inputs: Inputs, results: Results) -> dict[str, Any]:
     }
 
 
+def drawn_geometry(arguments: Mapping[str, Any]) -> webmap.Drawn:
+    """Return the maps' geometry cache (each scale simplified once), from `map_arguments`."""
+    return webmap.Drawn(
+        arguments["regions"], arguments["parts"], arguments["front"], arguments["contested"], arguments["basemap"]
+    )
+
+
+def render_map(spec: webmap.MapSpec, arguments: Mapping[str, Any], drawn: webmap.Drawn) -> bytes:
+    """Render one map from `map_arguments` with the shared geometry cache."""
+    keep = ("regions", "deposits", "metals", "snapshot_date", "series", "statuses")
+    return webmap.render_map(spec, drawn=drawn, **{key: arguments[key] for key in keep})
+
+
+#: The maps a second process renders while this one renders the rest (about half the work, measured by
+#: bench/build_time.py: the two slider maps and the lithium map, which shares the overview's scale).
+_MAPS_APART = ("overview", schema.DONETSK_ID, "lithium")
+
+
+def _render_specs(names: Sequence[str]) -> dict[str, bytes]:
+    arguments = _SHARED["maps"]
+    drawn = drawn_geometry(arguments)
+    return {
+        schema.MAP_FILES[spec.name]: render_map(spec, arguments, drawn) for spec in webmap.SPECS if spec.name in names
+    }
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) >= 2
+
+
+def render_maps(
+    arguments: Mapping[str, Any], *, also: Callable[[], dict[str, bytes]] | None = None
+) -> dict[str, bytes]:
+    """Render every map (the slider maps in a second process where there are two cores), and run `also` meanwhile.
+
+    Returns
+    -------
+    dict
+        Output file name → bytes: the maps, and whatever `also` returns.
+    """
+    names = [spec.name for spec in webmap.SPECS]
+    apart = [name for name in names if name in _MAPS_APART]
+    here = [name for name in names if name not in _MAPS_APART]
+    _SHARED["maps"] = arguments
+    try:
+        if not _can_fork():
+            files = _render_specs(names)
+            return {**files, **(also() if also else {})}
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+            other = pool.submit(_render_specs, apart)
+            files = _render_specs(here)
+            extra = also() if also else {}
+            files.update(other.result())
+    except BrokenProcessPool as exc:
+        msg = "a map worker process died (killed, or out of memory?); nothing was written: run the build again"
+        raise OutputError(msg) from exc
+    finally:
+        _SHARED.pop("maps", None)
+    ordered = {schema.MAP_FILES[name]: files[schema.MAP_FILES[name]] for name in names}
+    return {**ordered, **extra}
+
+
+def render_tables(results: Results) -> dict[str, bytes]:
+    """Render the CSV tables."""
+    return {
+        schema.REGIONS_CSV: tables.regions_csv(results.regions),
+        schema.DEPOSITS_CSV: tables.deposits_csv(results.deposits),
+        schema.CONTROL_CSV: tables.control_csv(results.control),
+        schema.HISTORY_REGIONS_CSV: tables.history_regions_csv(results.history_regions),
+        schema.HISTORY_DEPOSITS_CSV: tables.history_deposits_csv(results.history_deposits),
+        schema.LEDGER_CSV: tables.ledger_csv(results.ledger),
+    }
+
+
+def render_charts(results: Results) -> dict[str, bytes]:
+    """Render the PNG charts."""
+    return {
+        schema.CHART_SHARE_PNG: history.chart_occupied_share(
+            results.history_regions, region_ids=schema.FOCUS_REGIONS, names=results.regions["name_en"]
+        ),
+        schema.CHART_DEPOSITS_PNG: history.chart_deposits_occupied(results.ledger),
+    }
+
+
+def front_length_km(results: Results) -> float:
+    """Length of the line of contact, km."""
+    return float(results.front.to_crs(schema.DISTANCE_CRS).length.iloc[0]) / 1000.0
+
+
+def render_qgis(inputs: Inputs, results: Results) -> dict[str, bytes]:
+    """Render the GeoPackage (styled layers) and the QGIS project."""
+    revision = sources.source_revision(inputs.snapshot_source)
+    layers_for_qgis = gpkg.gpkg_layers(
+        regions=results.regions,
+        deposits=results.deposits,
+        parts=results.parts,
+        part_area_km2=stats.area_km2(results.parts),
+        history=results.series,
+        contested=results.contested,
+        contested_km2=float(results.regions["contested_km2"].to_dict()[schema.COUNTRY_ID]),
+        front=results.front,
+        front_km=front_length_km(results),
+        control=results.control,
+        provenance=inputs.provenance,
+        snapshot_date=inputs.snapshot_date,
+    )
+    focus = results.regions.loc[[schema.DONETSK_ID, schema.ZAPORIZHZHIA_ID, schema.KIROVOHRAD_ID]]
+    xmin, ymin, xmax, ymax = (round(float(v), 4) for v in focus.total_bounds)
+    return {
+        schema.GPKG_FILE: gpkg.render_gpkg(
+            layers_for_qgis, snapshot_date=inputs.snapshot_date, source_revision=revision
+        ),
+        schema.QGZ_FILE: gpkg.render_project(
+            layers_for_qgis,
+            title="Who controls Ukraine's mineral resources",
+            abstract=(
+                f"Regions, deposits and Russian-occupied territory ({style.OCCUPATION_CREDIT}, "
+                f"{inputs.snapshot_date}) from resource-control-mapper; styles as in the HTML maps."
+            ),
+            credits=[*style.CREDITS],
+            extent=(xmin, ymin, xmax, ymax),
+            snapshot_date=inputs.snapshot_date,
+        ),
+    }
+
+
 def build(
     layers: Path, out: Path, *, snapshot: str | None = None, near_front_km: float = schema.NEAR_FRONT_KM
 ) -> dict[str, Any]:
@@ -355,49 +481,12 @@ def build(
     check_apart(layers, out)
     inputs = load(layers, snapshot=snapshot)
     results = compute(inputs, near_front_km=near_front_km)
-    files = webmap.render_maps(**map_arguments(inputs, results))
-    files[schema.REGIONS_CSV] = tables.regions_csv(results.regions)
-    files[schema.DEPOSITS_CSV] = tables.deposits_csv(results.deposits)
-    files[schema.CONTROL_CSV] = tables.control_csv(results.control)
-    files[schema.HISTORY_REGIONS_CSV] = tables.history_regions_csv(results.history_regions)
-    files[schema.HISTORY_DEPOSITS_CSV] = tables.history_deposits_csv(results.history_deposits)
-    files[schema.LEDGER_CSV] = tables.ledger_csv(results.ledger)
-    files[schema.CHART_SHARE_PNG] = history.chart_occupied_share(
-        results.history_regions, region_ids=schema.FOCUS_REGIONS, names=results.regions["name_en"]
+    files = render_maps(
+        map_arguments(inputs, results),
+        also=lambda: {**render_tables(results), **render_charts(results), **render_qgis(inputs, results)},
     )
-    files[schema.CHART_DEPOSITS_PNG] = history.chart_deposits_occupied(results.ledger)
-    front_km = float(results.front.to_crs(schema.DISTANCE_CRS).length.iloc[0]) / 1000.0
+    front_km = front_length_km(results)
     revision = sources.source_revision(inputs.snapshot_source)
-    layers_for_qgis = gpkg.gpkg_layers(
-        regions=results.regions,
-        deposits=results.deposits,
-        parts=results.parts,
-        part_area_km2=stats.area_km2(results.parts),
-        history=results.series,
-        contested=results.contested,
-        contested_km2=float(results.regions["contested_km2"].to_dict()[schema.COUNTRY_ID]),
-        front=results.front,
-        front_km=front_km,
-        control=results.control,
-        provenance=inputs.provenance,
-        snapshot_date=inputs.snapshot_date,
-    )
-    files[schema.GPKG_FILE] = gpkg.render_gpkg(
-        layers_for_qgis, snapshot_date=inputs.snapshot_date, source_revision=revision
-    )
-    focus = results.regions.loc[[schema.DONETSK_ID, schema.ZAPORIZHZHIA_ID, schema.KIROVOHRAD_ID]]
-    xmin, ymin, xmax, ymax = (round(float(v), 4) for v in focus.total_bounds)
-    files[schema.QGZ_FILE] = gpkg.render_project(
-        layers_for_qgis,
-        title="Who controls Ukraine's mineral resources",
-        abstract=(
-            f"Regions, deposits and Russian-occupied territory ({style.OCCUPATION_CREDIT}, {inputs.snapshot_date}) "
-            "from resource-control-mapper; styles as in the HTML maps."
-        ),
-        credits=[*style.CREDITS],
-        extent=(xmin, ymin, xmax, ymax),
-        snapshot_date=inputs.snapshot_date,
-    )
     record = tables.summary(
         regions=results.regions,
         deposits=results.deposits,

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
-from geo import build, deepstate, schema, update
+from geo import deepstate, schema
 from geo.errors import GeoError
 
 EXIT_OK = 0
@@ -131,6 +131,8 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     def job() -> int:
+        from geo import build  # noqa: PLC0415  (heavy: imported when there is work, so that --help is quick)
+
         record = build.build(args.layers, args.out, snapshot=args.snapshot, near_front_km=args.near_front_km)
         _print_summary(record, args.out)
         return EXIT_OK
@@ -179,7 +181,7 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
     parser.add_argument("--until", type=_iso_date, default=None, help="with --since: up to YYYY-MM-DD (inclusive)")
     parser.add_argument(
         "--every",
-        choices=update.EVERY,
+        choices=schema.REFRESH_EVERY,
         default="day",
         help="with --since: keep the last version of each day (default), ISO week or month",
     )
@@ -214,6 +216,8 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
         parser.error(f"--until {args.until} is before --since {args.since}")
 
     def job() -> int:
+        from geo import update  # noqa: PLC0415  (heavy: imported when there is work, so that --help is quick)
+
         base = deepstate.base_url(args.base_url, os.environ if environ is None else environ)
         outcome = update.refresh(
             args.layers,

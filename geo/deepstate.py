@@ -634,7 +634,8 @@ def area_km2(geom: shapely.Geometry) -> float:
         return 0.0
     projected = shapely.transform(geom, lambda xy: np.column_stack(_TO_AREA.transform(xy[:, 0], xy[:, 1])))
     if not shapely.is_valid(projected):
-        projected = shapely.make_valid(projected)
+        with np.errstate(invalid="ignore"):  # coordinates outside the projection are NaN: the area says so
+            projected = shapely.make_valid(projected)
     return float(shapely.area(projected)) / 1e6
 
 

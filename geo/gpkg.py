@@ -670,15 +670,9 @@ def render_project(
             for n in names
             if n in by_name
         )
-        note = (
-            '<customproperties><Option type="Map"><Option type="QString" name="note" '
-            'value="Reserved for the occupation-history layer (start_date, end_date; temporal properties)"/></Option>'
-            "</customproperties>"
-            if not names
-            else "<customproperties/>"
-        )
         tree.append(
-            f'<layer-tree-group name={quoteattr(group)} checked="Qt::Checked" expanded="1">{note}{children}</layer-tree-group>'
+            f'<layer-tree-group name={quoteattr(group)} checked="Qt::Checked" expanded="1"><customproperties/>'
+            f"{children}</layer-tree-group>"
         )
 
     maplayers = []

@@ -48,12 +48,13 @@ SINCE_FILE: Final = "occupation/deepstate_occupied_since.geojson"
 #: The ``class`` of a dated snapshot's features: the occupied area, and DeepState's grey zone kept apart.
 SNAPSHOT_OCCUPIED: Final = "occupied"
 SNAPSHOT_CONTESTED: Final = "contested"
+#: How often a backfill keeps a version (``refresh_occupation.py --every``).
+REFRESH_EVERY: Final = ("day", "week", "month")
 SIDECAR_SUFFIX: Final = ".source.json"
 SIDECAR_KEYS: Final = ("url", "licence", "credit", "retrieved", "sha256")
 
 # --- regions ------------------------------------------------------------------------
 REGION_ID: Final = "region_id"
-LEVELS: Final = ("country", "oblast", "raion", "hromada", "city")
 #: The id of the Pokrovsk city polygon (it has no KATOTTG code in the source).
 POKROVSK_CITY_ID: Final = "UA1416021-city"
 DONETSK_ID: Final = "UA14"

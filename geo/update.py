@@ -41,7 +41,7 @@ from geo.files import check_apart, write_all_atomic
 LOCK_WAIT_S: Final = 10.0
 #: Processes that prepare versions ahead of the commits in a multi-version run (capped by the cores).
 DEFAULT_WORKERS: Final = 2
-EVERY: Final = ("day", "week", "month")
+EVERY: Final = schema.REFRESH_EVERY
 REPORT_JSON: Final = "refresh_report.json"
 REPORT_MD: Final = "refresh_report.md"
 #: Where ``--replace`` keeps the snapshots it replaces (inside ``layers/occupation``).

@@ -1000,6 +1000,31 @@ def render_html(fmap: folium.Map) -> str:
     return offline.inline_assets(fmap.get_root().render())
 
 
+def render_map(
+    spec: MapSpec,
+    *,
+    regions: gpd.GeoDataFrame,
+    deposits: gpd.GeoDataFrame,
+    metals: pd.DataFrame,
+    snapshot_date: str,
+    drawn: Drawn,
+    series: Mapping[str, shapely.Geometry] | None = None,
+    statuses: pd.DataFrame | None = None,
+) -> bytes:
+    """Render one map to self-contained HTML bytes (see `build_map`)."""
+    fmap = build_map(
+        spec,
+        regions=regions,
+        deposits=deposits,
+        metals=metals,
+        snapshot_date=snapshot_date,
+        drawn=drawn,
+        series=series,
+        statuses=statuses,
+    )
+    return render_html(fmap).encode("utf-8")
+
+
 def render_maps(
     *,
     regions: gpd.GeoDataFrame,
@@ -1014,7 +1039,7 @@ def render_maps(
     contested: shapely.Geometry | None = None,
     specs: Sequence[MapSpec] = SPECS,
 ) -> dict[str, bytes]:
-    """Render every map in `specs` to self-contained HTML bytes.
+    """Render every map in `specs` to self-contained HTML bytes, one after another.
 
     Parameters
     ----------
@@ -1032,9 +1057,8 @@ def render_maps(
         Output file name (`geo.schema.MAP_FILES`) → HTML bytes.
     """
     drawn = Drawn(regions, parts, front, contested, basemap)
-    out = {}
-    for spec in specs:
-        fmap = build_map(
+    return {
+        schema.MAP_FILES[spec.name]: render_map(
             spec,
             regions=regions,
             deposits=deposits,
@@ -1044,5 +1068,5 @@ def render_maps(
             series=series,
             statuses=statuses,
         )
-        out[schema.MAP_FILES[spec.name]] = render_html(fmap).encode("utf-8")
-    return out
+        for spec in specs
+    }

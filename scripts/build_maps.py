@@ -1,6 +1,6 @@
 """Build the maps, tables and summary in maps/ from the data in layers/.
 
-Usage: python scripts/build_maps.py [--layers DIR] [--out DIR] [--snapshot YYYY-MM-DD]
+Options: python scripts/build_maps.py --help (argparse in geo/cli.py is the one description).
 """
 
 import sys

@@ -1,8 +1,6 @@
 """Refresh the occupied-territory snapshot from the DeepStateMap API, then rebuild with build_maps.py.
 
-Usage: python scripts/refresh_occupation.py [--base-url URL] [--version ID | --since DATE | --from-file PATH]
-       [--until DATE] [--every day|week|month]
-       [--layers DIR] [--out DIR] [--force] [--replace] [--timeout S] [--retries N]
+Options: python scripts/refresh_occupation.py --help (argparse in geo/cli.py is the one description).
 """
 
 import sys

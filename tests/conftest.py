@@ -323,6 +323,17 @@ def layers_factory(tmp_path: Path) -> Callable[..., Path]:
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED_LAYERS = REPO / "layers"
 
+#: Fixtures that start a real outside program, and the marker each gives its tests (select with -m).
+_MARKED_BY_FIXTURE = {"browser": "browser", "qgis_report": "qgis"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses Chromium or QGIS, so that ``-m "not browser and not qgis"`` leaves them out."""
+    for item in items:
+        for fixture, marker in _MARKED_BY_FIXTURE.items():
+            if fixture in getattr(item, "fixturenames", ()):
+                item.add_marker(getattr(pytest.mark, marker))
+
 
 @pytest.fixture(scope="session")
 def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:

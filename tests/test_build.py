@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import build, cli, schema
+from geo import build, cli, schema, webmap
 from geo.errors import ValidationError
 from tests.conftest import REPO, deposit_row, make_layers
 
@@ -219,10 +219,8 @@ def test_point_outside_every_oblast_is_refused(tmp_path: Path) -> None:
 
 def test_shipped_history_shows_known_events(shipped: tuple[Path, dict[str, object]]) -> None:
     out, _ = shipped
-    share = {
-        (r["date"], r["region_id"]): float(r["occupied_share"])
-        for r in csv.DictReader((out / schema.HISTORY_REGIONS_CSV).open(encoding="utf-8"))
-    }
+    with (out / schema.HISTORY_REGIONS_CSV).open(encoding="utf-8") as fh:
+        share = {(r["date"], r["region_id"]): float(r["occupied_share"]) for r in csv.DictReader(fh)}
     city = {d: v for (d, rid), v in share.items() if rid == schema.POKROVSK_CITY_ID}
     # Pokrovsk city: not occupied in mid-2025, mostly occupied by the turn of 2025/26 (DeepState: 2025-11-03).
     assert city["2025-07-31"] == 0.0
@@ -284,3 +282,12 @@ def test_a_full_disk_leaves_the_outputs_as_they_were(
         f"error: {out}: cannot write the outputs (No space left on device); pass --out DIR with a writable folder\n"
     )
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # every output as it was, no temporary file
+
+
+def test_maps_rendered_in_two_processes_equal_those_rendered_in_one(tiny_layers: Path, tmp_path: Path) -> None:
+    build.build(tiny_layers, tmp_path / "maps")
+    inputs = build.load(tiny_layers)
+    serial = webmap.render_maps(**build.map_arguments(inputs, build.compute(inputs)))
+    assert build._can_fork()  # this machine has two cores: the build took the parallel path
+    for name, page in serial.items():
+        assert (tmp_path / "maps" / name).read_bytes() == page, name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -168,6 +169,34 @@ def test_a_closed_pipe_on_stdout_is_no_traceback(tiny_layers: Path, tmp_path: Pa
     assert process.stderr is not None
     process.stdout.close()  # as `… | head -0` would
     err = process.stderr.read().decode()
+    process.stderr.close()
     assert process.wait(timeout=300) == 141, err
     assert "Traceback" not in err
     assert (tmp_path / "m" / "summary.json").exists()  # the outputs were written before the printing
+
+
+def test_the_package_imports_where_there_is_no_fcntl() -> None:
+    # Windows has no fcntl: only the refresh's lock needs it, when it runs
+    code = "import sys; sys.modules['fcntl'] = None; import geo.cli, geo.build, geo.update; print('ok')"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+@pytest.mark.parametrize("script", ["build_maps", "refresh_occupation"])
+def test_the_scripts_name_only_options_their_parser_knows(script: str) -> None:
+    docstring = (REPO / "scripts" / f"{script}.py").read_text(encoding="utf-8").split('"""')[1]
+    helped = subprocess.run(
+        [sys.executable, f"scripts/{script}.py", "--help"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
+    named = set(re.findall(r"--[a-z][a-z-]+", docstring))
+    assert named <= set(re.findall(r"--[a-z][a-z-]+", helped)) | {"--help"}
+
+
+def test_help_does_not_import_the_heavy_libraries() -> None:
+    code = (
+        "import sys; from geo import cli\n"
+        "try:\n    cli.build_maps(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('geopandas', 'folium', 'matplotlib', 'pandas') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -77,3 +77,17 @@ def test_charts_are_written_and_not_empty(built: Path) -> None:
         image = Image.open(io.BytesIO((built / name).read_bytes())).convert("L")
         assert image.size[0] >= 900
         assert len(set(image.tobytes())) > 10, name  # lines and text, not a blank canvas
+
+
+def test_the_chart_legend_sits_beside_the_plot_not_on_it() -> None:
+    figure, axes = history._figure()
+    for i in range(6):
+        axes.plot([0, 1], [i * 20, 100 - i * 20], label=f"region {i}")
+    history._finish(figure, axes)
+    figure.canvas.draw()
+    legend = axes.get_legend()
+    assert legend is not None
+    plot_box = axes.get_window_extent()
+    legend_box = legend.get_window_extent()
+    assert legend_box.x0 >= plot_box.x1  # wholly to the right of the plotting area
+    assert legend_box.x1 <= figure.bbox.x1  # and still on the figure

@@ -35,7 +35,7 @@ import shapely.geometry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import build, cli, deepstate, sources, update
+from geo import build, cli, deepstate, schema, sources, update
 from geo.errors import GeoError
 from tests import deepstate_archive
 from tests.conftest import REPO, SHIPPED_LAYERS
@@ -301,8 +301,16 @@ def test_from_file(layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = capsys.readouterr().out
     assert code == 0
     assert "km² occupied" in out
-    sidecar = next((layers / "occupation").glob("*.source.json"), None)
-    assert sidecar is not None
+    newest = max(
+        (layers / "occupation").glob(f"{schema.SNAPSHOT_PREFIX}*.source.json"), key=lambda p: p.stat().st_mtime
+    )
+    record = json.loads(newest.read_text(encoding="utf-8"))
+    snapshot = json.loads(newest.with_name(record["file"]).read_text(encoding="utf-8"))
+    # a user's file is not DeepState's: no DeepState title, credit or licence on it
+    for key in ("title", "source", "url", "licence", "credit", "version_id"):
+        assert "DeepState" not in json.dumps(record[key]), key
+    assert record["credit"] == f"Source: '{path}'"
+    assert {f["properties"]["source"] for f in snapshot["features"]} == {"user file"}
 
 
 # --- bad payloads: exit 1, one exact line, layers/ unchanged ----------------------------------

@@ -1,0 +1,111 @@
+"""Time the whole build on the shipped layers, stage by stage, beside the issue's anchors.
+
+Run: python bench/build_time.py [--layers layers] [--repeat 3]
+
+Prints, for each stage, the best of `--repeat` runs in this process (imports
+are timed in fresh processes), then the whole build as a user runs it
+(``scripts/build_maps.py``, fresh process, best of `--repeat`), ``--help``,
+and whether two builds give byte-identical outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+#: The issue's anchors (seconds, this 2-core machine): the build before the work, and the targets.
+ANCHOR_BUILD_S = 24.0
+TARGET_BUILD_S = 6.0
+TARGET_HELP_S = 1.0
+
+
+def _best(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = run()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def _fresh(args: list[str], repeat: int) -> float:
+    def run() -> None:
+        subprocess.run([sys.executable, *args], cwd=REPO, check=True, capture_output=True)
+
+    return _best(repeat, run)[0]
+
+
+def _digest(folder: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=Path, default=REPO / "layers")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    rows: list[tuple[str, float]] = []
+    rows.append(("import geo.build (fresh process)", _fresh(["-c", "import geo.build"], args.repeat)))
+
+    from geo import build, webmap  # noqa: PLC0415
+
+    t, inputs = _best(args.repeat, lambda: build.load(args.layers))
+    rows.append(("read and validate (build.load)", t))
+    t, results = _best(args.repeat, lambda: build.compute(inputs))
+    rows.append(("compute (join, stats, history)", t))
+    arguments = build.map_arguments(inputs, results)
+    t, drawn = _best(1, lambda: build.drawn_geometry(arguments))
+    for spec in webmap.SPECS:
+        fresh = build.drawn_geometry(arguments)  # each map measured with an empty cache except what earlier maps filled
+
+        def one(spec: webmap.MapSpec = spec, fresh: webmap.Drawn = fresh) -> bytes:
+            return build.render_map(spec, arguments, fresh)
+
+        t, _ = _best(1, one)
+        rows.append((f"map {spec.name} (alone, geometry simplified for it)", t))
+    t, _ = _best(args.repeat, lambda: [build.render_map(s, arguments, drawn) for s in webmap.SPECS])
+    rows.append(("all six maps in one process (geometry shared)", t))
+    t, _ = _best(args.repeat, lambda: build.render_maps(arguments))
+    rows.append(("all six maps as the build renders them (in parallel where it pays)", t))
+    t, _ = _best(args.repeat, lambda: build.render_qgis(inputs, results))
+    rows.append(("GeoPackage and QGIS project", t))
+    t, _ = _best(args.repeat, lambda: build.render_tables(results))
+    rows.append(("CSV tables", t))
+    t, _ = _best(args.repeat, lambda: build.render_charts(results))
+    rows.append(("PNG charts", t))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        first, second = Path(tmp) / "a", Path(tmp) / "b"
+        script = str(REPO / "scripts" / "build_maps.py")
+        total = _fresh([script, "--layers", str(args.layers), "--out", str(first)], args.repeat)
+        _fresh([script, "--layers", str(args.layers), "--out", str(second)], 1)
+        identical = _digest(first) == _digest(second)
+        sizes = {p.name: p.stat().st_size for p in first.iterdir() if p.suffix == ".html"}
+    helped = _fresh([str(REPO / "scripts" / "build_maps.py"), "--help"], args.repeat)
+
+    width = max(len(name) for name, _ in rows)
+    print(f"{'stage':<{width}}  seconds (best of {args.repeat})")
+    for name, seconds in rows:
+        print(f"{name:<{width}}  {seconds:6.2f}")
+    print()
+    print(f"whole build, scripts/build_maps.py, fresh process: {total:.2f} s "
+          f"(target <= {TARGET_BUILD_S:g} s; anchor before: {ANCHOR_BUILD_S:g} s, {ANCHOR_BUILD_S / total:.1f}x faster)")  # fmt: skip
+    print(f"build_maps.py --help: {helped:.2f} s (target <= {TARGET_HELP_S:g} s)")
+    print(f"two builds byte-identical: {identical}")
+    print("HTML sizes (KB): " + ", ".join(f"{name} {size / 1024:.0f}" for name, size in sorted(sizes.items())))
+
+
+if __name__ == "__main__":
+    main()
