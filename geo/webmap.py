@@ -1057,16 +1057,6 @@ def render_maps(
         Output file name (`geo.schema.MAP_FILES`) → HTML bytes.
     """
     drawn = Drawn(regions, parts, front, contested, basemap)
-    return {
-        schema.MAP_FILES[spec.name]: render_map(
-            spec,
-            regions=regions,
-            deposits=deposits,
-            metals=metals,
-            snapshot_date=snapshot_date,
-            drawn=drawn,
-            series=series,
-            statuses=statuses,
-        )
-        for spec in specs
-    }
+    common: dict[str, Any] = {"regions": regions, "deposits": deposits, "metals": metals}
+    common.update(snapshot_date=snapshot_date, series=series, statuses=statuses)
+    return {schema.MAP_FILES[spec.name]: render_map(spec, drawn=drawn, **common) for spec in specs}
