@@ -262,9 +262,12 @@ def simplify_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float, decimals: int)
     geopandas.GeoSeries
         Indexed like `geoms` (minus empty results), storage CRS.
     """
-    metric = geoms.to_crs(schema.DISTANCE_CRS)
+    return _simplify_metric(geoms.to_crs(schema.DISTANCE_CRS), tolerance_m=tolerance_m, decimals=decimals)
+
+
+def _simplify_metric(metric: gpd.GeoSeries, *, tolerance_m: float, decimals: int) -> gpd.GeoSeries:
     simple = shapely.simplify(np.asarray(metric.array, dtype=object), tolerance_m, preserve_topology=True)
-    return _snap(gpd.GeoSeries(simple, index=geoms.index, crs=schema.DISTANCE_CRS), decimals)
+    return _snap(gpd.GeoSeries(simple, index=metric.index, crs=schema.DISTANCE_CRS), decimals)
 
 
 def simplify_coverage_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float, decimals: int) -> gpd.GeoSeries:
@@ -277,10 +280,20 @@ def simplify_coverage_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float, decim
     overlap nor open gaps, as they would if each polygon were simplified on its
     own.  Snapping moves a shared vertex the same way in both neighbours.
     """
+    return simplify_clean_coverage(clean_coverage(geoms), tolerance_m=tolerance_m, decimals=decimals)
+
+
+def clean_coverage(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Return `geoms` in metres (`geo.schema.DISTANCE_CRS`) as an exact coverage: the first step of `simplify_coverage_for_web`."""
     metric = np.asarray(geoms.to_crs(schema.DISTANCE_CRS).array, dtype=object)
     clean = shapely.coverage_clean(metric)  # type: ignore[attr-defined]
-    simple = shapely.coverage_simplify(clean, tolerance_m, simplify_boundary=True)
-    return _snap(gpd.GeoSeries(simple, index=geoms.index, crs=schema.DISTANCE_CRS), decimals)
+    return gpd.GeoSeries(clean, index=geoms.index, crs=schema.DISTANCE_CRS)
+
+
+def simplify_clean_coverage(clean: gpd.GeoSeries, *, tolerance_m: float, decimals: int) -> gpd.GeoSeries:
+    """Simplify a coverage from `clean_coverage` and snap it (the rest of `simplify_coverage_for_web`)."""
+    simple = shapely.coverage_simplify(np.asarray(clean.array, dtype=object), tolerance_m, simplify_boundary=True)
+    return _snap(gpd.GeoSeries(simple, index=clean.index, crs=schema.DISTANCE_CRS), decimals)
 
 
 _POLYLINE_CHUNKS = 7  # 5-bit chunks per value: enough for ±2**34, i.e. any lon/lat at 1e-7 degrees
@@ -443,41 +456,48 @@ class Drawn:
         """Return every region of `level`, simplified as one coverage at `scale`."""
         s = SCALES[scale]
         chosen = gpd.GeoSeries(self._regions.geometry[self._regions["level"] == level])
+        clean = self._memo(("clean", level), lambda: clean_coverage(chosen))  # the same at every scale
         return self._memo(
             ("regions", level, scale),
-            lambda: simplify_coverage_for_web(chosen, tolerance_m=s.tolerance_m, decimals=s.region_decimals),
+            lambda: simplify_clean_coverage(clean, tolerance_m=s.tolerance_m, decimals=s.region_decimals),
         )
+
+    def _metres(self, name: str, make: Any) -> gpd.GeoSeries:
+        """Reproject a source once to `geo.schema.DISTANCE_CRS`, for every scale that simplifies it."""
+        return self._memo(("metres", name), lambda: gpd.GeoSeries(make()).to_crs(schema.DISTANCE_CRS))
 
     def occupation(self, scale: str) -> gpd.GeoSeries:
         """Return the occupied parts (by part), the line of contact (``front``) and the grey zone (``contested``)."""
         s = SCALES[scale]
 
-        def make() -> gpd.GeoSeries:
+        def every() -> gpd.GeoSeries:
             pieces = [*self._parts.geometry.to_numpy(), shapely.union_all(self._front.to_numpy())]
             index = [*self._parts.index, "front"]
             if self._contested is not None and not shapely.is_empty(self._contested):
                 pieces.append(self._contested)
                 index.append("contested")
-            every = gpd.GeoSeries(pieces, index=index, crs=schema.STORAGE_CRS)
-            return simplify_for_web(every, tolerance_m=s.tolerance_m, decimals=s.decimals)
+            return gpd.GeoSeries(pieces, index=index, crs=schema.STORAGE_CRS)
 
-        return self._memo(("occupation", scale), make)
+        metric = self._metres("occupation", every)
+        return self._memo(
+            ("occupation", scale), lambda: _simplify_metric(metric, tolerance_m=s.tolerance_m, decimals=s.decimals)
+        )
 
     def country(self, scale: str) -> gpd.GeoSeries:
         """Return Ukraine's outline at `scale`."""
         s = SCALES[scale]
-        ukraine = gpd.GeoSeries(self._regions.geometry.loc[[schema.COUNTRY_ID]])
+        metric = self._metres("country", lambda: self._regions.geometry.loc[[schema.COUNTRY_ID]])
         return self._memo(
-            ("country", scale), lambda: simplify_for_web(ukraine, tolerance_m=s.tolerance_m, decimals=s.decimals)
+            ("country", scale), lambda: _simplify_metric(metric, tolerance_m=s.tolerance_m, decimals=s.decimals)
         )
 
     def base(self, kind: str, scale: str) -> gpd.GeoSeries:
         """Return the base map's land or neighbouring countries at `scale`'s base tolerance."""
         s = SCALES[scale]
-        chosen = self._basemap[self._basemap["kind"] == kind].geometry
+        metric = self._metres(f"base {kind}", lambda: self._basemap[self._basemap["kind"] == kind].geometry)
         return self._memo(
             ("base", kind, str(s.base_tolerance_m)),
-            lambda: simplify_for_web(chosen, tolerance_m=s.base_tolerance_m, decimals=_BASE_DECIMALS),
+            lambda: _simplify_metric(metric, tolerance_m=s.base_tolerance_m, decimals=_BASE_DECIMALS),
         )
 
 
