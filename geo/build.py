@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import gpkg, history, join, schema, sources, stats, style, tables, validate, webmap
+from geo import gpkg, history, join, schema, sources, stats, style, tables, validate, webmap, workers
 from geo.errors import OutputError
 from geo.files import check_apart
 
@@ -282,10 +279,10 @@ def history_over_time(
     zone = gpd.GeoDataFrame(geometry=[zone_geom], crs=schema.STORAGE_CRS)
     _SHARED.update(inputs=inputs, zone=zone, parts=parts, regions=regions, deposits=deposits, contested=contested)
     try:
-        if len(chunks) == 1 or (os.cpu_count() or 1) < 2:
+        if len(chunks) == 1 or not workers.can_fork():
             results = [_history_chunk(chunk) for chunk in chunks]
         else:
-            with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+            with workers.forked_pool(2) as pool:
                 results = list(pool.map(_history_chunk, chunks))
     except BrokenProcessPool as exc:
         msg = "a history worker process died (killed, or out of memory?); nothing was written: run the build again"
@@ -365,10 +362,6 @@ def _render_specs(names: Sequence[str]) -> dict[str, bytes]:
     }
 
 
-def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) >= 2
-
-
 def render_maps(
     arguments: Mapping[str, Any], *, also: Callable[[], dict[str, bytes]] | None = None
 ) -> dict[str, bytes]:
@@ -384,10 +377,10 @@ def render_maps(
     here = [name for name in names if name not in _MAPS_APART]
     _SHARED["maps"] = arguments
     try:
-        if not _can_fork():
+        if not workers.can_fork():
             files = _render_specs(names)
             return {**files, **(also() if also else {})}
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+        with workers.forked_pool(1) as pool:
             other = pool.submit(_render_specs, apart)
             files = _render_specs(here)
             extra = also() if also else {}

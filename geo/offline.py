@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import re
+from html import unescape
 from pathlib import Path
 from typing import Final
 
@@ -47,6 +48,10 @@ _LOADING_TAG = re.compile(
 _IMPORT = re.compile(r"@import\s+(?:url\()?\s*['\"]?(?P<url>[^'\")\s;]+)", re.IGNORECASE)
 _SCRIPT_BLOCK = re.compile(r"(<script\b[^>]*>.*?</script>)", re.DOTALL | re.IGNORECASE)
 _TILE_LAYER = re.compile(r"L\.tileLayer\(\s*\"(?P<url>[^\"]+)\"")
+#: Where markup holds CSS: <style> blocks and style="…" attributes (text between tags is only text).
+_CSS_PLACES = re.compile(
+    r"<style\b[^>]*>(?P<block>.*?)</style>|\bstyle\s*=\s*(?P<q>[\"'])(?P<attr>.*?)(?P=q)", re.DOTALL | re.IGNORECASE
+)
 
 
 def _local(url: str) -> bool:
@@ -126,8 +131,9 @@ def inline_assets(html: str) -> str:
 def external_urls(html: str) -> list[str]:
     """List the URLs a browser would fetch on its own when opening `html` (not ``data:``).
 
-    Markup and stylesheets are scanned for loading tags, ``url()`` and
-    ``@import``; inside scripts only the opening tag's ``src`` and
+    Markup is scanned for loading tags, and its CSS (``<style>`` blocks and
+    ``style`` attributes) for ``url()`` and ``@import``: text between tags that
+    merely reads like CSS loads nothing; inside scripts only the opening tag's ``src`` and
     ``L.tileLayer`` templates count (script text also holds popup links and
     library code that merely mentions URLs).
     """
@@ -139,6 +145,8 @@ def external_urls(html: str) -> list[str]:
             found += [m.group("url") for m in _TILE_LAYER.finditer(piece)]
         else:
             found += [m.group("url") for m in _LOADING_TAG.finditer(piece)]
-            found += [m.group("url") for m in _CSS_URL.finditer(piece)]
-            found += [m.group("url") for m in _IMPORT.finditer(piece)]
+            for place in _CSS_PLACES.finditer(piece):
+                css = unescape(place.group("block") or place.group("attr") or "")
+                found += [m.group("url") for m in _CSS_URL.finditer(css)]
+                found += [m.group("url") for m in _IMPORT.finditer(css)]
     return [url for url in found if not url.startswith(("data:", "#"))]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import multiprocessing
 import os
 import re
 import sys
@@ -23,7 +22,7 @@ import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import date as Date  # noqa: N812
@@ -37,6 +36,7 @@ import shapely
 from geo import deepstate, join, report, schema, sources, stats, style, validate, webmap
 from geo.errors import GeoError, RefreshError, SourceError
 from geo.files import check_apart, write_all_atomic
+from geo.workers import can_fork, forked_pool, usable_cores
 
 LOCK_WAIT_S: Final = 10.0
 #: Processes that prepare versions ahead of the commits in a multi-version run (capped by the cores).
@@ -513,7 +513,7 @@ def refresh(
         force=force,
         replace=replace,
         options={"timeout": timeout, "retries": retries},
-        workers=min(DEFAULT_WORKERS, os.cpu_count() or 1) if workers is None else workers,
+        workers=(min(DEFAULT_WORKERS, usable_cores()) if can_fork() else 1) if workers is None else workers,
     )
     directory = layers / schema.OCCUPATION_DIR
     if not directory.is_dir():
@@ -681,7 +681,7 @@ def _prepared(
                 yield target, str(exc)
         return
     _WORKER["ctx"] = ctx  # forked workers inherit the context (shared pages) instead of reading the layers again
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+    with forked_pool(workers) as pool:
         pending: deque[tuple[Target, Future[Prepared | str]]] = deque()
         queue = iter(work)
         current: Target | None = None

@@ -273,9 +273,9 @@ def _simplify_metric(metric: gpd.GeoSeries, *, tolerance_m: float, decimals: int
 def simplify_coverage_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float, decimals: int) -> gpd.GeoSeries:
     """Simplify polygons that tile an area as one coverage: a border two neighbours share stays one line.
 
-    The input is first made an exact coverage (``shapely.coverage_clean``: the
-    boundary files' hairline overlaps go to one neighbour, vertices along shared
-    edges are made identical; gaps are kept).  Each shared edge is then
+    The input is first made an exact coverage (``shapely.coverage_clean``: where
+    the boundary files overlap, the overlap goes to the smaller region; vertices
+    along shared edges are made identical; gaps are kept).  Each shared edge is then
     simplified once (``shapely.coverage_simplify``), so neighbours neither
     overlap nor open gaps, as they would if each polygon were simplified on its
     own.  Snapping moves a shared vertex the same way in both neighbours.
@@ -286,7 +286,10 @@ def simplify_coverage_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float, decim
 def clean_coverage(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
     """Return `geoms` in metres (`geo.schema.DISTANCE_CRS`) as an exact coverage: the first step of `simplify_coverage_for_web`."""
     metric = np.asarray(geoms.to_crs(schema.DISTANCE_CRS).array, dtype=object)
-    clean = shapely.coverage_clean(metric)  # type: ignore[attr-defined]
+    if shapely.geos_version < (3, 14, 0):  # coverage_clean needs GEOS 3.14 (shapely's own wheels bring it)
+        return gpd.GeoSeries(shapely.make_valid(metric), index=geoms.index, crs=schema.DISTANCE_CRS)
+    # an overlap goes to the smaller region, so that a small region (an enclave, a city) keeps its whole shape
+    clean = shapely.coverage_clean(metric, merge_strategy="min_area")  # type: ignore[attr-defined]
     return gpd.GeoSeries(clean, index=geoms.index, crs=schema.DISTANCE_CRS)
 
 
@@ -316,7 +319,11 @@ def _encode_runs(coords: np.ndarray, starts: np.ndarray, factor: float) -> list[
     """Encode each run of lon/lat pairs ``coords[starts[i]:starts[i + 1]]`` as a polyline (lat first)."""
     if len(coords) == 0:
         return ["" for _ in range(len(starts) - 1)]
-    ints = np.round(np.asarray(coords)[:, [1, 0]] * factor).astype(np.int64)
+    scaled = np.asarray(coords)[:, [1, 0]] * factor
+    if not np.all(np.isfinite(scaled)) or np.abs(scaled).max() >= 2**33:
+        msg = f"cannot encode coordinates beyond ±{2**33 / factor:g} degrees at {factor:g} per degree (or not finite)"
+        raise ValueError(msg)
+    ints = np.round(scaled).astype(np.int64)
     deltas = np.diff(ints, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
     firsts = starts[:-1][starts[:-1] < len(coords)]
     deltas[firsts] = ints[firsts]  # each run starts from zero
@@ -336,16 +343,26 @@ def _is_polygonal(geom: shapely.Geometry) -> bool:
     return int(shapely.get_type_id(geom)) in (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 
+_POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+_LINEAL = (shapely.GeometryType.LINESTRING, shapely.GeometryType.LINEARRING, shapely.GeometryType.MULTILINESTRING)
+
+
 def _drawable(geom: shapely.Geometry) -> shapely.Geometry:
-    """Reduce a geometry collection (e.g. a clip that left lines on the box edge) to its polygons, else its lines."""
-    if int(shapely.get_type_id(geom)) != shapely.GeometryType.GEOMETRYCOLLECTION:
+    """Reduce a geometry to what a layer draws: its polygons, else its lines (a clip can leave both, and points).
+
+    Points are dropped: a clip that meets a polygon at one vertex leaves one.
+    """
+    kind = int(shapely.get_type_id(geom))
+    if kind in _POLYGONAL or kind in _LINEAL[::2]:
         return geom
     parts = shapely.get_parts(geom)
+    while np.any(nested := shapely.get_type_id(parts) == shapely.GeometryType.GEOMETRYCOLLECTION):
+        parts = np.concatenate([parts[~nested], shapely.get_parts(parts[nested])])
     kinds = shapely.get_type_id(parts)
-    polygons = parts[np.isin(kinds, [shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON])]
+    polygons = parts[np.isin(kinds, _POLYGONAL)]
     if len(polygons):
         return cast("shapely.Geometry", shapely.multipolygons(shapely.get_parts(polygons)))
-    lines = parts[np.isin(kinds, [shapely.GeometryType.LINESTRING, shapely.GeometryType.MULTILINESTRING])]
+    lines = parts[np.isin(kinds, _LINEAL)]
     return cast("shapely.Geometry", shapely.multilinestrings(shapely.get_parts(lines)))
 
 
@@ -1007,6 +1024,7 @@ def build_map(
         _slider(spec, bounds, series, statuses, deposits).add_to(fmap)
     root = cast("Figure", fmap.get_root())
     root.header.add_child(_colour_variables(), name="map_colours")
+    root.html.add_child(Element(str(fragment("noscript.html", credits=style.CREDITS_LINE))), name="noscript")
     if grey is not None:
         hatch = fragment("hatch.svg", id=_HATCH_ID, colour=style.CONTESTED_COLOUR, background=style.UKRAINE_FILL)
         root.html.add_child(Element(str(hatch)), name="contested_hatch")

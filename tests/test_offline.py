@@ -31,12 +31,19 @@ def test_inline_assets_embeds_scripts_styles_and_images() -> None:
         '<img src="//example.org/pixel.gif">',
         "<style>body { background: url(https://example.org/bg.png) }</style>",
         '<style>@import "https://example.org/fonts.css";</style>',
+        '<div style="background-image:url(&quot;https://example.org/bg.png&quot;)">x</div>',
         '<script>L.tileLayer("https://tiles.example.org/{z}/{x}/{y}.png").addTo(map)</script>',
     ],
 )
 def test_unknown_external_resources_fail_the_build(page: str) -> None:
     with pytest.raises(AssetError, match="the page would load external resources: "):
         offline.inline_assets(page)
+
+
+def test_text_that_reads_like_css_loads_nothing() -> None:
+    # a source name in a panel: text between tags, not a stylesheet
+    page = "<div>Report (see url(https://example.org/r.pdf)); notes @import https://x.org</div>"
+    assert offline.external_urls(page) == []
 
 
 def test_links_and_the_optional_tile_layer_are_allowed() -> None:

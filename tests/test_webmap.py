@@ -166,7 +166,7 @@ _VECTOR_CALL = re.compile(r"resourceVectorLayer\((\{.*?\}), (\{[^{}]*\}), ")
 
 
 def _outline_layers(page: str) -> list[gpd.GeoSeries]:
-    """Every region-outline layer a page draws (polygons with no fill), as polygons in lon/lat."""
+    """Every region-outline layer a page draws (polygons with no fill), as polygons in lon/lat by region id."""
     layers = []
     for payload, paint in _VECTOR_CALL.findall(page):
         if json.loads(paint).get("fillOpacity") != 0.0:
@@ -176,7 +176,10 @@ def _outline_layers(page: str) -> list[gpd.GeoSeries]:
             shapely.MultiPolygon([(_decode(p[0], data["f"]), [_decode(h, data["f"]) for h in p[1:]]) for p in f["g"]])
             for f in data["features"]
         ]
-        layers.append(gpd.GeoSeries(shapely.make_valid(np.asarray(shapes, dtype=object)), crs=schema.STORAGE_CRS))
+        ids = [re.search(r"<br>\w+ ([A-Za-z0-9-]+)<br>", f["label"]).group(1) for f in data["features"]]  # type: ignore[union-attr]
+        layers.append(
+            gpd.GeoSeries(shapely.make_valid(np.asarray(shapes, dtype=object)), index=ids, crs=schema.STORAGE_CRS)
+        )
     return layers
 
 
@@ -198,7 +201,11 @@ def test_neighbouring_regions_share_their_border_on_every_map(shipped_build: tup
         assert len(layers) == len(spec.region_levels), spec.name
         for layer, (level, prefix, _shown) in zip(layers, spec.region_levels, strict=True):
             chosen = raw[(raw["level"] == level) & raw.index.str.startswith(prefix)]
-            assert len(layer) == len(chosen), (spec.name, level)
+            assert sorted(layer.index) == sorted(chosen.index), (spec.name, level)  # every region drawn
+            # each region keeps its area (where the boundary files overlap, the smaller region keeps the overlap)
+            ratio = layer.to_crs(schema.AREA_CRS).area / chosen.geometry.to_crs(schema.AREA_CRS).area.loc[layer.index]
+            allowed = 0.03 if spec.scale == "country" else 0.02
+            assert ratio.between(1 - allowed, 1 + allowed).all(), (spec.name, level, ratio.idxmin(), ratio.min())
             if len(layer) < 2:
                 continue
             overlap, gaps = _overlap_and_gaps_km2(layer)
@@ -219,3 +226,28 @@ def test_simplifying_each_region_alone_would_fail_the_border_check() -> None:
     overlap, gaps = _overlap_and_gaps_km2(shared)
     assert overlap < 0.5
     assert gaps < 0.5
+
+
+def test_a_page_without_javascript_says_where_the_numbers_are(tiny_layers: Path, tmp_path: Path) -> None:
+    build.build(tiny_layers, tmp_path / "maps")
+    page = (tmp_path / "maps" / "overview.html").read_text(encoding="utf-8")
+    note = page[page.index("<noscript>") : page.index("</noscript>")]
+    assert "regions.csv" in note
+    assert "«© Мінрегіон»" in note
+
+
+def test_a_clip_that_leaves_a_point_or_nested_collections_is_drawable() -> None:
+    # clipping a neighbour that touches the view's corner leaves a point; collections may nest
+    geoms = gpd.GeoSeries(
+        [
+            shapely.Point(1, 1),
+            shapely.GeometryCollection([shapely.Point(0, 0), shapely.box(0, 0, 1, 1)]),
+            shapely.GeometryCollection([shapely.GeometryCollection([shapely.box(2, 2, 3, 3)])]),
+        ],
+        crs=schema.STORAGE_CRS,
+    )
+    payload = json.loads(webmap.VectorLayer(geoms, None, name="x", decimals=3, style_={}).payload)
+    assert [f["t"] for f in payload["features"]] == ["L", "P", "P"]
+    assert payload["features"][0]["g"] == []
+    (ring,) = payload["features"][1]["g"][0]
+    assert shapely.Polygon(_decode(ring, 1e3)).equals(shapely.box(0, 0, 1, 1))

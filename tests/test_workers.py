@@ -1,0 +1,95 @@
+"""Forked worker pools: workers die with their parent and stop at once when the body fails."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from geo import build, workers
+from tests.conftest import REPO
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with Path(f"/proc/{pid}/stat").open(encoding="ascii") as fh:
+        return fh.read().split()[2] != "Z"  # a zombie has finished
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.05)
+    return False
+
+
+_PARENT = """
+import os, sys, time
+from geo import workers
+with workers.forked_pool(1) as pool:
+    pool.submit(os.getpid).result()  # the worker exists
+    pid = pool.submit(os.getpid).result()
+    pool.submit(time.sleep, 60)
+    print(pid, flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_worker_dies_when_its_parent_is_killed() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _PARENT], cwd=REPO, stdout=subprocess.PIPE, text=True, start_new_session=True
+    )
+    assert parent.stdout is not None
+    worker = int(parent.stdout.readline())
+    assert _alive(worker)
+    parent.kill()  # SIGKILL to the parent alone, as the out-of-memory killer would
+    parent.wait(timeout=10)
+    parent.stdout.close()
+    assert _wait_gone(worker, 5), "the worker outlived its parent"
+
+
+def _interrupted_while_busy(pids: list[int]) -> None:
+    with workers.forked_pool(1) as pool:
+        pids.append(pool.submit(os.getpid).result())
+        pool.submit(time.sleep, 60)
+        raise KeyboardInterrupt
+
+
+def test_an_error_in_the_body_stops_a_busy_worker_at_once() -> None:
+    start, pids = time.monotonic(), list[int]()
+    with pytest.raises(KeyboardInterrupt):
+        _interrupted_while_busy(pids)
+    assert time.monotonic() - start < 10
+    assert _wait_gone(pids[0], 5)
+
+
+def test_workers_ignore_ctrl_c_the_parent_decides() -> None:
+    with workers.forked_pool(1) as pool:
+        handler = pool.submit(signal.getsignal, signal.SIGINT).result()
+    assert handler == signal.SIG_IGN
+
+
+def test_the_build_gives_the_same_bytes_without_fork(
+    tiny_layers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(build, "PARALLEL_HISTORY_DATES", 2)  # split the tiny world's short history too
+    build.build(tiny_layers, tmp_path / "forked")
+    # as on Windows or macOS: no fork start method
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert not workers.can_fork()
+    build.build(tiny_layers, tmp_path / "serial")
+    forked = sorted((tmp_path / "forked").iterdir())
+    assert [p.name for p in forked] == sorted(p.name for p in (tmp_path / "serial").iterdir())
+    for path in forked:
+        assert path.read_bytes() == (tmp_path / "serial" / path.name).read_bytes(), path.name
