@@ -349,9 +349,10 @@ def render_map(spec: webmap.MapSpec, arguments: Mapping[str, Any], drawn: webmap
     return webmap.render_map(spec, drawn=drawn, **{key: arguments[key] for key in keep})
 
 
-#: The maps a second process renders while this one renders the rest (about half the work, measured by
-#: bench/build_time.py: the two slider maps and the lithium map, which shares the overview's scale).
-_MAPS_APART = ("overview", schema.DONETSK_ID, "lithium")
+#: The maps a second process renders while this one renders the rest and the tables, charts and QGIS files.
+#: Maps of one scale share their simplified geometry, so the split follows the scales (oblast scale apart);
+#: bench/build_time.py measures the halves.
+_MAPS_APART = tuple(spec.name for spec in webmap.SPECS if spec.scale == "oblast")
 
 
 def _render_specs(names: Sequence[str]) -> dict[str, bytes]:
@@ -362,36 +363,47 @@ def _render_specs(names: Sequence[str]) -> dict[str, bytes]:
     }
 
 
-def render_maps(
-    arguments: Mapping[str, Any], *, also: Callable[[], dict[str, bytes]] | None = None
-) -> dict[str, bytes]:
-    """Render every map (the slider maps in a second process where there are two cores), and run `also` meanwhile.
+def _render_part(names: Sequence[str], extras: Sequence[str]) -> dict[str, bytes]:
+    inputs, results = _SHARED["outputs"]
+    files = _render_specs(names)
+    for extra in extras:
+        files.update(_EXTRAS[extra](inputs, results))
+    return files
+
+
+def render_outputs(inputs: Inputs, results: Results) -> dict[str, bytes]:
+    """Render every map, table, chart and QGIS file; in two processes where there are two cores.
+
+    The second process renders the maps of `_MAPS_APART` and the charts; this
+    one the other maps, the tables and the QGIS files (about half each,
+    measured by bench/build_time.py).
 
     Returns
     -------
     dict
-        Output file name → bytes: the maps, and whatever `also` returns.
+        Output file name → bytes: the maps in `geo.webmap.SPECS` order, then the rest.
     """
     names = [spec.name for spec in webmap.SPECS]
     apart = [name for name in names if name in _MAPS_APART]
     here = [name for name in names if name not in _MAPS_APART]
-    _SHARED["maps"] = arguments
+    _SHARED["maps"] = map_arguments(inputs, results)
+    _SHARED["outputs"] = (inputs, results)
     try:
         if not workers.can_fork():
-            files = _render_specs(names)
-            return {**files, **(also() if also else {})}
-        with workers.forked_pool(1) as pool:
-            other = pool.submit(_render_specs, apart)
-            files = _render_specs(here)
-            extra = also() if also else {}
-            files.update(other.result())
+            files = {**_render_part(here, _EXTRAS_HERE), **_render_part(apart, _EXTRAS_APART)}
+        else:
+            with workers.forked_pool(1) as pool:
+                other = pool.submit(_render_part, apart, _EXTRAS_APART)
+                files = _render_part(here, _EXTRAS_HERE)
+                files.update(other.result())
     except BrokenProcessPool as exc:
         msg = "a map worker process died (killed, or out of memory?); nothing was written: run the build again"
         raise OutputError(msg) from exc
     finally:
         _SHARED.pop("maps", None)
-    ordered = {schema.MAP_FILES[name]: files[schema.MAP_FILES[name]] for name in names}
-    return {**ordered, **extra}
+        _SHARED.pop("outputs", None)
+    maps = {schema.MAP_FILES[name]: files.pop(schema.MAP_FILES[name]) for name in names}
+    return {**maps, **files}
 
 
 def render_tables(results: Results) -> dict[str, bytes]:
@@ -458,6 +470,16 @@ def render_qgis(inputs: Inputs, results: Results) -> dict[str, bytes]:
     }
 
 
+#: The outputs besides the maps, by name, and which process renders each in `render_outputs`.
+_EXTRAS: dict[str, Callable[[Inputs, Results], dict[str, bytes]]] = {
+    "tables": lambda _inputs, results: render_tables(results),
+    "charts": lambda _inputs, results: render_charts(results),
+    "qgis": render_qgis,
+}
+_EXTRAS_HERE = ("tables", "qgis")
+_EXTRAS_APART = ("charts",)
+
+
 def build(
     layers: Path, out: Path, *, snapshot: str | None = None, near_front_km: float = schema.NEAR_FRONT_KM
 ) -> dict[str, Any]:
@@ -474,10 +496,7 @@ def build(
     check_apart(layers, out)
     inputs = load(layers, snapshot=snapshot)
     results = compute(inputs, near_front_km=near_front_km)
-    files = render_maps(
-        map_arguments(inputs, results),
-        also=lambda: {**render_tables(results), **render_charts(results), **render_qgis(inputs, results)},
-    )
+    files = render_outputs(inputs, results)
     front_km = front_length_km(results)
     revision = sources.source_revision(inputs.snapshot_source)
     record = tables.summary(
