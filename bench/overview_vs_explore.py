@@ -119,8 +119,8 @@ def _inline_explore(page: str) -> str:
 
 
 def build_ours(inputs: build.Inputs, results: build.Results) -> str:
-    fmap = webmap.build_map(webmap.SPECS[0], **build.map_arguments(inputs, results))
-    return webmap.render_html(fmap)
+    arguments = build.map_arguments(inputs, results)
+    return build.render_map(webmap.SPECS[0], arguments, build.drawn_geometry(arguments)).decode("utf-8")
 
 
 def build_explore(_inputs: build.Inputs, results: build.Results) -> str:

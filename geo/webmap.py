@@ -395,12 +395,18 @@ class VectorLayer(folium.map.Layer):
     """Polygons or lines stored as encoded polylines and built only when first shown.
 
     Compared with `folium.GeoJson`, a coordinate costs about 4 bytes instead of
-    about 16, and a layer that starts hidden costs nothing until a reader turns it on.
+    about 16.  The geometry is a JSON data block, not script: the browser only
+    scans it, and parses it (``JSON.parse``) when the layer is first shown, so a
+    layer that starts hidden costs next to nothing.
     """
 
     _template = jinja2.Template(
+        "{% macro html(this, kwargs) %}"
+        '<script type="application/json" id="{{ this.get_name() }}_data">{{ this.payload }}</script>'
+        "{% endmacro %}"
         "{% macro script(this, kwargs) %}"
-        "var {{ this.get_name() }} = resourceVectorLayer({{ this.payload }}, {{ this.style }}, {{ this.highlight }});"
+        "var {{ this.get_name() }} = resourceVectorLayer("
+        "'{{ this.get_name() }}_data', {{ this.style }}, {{ this.highlight }});"
         "{% endmacro %}"
     )
 

@@ -162,16 +162,18 @@ def _decode(text_: str, factor: float) -> list[tuple[float, float]]:
     return list(zip(lons.tolist(), lats.tolist(), strict=True))
 
 
-_VECTOR_CALL = re.compile(r"resourceVectorLayer\((\{.*?\}), (\{[^{}]*\}), ")
+_VECTOR_CALL = re.compile(r"resourceVectorLayer\('(\w+)', (\{[^{}]*\}), ")
+_DATA_BLOCK = re.compile(r'<script type="application/json" id="(\w+)">(.*?)</script>', re.DOTALL)
 
 
 def _outline_layers(page: str) -> list[gpd.GeoSeries]:
     """Every region-outline layer a page draws (polygons with no fill), as polygons in lon/lat by region id."""
     layers = []
-    for payload, paint in _VECTOR_CALL.findall(page):
+    blocks = dict(_DATA_BLOCK.findall(page))
+    for block, paint in _VECTOR_CALL.findall(page):
         if json.loads(paint).get("fillOpacity") != 0.0:
             continue
-        data = json.loads(payload)
+        data = json.loads(blocks[block])
         shapes = [
             shapely.MultiPolygon([(_decode(p[0], data["f"]), [_decode(h, data["f"]) for h in p[1:]]) for p in f["g"]])
             for f in data["features"]

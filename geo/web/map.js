@@ -23,14 +23,15 @@ function resourcePolygon(encoded, factor, style) {
   }), style);
 }
 
-/* A layer of encoded polygons or lines, decoded and drawn only when first shown. */
-function resourceVectorLayer(payload, style, highlight) {
+/* A layer of encoded polygons or lines, read from its JSON data block and drawn only when first shown. */
+function resourceVectorLayer(source, style, highlight) {
+  var payload = source;
   // Geometry arrives simplified for the map's scale, so Leaflet's own simplification is off.
   style = L.extend({smoothFactor: 0}, style);
   var Lazy = L.FeatureGroup.extend({
     onAdd: function (map) {
       if (payload) {
-        var group = this, p = payload;
+        var group = this, p = JSON.parse(document.getElementById(payload).textContent);
         payload = null;
         p.features.forEach(function (f) {
           var shape;
