@@ -74,6 +74,7 @@ def main() -> None:
 
         t, _ = _best(1, one)
         rows.append((f"map {spec.name} (alone, geometry simplified for it)", t))
+
     def all_maps() -> list[bytes]:
         drawn = build.drawn_geometry(arguments)  # a new cache each run: each scale simplified once, then shared
         return [build.render_map(spec, arguments, drawn) for spec in webmap.SPECS]
