@@ -1108,7 +1108,7 @@ def raw_server() -> Iterator[tuple[str, type[_Raw]]]:
     handler = type("Handler", (_Raw,), {})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/api", handler
     httpd.shutdown()
     httpd.server_close()
