@@ -283,7 +283,7 @@ def history_over_time(
             results = [_history_chunk(chunk) for chunk in chunks]
         else:
             with workers.forked_pool(2) as pool:
-                results = list(pool.map(_history_chunk, chunks))
+                results = [f.result() for f in [pool.submit(workers.in_worker, _history_chunk, c) for c in chunks]]
     except BrokenProcessPool as exc:
         msg = "a history worker process died (killed, or out of memory?); nothing was written: run the build again"
         raise OutputError(msg) from exc
@@ -393,7 +393,7 @@ def render_outputs(inputs: Inputs, results: Results) -> dict[str, bytes]:
             files = {**_render_part(here, _EXTRAS_HERE), **_render_part(apart, _EXTRAS_APART)}
         else:
             with workers.forked_pool(1) as pool:
-                other = pool.submit(_render_part, apart, _EXTRAS_APART)
+                other = pool.submit(workers.in_worker, _render_part, apart, _EXTRAS_APART)
                 files = _render_part(here, _EXTRAS_HERE)
                 files.update(other.result())
     except BrokenProcessPool as exc:

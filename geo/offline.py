@@ -7,7 +7,10 @@ Pages refer to vendored files (``geo/vendor/``) with ``asset:`` URLs, e.g.
 ``url(…)`` references become ``data:`` URIs), then `external_urls` scans what
 a browser would load by itself — tags with ``src``/``href`` (other than
 links ``<a>``), CSS ``url()`` and ``@import``, and ``L.tileLayer`` templates —
-and any URL that is neither ``data:`` nor in `ALLOWED_EXTERNAL` fails the build.
+and any URL other than ``data:`` fails the build, but for tile-layer templates in `ALLOWED_EXTERNAL`.
+The check reads markup with patterns, not a browser's parser; every page also
+carries `CONTENT_SECURITY_POLICY`, so that the browser refuses what the check
+might miss.
 """
 
 from __future__ import annotations
@@ -28,6 +31,12 @@ WEB_SCHEME: Final = "web:"
 #: External URLs a page may name without loading them: the optional online tile
 #: layer, off by default (tiles are fetched only if the reader picks it).
 ALLOWED_EXTERNAL: Final = ("https://tile.openstreetmap.org/",)
+#: What the browser itself lets a page load (a <meta> in every page): inline code and styles, data: URIs, and
+#: the optional tiles; anything else a page might name (a folium upgrade, say) is refused by the browser too.
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; font-src data:; "
+    "img-src data: " + " ".join(url.rstrip("/") for url in ALLOWED_EXTERNAL)
+)
 
 LEAFLET_JS: Final = "asset:leaflet-1.9.4/leaflet.js"
 LEAFLET_CSS: Final = "asset:leaflet-1.9.4/leaflet.css"
@@ -39,7 +48,7 @@ MAP_CSS: Final = "web:map.css"
 
 _SCRIPT_TAG = re.compile(r'<script\s+src="(?P<url>[^"]+)"\s*>\s*</script>')
 _LINK_TAG = re.compile(r'<link\s+rel="stylesheet"\s+href="(?P<url>[^"]+)"\s*/?>')
-_CSS_URL = re.compile(r"url\(\s*['\"]?(?P<url>[^'\")]+)['\"]?\s*\)")
+_CSS_URL = re.compile(r"url\(\s*['\"]?(?P<url>[^'\")]+)['\"]?\s*\)", re.IGNORECASE)
 _SOURCE_MAP = re.compile(r"^\s*/[/*]# sourceMappingURL=.*$", re.MULTILINE)
 _LOADING_TAG = re.compile(
     r"<(?P<tag>script|link|img|iframe|source|video|audio|embed|object)\b[^>]*?\b(?:src|href|data)\s*=\s*[\"'](?P<url>[^\"']+)[\"']",
@@ -120,7 +129,7 @@ def inline_assets(html: str) -> str:
         return f"<style>{_inline_css(_vendored(url))}</style>"
 
     page = _LINK_TAG.sub(style, _SCRIPT_TAG.sub(script, html))
-    unknown = [url for url in external_urls(page) if not url.startswith(ALLOWED_EXTERNAL)]
+    unknown = external_urls(page)
     if unknown:
         shown = ", ".join(sorted(set(unknown))[:10])
         msg = f"the page would load external resources: {shown}; vendor them in geo/vendor and refer to them as asset:…"
@@ -142,7 +151,8 @@ def external_urls(html: str) -> list[str]:
         if _SCRIPT_BLOCK.fullmatch(piece):
             opening = piece[: piece.index(">") + 1]
             found += [m.group("url") for m in _LOADING_TAG.finditer(opening)]
-            found += [m.group("url") for m in _TILE_LAYER.finditer(piece)]
+            tiles = [m.group("url") for m in _TILE_LAYER.finditer(piece)]
+            found += [url for url in tiles if not url.startswith(ALLOWED_EXTERNAL)]  # the one allowed use
         else:
             found += [m.group("url") for m in _LOADING_TAG.finditer(piece)]
             for place in _CSS_PLACES.finditer(piece):

@@ -34,9 +34,9 @@ import pandas as pd
 import shapely
 
 from geo import deepstate, join, report, schema, sources, stats, style, validate, webmap
+from geo import workers as processes
 from geo.errors import GeoError, RefreshError, SourceError
 from geo.files import check_apart, write_all_atomic
-from geo.workers import can_fork, forked_pool, usable_cores
 
 LOCK_WAIT_S: Final = 10.0
 #: Processes that prepare versions ahead of the commits in a multi-version run (capped by the cores).
@@ -513,7 +513,9 @@ def refresh(
         force=force,
         replace=replace,
         options={"timeout": timeout, "retries": retries},
-        workers=(min(DEFAULT_WORKERS, usable_cores()) if can_fork() else 1) if workers is None else workers,
+        workers=(min(DEFAULT_WORKERS, processes.usable_cores()) if processes.can_fork() else 1)
+        if workers is None
+        else workers,
     )
     directory = layers / schema.OCCUPATION_DIR
     if not directory.is_dir():
@@ -681,20 +683,20 @@ def _prepared(
                 yield target, str(exc)
         return
     _WORKER["ctx"] = ctx  # forked workers inherit the context (shared pages) instead of reading the layers again
-    with forked_pool(workers) as pool:
+    with processes.forked_pool(workers) as pool:
         pending: deque[tuple[Target, Future[Prepared | str]]] = deque()
         queue = iter(work)
         current: Target | None = None
         try:
             for target in queue:
-                pending.append((target, pool.submit(_prepare_in_worker, target, settings)))
+                pending.append((target, pool.submit(processes.in_worker, _prepare_in_worker, target, settings)))
                 if len(pending) >= 2 * workers:
                     break
             while pending:
                 current, future = pending.popleft()
                 nxt = next(queue, None)
                 if nxt is not None:
-                    pending.append((nxt, pool.submit(_prepare_in_worker, nxt, settings)))
+                    pending.append((nxt, pool.submit(processes.in_worker, _prepare_in_worker, nxt, settings)))
                 result = future.result()
                 yield current, result
         except BrokenProcessPool as exc:

@@ -1029,6 +1029,8 @@ def build_map(
     if spec.slider and series and statuses is not None:
         _slider(spec, bounds, series, statuses, deposits).add_to(fmap)
     root = cast("Figure", fmap.get_root())
+    csp = Element(f'<meta http-equiv="Content-Security-Policy" content="{offline.CONTENT_SECURITY_POLICY}">')
+    root.header.add_child(csp, name="content_security_policy", index=0)
     root.header.add_child(_colour_variables(), name="map_colours")
     root.html.add_child(Element(str(fragment("noscript.html", credits=style.CREDITS_LINE))), name="noscript")
     if grey is not None:

@@ -16,8 +16,14 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Iterator
+import traceback
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from geo.errors import GeoError
+
+T = TypeVar("T")
 
 _PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
@@ -51,6 +57,7 @@ def _child_setup(parent: int) -> None:
 @contextlib.contextmanager
 def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     """Yield a pool of `workers` forked processes; kill them if the body raises, wait for them otherwise."""
+    before = set(multiprocessing.active_children())
     pool = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
@@ -60,10 +67,33 @@ def forked_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
     try:
         yield pool
     except BaseException:
-        processes = dict(getattr(pool, "_processes", None) or {})  # CPython keeps them here; no public handle
+        # every child forked since the pool was made: also one forked just as the interrupt came, before the
+        # pool recorded it (CPython keeps the pool's own in `_processes`; there is no public handle)
+        started = set(multiprocessing.active_children()) - before
+        started |= set((getattr(pool, "_processes", None) or {}).values())
         pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes.values():
+        for process in started:
             with contextlib.suppress(Exception):
                 process.kill()
+        for process in started:
+            with contextlib.suppress(Exception):
+                process.join(timeout=5)
         raise
     pool.shutdown(wait=True)
+
+
+def in_worker(function: Callable[..., T], *arguments: Any) -> T:
+    """Run `function` in a worker, turning an error that could not cross back to the parent into one that can.
+
+    The package's own errors (`geo.errors.GeoError`) pass as they are; any
+    other error becomes a `RuntimeError` naming its type, message and where it
+    happened, so that the parent reports it instead of a "process died".
+    """
+    try:
+        return function(*arguments)
+    except GeoError:
+        raise
+    except Exception as exc:
+        where = "".join(traceback.format_exception(exc)[-3:]).strip()
+        msg = f"in a worker process: {type(exc).__name__}: {exc} ({where})"
+        raise RuntimeError(msg) from None

@@ -32,6 +32,8 @@ def test_inline_assets_embeds_scripts_styles_and_images() -> None:
         "<style>body { background: url(https://example.org/bg.png) }</style>",
         '<style>@import "https://example.org/fonts.css";</style>',
         '<div style="background-image:url(&quot;https://example.org/bg.png&quot;)">x</div>',
+        "<style>body { background: URL(https://example.org/bg.png) }</style>",
+        '<script src="https://tile.openstreetmap.org/x.js"></script>',  # the tile server, but not for tiles
         '<script>L.tileLayer("https://tiles.example.org/{z}/{x}/{y}.png").addTo(map)</script>',
     ],
 )

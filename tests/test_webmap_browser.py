@@ -99,6 +99,22 @@ def test_loads_offline_without_errors(opened: Opened) -> None:
     assert opened.page.locator(".leaflet-control-attribution").inner_text().count("© Мінрегіон") == 1
 
 
+def test_the_browser_itself_refuses_what_the_page_was_not_built_to_load(browser: Browser, shipped_maps: Path) -> None:
+    opened = _open(browser, shipped_maps / "overview.html")
+    page = opened.page
+    refused = page.evaluate(
+        """() => new Promise(resolve => {
+          document.addEventListener('securitypolicyviolation', e => resolve(e.blockedURI));
+          setTimeout(() => resolve(null), 3000);  // no policy: nothing refuses it
+          const img = document.createElement('img');
+          img.src = 'https://example.org/pixel.png';
+          document.body.appendChild(img);
+        })"""
+    )
+    assert refused == "https://example.org/pixel.png"  # the page's policy refused it before any request
+    page.close()
+
+
 LAYER_STATE = """() => {
   const r = window.resourceMap;
   const onMap = Object.keys(r.layers).filter(k => r.map.hasLayer(r.layers[k])).sort();

@@ -93,3 +93,45 @@ def test_the_build_gives_the_same_bytes_without_fork(
     assert [p.name for p in forked] == sorted(p.name for p in (tmp_path / "serial").iterdir())
     for path in forked:
         assert path.read_bytes() == (tmp_path / "serial" / path.name).read_bytes(), path.name
+
+
+class _AwkwardError(Exception):
+    def __init__(self, a: int, b: int) -> None:
+        super().__init__(f"{a} and {b}")  # pickles its message only: it cannot be rebuilt in the parent
+
+
+def _raise_awkward() -> None:
+    raise _AwkwardError(1, 2)
+
+
+def test_an_error_that_cannot_cross_back_is_named_not_called_a_death() -> None:
+    with workers.forked_pool(1) as pool:
+        future = pool.submit(workers.in_worker, _raise_awkward)
+        with pytest.raises(RuntimeError, match=r"in a worker process: _AwkwardError: 1 and 2"):
+            future.result()
+
+
+_INTERRUPTED_AT_START = """
+import multiprocessing, sys, time
+from multiprocessing.context import ForkProcess
+from geo import workers
+start = ForkProcess.start
+def start_then_interrupt(self):
+    start(self)  # forked, but the pool has not recorded it yet
+    ForkProcess.start = start
+    raise KeyboardInterrupt
+ForkProcess.start = start_then_interrupt
+try:
+    with workers.forked_pool(1) as pool:
+        pool.submit(time.sleep, 60)
+except KeyboardInterrupt:
+    pass
+print([p.is_alive() for p in multiprocessing.active_children()], flush=True)
+"""
+
+
+def test_an_interrupt_while_the_pool_starts_leaves_no_worker() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_AT_START], cwd=REPO, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "[]"), done.stderr
