@@ -202,7 +202,9 @@ def main() -> None:
     print(
         f"{'ratio':14}{ours[0] / anchor[0]:9.2f}{ours[1] / anchor[1]:9.2f}{ours[2] / anchor[2]:9.2f}{ours[3] / anchor[3]:9.2f}"
     )
-    print("targets: bytes <= 0.35x, render-to-idle <= 0.5x (issue 3); bytes <= 0.11x, render-to-idle <= 0.4x (issue 10)")
+    print(
+        "targets: bytes <= 0.35x, render-to-idle <= 0.5x (issue 3); bytes <= 0.11x, render-to-idle <= 0.4x (issue 10)"
+    )
     _ = schema
 
 
