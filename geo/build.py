@@ -429,7 +429,7 @@ def render_charts(results: Results) -> dict[str, bytes]:
 
 
 def front_length_km(results: Results) -> float:
-    """Length of the line of contact, km."""
+    """Return the length of the line of contact, km."""
     return float(results.front.to_crs(schema.DISTANCE_CRS).length.iloc[0]) / 1000.0
 
 
