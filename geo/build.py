@@ -433,6 +433,24 @@ def front_length_km(results: Results) -> float:
     return float(results.front.to_crs(schema.DISTANCE_CRS).length.iloc[0]) / 1000.0
 
 
+def print_layouts(inputs: Inputs, results: Results) -> list[gpkg.PrintLayout]:
+    """Return the QGIS print layouts: one A4 page per focus region (the three oblasts and Pokrovsk raion)."""
+    layouts = []
+    for rid in (schema.DONETSK_ID, schema.ZAPORIZHZHIA_ID, schema.KIROVOHRAD_ID, schema.POKROVSK_RAION_ID):
+        name = str(results.regions.loc[rid, "name_en"])
+        share = float(results.regions["occupied_share"].to_dict()[rid])
+        xmin, ymin, xmax, ymax = (float(v) for v in results.regions.geometry[rid].bounds)
+        layouts.append(
+            gpkg.PrintLayout(
+                name=name,
+                title=f"{name}: who controls the mineral resources",
+                subtitle=f"Occupied areas as of {inputs.snapshot_date} ({style.OCCUPATION_CREDIT}): {share:.1%} of the area",
+                bounds=(xmin, ymin, xmax, ymax),
+            )
+        )
+    return layouts
+
+
 def render_qgis(inputs: Inputs, results: Results) -> dict[str, bytes]:
     """Render the GeoPackage (styled layers) and the QGIS project."""
     revision = sources.source_revision(inputs.snapshot_source)
@@ -452,6 +470,7 @@ def render_qgis(inputs: Inputs, results: Results) -> dict[str, bytes]:
     )
     focus = results.regions.loc[[schema.DONETSK_ID, schema.ZAPORIZHZHIA_ID, schema.KIROVOHRAD_ID]]
     xmin, ymin, xmax, ymax = (round(float(v), 4) for v in focus.total_bounds)
+    layouts = print_layouts(inputs, results)
     return {
         schema.GPKG_FILE: gpkg.render_gpkg(
             layers_for_qgis, snapshot_date=inputs.snapshot_date, source_revision=revision
@@ -466,6 +485,7 @@ def render_qgis(inputs: Inputs, results: Results) -> dict[str, bytes]:
             credits=[*style.CREDITS],
             extent=(xmin, ymin, xmax, ymax),
             snapshot_date=inputs.snapshot_date,
+            layouts=layouts,
         ),
     }
 

@@ -31,6 +31,7 @@ from xml.sax.saxutils import escape, quoteattr
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
 from geo import schema, style
@@ -651,6 +652,84 @@ def _layer_id(name: str) -> str:
     return f"{name}_0000"
 
 
+@dataclass(frozen=True)
+class PrintLayout:
+    """A ready-to-export A4 page of one region: title, subtitle, map, legend, scale bar, credits."""
+
+    name: str  # the layout's name in QGIS
+    title: str
+    subtitle: str
+    bounds: tuple[float, float, float, float]  # lon/lat box the map must show
+
+
+#: The A4 landscape page, millimetres: the map frame (x, y, width, height) and the legend beside it.
+_PAGE_MM = (297.0, 210.0)
+_MAP_MM = (10.0, 26.0, 195.0, 158.0)
+_LEGEND_MM = (212.0, 26.0, 75.0, 158.0)
+
+
+def _spatialrefsys(crs: str) -> str:
+    """Describe a CRS the way a QGIS project does (WKT and authority id)."""
+    found = pyproj.CRS(crs)
+    return (
+        f"<spatialrefsys><wkt>{escape(found.to_wkt())}</wkt>"
+        f"<authid>{escape(crs)}</authid><description>{escape(found.name)}</description></spatialrefsys>"
+    )
+
+
+def _map_extent(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """Return the extent, in `geo.schema.PRINT_CRS` metres, that shows `bounds` with a margin in the map frame's shape."""
+    xmin, ymin, xmax, ymax = shapely.bounds(
+        gpd.GeoSeries([shapely.box(*bounds)], crs=schema.STORAGE_CRS).to_crs(schema.PRINT_CRS).iloc[0]
+    )
+    cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
+    width, height = (xmax - xmin) * 1.08, (ymax - ymin) * 1.08
+    frame = _MAP_MM[2] / _MAP_MM[3]
+    width, height = max(width, height * frame), max(height, width / frame)
+    return cx - width / 2, cy - height / 2, cx + width / 2, cy + height / 2
+
+
+def _label(uid: str, text: str, box: tuple[float, float, float, float], font: str) -> str:
+    x, y, width, height = box
+    return (
+        f'<LayoutItem type="65641" uuid="{{{uid}}}" id={quoteattr(uid)} labelText={quoteattr(text)} '
+        f'position="{x},{y},mm" positionOnPage="{x},{y},mm" size="{width},{height},mm" htmlState="0" halign="1" '
+        f'valign="32" marginX="0" marginY="0" background="false" frame="false" zValue="5">'
+        f'<LabelFont description="{font}" style=""/></LayoutItem>'
+    )
+
+
+def _print_layout(layout: PrintLayout, index: int, credits: str) -> str:
+    """Return one print layout as QGIS 3.22 project XML (QGIS fills in every property left out)."""
+    key = f"layout{index}"
+    xmin, ymin, xmax, ymax = _map_extent(layout.bounds)
+    mx, my, mw, mh = _MAP_MM
+    lx, ly, lw, lh = _LEGEND_MM
+    page_w, page_h = _PAGE_MM
+    return (
+        f'<Layout name={quoteattr(layout.name)} units="mm" printResolution="300" worldFileMap="">'
+        f'<PageCollection><LayoutItem type="65638" uuid="{{{key}-page}}" position="0,0,mm" positionOnPage="0,0,mm" '
+        f'size="{page_w},{page_h},mm" background="true" frame="false" zValue="0"/></PageCollection>'
+        f'<LayoutItem type="65639" uuid="{{{key}-map}}" id="map" position="{mx},{my},mm" positionOnPage="{mx},{my},mm" '
+        f'size="{mw},{mh},mm" frame="true" background="true" keepLayerSet="false" drawCanvasItems="true" '
+        f'mapRotation="0" zValue="1"><Extent xmin="{xmin:.1f}" ymin="{ymin:.1f}" xmax="{xmax:.1f}" ymax="{ymax:.1f}"/>'
+        f"<crs>{_spatialrefsys(schema.PRINT_CRS)}</crs></LayoutItem>"
+        f'<LayoutItem type="65642" uuid="{{{key}-legend}}" id="legend" map_uuid="{{{key}-map}}" title="Legend" '
+        f'position="{lx},{ly},mm" positionOnPage="{lx},{ly},mm" size="{lw},{lh},mm" resizeToContents="1" '
+        f'legendFilterByMap="1" columnCount="1" symbolWidth="6" symbolHeight="3.5" background="true" frame="false" '
+        f'zValue="2"/>'
+        f'<LayoutItem type="65646" uuid="{{{key}-scale}}" id="scale bar" mapUuid="{{{key}-map}}" style="Single Box" '
+        f'unitType="kilometers" unitLabel="km" numMapUnitsPerScaleBarUnit="1000" segmentSizeMode="1" '
+        f'minBarWidth="25" maxBarWidth="55" numSegments="2" numSegmentsLeft="0" height="2" '
+        f'position="{mx + 3},{my + mh - 12},mm" positionOnPage="{mx + 3},{my + mh - 12},mm" size="60,10,mm" '
+        f'background="true" frame="false" zValue="3"/>'
+        + _label(f"{key}-title", layout.title, (10, 6, 277, 10), "DejaVu Sans,16,-1,5,75,0,0,0,0,0")
+        + _label(f"{key}-subtitle", layout.subtitle, (10, 16, 277, 8), "DejaVu Sans,10,-1,5,50,0,0,0,0,0")
+        + _label(f"{key}-credits", f"Credits: {credits}", (10, my + mh + 4, 277, 8), "DejaVu Sans,7,-1,5,50,0,0,0,0,0")
+        + "</Layout>"
+    )
+
+
 def render_project(
     layers: Sequence[LayerInfo],
     *,
@@ -659,8 +738,9 @@ def render_project(
     credits: Sequence[str],
     extent: tuple[float, float, float, float],
     snapshot_date: str,
+    layouts: Sequence[PrintLayout] = (),
 ) -> bytes:
-    """Return the ``.qgz`` project: relative paths to the GeoPackage, groups, extent, metadata, styles."""
+    """Return the ``.qgz`` project: relative paths to the GeoPackage, groups, extent, metadata, styles, print layouts."""
     by_name = {layer.name: layer for layer in layers}
     tree = []
     for group, names in PROJECT_GROUPS:
@@ -716,6 +796,7 @@ def render_project(
         f"<links/><history>Built from the occupation snapshot of {escape(snapshot_date)}</history>"
         f"<author>resource-control-mapper</author><creation>{_stamp(snapshot_date)[:19]}</creation>"
         "</projectMetadata>"
+        f"<Layouts>{''.join(_print_layout(layout, i, ' · '.join(credits)) for i, layout in enumerate(layouts))}</Layouts>"
         "</qgis>\n"
     )
     buffer = io.BytesIO()

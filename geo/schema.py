@@ -17,6 +17,9 @@ AREA_CRS: Final = "EPSG:6933"
 #: Metric CRS for distances: azimuthal equidistant centred on Ukraine.  Within
 #: Ukraine's extent (at most ~10 degrees from the centre) the scale error of a
 #: short distance is below 0.5 %.
+#: The CRS of the QGIS print layouts: UTM zone 36N (metres; scale error under 0.2 % across Ukraine), so that their
+#: scale bars measure kilometres.
+PRINT_CRS: Final = "EPSG:32636"
 DISTANCE_CRS: Final = "+proj=aeqd +lat_0=48.5 +lon_0=31.5 +datum=WGS84 +units=m +no_defs"
 #: Lon/lat box every coordinate must fall inside (Ukraine with a small margin).
 UKRAINE_BBOX: Final = (22.0, 44.0, 40.5, 52.5)

@@ -16,6 +16,11 @@ from typing import Any
 from qgis.core import (  # type: ignore[import-not-found]
     QgsApplication,
     QgsExpressionContextUtils,
+    QgsLayoutExporter,
+    QgsLayoutItemLabel,
+    QgsLayoutItemLegend,
+    QgsLayoutItemMap,
+    QgsLayoutItemScaleBar,
     QgsMapRendererParallelJob,
     QgsMapSettings,
     QgsProject,
@@ -56,6 +61,26 @@ def describe(layer: QgsVectorLayer) -> dict[str, Any]:
     elif renderer and renderer.type() == "singleSymbol":
         info["colour"] = renderer.symbol().color().name(QColor.HexRgb)
     return info
+
+
+def print_layout(layout: Any, png: Path) -> dict[str, Any]:
+    """Describe a print layout's items and export it to `png` as a QGIS user pressing Export would."""
+    items = list(layout.items())
+    maps = [i for i in items if isinstance(i, QgsLayoutItemMap)]
+    legends = [i for i in items if isinstance(i, QgsLayoutItemLegend)]
+    bars = [i for i in items if isinstance(i, QgsLayoutItemScaleBar)]
+    settings = QgsLayoutExporter.ImageExportSettings()
+    settings.dpi = 100
+    result = QgsLayoutExporter(layout).exportToImage(str(png), settings)
+    return {
+        "name": layout.name(),
+        "labels": [i.text() for i in items if isinstance(i, QgsLayoutItemLabel)],
+        "maps": [{"crs": m.crs().authid(), "scale": m.scale(), "layers": len(m.layersToRender())} for m in maps],
+        "legends": [{"linked": lg.linkedMap() is not None, "rows": lg.model().rowCount()} for lg in legends],
+        "scale_bars": [{"linked": b.linkedMap() is not None, "units": b.unitLabel()} for b in bars],
+        "exported": result == QgsLayoutExporter.Success,
+        "png": str(png),
+    }
 
 
 def main() -> None:
@@ -115,6 +140,10 @@ def main() -> None:
     job.waitForFinished()
     job.renderedImage().save(str(png), "PNG")
     report["project"]["extent"] = settings.extent().toString()
+    report["layouts"] = [
+        print_layout(layout, png.with_name(f"layout_{i}.png"))
+        for i, layout in enumerate(project.layoutManager().printLayouts())
+    ]
     print(json.dumps(report), flush=True)
     del job, settings, layers, root
     project.clear()

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from geo import build, schema, style
-from tests.conftest import REPO, SHIPPED_LAYERS, make_layers
+from tests.conftest import REPO, make_layers
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = REPO / "tests" / "qgis_probe.py"
@@ -107,13 +108,14 @@ def test_project_is_relative_and_grouped(tiny_outputs: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def qgis_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Path, Path]:
-    """Build from the shipped layers, copy the two QGIS files elsewhere, open them in real QGIS."""
+def qgis_report(
+    tmp_path_factory: pytest.TempPathFactory, shipped_build: tuple[Path, dict[str, Any]]
+) -> tuple[dict[str, Any], Path, Path]:
+    """Take the build of the shipped layers, copy the two QGIS files elsewhere, open them in real QGIS."""
     check = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, check=False)
     if check.returncode != 0:
         pytest.fail("python3-qgis is missing for /usr/bin/python3: install it (the README's test command does)")
-    built = tmp_path_factory.mktemp("built")
-    build.build(SHIPPED_LAYERS, built)
+    built = shipped_build[0]
     moved = tmp_path_factory.mktemp("elsewhere") / "copy"
     moved.mkdir()
     for name in (schema.GPKG_FILE, schema.QGZ_FILE):
@@ -239,3 +241,31 @@ def test_the_grey_zone_has_its_own_hatched_layer(tiny_outputs: Path) -> None:
     assert rows[0][0] == "2026-08-22"
     assert rows[0][1] == pytest.approx(regions["UA"], rel=1e-6)  # the tiny world's lon 31–31.25 strip
     assert '<Option type="QString" name="style" value="b_diagonal"/>' in qml  # hatched, as in the HTML maps
+
+
+def test_each_focus_region_has_a_print_layout_ready_to_export(qgis_report: tuple[dict[str, Any], Path, Path]) -> None:
+    layouts = {layout["name"]: layout for layout in qgis_report[0]["layouts"]}
+    with (qgis_report[1] / schema.REGIONS_CSV).open(encoding="utf-8") as fh:
+        share = {row["name_en"]: float(row["occupied_share"]) for row in csv.DictReader(fh)}
+    assert sorted(layouts) == ["Donetsk Oblast", "Kirovohrad Oblast", "Pokrovskyi Raion", "Zaporizhzhia Oblast"]
+    since = tuple(int(style.OCCUPIED_SINCE_2022_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
+    fill = tuple(round(255 - style.OCCUPATION_OPACITY * (255 - c)) for c in since)  # the fill over white paper
+    for name, layout in layouts.items():
+        assert layout["exported"], name
+        (map_item,) = layout["maps"]
+        assert map_item["crs"] == schema.PRINT_CRS
+        assert map_item["layers"] >= 5, name
+        assert 100_000 < map_item["scale"] < 5_000_000, name
+        assert layout["legends"] == [{"linked": True, "rows": layout["legends"][0]["rows"]}]
+        assert layout["legends"][0]["rows"] >= 3
+        assert layout["scale_bars"] == [{"linked": True, "units": "km"}]
+        assert any(label.startswith(name) for label in layout["labels"])
+        assert any("2026-08-22" in label and "%" in label for label in layout["labels"])
+        assert any(label.startswith("Credits: «© Мінрегіон»") for label in layout["labels"])
+        with Image.open(layout["png"]) as image:
+            pixels = np.asarray(image.convert("RGB"), dtype=float)
+        assert pixels.shape == (826, 1169, 3)  # A4 landscape at 100 dpi
+        assert pixels.std() > 20, name  # not blank
+        near = np.abs(pixels - np.array(fill)).max(axis=2) <= 6
+        if share[name] > 0.05:  # Kirovohrad is not occupied: only a corner of the occupied area may show
+            assert near.mean() > 0.01, name  # the occupied area is drawn in its colour
