@@ -690,6 +690,8 @@ def _map_extent(bounds: tuple[float, float, float, float]) -> tuple[float, float
 
 
 def _label(uid: str, text: str, box: tuple[float, float, float, float], font: str) -> str:
+    """Return a layout label showing `text` as it is: QGIS evaluates ``[% … %]`` in label text, data must not."""
+    text = text.replace("[%", "[\u200b%")  # a zero-width space: the same to the eye, no expression to QGIS
     x, y, width, height = box
     return (
         f'<LayoutItem type="65641" uuid="{{{uid}}}" id={quoteattr(uid)} labelText={quoteattr(text)} '

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from geo import build, schema, style
+from geo import build, gpkg, schema, style
 from tests.conftest import REPO, make_layers
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -269,3 +269,14 @@ def test_each_focus_region_has_a_print_layout_ready_to_export(qgis_report: tuple
         near = np.abs(pixels - np.array(fill)).max(axis=2) <= 6
         if share[name] > 0.05:  # Kirovohrad is not occupied: only a corner of the occupied area may show
             assert near.mean() > 0.01, name  # the occupied area is drawn in its colour
+
+
+def test_a_region_name_cannot_run_a_qgis_expression_in_a_layout() -> None:
+    layout = gpkg.PrintLayout(name="x", title="[% env('HOME') %] <b>&", subtitle="s", bounds=(36.0, 47.0, 38.0, 48.0))
+    project = gpkg.render_project([], title="t", abstract="a", credits=["c"], extent=(0, 0, 1, 1),
+                                  snapshot_date="2026-08-22", layouts=[layout])  # fmt: skip
+    with zipfile.ZipFile(io.BytesIO(project)) as archive:
+        root = ET.fromstring(archive.read("resource_control.qgs").decode("utf-8").split("\n", 1)[1])
+    texts = [item.get("labelText") for item in root.iter("LayoutItem") if item.get("type") == "65641"]
+    assert "[\u200b% env('HOME') %] <b>&" in texts  # shown as typed, never evaluated
+    assert not any("[%" in (t or "") for t in texts)
