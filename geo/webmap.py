@@ -1046,29 +1046,9 @@ def render_html(fmap: folium.Map) -> str:
     return offline.inline_assets(fmap.get_root().render())
 
 
-def render_map(
-    spec: MapSpec,
-    *,
-    regions: gpd.GeoDataFrame,
-    deposits: gpd.GeoDataFrame,
-    metals: pd.DataFrame,
-    snapshot_date: str,
-    drawn: Drawn,
-    series: Mapping[str, shapely.Geometry] | None = None,
-    statuses: pd.DataFrame | None = None,
-) -> bytes:
-    """Render one map to self-contained HTML bytes (see `build_map`)."""
-    fmap = build_map(
-        spec,
-        regions=regions,
-        deposits=deposits,
-        metals=metals,
-        snapshot_date=snapshot_date,
-        drawn=drawn,
-        series=series,
-        statuses=statuses,
-    )
-    return render_html(fmap).encode("utf-8")
+def render_map(spec: MapSpec, **arguments: Any) -> bytes:
+    """Render one map to self-contained HTML bytes; `arguments` are those of `build_map`."""
+    return render_html(build_map(spec, **arguments)).encode("utf-8")
 
 
 def render_maps(
