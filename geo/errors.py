@@ -28,3 +28,7 @@ class AssetError(GeoError, RuntimeError):
 
 class RefreshError(GeoError, RuntimeError):
     """A refresh fetched nothing usable, or what it fetched failed a check; nothing was written."""
+
+
+class ArgumentError(GeoError, ValueError):
+    """An option has a value the package does not accept (an unknown language, …)."""

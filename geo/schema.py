@@ -17,10 +17,10 @@ AREA_CRS: Final = "EPSG:6933"
 #: Metric CRS for distances: azimuthal equidistant centred on Ukraine.  Within
 #: Ukraine's extent (at most ~10 degrees from the centre) the scale error of a
 #: short distance is below 0.5 %.
-#: The CRS of the QGIS print layouts: UTM zone 36N (metres; scale error under 0.2 % across Ukraine), so that their
-#: scale bars measure kilometres.
-PRINT_CRS: Final = "EPSG:32636"
 DISTANCE_CRS: Final = "+proj=aeqd +lat_0=48.5 +lon_0=31.5 +datum=WGS84 +units=m +no_defs"
+#: The CRS of the print outputs (QGIS print layouts, static maps): UTM zone 36N (metres; scale error under 0.2 %
+#: across Ukraine), so that their scale bars measure kilometres.
+PRINT_CRS: Final = "EPSG:32636"
 #: Lon/lat box every coordinate must fall inside (Ukraine with a small margin).
 UKRAINE_BBOX: Final = (22.0, 44.0, 40.5, 52.5)
 #: Lon/lat box of the base map (Ukraine and its neighbours).
@@ -225,6 +225,14 @@ HISTORY_DEPOSITS_CSV: Final = "history_deposits.csv"
 LEDGER_CSV: Final = "ledger.csv"
 CHART_SHARE_PNG: Final = "chart_occupied_share.png"
 CHART_DEPOSITS_PNG: Final = "chart_deposits_occupied.png"
+#: Static maps (``maps/print/``), one set per map of `MAP_FILES`, named after its HTML file: ``<stem><suffix>``.
+PRINT_DIR: Final = "print"
+PRINT_FILES: Final = {
+    "web": ".png",  # 1600 x 1000 px (an 800 x 500 slot at 2x density)
+    "card": "_card.png",  # 1080 x 1080 px, for social media
+    "svg": ".svg",  # text kept as text, layers grouped and named
+    "pdf": ".pdf",  # one A4 page
+}
 GPKG_FILE: Final = "resource_control.gpkg"
 QGZ_FILE: Final = "resource_control.qgz"
 REGION_COLUMNS: Final = (

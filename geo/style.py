@@ -58,6 +58,18 @@ QGIS_SHAPES: Final = {
     "star": ("star", 0),
     "plus": ("cross_fill", 0),
 }
+#: The same shapes as matplotlib markers (the static maps).
+MATPLOTLIB_SHAPES: Final = {
+    "circle": "o",
+    "square": "s",
+    "diamond": "D",
+    "triangle": "^",
+    "triangle_down": "v",
+    "pentagon": "p",
+    "hexagon": "h",
+    "star": "*",
+    "plus": "P",
+}
 #: Region outlines by level: (layer name, colour, width in screen pixels).
 REGION_COLOUR: Final = "#333333"
 FOCUS_COLOUR: Final = "#1f4e9c"
