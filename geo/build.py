@@ -6,13 +6,13 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import gpkg, history, join, schema, sources, stats, style, tables, validate, webmap, workers
+from geo import gpkg, history, i18n, join, schema, sources, stats, style, tables, validate, webmap, workers
 from geo.errors import OutputError
 from geo.files import check_apart
 
@@ -343,10 +343,17 @@ def drawn_geometry(arguments: Mapping[str, Any]) -> webmap.Drawn:
     )
 
 
-def render_map(spec: webmap.MapSpec, arguments: Mapping[str, Any], drawn: webmap.Drawn) -> bytes:
-    """Render one map from `map_arguments` with the shared geometry cache."""
+def render_map(
+    spec: webmap.MapSpec, arguments: Mapping[str, Any], drawn: webmap.Drawn, *, words: i18n.Words | None = None
+) -> bytes:
+    """Render one map from `map_arguments` with the shared geometry cache, in the language of `words`."""
     keep = ("regions", "deposits", "metals", "snapshot_date", "series", "statuses")
-    return webmap.render_map(spec, drawn=drawn, **{key: arguments[key] for key in keep})
+    return webmap.render_map(spec, drawn=drawn, words=words, **{key: arguments[key] for key in keep})
+
+
+def language_path(lang: str, name: str) -> str:
+    """Return where an output in `lang` goes: English at the top (``overview.html``), others in a folder (``uk/…``)."""
+    return name if lang == i18n.DEFAULT_LANGUAGE else f"{lang}/{name}"
 
 
 #: The maps a second process renders while this one renders the rest and the tables, charts and QGIS files.
@@ -355,54 +362,87 @@ def render_map(spec: webmap.MapSpec, arguments: Mapping[str, Any], drawn: webmap
 _MAPS_APART = tuple(spec.name for spec in webmap.SPECS if spec.scale == "oblast")
 
 
-def _render_specs(names: Sequence[str]) -> dict[str, bytes]:
-    arguments = _SHARED["maps"]
-    drawn = drawn_geometry(arguments)
+def _drawn() -> webmap.Drawn:
+    """Return this process's map geometry cache (made once, shared by every language)."""
+    if "drawn" not in _SHARED:
+        _SHARED["drawn"] = drawn_geometry(_SHARED["maps"])
+    return cast("webmap.Drawn", _SHARED["drawn"])
+
+
+def _render_specs(names: Sequence[str], lang: str) -> dict[str, bytes]:
+    words = i18n.words(lang)
     return {
-        schema.MAP_FILES[spec.name]: render_map(spec, arguments, drawn) for spec in webmap.SPECS if spec.name in names
+        language_path(lang, schema.MAP_FILES[spec.name]): render_map(spec, _SHARED["maps"], _drawn(), words=words)
+        for spec in webmap.SPECS
+        if spec.name in names
     }
 
 
-def _render_part(names: Sequence[str], extras: Sequence[str]) -> dict[str, bytes]:
+#: One piece of the rendering: ("maps", language, map names), ("charts", language), ("tables",) or ("qgis",).
+Job = tuple[Any, ...]
+
+
+def _render_jobs(jobs: Sequence[Job]) -> dict[str, bytes]:
     inputs, results = _SHARED["outputs"]
-    files = _render_specs(names)
-    for extra in extras:
-        files.update(_EXTRAS[extra](inputs, results))
+    files: dict[str, bytes] = {}
+    for kind, *rest in jobs:
+        if kind == "maps":
+            files.update(_render_specs(rest[1], rest[0]))
+        elif kind == "charts":
+            files.update(render_charts(results, words=i18n.words(rest[0])))
+        else:
+            files.update(_EXTRAS[kind](inputs, results))
     return files
 
 
-def render_outputs(inputs: Inputs, results: Results) -> dict[str, bytes]:
-    """Render every map, table, chart and QGIS file; in two processes where there are two cores.
+def render_jobs(languages: Sequence[str]) -> tuple[list[Job], list[Job]]:
+    """Split the rendering in two about equal halves: (this process, the second process).
 
-    The second process renders the maps of `_MAPS_APART` and the charts; this
-    one the other maps, the tables and the QGIS files (about half each,
-    measured by bench/build_time.py).
-
-    Returns
-    -------
-    dict
-        Output file name → bytes: the maps in `geo.webmap.SPECS` order, then the rest.
+    The second process renders the oblast-scale maps and the charts of every
+    language; this one the other maps, the tables and the QGIS files
+    (measured by bench/build_time.py).
     """
     names = [spec.name for spec in webmap.SPECS]
     apart = [name for name in names if name in _MAPS_APART]
     here = [name for name in names if name not in _MAPS_APART]
+    jobs_here: list[Job] = [("maps", lang, here) for lang in languages] + [("tables",), ("qgis",)]
+    jobs_apart: list[Job] = [("maps", lang, apart) for lang in languages] + [("charts", lang) for lang in languages]
+    return jobs_here, jobs_apart
+
+
+def render_outputs(
+    inputs: Inputs, results: Results, *, languages: Sequence[str] = (i18n.DEFAULT_LANGUAGE,)
+) -> dict[str, bytes]:
+    """Render every map, table, chart and QGIS file; in two processes where there are two cores.
+
+    Maps and charts are rendered in each of `languages` (`language_path` says
+    where each goes); tables and QGIS files once, in English.  `render_jobs`
+    says which process renders what.
+
+    Returns
+    -------
+    dict
+        Output file name → bytes: the maps in `geo.webmap.SPECS` order for each language, then the rest.
+    """
+    jobs_here, jobs_apart = render_jobs(languages)
     _SHARED["maps"] = map_arguments(inputs, results)
     _SHARED["outputs"] = (inputs, results)
     try:
         if not workers.can_fork():
-            files = {**_render_part(here, _EXTRAS_HERE), **_render_part(apart, _EXTRAS_APART)}
+            files = {**_render_jobs(jobs_here), **_render_jobs(jobs_apart)}
         else:
             with workers.forked_pool(1) as pool:
-                other = pool.submit(workers.in_worker, _render_part, apart, _EXTRAS_APART)
-                files = _render_part(here, _EXTRAS_HERE)
+                other = pool.submit(workers.in_worker, _render_jobs, jobs_apart)
+                files = _render_jobs(jobs_here)
                 files.update(other.result())
     except BrokenProcessPool as exc:
         msg = "a map worker process died (killed, or out of memory?); nothing was written: run the build again"
         raise OutputError(msg) from exc
     finally:
-        _SHARED.pop("maps", None)
-        _SHARED.pop("outputs", None)
-    maps = {schema.MAP_FILES[name]: files.pop(schema.MAP_FILES[name]) for name in names}
+        for key in ("maps", "outputs", "drawn"):
+            _SHARED.pop(key, None)
+    order = [language_path(lang, schema.MAP_FILES[spec.name]) for lang in languages for spec in webmap.SPECS]
+    maps = {name: files.pop(name) for name in order}
     return {**maps, **files}
 
 
@@ -418,13 +458,19 @@ def render_tables(results: Results) -> dict[str, bytes]:
     }
 
 
-def render_charts(results: Results) -> dict[str, bytes]:
-    """Render the PNG charts."""
+def render_charts(results: Results, *, words: i18n.Words | None = None) -> dict[str, bytes]:
+    """Render the PNG charts in the language of `words` (default English), named by `language_path`."""
+    words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
     return {
-        schema.CHART_SHARE_PNG: history.chart_occupied_share(
-            results.history_regions, region_ids=schema.FOCUS_REGIONS, names=results.regions["name_en"]
+        language_path(words.lang, schema.CHART_SHARE_PNG): history.chart_occupied_share(
+            results.history_regions,
+            region_ids=schema.FOCUS_REGIONS,
+            names=results.regions[words.name_column],
+            words=words,
         ),
-        schema.CHART_DEPOSITS_PNG: history.chart_deposits_occupied(results.ledger),
+        language_path(words.lang, schema.CHART_DEPOSITS_PNG): history.chart_deposits_occupied(
+            results.ledger, words=words
+        ),
     }
 
 
@@ -490,20 +536,22 @@ def render_qgis(inputs: Inputs, results: Results) -> dict[str, bytes]:
     }
 
 
-#: The outputs besides the maps, by name, and which process renders each in `render_outputs`.
+#: The outputs rendered once, in English, by name.
 _EXTRAS: dict[str, Callable[[Inputs, Results], dict[str, bytes]]] = {
     "tables": lambda _inputs, results: render_tables(results),
-    "charts": lambda _inputs, results: render_charts(results),
     "qgis": render_qgis,
 }
-_EXTRAS_HERE = ("tables", "qgis")
-_EXTRAS_APART = ("charts",)
 
 
 def build(
-    layers: Path, out: Path, *, snapshot: str | None = None, near_front_km: float = schema.NEAR_FRONT_KM
+    layers: Path,
+    out: Path,
+    *,
+    snapshot: str | None = None,
+    near_front_km: float = schema.NEAR_FRONT_KM,
+    languages: Sequence[str] = (i18n.DEFAULT_LANGUAGE,),
 ) -> dict[str, Any]:
-    """Build every output from `layers` into `out`.
+    """Build every output from `layers` into `out`, the maps and charts in each of `languages`.
 
     Nothing is written until every input is read, validated and every output
     rendered in memory; each file is then written atomically.
@@ -516,7 +564,9 @@ def build(
     check_apart(layers, out)
     inputs = load(layers, snapshot=snapshot)
     results = compute(inputs, near_front_km=near_front_km)
-    files = render_outputs(inputs, results)
+    for lang in languages:
+        i18n.words(lang)  # an unknown language fails here, before any work
+    files = render_outputs(inputs, results, languages=languages)
     front_km = front_length_km(results)
     revision = sources.source_revision(inputs.snapshot_source)
     record = tables.summary(

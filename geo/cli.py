@@ -13,8 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
-from geo import deepstate, schema
-from geo.errors import GeoError
+from geo import deepstate, i18n, schema
+from geo.errors import ArgumentError, GeoError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -87,6 +87,13 @@ def _kilometres(value: str) -> float:
     return _number(value, what="a distance in km", zero_allowed=True)
 
 
+def _languages(value: str) -> tuple[str, ...]:
+    try:
+        return i18n.parse_languages(value)
+    except ArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _print_summary(record: dict[str, Any], out: Path) -> None:
     def say(text: str) -> None:
         print(one_line(text))
@@ -128,12 +135,24 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
         default=schema.NEAR_FRONT_KM,
         help=f"distance to the line of contact counted as near the front (default: {schema.NEAR_FRONT_KM:g})",
     )
+    parser.add_argument(
+        "--lang",
+        type=_languages,
+        default=(i18n.DEFAULT_LANGUAGE,),
+        metavar="LANGS",
+        help=(
+            f"languages of the maps and charts, comma-separated, from {', '.join(i18n.LANGUAGES)} "
+            f"(default: {i18n.DEFAULT_LANGUAGE}); English goes in OUT, the others in OUT/<lang>/"
+        ),
+    )
     args = parser.parse_args(argv)
 
     def job() -> int:
         from geo import build  # noqa: PLC0415  (heavy: imported when there is work, so that --help is quick)
 
-        record = build.build(args.layers, args.out, snapshot=args.snapshot, near_front_km=args.near_front_km)
+        record = build.build(
+            args.layers, args.out, snapshot=args.snapshot, near_front_km=args.near_front_km, languages=args.lang
+        )
         _print_summary(record, args.out)
         return EXIT_OK
 

@@ -34,7 +34,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from geo import schema, style
+from geo import i18n, schema, style
 
 QGIS_VERSION = "3.22.16-Białowieża"
 _GEOMETRY_TYPES = {"point": 0, "line": 1, "polygon": 2, "none": 4}
@@ -453,13 +453,11 @@ def gpkg_layers(
         geometry=regions.geometry.to_numpy(),
         crs=schema.STORAGE_CRS,
     )
+    words = i18n.words("en")  # the GeoPackage and the QGIS project are in English
     levels = [lvl for lvl in style.LEVEL_STYLE if lvl in set(region_frame["level"])]
     region_renderer = categorized(
         "level",
-        [
-            (lvl, style.LEVEL_STYLE[lvl][0], _fill("0", None, style.LEVEL_STYLE[lvl][1], style.LEVEL_STYLE[lvl][2]))
-            for lvl in levels
-        ],
+        [(lvl, words(f"level.{lvl}"), _fill("0", None, *style.LEVEL_STYLE[lvl])) for lvl in levels],
     )
 
     deposit_cols = [c for c in schema.DEPOSIT_COLUMNS if c not in ("lon", "lat")] + ["lon", "lat"]
@@ -472,7 +470,11 @@ def gpkg_layers(
     used = set(deposit_frame["commodity_group"])
     deposit_renderer = categorized(
         "commodity_group",
-        [(key, label, _marker("0", key, colour)) for key, label, _m, colour in style.COMMODITY_GROUPS if key in used],
+        [
+            (key, words(f"group.{key}"), _marker("0", key, colour))
+            for key, _m, colour in style.COMMODITY_GROUPS
+            if key in used
+        ],
     )
 
     occupied_frame = gpd.GeoDataFrame(
@@ -494,7 +496,7 @@ def gpkg_layers(
         [
             (
                 period,
-                style.CONTROL_LABELS[period],
+                words(f"control.{period}"),
                 _fill("0", colours[period], colours[period], 0.6, style.OCCUPATION_OPACITY),
             )
             for period in (schema.OCCUPIED_SINCE_2022, schema.OCCUPIED_BEFORE_2022)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from geo import schema, style
+from geo import i18n, schema, style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -137,35 +137,40 @@ def _figure() -> tuple[Figure, Axes]:
     return figure, figure.add_subplot()
 
 
-def _finish(figure: Figure, axes: Axes) -> Figure:
+def _finish(figure: Figure, axes: Axes, words: i18n.Words) -> Figure:
     """Put the legend beside the plot (never over a line) and the credits under it."""
     figure.subplots_adjust(left=0.07, right=0.74, bottom=0.16)
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
-    figure.text(0.01, 0.015, "Credits: " + style.CREDITS_LINE, fontsize=6.5)
+    figure.text(0.01, 0.015, words("credits", credits=style.CREDITS_LINE), fontsize=6.5, parse_math=False)
     return figure
 
 
-def chart_occupied_share(series: pd.DataFrame, *, region_ids: Sequence[str], names: pd.Series) -> bytes:
-    """Plot the occupied share of each region in `region_ids` over time (PNG bytes).
+def chart_occupied_share(
+    series: pd.DataFrame, *, region_ids: Sequence[str], names: pd.Series, words: i18n.Words
+) -> bytes:
+    """Plot the occupied share of each region in `region_ids` over time (PNG bytes), in the language of `words`.
 
     Parameters
     ----------
     series
         Columns ``date``, ``region_id``, ``occupied_share``.
+    names
+        Region id → name in that language.
     """
     figure, axes = _figure()
     for rid in region_ids:
         rows = series[series["region_id"] == rid]
-        axes.plot(pd.to_datetime(rows["date"]), rows["occupied_share"] * 100, label=str(names[rid]), linewidth=1.8)
-    axes.set_ylabel("occupied, % of area")
+        line = axes.plot(pd.to_datetime(rows["date"]), rows["occupied_share"] * 100, linewidth=1.8)[0]
+        line.set_label(str(names[rid]).replace("$", r"\$"))  # a name is text, never mathtext
+    axes.set_ylabel(words("chart.share.ylabel"))
     axes.set_ylim(0, 101)
     axes.grid(alpha=0.3)
-    axes.set_title(f"Occupied share of the focus regions ({style.OCCUPATION_CREDIT} snapshots)", fontsize=10)
-    return _png(_finish(figure, axes))
+    axes.set_title(words("chart.share.title", credit=style.OCCUPATION_CREDIT), fontsize=10)
+    return _png(_finish(figure, axes, words))
 
 
-def chart_deposits_occupied(ledger: pd.DataFrame) -> bytes:
-    """Plot Ukraine's occupied deposit records per commodity group over time (PNG bytes).
+def chart_deposits_occupied(ledger: pd.DataFrame, *, words: i18n.Words) -> bytes:
+    """Plot Ukraine's occupied deposit records per commodity group over time (PNG bytes), in the language of `words`.
 
     Parameters
     ----------
@@ -174,12 +179,14 @@ def chart_deposits_occupied(ledger: pd.DataFrame) -> bytes:
     """
     country = ledger[ledger["region_id"] == schema.COUNTRY_ID]
     figure, axes = _figure()
-    for key, label, members, _colour in style.COMMODITY_GROUPS:
+    for key, members, _colour in style.COMMODITY_GROUPS:
         rows = country[country["commodity"].isin(members)].groupby("date")["occupied"].sum()
         if rows.sum() == 0:
             continue
-        axes.plot(pd.to_datetime(rows.index), rows.to_numpy(), label=label, color=style.chart_colour(key))
-    axes.set_ylabel("records in occupied territory")
+        axes.plot(
+            pd.to_datetime(rows.index), rows.to_numpy(), label=words(f"group.{key}"), color=style.chart_colour(key)
+        )
+    axes.set_ylabel(words("chart.deposits.ylabel"))
     axes.grid(alpha=0.3)
-    axes.set_title("Deposit and mine records in occupied territory, by commodity (count, not value)", fontsize=10)
-    return _png(_finish(figure, axes))
+    axes.set_title(words("chart.deposits.title"), fontsize=10)
+    return _png(_finish(figure, axes, words))

@@ -96,6 +96,6 @@ def parse_languages(value: str) -> tuple[str, ...]:
     chosen = [part.strip() for part in value.split(",") if part.strip()]
     unknown = [lang for lang in chosen if lang not in LANGUAGES]
     if not chosen or unknown:
-        msg = f"--lang {value!r}: choose one or more of {', '.join(LANGUAGES)}, separated by commas (e.g. en,uk)"
+        msg = f"{value!r}: choose one or more languages of {', '.join(LANGUAGES)}, separated by commas (e.g. en,uk)"
         raise ArgumentError(msg)
     return tuple(dict.fromkeys(chosen))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo import style
+from geo import i18n, style
 
 #: Regions whose gain or loss is below this are left out of the report (km²), focus regions excepted.
 MIN_REPORTED_KM2 = 0.001
@@ -72,7 +72,8 @@ def change_report(
 
 
 def _phrase(status: str) -> str:
-    return style.CONTROL_PHRASES.get(status, status)
+    phrases = i18n.words("en").messages  # the refresh report is in English
+    return phrases.get(f"control_phrase.{status}", status)
 
 
 def deposits_changed_text(report: Mapping[str, Any]) -> str:

@@ -231,7 +231,8 @@ def metals_comparison(control: pd.DataFrame, figures: pd.DataFrame, *, figure_id
         First row ``computed`` (this project's count-based share for Ukraine), then
         one row per id in `figure_ids`; columns ``label``, ``share`` (0–1; NaN if the
         figure is not a plain percentage), ``value``, ``unit``, ``basis``, ``as_of``,
-        ``source_name``, ``source_url``, ``quote``.
+        ``source_name``, ``source_url``, ``quote``, and for ``computed`` the counts
+        behind its share, ``records_occupied`` and ``records_known`` (NaN for the published figures).
     """
     key = (schema.COUNTRY_ID, schema.METALS_AGGREGATE)
     if key in control.index:
@@ -251,6 +252,8 @@ def metals_comparison(control: pd.DataFrame, figures: pd.DataFrame, *, figure_id
         "source_name": "resource-control-mapper (computed)",
         "source_url": "",
         "quote": "",
+        "records_occupied": int(ours["occupied"]),
+        "records_known": int(ours["occupied"] + ours["held"]),
     }
     published = figures.set_index("id").loc[list(figure_ids)]
     numeric = pd.to_numeric(published["value"], errors="coerce")

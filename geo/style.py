@@ -1,4 +1,4 @@
-"""Colours, groups and display labels: the one place the look of every output is defined."""
+"""Colours, shapes, groups and credits: the one place the look of every output is defined (the words are in `geo.i18n`)."""
 
 from __future__ import annotations
 
@@ -6,19 +6,19 @@ from typing import Final
 
 from geo import schema
 
-#: Deposit groups shown as map layers, by primary commodity, in legend order.
-#: Colours: Okabe-Ito (colour-blind safe) plus grey and brown.
+#: Deposit groups shown as map layers, by primary commodity, in legend order: (key, members, colour); their names
+#: are the catalogue's ``group.<key>`` (`geo.i18n`). Colours: Okabe-Ito (colour-blind safe) plus grey and brown.
 COMMODITY_GROUPS: Final = (
-    ("lithium", "Lithium", ("lithium",), "#CC79A7"),
-    ("coal_coking", "Coking coal", ("coal_coking",), "#332288"),
-    ("coal", "Thermal and other coal", ("coal_thermal", "coal"), "#999999"),
-    ("iron_ore", "Iron ore", ("iron_ore",), "#D55E00"),
-    ("titanium", "Titanium and zirconium", ("titanium", "zirconium"), "#0072B2"),
-    ("manganese", "Manganese", ("manganese",), "#E69F00"),
-    ("rare_earths", "Rare earths", ("rare_earths",), "#009E73"),
-    ("uranium", "Uranium", ("uranium",), "#F0E442"),
-    ("graphite", "Graphite", ("graphite",), "#56B4E9"),
-    ("other", "Other (alumina, …)", (), "#8C564B"),
+    ("lithium", ("lithium",), "#CC79A7"),
+    ("coal_coking", ("coal_coking",), "#332288"),
+    ("coal", ("coal_thermal", "coal"), "#999999"),
+    ("iron_ore", ("iron_ore",), "#D55E00"),
+    ("titanium", ("titanium", "zirconium"), "#0072B2"),
+    ("manganese", ("manganese",), "#E69F00"),
+    ("rare_earths", ("rare_earths",), "#009E73"),
+    ("uranium", ("uranium",), "#F0E442"),
+    ("graphite", ("graphite",), "#56B4E9"),
+    ("other", (), "#8C564B"),
 )
 
 #: Marker shapes as SVG path data in a 20 x 20 box (drawn with a 2-unit margin).
@@ -70,15 +70,15 @@ MATPLOTLIB_SHAPES: Final = {
     "star": "*",
     "plus": "P",
 }
-#: Region outlines by level: (layer name, colour, width in screen pixels).
+#: Region outlines by level: (colour, width in screen pixels); the layer names are the catalogue's ``level.<level>``.
 REGION_COLOUR: Final = "#333333"
 FOCUS_COLOUR: Final = "#1f4e9c"
 LEVEL_STYLE: Final = {
-    "country": ("Ukraine", "#555555", 1.2),
-    "oblast": ("Oblasts", REGION_COLOUR, 1.6),
-    "raion": ("Raions", REGION_COLOUR, 0.9),
-    "hromada": ("Hromadas", FOCUS_COLOUR, 0.6),
-    "city": ("Pokrovsk city", FOCUS_COLOUR, 2.5),
+    "country": ("#555555", 1.2),
+    "oblast": (REGION_COLOUR, 1.6),
+    "raion": (REGION_COLOUR, 0.9),
+    "hromada": (FOCUS_COLOUR, 0.6),
+    "city": (FOCUS_COLOUR, 2.5),
 }
 #: Millimetres per screen pixel at 96 dpi, to carry widths into QGIS.
 MM_PER_PX: Final = 0.2646
@@ -109,7 +109,6 @@ OCCUPIED_BEFORE_2022_COLOUR: Final = "#880e4f"
 FRONT_COLOUR: Final = "#3b0a0a"
 #: DeepState's grey zone: grey hatching, never a fill that reads as occupied.
 CONTESTED_COLOUR: Final = "#6f6f6f"
-CONTESTED_LABEL: Final = "Grey zone: contested or unknown status (DeepState; not counted as occupied)"
 OCCUPATION_OPACITY: Final = 0.35
 #: A past date's occupied area on the time slider: dashed, lighter than today's.
 SLIDER_STYLE: Final = {
@@ -133,21 +132,6 @@ LEGEND_MARKER_FILL: Final = "#bbbbbb"
 #: Lines of the charts where a group's map colour reads poorly on white.
 CHART_LINE_COLOURS: Final = {"coal": "#666666"}
 
-CONTROL_LABELS: Final = {
-    schema.OCCUPIED_SINCE_2022: "Occupied since 24 Feb 2022",
-    schema.OCCUPIED_BEFORE_2022: "Occupied before 24 Feb 2022",
-    schema.HELD: "Held by Ukraine",
-    schema.UNKNOWN: "Control unknown",
-}
-#: The same, as a phrase inside a sentence ("3 held by Ukraine").
-CONTROL_PHRASES: Final = {
-    schema.OCCUPIED_SINCE_2022: "occupied since 24 Feb 2022",
-    schema.OCCUPIED_BEFORE_2022: "occupied before 24 Feb 2022",
-    schema.HELD: "held by Ukraine",
-    schema.UNKNOWN: "of unknown control",
-}
-#: The legend's one entry for both occupied statuses (their markers look the same).
-OCCUPIED_LABEL: Final = "Occupied (before or since 2022)"
 #: Marker outline by control status: (colour, width, dash pattern or None).
 CONTROL_OUTLINE: Final = {
     schema.OCCUPIED_SINCE_2022: ("#000000", 3.5, None),
@@ -156,20 +140,10 @@ CONTROL_OUTLINE: Final = {
     schema.UNKNOWN: ("#444444", 2.0, "3 2"),
 }
 
-PRECISION_LABELS: Final = {
-    "site": "site (about ±1 km)",
-    "site_cluster_mean": "mean of clustered sites (about ±2.5 km)",
-    "site_approx": "approximate site (±2–5 km)",
-    "locality_centroid": "centre of the nearest locality",
-    "hromada_centre": "hromada centre (±15–30 km)",
-    "raion_centre": "raion centre (±15–30 km)",
-    "none": "no location below oblast level",
-}
-
 
 def commodity_group(primary: str) -> str:
     """Return the key of the map group a primary commodity belongs to."""
-    for key, _label, members, _colour in COMMODITY_GROUPS:
+    for key, members, _colour in COMMODITY_GROUPS:
         if primary in members:
             return key
     return "other"
@@ -177,7 +151,7 @@ def commodity_group(primary: str) -> str:
 
 def group_colour(key: str) -> str:
     """Return the colour of a commodity group."""
-    return {k: colour for k, _l, _m, colour in COMMODITY_GROUPS}[key]
+    return {k: colour for k, _m, colour in COMMODITY_GROUPS}[key]
 
 
 def chart_colour(key: str) -> str:
@@ -194,8 +168,3 @@ def cluster_rings() -> dict[str, str]:
         "occupied": f"{occupied_width - 0.5:g}px solid {occupied}",
         "mixed": f"{occupied_width - 0.5:g}px dashed {occupied}",
     }
-
-
-def label(value: str) -> str:
-    """Turn a vocabulary value into display text (``coal_coking`` → ``coal coking``)."""
-    return value.replace("_", " ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import math
@@ -202,8 +203,10 @@ def write_outputs(out: Path, files: Mapping[str, bytes]) -> list[Path]:
     targets = {out / name: files[name] for name in names}
     if out.is_dir():
         for name in names:
-            for stale in out.glob(f".{name}.*.tmp"):
-                stale.unlink(missing_ok=True)
+            target = out / name  # a name may have a folder (``uk/overview.html``)
+            if target.parent.is_dir():
+                for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+                    stale.unlink(missing_ok=True)
     try:
         write_all_atomic(targets)
     except OSError as exc:

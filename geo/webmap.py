@@ -40,7 +40,7 @@ from folium.plugins import MarkerCluster
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from geo import offline, schema, style
+from geo import i18n, offline, schema, style
 
 WEB_DIR: Final = Path(__file__).resolve().parent / "web"
 
@@ -75,20 +75,11 @@ SCALES = {
     "local": Scale(tolerance_m=5.0, decimals=5, base_tolerance_m=500.0, region_decimals=5),
 }
 
-#: The words the page's script shows (the script itself holds none).
-SCRIPT_WORDS: Final = {
-    "searchPlaceholder": "Search deposits and regions",
-    "searchLabel": "Search deposits and regions (Latin or Cyrillic)",
-    "noMatch": "No match",
-    "fullScreen": "Full screen",
-}
-SLIDER_WORDS: Final = {
-    "title": "Occupied on",
-    "label": "Date of the occupied area shown",
-    "now": " (shown now)",
-    "past": " (dashed; deposits as then)",
-}
-CLUSTER_TITLE: Final = "{n} sites, {occupied} occupied"
+
+def script_words(words: i18n.Words, prefix: str) -> dict[str, str]:
+    """Return the words the page's script shows (the script itself holds none): catalogue keys ``<prefix>.*``."""
+    start = f"{prefix}."
+    return {key[len(start) :]: text for key, text in words.messages.items() if key.startswith(start)}
 
 
 def text(value: object) -> str:
@@ -125,16 +116,9 @@ def _escape_output(value: object) -> object:
     return value if isinstance(value, Markup) else Markup(text(value))
 
 
-def _number(spec: str) -> Any:
-    def format_(value: object) -> str:
-        return "" if value is None or pd.isna(cast("float", value)) else format(float(cast("float", value)), spec)
-
-    return format_
-
-
 @cache
 def _templates() -> jinja2.Environment:
-    env = jinja2.Environment(
+    return jinja2.Environment(
         loader=jinja2.FileSystemLoader(WEB_DIR / "templates"),
         autoescape=True,
         finalize=_escape_output,
@@ -142,13 +126,15 @@ def _templates() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(km2=_number(",.0f"), km1=_number(".1f"), pct1=_number(".1%"), pct0=_number(".0%"))
-    return env
 
 
-def fragment(name: str, **values: object) -> Markup:
-    """Render the HTML template ``geo/web/templates/<name>`` (autoescaped: data values go through `text`)."""
-    return Markup(_templates().get_template(name).render(**values).strip())
+def fragment(template: str, /, *, words: i18n.Words | None = None, **values: object) -> Markup:
+    """Render the HTML template ``geo/web/templates/<name>`` (autoescaped: data values go through `text`).
+
+    A template with words gets `words` as ``t``: ``t("key", …)`` for a message,
+    ``t.number(…)`` and ``t.share(…)`` for numbers as its language writes them.
+    """
+    return Markup(_templates().get_template(template).render(**values, **({"t": words} if words else {})).strip())
 
 
 def marker_svg(shape: str, fill: str, outline: tuple[str, float, str | None], size: int) -> Markup:
@@ -168,7 +154,6 @@ class MapSpec:
     """What one HTML map shows."""
 
     name: str
-    title: str
     frame: str  # region id to fit, or "lithium"
     region_levels: tuple[tuple[str, str, bool], ...]  # (level, id prefix, shown)
     scale: str
@@ -180,7 +165,6 @@ class MapSpec:
 SPECS: tuple[MapSpec, ...] = (
     MapSpec(
         "overview",
-        "Who controls Ukraine's mineral resources",
         schema.COUNTRY_ID,
         (("oblast", "", True), ("raion", "", False)),
         "country",
@@ -188,7 +172,6 @@ SPECS: tuple[MapSpec, ...] = (
     ),
     MapSpec(
         schema.DONETSK_ID,
-        "Donetsk Oblast",
         schema.DONETSK_ID,
         (("oblast", "", True), ("raion", schema.DONETSK_ID, True), ("hromada", schema.DONETSK_ID, False)),
         "oblast",
@@ -197,7 +180,6 @@ SPECS: tuple[MapSpec, ...] = (
     ),
     MapSpec(
         schema.ZAPORIZHZHIA_ID,
-        "Zaporizhzhia Oblast",
         schema.ZAPORIZHZHIA_ID,
         (("oblast", "", True), ("raion", schema.ZAPORIZHZHIA_ID, True), ("hromada", schema.ZAPORIZHZHIA_ID, False)),
         "oblast",
@@ -205,7 +187,6 @@ SPECS: tuple[MapSpec, ...] = (
     ),
     MapSpec(
         schema.KIROVOHRAD_ID,
-        "Kirovohrad Oblast",
         schema.KIROVOHRAD_ID,
         (("oblast", "", True), ("raion", schema.KIROVOHRAD_ID, True), ("hromada", schema.KIROVOHRAD_ID, False)),
         "oblast",
@@ -213,14 +194,18 @@ SPECS: tuple[MapSpec, ...] = (
     ),
     MapSpec(
         schema.POKROVSK_RAION_ID,
-        "Pokrovsk: raion, urban hromada and city",
         schema.POKROVSK_RAION_ID,
         (("raion", schema.POKROVSK_RAION_ID, True), ("hromada", schema.POKROVSK_RAION_ID, True), ("city", "", True)),
         "local",
         focus=(schema.POKROVSK_CITY_ID, schema.POKROVSK_HROMADA_ID, schema.POKROVSK_RAION_ID),
     ),
-    MapSpec("lithium", "Ukraine's lithium deposits", "lithium", (("oblast", "", True),), "country", lithium_first=True),
+    MapSpec("lithium", "lithium", (("oblast", "", True),), "country", lithium_first=True),
 )
+
+
+def map_title(spec: MapSpec, words: i18n.Words) -> str:
+    """Return a map's title in the language of `words` (catalogue key ``map.title.<file stem>``)."""
+    return words(f"map.title.{Path(schema.MAP_FILES[spec.name]).stem}")
 
 
 class OfflineMap(folium.Map):
@@ -524,22 +509,41 @@ class Drawn:
         )
 
 
+def _names(row: Mapping[Any, Any], words: i18n.Words) -> tuple[object, object]:
+    """Return a region's or deposit's name in the language of `words`, and its other name (or None)."""
+    other = "name_uk" if words.name_column == "name_en" else "name_en"
+    name, second = row.get(words.name_column), row.get(other)
+    missing = name is None or (isinstance(name, float) and pd.isna(name)) or name == ""
+    return (second, None) if missing else (name, second)
+
+
 def _region_layer(
-    drawn: Drawn, regions: gpd.GeoDataFrame, level: str, prefix: str, *, scale: str, shown: bool
+    drawn: Drawn, regions: gpd.GeoDataFrame, level: str, prefix: str, *, scale: str, shown: bool, words: i18n.Words
 ) -> VectorLayer | None:
     geoms = drawn.regions(level, scale)
     geoms = gpd.GeoSeries(geoms[geoms.index.str.startswith(prefix)])
     if geoms.empty:
         return None
-    labels = [
-        fragment("region_label.html", r=regions.loc[rid].to_dict(), rid=rid, level=style.label(level))
-        for rid in geoms.index
-    ]
-    name, colour, weight = style.LEVEL_STYLE[level]
+    labels = []
+    for rid in geoms.index:
+        row = regions.loc[rid].to_dict()
+        name, other = _names(row, words)
+        labels.append(
+            fragment(
+                "region_label.html",
+                words=words,
+                r=row,
+                rid=rid,
+                name=name,
+                other_name=other,
+                level=words(f"level_one.{level}"),
+            )
+        )
+    colour, weight = style.LEVEL_STYLE[level]
     return _vector(
         geoms,
         labels,
-        name=name,
+        name=words(f"level.{level}"),
         shown=shown,
         style_={"color": colour, "weight": weight, "fillOpacity": 0.0},
         decimals=SCALES[scale].region_decimals,
@@ -558,13 +562,13 @@ def _legend(symbol: Markup, words: str, note: str = "") -> Markup:
     return Markup("{} {}{}").format(symbol, words, note)
 
 
-def _base_layers(fmap: folium.Map, drawn: Drawn, scale: str, bounds: list[list[float]]) -> None:
+def _base_layers(fmap: folium.Map, drawn: Drawn, scale: str, bounds: list[list[float]], words: i18n.Words) -> None:
     """Sea (the map's background colour), land and neighbouring countries, and Ukraine, in the base-map pane."""
     (south, west), (north, east) = bounds
     view = shapely.box(
         west - _BASE_MARGIN_DEG, south - _BASE_MARGIN_DEG, east + _BASE_MARGIN_DEG, north + _BASE_MARGIN_DEG
     )
-    base = folium.FeatureGroup(name="Offline base map (shipped data)", overlay=False, control=True, show=True)
+    base = folium.FeatureGroup(name=words("layer.base"), overlay=False, control=True, show=True)
     for kind, stroke in (("land", style.LAND_COLOUR), ("country", style.BORDER_COLOUR)):
         clipped = drawn.base(kind, scale).clip(view)
         geoms = gpd.GeoSeries(clipped[~clipped.is_empty])
@@ -577,7 +581,7 @@ def _base_layers(fmap: folium.Map, drawn: Drawn, scale: str, bounds: list[list[f
             "pane": "basemap",
         }
         VectorLayer(geoms, None, name=f"base {kind}", decimals=_BASE_DECIMALS, style_=paint, control=False).add_to(base)
-    _name, outline, width = style.LEVEL_STYLE["country"]
+    outline, width = style.LEVEL_STYLE["country"]
     paint = {
         "color": outline,
         "weight": width,
@@ -590,16 +594,14 @@ def _base_layers(fmap: folium.Map, drawn: Drawn, scale: str, bounds: list[list[f
         drawn.country(scale), None, name="base Ukraine", decimals=SCALES[scale].decimals, style_=paint, control=False
     ).add_to(base)
     base.add_to(fmap)
-    folium.TileLayer(
-        "OpenStreetMap", name="OpenStreetMap tiles (online)", overlay=False, control=True, show=False
-    ).add_to(fmap)
+    folium.TileLayer("OpenStreetMap", name=words("layer.osm"), overlay=False, control=True, show=False).add_to(fmap)
 
 
 #: The hatching the grey zone is filled with (an SVG pattern the map's paths refer to by id).
 _HATCH_ID = "contested-hatch"
 
 
-def _contested_layer(drawn: Drawn, scale: str, *, shown: bool) -> _Layer | None:
+def _contested_layer(drawn: Drawn, scale: str, *, shown: bool, words: i18n.Words) -> _Layer | None:
     geoms = drawn.occupation(scale)
     if "contested" not in geoms.index:
         return None
@@ -610,7 +612,7 @@ def _contested_layer(drawn: Drawn, scale: str, *, shown: bool) -> _Layer | None:
         "fillOpacity": 1.0,
         "className": "contested-area",
     }
-    name = style.CONTESTED_LABEL
+    name = words("layer.contested")
     element = _vector(
         gpd.GeoSeries(geoms.loc[["contested"]]),
         [text(name)],
@@ -626,7 +628,7 @@ def _contested_layer(drawn: Drawn, scale: str, *, shown: bool) -> _Layer | None:
     return _Layer(element, _legend(swatch, name))
 
 
-def _occupation_layers(drawn: Drawn, scale: str) -> list[_Layer]:
+def _occupation_layers(drawn: Drawn, scale: str, words: i18n.Words) -> list[_Layer]:
     geoms = drawn.occupation(scale)
     decimals = SCALES[scale].decimals
     layers: list[_Layer] = []
@@ -636,7 +638,7 @@ def _occupation_layers(drawn: Drawn, scale: str) -> list[_Layer]:
     ):
         if part not in geoms.index:
             continue
-        name = style.CONTROL_LABELS[part]
+        name = words(f"control.{part}")
         fill = {"color": colour, "weight": 0.6, "fillColor": colour, "fillOpacity": style.OCCUPATION_OPACITY}
         element = _vector(
             gpd.GeoSeries(geoms.loc[[part]]), [text(name)], name=name, shown=True, style_=fill, decimals=decimals
@@ -645,37 +647,54 @@ def _occupation_layers(drawn: Drawn, scale: str) -> list[_Layer]:
         layers.append(_Layer(element, _legend(swatch, name, f" ({style.OCCUPATION_CREDIT})")))
     if "front" in geoms.index:
         line_style = {"color": style.FRONT_COLOUR, "weight": 2.2}
-        name = "Line of contact"
+        name = words("layer.front")
         element = _vector(
-            gpd.GeoSeries(geoms.loc[["front"]]), [name], name=name, shown=True, style_=line_style, decimals=decimals
+            gpd.GeoSeries(geoms.loc[["front"]]),
+            [text(name)],
+            name=name,
+            shown=True,
+            style_=line_style,
+            decimals=decimals,
         )
         swatch = _swatch(f"border-top:3px solid {style.FRONT_COLOUR};height:0;margin-bottom:4px")
-        layers.append(_Layer(element, _legend(swatch, "line of contact (edge of the occupied area)")))
+        layers.append(_Layer(element, _legend(swatch, words("legend.front"))))
     return layers
 
 
-def popup_html(row: pd.Series) -> str:
+def _word(words: i18n.Words, kind: str, value: object) -> str:
+    """Return the catalogue's word for a vocabulary value (``commodity.iron_ore``), or the value itself if it has none."""
+    return words.messages.get(f"{kind}.{value}", str(value).replace("_", " "))
+
+
+def popup_html(row: pd.Series, words: i18n.Words) -> str:
     """Build a deposit's popup: name, commodities, status, control, precision, source link."""
     distance = row["distance_to_front_km"]
+    record = row.to_dict()
+    name, other = _names(record, words)
     return str(
         fragment(
             "popup.html",
-            d=row.to_dict(),
+            words=words,
+            d=record,
+            name=name,
+            other_name=other,
             rid=row.name,
-            commodities=", ".join(style.label(c) for c in row["commodity_list"]),
-            status=style.label(row["status"]),
+            commodities=", ".join(_word(words, "commodity", c) for c in row["commodity_list"]),
+            status=_word(words, "status", row["status"]),
             snapshot_date=row["snapshot_date"],
-            control=style.CONTROL_LABELS[row["control_status"]],
+            control=words(f"control.{row['control_status']}"),
             uncertain=bool(row["status_uncertain"]) and bool(row["location_known"]),
             distance=float(distance) if pd.notna(distance) else None,
             where=", ".join(str(v) for v in (row["hromada"], row["raion"], row["oblast"]) if v),
-            precision=style.PRECISION_LABELS.get(row["coord_precision"], row["coord_precision"]),
+            precision=_word(words, "precision", row["coord_precision"]),
             located=bool(row["location_known"]),
         )
     )
 
 
-def _deposit_records(deposits: gpd.GeoDataFrame, anchors: pd.Series, snapshot_date: str) -> list[dict[str, Any]]:
+def _deposit_records(
+    deposits: gpd.GeoDataFrame, anchors: pd.Series, snapshot_date: str, words: i18n.Words
+) -> list[dict[str, Any]]:
     records = []
     for rid, row in deposits.assign(snapshot_date=snapshot_date).iterrows():
         if row["location_known"]:
@@ -685,6 +704,7 @@ def _deposit_records(deposits: gpd.GeoDataFrame, anchors: pd.Series, snapshot_da
             lat, lon = round(anchor.y, 5), round(anchor.x, 5)
         group = style.commodity_group(row["primary_commodity"])
         stroke, width, dash = style.CONTROL_OUTLINE[row["control_status"]]
+        name, _other = _names(row.to_dict(), words)
         records.append(
             {
                 "id": str(rid),
@@ -700,23 +720,25 @@ def _deposit_records(deposits: gpd.GeoDataFrame, anchors: pd.Series, snapshot_da
                 if row["control_status"] in schema.OCCUPIED_STATUSES
                 else str(row["control_status"]),
                 "size": style.LITHIUM_MARKER_SIZE if group == "lithium" else style.MARKER_SIZE,
-                "popup": popup_html(row),
-                "name": text(row["name_en"]),  # HTML, for the tooltip
-                "title": str(row["name_en"]),  # plain text, set as the icon's title attribute by Leaflet
+                "popup": popup_html(row, words),
+                "name": text(name),  # HTML, for the tooltip
+                "title": str(name),  # plain text, set as the icon's title attribute by Leaflet
                 "search": [str(row["name_en"]), str(row["name_uk"])],
             }
         )
     return records
 
 
-def _deposit_layers(records: list[dict[str, Any]], *, lithium_first: bool) -> dict[str, _Layer]:
+def _deposit_layers(records: list[dict[str, Any]], *, lithium_first: bool, words: i18n.Words) -> dict[str, _Layer]:
     used = {r["group"] for r in records}
     layers = {}
-    cluster_icon = f"resourceClusterIcon({js_json({**style.cluster_rings(), 'title': CLUSTER_TITLE})})"
-    for key, label, _members, colour in style.COMMODITY_GROUPS:
+    rings = {**style.cluster_rings(), "title": words("script.clusterTitle")}
+    cluster_icon = f"resourceClusterIcon({js_json(rings)})"
+    for key, _members, colour in style.COMMODITY_GROUPS:
         if key not in used:
             continue
-        name = "Lithium sites" if key == "lithium" else f"Deposits: {label}"
+        label = words(f"group.{key}")
+        name = words("layer.lithium") if key == "lithium" else words("layer.deposits", group=label)
         shown = key == "lithium" or not lithium_first
         element: Element
         if key in style.CLUSTERED_GROUPS:
@@ -730,16 +752,16 @@ def _deposit_layers(records: list[dict[str, Any]], *, lithium_first: bool) -> di
             element = folium.FeatureGroup(name=name, show=shown)
         size = style.LITHIUM_MARKER_SIZE if key == "lithium" else style.MARKER_SIZE
         symbol = marker_svg(style.GROUP_SHAPES[key], colour, style.CONTROL_OUTLINE[schema.HELD], size)
-        clustered = " (clustered where dense)" if key in style.CLUSTERED_GROUPS else ""
-        layers[key] = _Layer(element, _legend(symbol, label, clustered))
+        entry = words("legend.clustered", group=label) if key in style.CLUSTERED_GROUPS else label
+        layers[key] = _Layer(element, _legend(symbol, entry))
     return layers
 
 
-def _control_legend() -> list[tuple[Markup, str]]:
+def _control_legend(words: i18n.Words) -> list[tuple[Markup, str]]:
     items = []
     for status in (schema.HELD, schema.OCCUPIED_SINCE_2022, schema.UNKNOWN):
         symbol = marker_svg("circle", style.LEGEND_MARKER_FILL, style.CONTROL_OUTLINE[status], style.MARKER_SIZE)
-        label = style.OCCUPIED_LABEL if status == schema.OCCUPIED_SINCE_2022 else style.CONTROL_LABELS[status]
+        label = words("control.occupied") if status == schema.OCCUPIED_SINCE_2022 else words(f"control.{status}")
         items.append((symbol, label))
     return items
 
@@ -784,9 +806,11 @@ class MapExtras(MacroElement):
         groups: dict[str, _Layer],
         layers: list[_Layer],
         regions: list[dict[str, Any]],
+        words: i18n.Words,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "MapExtras"
+        self.words = words
         self.groups = groups
         self.layers = layers
         self.title = title
@@ -795,7 +819,7 @@ class MapExtras(MacroElement):
             "records": records,
             "regions": regions,
             "shapes": style.SHAPES,
-            "words": SCRIPT_WORDS,
+            "words": script_words(words, "script"),
             "credits": text(style.CREDITS_LINE),
         }
 
@@ -804,8 +828,9 @@ class MapExtras(MacroElement):
         self.options = js_json({**self.data, "id": self.get_name()})
         self.markup = fragment(
             "extras.html",
+            words=self.words,
             id=self.get_name(),
-            control=_control_legend(),
+            control=_control_legend(self.words),
             sections=[(layer.element.get_name(), layer.legend) for layer in self.layers],
             title=self.title,
             panel=self.panel,
@@ -813,7 +838,9 @@ class MapExtras(MacroElement):
         super().render(**kwargs)  # type: ignore[no-untyped-call]
 
 
-def _panel_html(snapshot_date: str, metals: pd.DataFrame, focus: list[dict[str, Any]], here: pd.Series) -> Markup:
+def _panel_html(
+    snapshot_date: str, metals: pd.DataFrame, focus: list[dict[str, Any]], here: pd.Series, words: i18n.Words
+) -> Markup:
     counts = here.value_counts()
     figures = [
         {"id": fid, **{k: (None if pd.isna(v) else v) for k, v in fig.items()}}
@@ -821,10 +848,11 @@ def _panel_html(snapshot_date: str, metals: pd.DataFrame, focus: list[dict[str, 
     ]
     return fragment(
         "panel.html",
+        words=words,
         snapshot_date=snapshot_date,
         occupation_credit=style.OCCUPATION_CREDIT,
         focus=focus,
-        counts=[(int(counts.get(s, 0)), style.CONTROL_PHRASES[s]) for s in schema.CONTROL_STATUSES],
+        counts=[(int(counts.get(s, 0)), words(f"control_phrase.{s}")) for s in schema.CONTROL_STATUSES],
         computed=metals.loc["computed"].to_dict(),
         figures=figures,
     )
@@ -934,6 +962,8 @@ def _slider(
     series: Mapping[str, shapely.Geometry],
     statuses: pd.DataFrame,
     deposits: gpd.GeoDataFrame,
+    *,
+    words: i18n.Words,
 ) -> _Call:
     (south, west), (north, east) = bounds
     view = shapely.box(west - 2, south - 2, east + 2, north + 2)
@@ -954,7 +984,7 @@ def _slider(
             "outline": outline,
             "factor": 10.0 ** _slider_decimals(spec.scale),
             "style": style.SLIDER_STYLE,
-            "words": SLIDER_WORDS,
+            "words": script_words(words, "slider"),
         },
     )
 
@@ -974,12 +1004,16 @@ def build_map(
     drawn: Drawn,
     series: Mapping[str, shapely.Geometry] | None = None,
     statuses: pd.DataFrame | None = None,
+    words: i18n.Words | None = None,
 ) -> folium.Map:
     """Build one map: base map, region outlines, occupied areas, line of contact, deposits, controls.
 
     With `series` (date → occupied area) and `statuses` (control per deposit and
-    date), a map whose spec asks for it gets a time slider.
+    date), a map whose spec asks for it gets a time slider.  The page is in the
+    language of `words` (default: English).
     """
+    words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
+    title = map_title(spec, words)
     bounds = _bounds(spec, regions, deposits)
     fmap = OfflineMap(
         location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
@@ -988,23 +1022,24 @@ def build_map(
         control_scale=True,
     )
     fmap.options.update(minZoom=4, maxZoom=18)  # with no tile layer, Leaflet (and clustering) need these on the map
-    _Call("resourceSetup", bounds).add_to(fmap)
-    _base_layers(fmap, drawn, spec.scale, bounds)
+    _Call("resourceSetup", bounds, script_words(words, "setup")).add_to(fmap)
+    _base_layers(fmap, drawn, spec.scale, bounds, words)
 
     layers: list[_Layer] = []
     for level, prefix, shown in spec.region_levels:
-        outline = _region_layer(drawn, regions, level, prefix, scale=spec.scale, shown=shown)
+        outline = _region_layer(drawn, regions, level, prefix, scale=spec.scale, shown=shown, words=words)
         if outline is not None:
-            name, colour, weight = style.LEVEL_STYLE[level]
+            colour, weight = style.LEVEL_STYLE[level]
             swatch = _swatch(f"border:{weight + 0.5}px solid {colour};background:transparent")
-            layers.append(_Layer(outline, _legend(swatch, name.lower(), " (boundaries)")))
-    layers += _occupation_layers(drawn, spec.scale)
-    grey = _contested_layer(drawn, spec.scale, shown=spec.name != "overview")
+            entry = words("legend.boundaries", level=words(f"level.{level}").lower())
+            layers.append(_Layer(outline, _legend(swatch, entry)))
+    layers += _occupation_layers(drawn, spec.scale, words)
+    grey = _contested_layer(drawn, spec.scale, shown=spec.name != "overview", words=words)
     if grey is not None:
         layers.append(grey)
     anchors = regions[regions["level"] == "oblast"].geometry.representative_point()
-    records = _deposit_records(deposits, anchors, snapshot_date)
-    groups = _deposit_layers(records, lithium_first=spec.lithium_first)
+    records = _deposit_records(deposits, anchors, snapshot_date, words)
+    groups = _deposit_layers(records, lithium_first=spec.lithium_first, words=words)
     layers += list(groups.values())
     for layer in layers:
         layer.element.add_to(fmap)
@@ -1022,33 +1057,40 @@ def build_map(
         xmin, ymin, xmax, ymax = (round(float(v), 4) for v in row.geometry.bounds)
         for label in (row["name_en"], row["name_uk"]):
             region_entries.append({"label": str(label), "bounds": [[ymin, xmin], [ymax, xmax]]})
-    panel = _panel_html(snapshot_date, metals, focus, here)
+    panel = _panel_html(snapshot_date, metals, focus, here, words)
     MapExtras(
-        title=spec.title, panel=panel, records=records, groups=groups, layers=layers, regions=region_entries
+        title=title, panel=panel, records=records, groups=groups, layers=layers, regions=region_entries, words=words
     ).add_to(fmap)
     if spec.slider and series and statuses is not None:
-        _slider(spec, bounds, series, statuses, deposits).add_to(fmap)
+        _slider(spec, bounds, series, statuses, deposits, words=words).add_to(fmap)
     root = cast("Figure", fmap.get_root())
     csp = Element(f'<meta http-equiv="Content-Security-Policy" content="{offline.CONTENT_SECURITY_POLICY}">')
     root.header.add_child(csp, name="content_security_policy", index=0)
     root.header.add_child(_colour_variables(), name="map_colours")
-    root.html.add_child(Element(str(fragment("noscript.html", credits=style.CREDITS_LINE))), name="noscript")
+    noscript = fragment("noscript.html", words=words, credits=style.CREDITS_LINE)
+    root.html.add_child(Element(str(noscript)), name="noscript")
     if grey is not None:
         hatch = fragment("hatch.svg", id=_HATCH_ID, colour=style.CONTESTED_COLOUR, background=style.UKRAINE_FILL)
         root.html.add_child(Element(str(hatch)), name="contested_hatch")
-    root.title = text(f"{spec.title} — resource-control-mapper")
+    root.title = text(words("page.title", title=title))
     stabilize_ids(root)
     return fmap
 
 
-def render_html(fmap: folium.Map) -> str:
-    """Render a built map to one self-contained HTML page (assets inlined, external URLs refused)."""
-    return offline.inline_assets(fmap.get_root().render())
+def render_html(fmap: folium.Map, *, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """Render a built map to one self-contained HTML page in `lang` (assets inlined, external URLs refused)."""
+    page = offline.inline_assets(fmap.get_root().render())
+    opening = "<!DOCTYPE html>\n<html>"
+    if not page.startswith(opening):
+        msg = "folium's page no longer starts with <!DOCTYPE html><html>: update geo.webmap.render_html"
+        raise AssertionError(msg)
+    return f'<!DOCTYPE html>\n<html lang="{lang}">' + page[len(opening) :]
 
 
 def render_map(spec: MapSpec, **arguments: Any) -> bytes:
     """Render one map to self-contained HTML bytes; `arguments` are those of `build_map`."""
-    return render_html(build_map(spec, **arguments)).encode("utf-8")
+    words = arguments.get("words") or i18n.words(i18n.DEFAULT_LANGUAGE)
+    return render_html(build_map(spec, **arguments), lang=words.lang).encode("utf-8")
 
 
 def render_maps(
@@ -1064,6 +1106,7 @@ def render_maps(
     statuses: pd.DataFrame | None = None,
     contested: shapely.Geometry | None = None,
     specs: Sequence[MapSpec] = SPECS,
+    words: i18n.Words | None = None,
 ) -> dict[str, bytes]:
     """Render every map in `specs` to self-contained HTML bytes, one after another.
 
@@ -1084,5 +1127,5 @@ def render_maps(
     """
     drawn = Drawn(regions, parts, front, contested, basemap)
     common: dict[str, Any] = {"regions": regions, "deposits": deposits, "metals": metals}
-    common.update(snapshot_date=snapshot_date, series=series, statuses=statuses)
+    common.update(snapshot_date=snapshot_date, series=series, statuses=statuses, words=words)
     return {schema.MAP_FILES[spec.name]: render_map(spec, drawn=drawn, **common) for spec in specs}

@@ -337,9 +337,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """Build the shipped layers once per test run (read-only for the tests): the output folder and the summary."""
+    """Build the shipped layers once per test run, in English and Ukrainian (read-only for the tests).
+
+    Returns the output folder and the summary.
+    """
     out = tmp_path_factory.mktemp("shipped_maps")
-    return out, build.build(SHIPPED_LAYERS, out)
+    return out, build.build(SHIPPED_LAYERS, out, languages=("en", "uk"))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from geo import build, cli, schema, webmap, workers
-from geo.errors import ValidationError
+from geo.errors import ArgumentError, ValidationError
 from tests.conftest import REPO, deposit_row, make_layers
 
 EXPECTED_FILES = sorted(
@@ -112,11 +112,36 @@ def shipped(shipped_build: tuple[Path, dict[str, object]]) -> tuple[Path, dict[s
     return shipped_build
 
 
+#: What a second language adds, in its own folder: the maps and the charts.
+LANGUAGE_FILES = sorted([*schema.MAP_FILES.values(), schema.CHART_SHARE_PNG, schema.CHART_DEPOSITS_PNG])
+
+
 def test_shipped_build_writes_every_output(shipped: tuple[Path, dict[str, object]]) -> None:
-    out, _ = shipped
-    assert sorted(p.name for p in out.iterdir()) == EXPECTED_FILES
-    for name in EXPECTED_FILES:
+    out, _ = shipped  # built with --lang en,uk
+    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPECTED_FILES, "uk"])
+    assert sorted(p.name for p in (out / "uk").iterdir()) == LANGUAGE_FILES
+    for name in [*EXPECTED_FILES, *(f"uk/{n}" for n in LANGUAGE_FILES)]:
         assert (out / name).stat().st_size > 0, name
+
+
+def test_a_second_language_adds_its_folder_and_changes_no_english_output(tiny_layers: Path, tmp_path: Path) -> None:
+    english = build.build(tiny_layers, tmp_path / "en")
+    both = build.build(tiny_layers, tmp_path / "both", languages=("en", "uk"))
+    for name in EXPECTED_FILES:
+        if name != schema.SUMMARY_JSON:  # which lists the outputs
+            assert (tmp_path / "en" / name).read_bytes() == (tmp_path / "both" / name).read_bytes(), name
+    assert both["outputs"] == sorted([*english["outputs"], *(f"uk/{n}" for n in LANGUAGE_FILES)])  # type: ignore[list-item]
+    page = (tmp_path / "both" / "uk" / "donetsk.html").read_text(encoding="utf-8")
+    assert page.startswith('<!DOCTYPE html>\n<html lang="uk">')
+    assert json.dumps("<b>Родовище один</b>")[1:-1].replace("<", "\\u003c").replace(">", "\\u003e") in page  # popup
+    assert "Lithium three" in page  # and the English name beside it, for search and the popup
+    assert "75,0\u00a0%" in page  # Donetsk, three quarters occupied
+
+
+def test_an_unknown_language_fails_before_anything_is_written(tiny_layers: Path, tmp_path: Path) -> None:
+    with pytest.raises(ArgumentError, match="unknown language 'fr'"):
+        build.build(tiny_layers, tmp_path / "maps", languages=("en", "fr"))
+    assert not (tmp_path / "maps").exists()
 
 
 def test_shipped_known_facts(shipped: tuple[Path, dict[str, object]]) -> None:

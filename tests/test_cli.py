@@ -90,6 +90,8 @@ def test_unknown_snapshot(tiny_layers: Path, tmp_path: Path, capsys: pytest.Capt
         (["--near-front-km", "nan"], "not a distance in km (a number >= 0): 'nan'"),
         (["--near-front-km", "-5"], "not a distance in km (a number >= 0): '-5'"),
         (["--near-front-km", "inf"], "not a distance in km (a number >= 0): 'inf'"),
+        (["--lang", "fr"], "argument --lang: 'fr': choose one or more languages of en, uk, separated by commas"),
+        (["--lang", ""], "argument --lang: '': choose one or more languages of en, uk"),
     ],
 )
 def test_usage_error_exits_2(args: list[str], complaint: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from geo import build, history, schema
+from geo import build, history, i18n, schema
 from tests.conftest import make_layers
 
 
@@ -83,7 +83,7 @@ def test_the_chart_legend_sits_beside_the_plot_not_on_it() -> None:
     figure, axes = history._figure()
     for i in range(6):
         axes.plot([0, 1], [i * 20, 100 - i * 20], label=f"region {i}")
-    history._finish(figure, axes)
+    history._finish(figure, axes, i18n.words("en"))
     figure.canvas.draw()
     legend = axes.get_legend()
     assert legend is not None

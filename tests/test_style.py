@@ -1,4 +1,4 @@
-"""The look: commodity groups and labels."""
+"""The look: commodity groups, colours and shapes."""
 
 from __future__ import annotations
 
@@ -16,6 +16,6 @@ def test_every_commodity_has_exactly_one_group() -> None:
 def test_colours_are_distinct_and_every_status_is_styled() -> None:
     colours = [colour for *_, colour in style.COMMODITY_GROUPS]
     assert len(set(colours)) == len(colours)
-    assert set(style.CONTROL_LABELS) == set(schema.CONTROL_STATUSES) == set(style.CONTROL_OUTLINE)
-    assert set(style.PRECISION_LABELS) == set(schema.COORD_PRECISIONS)
-    assert style.label("coal_coking") == "coal coking"
+    assert set(schema.CONTROL_STATUSES) == set(style.CONTROL_OUTLINE)
+    assert set(style.GROUP_SHAPES) == {key for key, *_ in style.COMMODITY_GROUPS}
+    assert set(style.SHAPES) == set(style.QGIS_SHAPES) == set(style.MATPLOTLIB_SHAPES)

@@ -14,7 +14,7 @@ import shapely
 from jinja2.utils import htmlsafe_json_dumps
 from shapely.geometry import Polygon
 
-from geo import build, schema, webmap
+from geo import build, i18n, schema, webmap
 from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
 
 EVIL = '<img src=x onerror="window.__pwned=1">'
@@ -58,7 +58,7 @@ def _row(**values: object) -> pd.Series:
 
 
 def test_popup_has_every_field_and_a_source_link() -> None:
-    popup = webmap.popup_html(_row())
+    popup = webmap.popup_html(_row(), i18n.words("en"))
     for part in (
         "<b>Deposit</b>",
         "Commodities: lithium, coal coking",
@@ -74,7 +74,9 @@ def test_popup_has_every_field_and_a_source_link() -> None:
 
 
 def test_popup_escapes_data_and_refuses_non_http_links() -> None:
-    popup = webmap.popup_html(_row(name_en=EVIL, source_url="javascript:alert(1)", source_name="`${x}`"))
+    popup = webmap.popup_html(
+        _row(name_en=EVIL, source_url="javascript:alert(1)", source_name="`${x}`"), i18n.words("en")
+    )
     assert "<img" not in popup
     assert "javascript:" not in popup
     assert "`" not in popup

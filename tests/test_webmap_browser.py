@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 import statistics
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +71,20 @@ def shipped_maps(shipped_build: tuple[Path, dict[str, object]]) -> Path:
     return shipped_build[0]
 
 
+def _wait_for_map(page: Page, timeout_s: float = 15.0) -> None:
+    """Wait until the page's script has set up the map.
+
+    Polled from here with ``evaluate`` (run by the DevTools protocol), not with
+    ``wait_for_function``, whose in-page polling compiles a string, which the
+    page's Content-Security-Policy rightly refuses (no ``unsafe-eval``).
+    """
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate("window.resourceMap !== undefined"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the map did not set up within {timeout_s} s")
+        time.sleep(0.02)
+
+
 def _open(browser: Browser, path: Path) -> Opened:
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     opened = Opened(page)
@@ -75,7 +92,7 @@ def _open(browser: Browser, path: Path) -> Opened:
     page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: opened.errors.append(str(e)))
     page.goto(path.as_uri(), wait_until="load")
-    page.wait_for_function("window.resourceMap !== undefined")
+    _wait_for_map(page)
     return opened
 
 
@@ -91,7 +108,7 @@ def _source_urls() -> dict[str, str]:
         return {row["id"]: row["source_url"] for row in csv.DictReader(fh)}
 
 
-@pytest.mark.parametrize("opened", MAPS, indirect=True)
+@pytest.mark.parametrize("opened", [*MAPS, *(f"uk/{name}" for name in MAPS)], indirect=True)
 def test_loads_offline_without_errors(opened: Opened) -> None:
     opened.page.wait_for_timeout(300)
     assert [u for u in opened.requests if not u.startswith(("file:", "data:"))] == []
@@ -290,7 +307,7 @@ def test_switching_base_layers_keeps_the_overlays_on_top(browser: Browser, shipp
 def test_phone_screens_start_with_the_boxes_closed(browser: Browser, shipped_maps: Path) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto((shipped_maps / "overview.html").as_uri(), wait_until="load")
-    page.wait_for_function("window.resourceMap !== undefined")
+    _wait_for_map(page)
     assert page.evaluate(
         "[...document.querySelectorAll('.map-panel details, .map-legend details')].map(d => d.open)"
     ) == [
@@ -349,3 +366,42 @@ def test_the_grey_zone_is_a_hatched_layer_off_on_the_overview(browser: Browser, 
         assert "not counted as occupied" in legend.inner_text()
         assert opened.errors == []
         page.close()
+
+
+CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
+def test_the_ukrainian_overview_speaks_ukrainian(browser: Browser, shipped_maps: Path) -> None:
+    opened = _open(browser, shipped_maps / "uk" / "overview.html")
+    page = opened.page
+    assert page.evaluate("document.documentElement.lang") == "uk"
+    legend = page.locator(".map-legend").inner_text()
+    panel = page.locator(".map-panel").inner_text()
+    for words in (legend, panel):
+        assert len(CYRILLIC.findall(words)) > 100
+    assert "Умовні позначення" in legend
+    assert "Окуповано після 24 лютого 2022" in legend
+    assert "Літій" in legend
+    assert "Хто контролює мінеральні ресурси України" in panel
+    assert re.search(r"Цей проєкт: \d+\u00a0%", panel)  # a Ukrainian page writes "19 %", not "19%"
+    assert page.get_attribute(".map-search input", "placeholder") == "Пошук родовищ і регіонів"
+    assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Збільшити"
+    assert page.title().startswith("Хто контролює")
+    assert opened.errors == []
+    page.close()
+
+
+def test_ukrainian_panels_write_numbers_the_ukrainian_way(browser: Browser, shipped_maps: Path) -> None:
+    summary = json.loads((shipped_maps / schema.SUMMARY_JSON).read_text(encoding="utf-8"))
+    donetsk = next(r for r in summary["focus_regions"] if r["region_id"] == schema.DONETSK_ID)
+    share = f"{donetsk['occupied_share'] * 100:.1f}".replace(".", ",") + "\u00a0%"  # e.g. 80,1 %
+    for lang, name, written in (
+        ("uk", "Донецька область", share),
+        ("en", "Donetsk Oblast", f"{donetsk['occupied_share']:.1%}"),
+    ):
+        path = shipped_maps / ("uk/donetsk.html" if lang == "uk" else "donetsk.html")
+        opened = _open(browser, path)
+        panel = opened.page.locator(".map-panel").inner_text()
+        assert f"{name}: " in panel
+        assert written in panel, (lang, written)
+        opened.page.close()

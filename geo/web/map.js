@@ -57,8 +57,12 @@ function resourceVectorLayer(source, style, highlight) {
 /* Frame the map at once and make the base-map pane, before any layer is added. folium's fit_bounds animates,
    and layers added meanwhile draw only partly. On a wide screen the frame leaves room for the legend (left)
    and the panel (right). The base map gets its own pane below the overlays. */
-function resourceSetup(map, bounds) {
+function resourceSetup(map, bounds, words) {
   map.createPane('basemap').style.zIndex = 250;
+  if (map.zoomControl) {  /* the same buttons, with titles in the page's language */
+    map.removeControl(map.zoomControl);
+    map.zoomControl = L.control.zoom({zoomInTitle: words.zoomIn, zoomOutTitle: words.zoomOut}).addTo(map);
+  }
   var side = window.innerWidth >= 1100 ? 330 : 0;
   map.fitBounds(bounds, {animate: false, paddingTopLeft: [side, 0], paddingBottomRight: [side, 0]});
 }

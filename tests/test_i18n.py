@@ -1,0 +1,86 @@
+"""The message catalogues and the number formats of each language."""
+
+from __future__ import annotations
+
+import json
+import string
+
+import pytest
+
+from geo import i18n, schema, style
+from geo.errors import ArgumentError
+
+
+def _catalogue(lang: str) -> dict[str, str]:
+    return json.loads((i18n.MESSAGES_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+
+
+def test_every_language_has_every_key_with_the_same_placeholders() -> None:
+    english = _catalogue("en")
+    for lang in i18n.LANGUAGES:
+        other = _catalogue(lang)
+        assert sorted(set(english) ^ set(other)) == [], f"{lang}: keys missing in one catalogue"
+        for key, text in english.items():
+            assert i18n.placeholders(other[key]) == i18n.placeholders(text), (lang, key)
+            assert other[key].strip(), (lang, key)
+
+
+def test_the_catalogue_names_every_value_the_outputs_show() -> None:
+    groups = {key for key, *_ in style.COMMODITY_GROUPS}
+    for lang in i18n.LANGUAGES:
+        words = i18n.words(lang)
+        needed = [
+            *(f"group.{key}" for key in groups),
+            *(f"commodity.{c}" for c in schema.COMMODITIES),
+            *(f"status.{s}" for s in schema.STATUSES),
+            *(f"control.{s}" for s in schema.CONTROL_STATUSES),
+            *(f"control_phrase.{s}" for s in schema.CONTROL_STATUSES),
+            *(f"precision.{p}" for p in schema.COORD_PRECISIONS),
+            *(f"level.{level}" for level in style.LEVEL_STYLE),
+            *(f"level_one.{level}" for level in style.LEVEL_STYLE),
+            *(f"map.title.{name.removesuffix('.html')}" for name in schema.MAP_FILES.values()),
+        ]
+        assert [key for key in needed if key not in words.messages] == []
+
+
+def _literal(text: str) -> str:
+    return "".join(literal for literal, *_ in string.Formatter().parse(text))
+
+
+def test_ukrainian_words_are_ukrainian() -> None:
+    english, ukrainian = _catalogue("en"), _catalogue("uk")
+    # every message with words of its own has Cyrillic in Ukrainian, but for what stays as it is (the project name,
+    # ids) and the names of map layers from outside (OpenStreetMap, DeepState)
+    for key, text in ukrainian.items():
+        if key in {"page.title", "popup.id"}:
+            assert text == english[key]
+        elif any(char.isalpha() for char in _literal(english[key])):
+            assert any("\u0400" <= char <= "\u04ff" for char in _literal(text)), key
+
+
+def test_number_formats_follow_the_language() -> None:
+    en, uk = i18n.words("en"), i18n.words("uk")
+    assert en.share(0.801) == "80.1%"
+    assert uk.share(0.801) == "80,1\u00a0%"
+    assert uk.share(0.4, 0) == "40\u00a0%"
+    assert en.number(21222.54, 1) == "21,222.5"
+    assert uk.number(21222.54, 1) == "21\u00a0222,5"
+    assert uk.number(1234567) == "1\u00a0234\u00a0567"
+    assert en.number(float("nan")) == uk.share(None) == ""
+
+
+def test_messages_fill_their_placeholders() -> None:
+    uk = i18n.words("uk")
+    assert uk("layer.deposits", group="Уран") == "Родовища: Уран"
+    with pytest.raises(KeyError, match="no message 'nope'"):
+        uk("nope")
+
+
+def test_languages_are_parsed_and_unknown_ones_refused() -> None:
+    assert i18n.parse_languages("en,uk") == ("en", "uk")
+    assert i18n.parse_languages(" uk , en,uk") == ("uk", "en")
+    for bad in ("fr", "en,fr", "", ",", "EN"):
+        with pytest.raises(ArgumentError, match="choose one or more languages of en, uk"):
+            i18n.parse_languages(bad)
+    with pytest.raises(ArgumentError, match="unknown language 'de'"):
+        i18n.words("de")
