@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import gpkg, history, i18n, join, schema, sources, stats, style, tables, validate, webmap, workers
+from geo import gpkg, history, i18n, join, printmap, schema, sources, stats, style, tables, validate, webmap, workers
 from geo.errors import OutputError
 from geo.files import check_apart
 
@@ -360,6 +360,8 @@ def language_path(lang: str, name: str) -> str:
 #: Maps of one scale share their simplified geometry, so the split follows the scales (oblast scale apart);
 #: bench/build_time.py measures the halves.
 _MAPS_APART = tuple(spec.name for spec in webmap.SPECS if spec.scale == "oblast")
+#: The static maps the second process renders (about half of their time; bench/build_time.py measures them).
+_PRINT_APART = ("overview", "lithium", schema.POKROVSK_RAION_ID)
 
 
 def _drawn() -> webmap.Drawn:
@@ -367,6 +369,39 @@ def _drawn() -> webmap.Drawn:
     if "drawn" not in _SHARED:
         _SHARED["drawn"] = drawn_geometry(_SHARED["maps"])
     return cast("webmap.Drawn", _SHARED["drawn"])
+
+
+def print_geometry(inputs: Inputs, results: Results) -> printmap.PrintGeometry:
+    """Return the static maps' geometry cache (reprojected and simplified once, shared by every language)."""
+    return printmap.PrintGeometry(results.regions, results.parts, results.front, results.contested, inputs.basemap)
+
+
+def render_print(
+    inputs: Inputs,
+    results: Results,
+    geometry: printmap.PrintGeometry,
+    *,
+    words: i18n.Words | None = None,
+    keys: Sequence[str] | None = None,
+) -> dict[str, bytes]:
+    """Render the static maps (`keys` of `geo.schema.MAP_FILES`, all by default) in the language of `words`."""
+    words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
+    files = printmap.render_print_maps(
+        geometry,
+        regions=results.regions,
+        deposits=results.deposits,
+        snapshot_date=inputs.snapshot_date,
+        words=words,
+        keys=keys,
+    )
+    return {language_path(words.lang, name): data for name, data in files.items()}
+
+
+def _print_geometry() -> printmap.PrintGeometry:
+    """Return this process's static-map geometry cache (made once, shared by every language)."""
+    if "print" not in _SHARED:
+        _SHARED["print"] = print_geometry(*_SHARED["outputs"])
+    return cast("printmap.PrintGeometry", _SHARED["print"])
 
 
 def _render_specs(names: Sequence[str], lang: str) -> dict[str, bytes]:
@@ -378,7 +413,8 @@ def _render_specs(names: Sequence[str], lang: str) -> dict[str, bytes]:
     }
 
 
-#: One piece of the rendering: ("maps", language, map names), ("charts", language), ("tables",) or ("qgis",).
+#: One piece of the rendering: ("maps", language, map names), ("print", language, map names), ("charts", language),
+#: ("tables",) or ("qgis",).
 Job = tuple[Any, ...]
 
 
@@ -388,6 +424,8 @@ def _render_jobs(jobs: Sequence[Job]) -> dict[str, bytes]:
     for kind, *rest in jobs:
         if kind == "maps":
             files.update(_render_specs(rest[1], rest[0]))
+        elif kind == "print":
+            files.update(render_print(inputs, results, _print_geometry(), words=i18n.words(rest[0]), keys=rest[1]))
         elif kind == "charts":
             files.update(render_charts(results, words=i18n.words(rest[0])))
         else:
@@ -398,15 +436,20 @@ def _render_jobs(jobs: Sequence[Job]) -> dict[str, bytes]:
 def render_jobs(languages: Sequence[str]) -> tuple[list[Job], list[Job]]:
     """Split the rendering in two about equal halves: (this process, the second process).
 
-    The second process renders the oblast-scale maps and the charts of every
-    language; this one the other maps, the tables and the QGIS files
-    (measured by bench/build_time.py).
+    The second process renders the oblast-scale maps, the charts and the
+    static maps of `_PRINT_APART` in every language; this one the other maps
+    and static maps, the tables and the QGIS files (measured by
+    bench/build_time.py).
     """
     names = [spec.name for spec in webmap.SPECS]
     apart = [name for name in names if name in _MAPS_APART]
     here = [name for name in names if name not in _MAPS_APART]
+    print_apart = [name for name in names if name in _PRINT_APART]
+    print_here = [name for name in names if name not in _PRINT_APART]
     jobs_here: list[Job] = [("maps", lang, here) for lang in languages] + [("tables",), ("qgis",)]
+    jobs_here += [("print", lang, print_here) for lang in languages]
     jobs_apart: list[Job] = [("maps", lang, apart) for lang in languages] + [("charts", lang) for lang in languages]
+    jobs_apart += [("print", lang, print_apart) for lang in languages]
     return jobs_here, jobs_apart
 
 
@@ -439,7 +482,7 @@ def render_outputs(
         msg = "a map worker process died (killed, or out of memory?); nothing was written: run the build again"
         raise OutputError(msg) from exc
     finally:
-        for key in ("maps", "outputs", "drawn"):
+        for key in ("maps", "outputs", "drawn", "print"):
             _SHARED.pop(key, None)
     order = [language_path(lang, schema.MAP_FILES[spec.name]) for lang in languages for spec in webmap.SPECS]
     maps = {name: files.pop(name) for name in order}

@@ -129,6 +129,10 @@ WEB_COLOURS: Final = {
 }
 #: The neutral fill of the legend's control symbols (the outline is what they show).
 LEGEND_MARKER_FILL: Final = "#bbbbbb"
+#: The static maps' locator (Ukraine in grey, the mapped region in `FOCUS_COLOUR`) and their grey text.
+LOCATOR_FILL: Final = "#dddddd"
+LOCATOR_EDGE: Final = "#888888"
+PRINT_NOTE_COLOUR: Final = "#444444"
 #: Lines of the charts where a group's map colour reads poorly on white.
 CHART_LINE_COLOURS: Final = {"coal": "#666666"}
 

@@ -19,8 +19,15 @@ from geo import build, cli, schema, webmap, workers
 from geo.errors import ArgumentError, ValidationError
 from tests.conftest import REPO, deposit_row, make_layers
 
+#: The static maps, in the folder print/ of each language.
+PRINT_FILES = sorted(
+    f"{schema.PRINT_DIR}/{name.removesuffix('.html')}{suffix}"
+    for name in schema.MAP_FILES.values()
+    for suffix in schema.PRINT_FILES.values()
+)
 EXPECTED_FILES = sorted(
     [
+        *PRINT_FILES,
         *schema.MAP_FILES.values(),
         schema.REGIONS_CSV,
         schema.DEPOSITS_CSV,
@@ -43,11 +50,15 @@ def _rows(path: Path, key: str, *, where: dict[str, str] | None = None) -> dict[
     return {row[key]: row for row in rows}
 
 
+def _files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
 def test_tiny_world_end_to_end(tiny_layers: Path, tmp_path: Path) -> None:
     out = tmp_path / "maps"
     record = build.build(tiny_layers, out)
 
-    assert sorted(p.name for p in out.iterdir()) == EXPECTED_FILES
+    assert _files(out) == EXPECTED_FILES
     assert record["outputs"] == EXPECTED_FILES
     regions = _rows(out / schema.REGIONS_CSV, "region_id")
     assert float(regions["UA14"]["occupied_share"]) == pytest.approx(0.75, abs=1e-6)
@@ -112,15 +123,15 @@ def shipped(shipped_build: tuple[Path, dict[str, object]]) -> tuple[Path, dict[s
     return shipped_build
 
 
-#: What a second language adds, in its own folder: the maps and the charts.
-LANGUAGE_FILES = sorted([*schema.MAP_FILES.values(), schema.CHART_SHARE_PNG, schema.CHART_DEPOSITS_PNG])
+#: What a second language adds, in its own folder: the maps, the charts and the static maps.
+LANGUAGE_FILES = sorted([*schema.MAP_FILES.values(), schema.CHART_SHARE_PNG, schema.CHART_DEPOSITS_PNG, *PRINT_FILES])
 
 
 def test_shipped_build_writes_every_output(shipped: tuple[Path, dict[str, object]]) -> None:
     out, _ = shipped  # built with --lang en,uk
-    assert sorted(p.name for p in out.iterdir()) == sorted([*EXPECTED_FILES, "uk"])
-    assert sorted(p.name for p in (out / "uk").iterdir()) == LANGUAGE_FILES
-    for name in [*EXPECTED_FILES, *(f"uk/{n}" for n in LANGUAGE_FILES)]:
+    assert len(PRINT_FILES) == 24
+    assert _files(out) == sorted([*EXPECTED_FILES, *(f"uk/{n}" for n in LANGUAGE_FILES)])
+    for name in _files(out):
         assert (out / name).stat().st_size > 0, name
 
 
@@ -298,15 +309,15 @@ def test_a_killed_build_leaves_a_detectable_mix_and_the_next_one_cleans_up(tiny_
 def test_a_full_disk_leaves_the_outputs_as_they_were(
     tiny_layers: Path, small_disk: Callable[[int], Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    out = small_disk(2 * 1024 * 1024) / "maps"
+    out = small_disk(16 * 1024 * 1024) / "maps"
     build.build(tiny_layers, out)
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = {name: (out / name).read_bytes() for name in _files(out)}
     (out.parent / "filler").write_bytes(b"\0" * max(0, shutil.disk_usage(out).free - 64 * 1024))
     assert cli.build_maps(["--layers", str(tiny_layers), "--out", str(out), "--near-front-km", "0"]) == 1
     assert capsys.readouterr().err == (
         f"error: {out}: cannot write the outputs (No space left on device); pass --out DIR with a writable folder\n"
     )
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # every output as it was, no temporary file
+    assert {name: (out / name).read_bytes() for name in _files(out)} == before  # as it was, no temporary file
 
 
 def test_maps_rendered_in_two_processes_equal_those_rendered_in_one(tiny_layers: Path, tmp_path: Path) -> None:

@@ -84,15 +84,18 @@ def test_the_build_gives_the_same_bytes_without_fork(
     tiny_layers: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(build, "PARALLEL_HISTORY_DATES", 2)  # split the tiny world's short history too
-    build.build(tiny_layers, tmp_path / "forked")
+    build.build(tiny_layers, tmp_path / "forked", languages=("en", "uk"))
     # as on Windows or macOS: no fork start method
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert not workers.can_fork()
-    build.build(tiny_layers, tmp_path / "serial")
-    forked = sorted((tmp_path / "forked").iterdir())
-    assert [p.name for p in forked] == sorted(p.name for p in (tmp_path / "serial").iterdir())
-    for path in forked:
-        assert path.read_bytes() == (tmp_path / "serial" / path.name).read_bytes(), path.name
+    build.build(tiny_layers, tmp_path / "serial", languages=("en", "uk"))
+    forked = sorted(p for p in (tmp_path / "forked").rglob("*") if p.is_file())
+    serial = sorted(p for p in (tmp_path / "serial").rglob("*") if p.is_file())
+    names = [p.relative_to(tmp_path / "forked").as_posix() for p in forked]
+    assert names == [p.relative_to(tmp_path / "serial").as_posix() for p in serial]
+    assert "uk/print/kirovohrad.svg" in names
+    for name in names:
+        assert (tmp_path / "forked" / name).read_bytes() == (tmp_path / "serial" / name).read_bytes(), name
 
 
 class _AwkwardError(Exception):

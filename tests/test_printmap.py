@@ -1,0 +1,352 @@
+"""Static maps: the shipped layers in English and Ukrainian (files, sizes, text, colours, labels, same bytes),
+the label placer on boxes checked by hand, and the tiny world for the grey zone and hostile names."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pytest
+import shapely
+from PIL import Image
+
+from geo import build, i18n, printmap, schema, style
+from geo.errors import ValidationError
+from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
+
+SVG = "{http://www.w3.org/2000/svg}"
+#: A4 landscape in PDF points (297 x 210 mm).
+A4_POINTS = (297 / 25.4 * 72, 210 / 25.4 * 72)
+STEMS = [name.removesuffix(".html") for name in schema.MAP_FILES.values()]
+#: Maps whose frame is mostly occupied territory or has much of it.
+OCCUPIED_IN_FRAME = ["overview", "donetsk", "zaporizhzhia", "pokrovsk", "lithium"]
+
+
+@dataclass
+class Rendered:
+    files: dict[str, bytes]
+    labels: dict[tuple[str, str], list[printmap.PlacedLabel]]  # (map key, layout) → labels placed
+    frames: dict[tuple[str, str], printmap.Box]  # (map key, layout) → the map's box in pixels
+    legends: dict[tuple[str, str], list[str]]
+
+
+def _render(
+    geometry: printmap.PrintGeometry, arguments: dict[str, Any], lang: str, keys: list[str] | None = None
+) -> Rendered:
+    out = Rendered({}, {}, {}, {})
+
+    def keep(key: str, layout: str, drawn: printmap.PrintMap) -> None:
+        axes = next(a for a in drawn.figure.axes if a.get_gid() == "map")
+        box = axes.get_window_extent()
+        out.labels[(key, layout)] = drawn.labels
+        out.frames[(key, layout)] = (box.x0, box.y0, box.x1, box.y1)
+        out.legends[(key, layout)] = drawn.legend
+
+    out.files = printmap.render_print_maps(geometry, words=i18n.words(lang), keys=keys, on_map=keep, **arguments)
+    return out
+
+
+@pytest.fixture(scope="session")
+def shipped() -> tuple[printmap.PrintGeometry, dict[str, Any]]:
+    """The shipped layers, loaded and computed once: the print geometry and the other arguments."""
+    inputs = build.load(SHIPPED_LAYERS)
+    results = build.compute(inputs)
+    geometry = printmap.PrintGeometry(results.regions, results.parts, results.front, results.contested, inputs.basemap)
+    arguments = {"regions": results.regions, "deposits": results.deposits, "snapshot_date": inputs.snapshot_date}
+    return geometry, arguments
+
+
+@pytest.fixture(scope="session")
+def rendered(shipped: tuple[printmap.PrintGeometry, dict[str, Any]]) -> dict[str, Rendered]:
+    """Every static map of the shipped layers, in English and in Ukrainian (the geometry shared)."""
+    geometry, arguments = shipped
+    return {lang: _render(geometry, arguments, lang) for lang in i18n.LANGUAGES}
+
+
+def _svg(data: bytes) -> ET.Element:
+    return ET.fromstring(data)
+
+
+def _group(root: ET.Element, gid: str) -> ET.Element:
+    found = [g for g in root.iter(f"{SVG}g") if g.get("id") == gid]
+    assert len(found) == 1, gid
+    return found[0]
+
+
+def _text_items(group: ET.Element) -> list[str]:
+    """One string per matplotlib text in the group: its lines (one <text> each) joined by spaces."""
+    items = []
+    for child in group.iter(f"{SVG}g"):
+        lines = ["".join(t.itertext()) for t in child.findall(f"{SVG}text")]
+        if lines:
+            items.append(" ".join(lines))
+    return items
+
+
+def _rgb(hex_colour: str) -> np.ndarray:
+    value = hex_colour.lstrip("#")
+    return np.array([int(value[i : i + 2], 16) for i in (0, 2, 4)], dtype=float)
+
+
+def _blend(colour: str, alpha: float, background: str) -> np.ndarray:
+    """The colour a fill of `alpha` gives over `background`, worked out here (not by matplotlib)."""
+    return alpha * _rgb(colour) + (1 - alpha) * _rgb(background)
+
+
+def _share_of_pixels(data: bytes, colour: np.ndarray, tolerance: float = 2.5) -> float:
+    pixels = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=float)
+    close = np.all(np.abs(pixels - colour) <= tolerance, axis=-1)
+    return float(close.mean())
+
+
+def _pdf_pages(data: bytes) -> list[bytes]:
+    """The page objects of a PDF (``/Type /Page``, not ``/Pages``)."""
+    return re.findall(rb"/Type\s*/Page\b", data)
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_every_file_exists_with_its_size_and_pages(rendered: dict[str, Rendered], lang: str) -> None:
+    files = rendered[lang].files
+    expected = {f"{schema.PRINT_DIR}/{stem}{suffix}" for stem in STEMS for suffix in schema.PRINT_FILES.values()}
+    assert set(files) == expected
+    for stem in STEMS:
+        web = Image.open(io.BytesIO(files[f"print/{stem}.png"]))
+        card = Image.open(io.BytesIO(files[f"print/{stem}_card.png"]))
+        assert (web.format, web.size) == ("PNG", (1600, 1000)), stem
+        assert (card.format, card.size) == ("PNG", (1080, 1080)), stem
+        pdf = files[f"print/{stem}.pdf"]
+        assert pdf.startswith(b"%PDF-")
+        pages = _pdf_pages(pdf)
+        assert len(pages) == 1, stem
+        box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+        assert box is not None
+        assert (float(box[1]), float(box[2])) == pytest.approx(A4_POINTS, abs=0.01)
+        assert files[f"print/{stem}.svg"].lstrip().startswith(b"<?xml")
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_svg_keeps_title_and_credits_as_text_in_named_groups(rendered: dict[str, Rendered], lang: str) -> None:
+    words = i18n.words(lang)
+    credits = words("credits", credits=style.CREDITS_LINE)
+    for stem in STEMS:
+        root = _svg(rendered[lang].files[f"print/{stem}.svg"])
+        title = _text_items(_group(root, "title"))
+        assert title[0] == words(f"map.title.{stem}"), stem
+        assert words.share(0.5, 1)[-1] in title[1]  # the subtitle states a share, written the language's way
+        assert _text_items(_group(root, "credits")) == [credits], stem
+        assert credits.index("«© Мінрегіон»") < credits.index("OpenStreetMap")
+        for gid in ("base", "regions", "occupation", "front", "deposits", "labels", "legend", "scale-bar"):
+            _group(root, gid)
+        assert (stem == "overview") == (not [g for g in root.iter(f"{SVG}g") if g.get("id") == "locator"])
+        assert not list(root.iter(f"{SVG}image"))  # nothing rasterized
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_pictures_are_not_blank_and_show_the_occupied_colours(rendered: dict[str, Rendered], lang: str) -> None:
+    since = _blend(style.OCCUPIED_SINCE_2022_COLOUR, style.OCCUPATION_OPACITY, style.UKRAINE_FILL)
+    before = _blend(style.OCCUPIED_BEFORE_2022_COLOUR, style.OCCUPATION_OPACITY, style.UKRAINE_FILL)
+    for stem in STEMS:
+        for suffix in (".png", "_card.png"):
+            data = rendered[lang].files[f"print/{stem}{suffix}"]
+            grey = np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=float)
+            assert grey.std() > 25, (stem, suffix)
+            if stem in OCCUPIED_IN_FRAME:
+                assert _share_of_pixels(data, since) > 0.01, (stem, suffix)
+            if stem in ("overview", "donetsk"):
+                assert _share_of_pixels(data, before) > 0.005, (stem, suffix)
+
+
+def _names(*ids: str) -> dict[str, tuple[str, str]]:
+    with (SHIPPED_LAYERS / schema.DEPOSITS_FILE).open(encoding="utf-8") as fh:
+        return {row["id"]: (row["name_en"], row["name_uk"]) for row in csv.DictReader(fh) if row["id"] in ids}
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_kirovohrad_names_its_two_lithium_sites(rendered: dict[str, Rendered], lang: str) -> None:
+    names = _names("CUR-003", "CUR-004")
+    assert [en for en, _uk in names.values()] == ["Polokhivske lithium deposit", "Dobra lithium site"]
+    for suffix in (".svg",):
+        labels = _text_items(_group(_svg(rendered[lang].files[f"print/kirovohrad{suffix}"]), "labels"))
+        for en, uk in names.values():
+            assert (uk if lang == "uk" else en) in labels
+    for layout in printmap.LAYOUTS:
+        placed = {label.deposit_id for label in rendered[lang].labels[(schema.KIROVOHRAD_ID, layout)]}
+        assert {"CUR-003", "CUR-004"} <= placed, layout
+
+
+def test_labels_overlap_nothing_and_stay_on_the_map(rendered: dict[str, Rendered]) -> None:
+    for lang, result in rendered.items():
+        for where, labels in result.labels.items():
+            x0, y0, x1, y1 = result.frames[where]
+            boxes = [label.box for label in labels]
+            for i, a in enumerate(boxes):
+                assert x0 <= a[0] <= a[2] <= x1, (lang, where, labels[i])
+                assert y0 <= a[1] <= a[3] <= y1, (lang, where, labels[i])
+                for b in boxes[i + 1 :]:
+                    assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (lang, where, a, b)
+        assert len(result.labels[(schema.DONETSK_ID, "web")]) >= 10  # a regional map names its records
+
+
+def test_legend_lists_what_is_drawn(rendered: dict[str, Rendered]) -> None:
+    words = i18n.words("en")
+    legend = rendered["en"].legends
+    lithium = legend[("lithium", "web")]
+    assert words("group.lithium") in lithium
+    assert words("group.coal") not in lithium  # the lithium map draws the lithium sites only
+    kirovohrad = legend[(schema.KIROVOHRAD_ID, "web")]
+    assert words("control.occupied") not in kirovohrad  # every record in its frame is held
+    assert words("control.held_by_ukraine") in kirovohrad
+    overview = legend[("overview", "web")]
+    assert {words("control.occupied_since_2022"), words("control.occupied_before_2022")} <= set(overview)
+    assert words("layer.contested") not in overview  # the shipped snapshot has no grey zone
+
+
+def test_same_inputs_give_the_same_bytes(
+    shipped: tuple[printmap.PrintGeometry, dict[str, Any]], rendered: dict[str, Rendered]
+) -> None:
+    geometry, arguments = shipped
+    again = _render(geometry, arguments, "uk", keys=[schema.KIROVOHRAD_ID, "lithium"]).files
+    assert again
+    for name, data in again.items():
+        assert data == rendered["uk"].files[name], name
+    for name in again:
+        if name.endswith(".svg") or name.endswith(".pdf"):
+            assert b"2026-" not in again[name].replace(arguments["snapshot_date"].encode(), b"")  # no clock dates
+
+
+def test_a_second_language_does_no_geometry_work(
+    shipped: tuple[printmap.PrintGeometry, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    geometry, arguments = shipped
+    _render(geometry, arguments, "en", keys=[schema.POKROVSK_RAION_ID])
+    calls: list[str] = []
+    for name in ("simplify", "coverage_simplify", "clip_by_rect", "union_all"):
+        original = getattr(shapely, name)
+
+        def counting(*args: Any, _name: str = name, _original: Callable[..., Any] = original, **kw: Any) -> Any:
+            calls.append(_name)
+            return _original(*args, **kw)
+
+        monkeypatch.setattr(shapely, name, counting)
+    _render(geometry, arguments, "uk", keys=[schema.POKROVSK_RAION_ID])
+    assert calls == []
+
+
+# --- the label placer, by hand -----------------------------------------------------------
+
+
+def test_two_labels_at_one_point_take_different_places() -> None:
+    boxes = printmap.place_labels(
+        [(50.0, 50.0), (50.0, 50.0)], [(20.0, 10.0), (20.0, 10.0)], [2.0, 2.0], obstacles=[], bounds=(0, 0, 100, 100)
+    )
+    assert boxes[0] == (52.0, 45.0, 72.0, 55.0)  # right of the point, centred on it
+    # upper and lower right (1.6 off the point on both axes) overlap the first; the left is free
+    assert boxes[1] == (28.0, 45.0, 48.0, 55.0)
+
+
+def test_a_label_goes_left_where_the_right_is_off_the_map() -> None:
+    (box,) = printmap.place_labels([(90.0, 50.0)], [(20.0, 10.0)], [2.0], obstacles=[], bounds=(0, 0, 100, 100))
+    assert box is not None
+    assert box == (68.0, 45.0, 88.0, 55.0)
+
+
+def test_a_label_that_cannot_fit_is_skipped() -> None:
+    # the map is 30 x 12: a 20-wide label fits on neither side of a point in the middle, nor above or below it
+    boxes = printmap.place_labels(
+        [(15.0, 6.0), (5.0, 6.0)], [(20.0, 10.0), (4.0, 4.0)], [2.0, 1.0], obstacles=[], bounds=(0, 0, 30, 12)
+    )
+    assert boxes[0] is None
+    assert boxes[1] == (6.0, 4.0, 10.0, 8.0)
+
+
+def test_a_label_never_covers_an_obstacle() -> None:
+    # every position around the point is blocked by one big obstacle box
+    boxes = printmap.place_labels(
+        [(50.0, 50.0)], [(10.0, 4.0)], [1.0], obstacles=[(20.0, 20.0, 80.0, 80.0)], bounds=(0, 0, 100, 100)
+    )
+    assert boxes == [None]
+
+
+def test_a_long_hostile_name_becomes_a_short_plain_label() -> None:
+    label = printmap.label_text("W" * 300)
+    assert max(printmap.text_width_pt(line, 1.0) for line in label.split("\n")) <= printmap.LABEL_LINE_EMS
+    assert max(len(line) for line in label.split("\n")) < 20  # W is about an em wide
+    assert len(label.split("\n")) <= 2
+    assert label.endswith("…")
+    assert printmap.label_text("  a\tb\x00c  ") == "a bc"
+
+
+def test_nice_scale_bar_lengths() -> None:
+    assert printmap.nice_length_km(1000.0) == 200.0
+    assert printmap.nice_length_km(260.0) == 50.0
+    assert printmap.nice_length_km(90.0) == 10.0
+    assert printmap.nice_length_km(4.0) == 0.5
+
+
+# --- the tiny world: the grey zone, and names from hostile data --------------------------------------
+
+EVIL = "$x^2$ <script>alert(1)</script> & \\alpha"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[printmap.PrintGeometry, dict[str, Any]]:
+    rows = [dict(d) for d in DEPOSITS]
+    rows[2]["name_en"] = EVIL  # D3, the lithium record in Kirovohrad (lon 30.5)
+    rows.append(deposit_row(id="D7", name_en="W" * 300, name_uk="Ж" * 300, lon="30.2", oblast="Kirovohrad"))
+    inputs = build.load(make_layers(tmp_path_factory.mktemp("print") / "layers", deposits=rows))
+    results = build.compute(inputs)
+    regions = results.regions.copy()
+    regions.loc[schema.KIROVOHRAD_ID, "name_en"] = "Kirovohrad $\\frac{1}{2}$ <b>" + "Ы" * 200
+    geometry = printmap.PrintGeometry(regions, results.parts, results.front, results.contested, inputs.basemap)
+    return geometry, {"regions": regions, "deposits": results.deposits, "snapshot_date": inputs.snapshot_date}
+
+
+def test_tiny_world_draws_the_grey_zone_hatched_and_lists_it(
+    tiny: tuple[printmap.PrintGeometry, dict[str, Any]],
+) -> None:
+    geometry, arguments = tiny
+    result = _render(geometry, arguments, "en", keys=[schema.POKROVSK_RAION_ID])
+    root = _svg(result.files["print/pokrovsk.svg"])
+    fills = [path.get("style", "") for path in _group(root, "grey-zone").iter(f"{SVG}path")]
+    assert fills
+    assert all(re.search(r"fill: url\(#h\w+\)", fill) for fill in fills), fills  # a hatch pattern, not a colour
+    assert i18n.words("en")("layer.contested") in result.legends[(schema.POKROVSK_RAION_ID, "web")]
+    # the grey zone is hatched, never filled with the occupied colour
+    occupied = _blend(style.OCCUPIED_SINCE_2022_COLOUR, style.OCCUPATION_OPACITY, style.UKRAINE_FILL)
+    assert _share_of_pixels(result.files["print/pokrovsk.png"], occupied) > 0.05  # lon 31.25-31.5 of 31-31.5
+
+
+def test_names_from_data_stay_plain_text(tiny: tuple[printmap.PrintGeometry, dict[str, Any]]) -> None:
+    geometry, arguments = tiny
+    result = _render(geometry, arguments, "en", keys=[schema.KIROVOHRAD_ID])
+    root = _svg(result.files["print/kirovohrad.svg"])
+    labels = _text_items(_group(root, "labels"))
+    assert any(label.startswith("$x^2$ <script>alert(1)</script>") for label in labels), labels  # not mathtext
+    assert not any("W" * 30 in label for label in labels)  # 300 characters are cut, on two short lines
+    subtitle = _text_items(_group(root, "title"))[1]
+    assert "Kirovohrad $\\frac{1}{2}$ <b>" in subtitle
+    assert subtitle.count("Ы") < 80  # a long region name is cut too
+    svg = result.files["print/kirovohrad.svg"].decode("utf-8")
+    assert "<script>" not in svg
+    assert "&lt;script&gt;" in svg
+    for where, placed in result.labels.items():
+        x0, _y0, x1, _y1 = result.frames[where]
+        for label in placed:
+            assert label.box[2] - label.box[0] < (x1 - x0) / 2, where  # no label takes over the map
+
+
+def test_missing_regions_and_wrong_crs_are_errors(tiny: tuple[printmap.PrintGeometry, dict[str, Any]]) -> None:
+    geometry, arguments = tiny
+    words = i18n.words("en")
+    without = {**arguments, "regions": arguments["regions"].drop(index=schema.POKROVSK_RAION_ID)}
+    with pytest.raises(ValidationError, match=schema.POKROVSK_RAION_ID):
+        printmap.render_print_maps(geometry, words=words, keys=[schema.POKROVSK_RAION_ID], **without)
+    metres = {**arguments, "deposits": arguments["deposits"].to_crs(schema.PRINT_CRS)}
+    with pytest.raises(ValidationError, match="deposits: expected CRS EPSG:4326"):
+        printmap.render_print_maps(geometry, words=words, keys=["lithium"], **metres)
