@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 import math
 import string
+import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from geo.errors import ArgumentError
+from geo.errors import ArgumentError, ValidationError
 
 #: Languages with a catalogue, the default first.
 LANGUAGES: Final = ("en", "uk")
@@ -45,6 +47,20 @@ class Words:
             raise KeyError(msg) from None
         return template.format(**values) if values else template
 
+    def names(self, row: Mapping[Any, Any]) -> tuple[str, str | None]:
+        """Return a record's name in this language and its name in the other, if it has another.
+
+        A name with nothing visible in it (missing, blank, only invisible
+        characters) does not count: the record then goes by its other name,
+        and by ``""`` if it has none.
+        """
+        columns = [self.name_column, *(f"name_{lang}" for lang in LANGUAGES if f"name_{lang}" != self.name_column)]
+        found = [name for name in (visible(row.get(column)) for column in columns) if name is not None]
+        if not found:
+            return "", None
+        other = next((name for name in found[1:] if name != found[0]), None)
+        return found[0], other
+
     @property
     def name_column(self) -> str:
         """Return the column that holds region and deposit names in this language (``name_en``, ``name_uk``)."""
@@ -67,6 +83,13 @@ class Words:
         return self.number(number * 100.0, decimals) + _PERCENT_SIGN[self.lang]
 
 
+def visible(value: object) -> str | None:
+    """Return `value` if it is text with something visible in it (a letter, digit, mark, sign), else None."""
+    if not isinstance(value, str):
+        return None
+    return value if any(unicodedata.category(char)[0] not in "CZ" for char in value) else None
+
+
 def _finite(value: object) -> float | None:
     """Return `value` as a float, or None where it is missing (None, NaN, pandas' NA)."""
     if value is None or not hasattr(value, "__float__"):
@@ -86,9 +109,41 @@ def words(lang: str = DEFAULT_LANGUAGE) -> Words:
     if lang not in LANGUAGES:
         msg = f"unknown language {lang!r}; choose from {', '.join(LANGUAGES)}"
         raise ArgumentError(msg)
+    messages = _read(lang)
+    check_catalogue(lang, messages, _read(DEFAULT_LANGUAGE))
+    return Words(lang=lang, messages=messages)
+
+
+def _read(lang: str) -> dict[str, str]:
     path = MESSAGES_DIR / f"{lang}.json"
-    messages = json.loads(path.read_text(encoding="utf-8"))
-    return Words(lang=lang, messages={str(k): str(v) for k, v in messages.items()})
+    return {str(k): str(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+
+
+def check_catalogue(lang: str, messages: Mapping[str, str], reference: Mapping[str, str]) -> None:
+    """Refuse a catalogue that lacks a key of the English one or fills other placeholders (one error, all keys).
+
+    Raises
+    ------
+    geo.errors.ValidationError
+        Naming the catalogue file and the keys (first ten).
+    """
+    missing = sorted(set(reference) - set(messages))
+    extra = sorted(set(messages) - set(reference))
+    different = sorted(
+        k for k in set(reference) & set(messages) if placeholders(messages[k]) != placeholders(reference[k])
+    )
+    problems = [
+        f"{what} {', '.join(keys[:10])}{' …' if len(keys) > 10 else ''}"
+        for what, keys in (
+            ("missing", missing),
+            ("not in en.json", extra),
+            ("other placeholders than en.json", different),
+        )
+        if keys
+    ]
+    if problems:
+        msg = f"geo/messages/{lang}.json: {'; '.join(problems)}; every catalogue needs the keys and placeholders of en.json"
+        raise ValidationError(msg)
 
 
 def parse_languages(value: str) -> tuple[str, ...]:

@@ -413,9 +413,16 @@ def place_labels(
     return placed
 
 
+#: What stands for a character of data that DejaVu Sans has no glyph for (drawn, not warned about once per file).
+MISSING_GLYPH: Final = "\ufffd"
+
+
 def _clean(value: object) -> str:
-    """Return text from data as one line of printable characters."""
-    return "".join(ch for ch in " ".join(str(value).split()) if ch.isprintable())
+    """Return text from data as one line of printable characters, each one the font can draw."""
+    font = _font()
+    return "".join(
+        ch if font.get_char_index(ord(ch)) else MISSING_GLYPH for ch in " ".join(str(value).split()) if ch.isprintable()
+    )
 
 
 def _cut(text: str, limit: int) -> str:
@@ -445,12 +452,8 @@ def label_text(name: object) -> str:
 
 
 def _name(row: Mapping[Any, Any], words: Words) -> str:
-    """Return a record's name in the language, or its English name where it has none in the language."""
-    for column in (words.name_column, "name_en"):
-        value = row.get(column)
-        if isinstance(value, str) and value.strip():
-            return value
-    return ""
+    """Return a record's name in the language, or its other name where it has none in the language."""
+    return words.names(row)[0]
 
 
 # --- text ----------------------------------------------------------------------------
@@ -486,13 +489,23 @@ def text_width_pt(text: str, size: float) -> float:
     return max(sum(_advance(ch) for ch in line) for line in text.split("\n")) * size
 
 
+def _break_word(word: str, limit: float, size: float) -> list[str]:
+    """Cut a word wider than `limit` points into pieces that fit (a 120-letter name must not leave the page)."""
+    pieces: list[str] = []
+    while len(word) > 1 and text_width_pt(word, size) > limit:
+        cut = max(1, next((i for i in range(len(word) - 1, 0, -1) if text_width_pt(word[:i], size) <= limit), 1))
+        pieces.append(word[:cut])
+        word = word[cut:]
+    return [*pieces, word]
+
+
 def wrap_text(text: str, width_pt: float, size: float) -> str:
-    """Break `text` at spaces into lines no wider than `width_pt` (a word wider than that keeps a line to itself)."""
+    """Break `text` at spaces into lines no wider than `width_pt` (a word wider than that is cut)."""
     lines: list[str] = []
     limit = width_pt * WRAP_SLACK
     for paragraph in text.split("\n"):
         line = ""
-        for word in paragraph.split(" "):
+        for word in (piece for whole in paragraph.split(" ") for piece in _break_word(whole, limit, size)):
             trial = f"{line} {word}" if line else word
             if line and text_width_pt(trial, size) > limit:
                 lines.append(line)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import glob
 import hashlib
 import json
@@ -201,15 +202,45 @@ def write_outputs(out: Path, files: Mapping[str, bytes]) -> list[Path]:
     """
     names = sorted(files, key=lambda name: (name == schema.SUMMARY_JSON, name))
     targets = {out / name: files[name] for name in names}
-    if out.is_dir():
-        for name in names:
-            target = out / name  # a name may have a folder (``uk/overview.html``)
-            if target.parent.is_dir():
-                for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-                    stale.unlink(missing_ok=True)
+    _check_inside(out, list(targets))
     try:
+        if out.is_dir():
+            for target in targets:  # a name may have a folder (``uk/overview.html``)
+                if target.parent.is_dir():
+                    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+                        stale.unlink(missing_ok=True)
         write_all_atomic(targets)
     except OSError as exc:
-        msg = f"{out}: cannot write the outputs ({exc.strerror or exc}); pass --out DIR with a writable folder"
+        where = f": {exc.filename}" if exc.filename else ""
+        msg = f"{out}: cannot write the outputs ({exc.strerror or exc}{where}); {_WRITE_HINTS.get(exc.errno or 0, _WRITE_HINT)}"
         raise OutputError(msg) from exc
     return list(targets)
+
+
+_WRITE_HINT = "pass --out DIR with a writable folder"
+_WRITE_HINTS = {
+    errno.ENOSPC: "free some space, or pass --out DIR on another disk",
+    errno.EDQUOT: "free some space, or pass --out DIR on another disk",
+    errno.EEXIST: "a file stands where the build needs a folder: move it away, or pass another --out DIR",
+    errno.ENOTDIR: "a file stands where the build needs a folder: move it away, or pass another --out DIR",
+}
+
+
+def _check_inside(out: Path, targets: Sequence[Path]) -> None:
+    """Refuse to write through a link that leads out of `out`, or two outputs to one file (symlinked folders)."""
+    try:
+        root = out.resolve()
+        resolved = {target: target.parent.resolve() / target.name for target in targets}
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        msg = f"{out}: cannot resolve the output folders ({exc}); remove the looping link, or pass another --out DIR"
+        raise OutputError(msg) from exc
+    outside = [str(t) for t, real in resolved.items() if root != real.parent and root not in real.parents]
+    if outside:
+        msg = (
+            f"{out}: {len(outside)} outputs would be written outside it through a symbolic link "
+            f"({', '.join(outside[:3])}); remove the link, or pass another --out DIR"
+        )
+        raise OutputError(msg)
+    if len(set(resolved.values())) < len(resolved):
+        msg = f"{out}: two outputs would be written to one file through a symbolic link; remove the link"
+        raise OutputError(msg)

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo import schema
+from geo import i18n, schema
 from geo.errors import ValidationError
 
 _MAX_IDS = 10
@@ -119,6 +119,10 @@ def check_regions(
         clashes = [i for i in ids.unique() if i in seen]
         found.add(source, "id also used in another layer", clashes, "region ids must be unique across layers")
         seen.update(dict.fromkeys(ids.unique(), source))
+        for column in ("name_en", "name_uk"):  # the maps name each region in each language
+            if column in frame.columns:
+                blank = [str(rid) for rid, name in frame[column].items() if i18n.visible(name) is None]
+                found.add(source, f"no {column}", blank, "give every region its official name in both languages")
     found.add(
         "",
         "region missing from the boundary layers",

@@ -509,14 +509,6 @@ class Drawn:
         )
 
 
-def _names(row: Mapping[Any, Any], words: i18n.Words) -> tuple[object, object]:
-    """Return a region's or deposit's name in the language of `words`, and its other name (or None)."""
-    other = "name_uk" if words.name_column == "name_en" else "name_en"
-    name, second = row.get(words.name_column), row.get(other)
-    missing = name is None or (isinstance(name, float) and pd.isna(name)) or name == ""
-    return (second, None) if missing else (name, second)
-
-
 def _region_layer(
     drawn: Drawn, regions: gpd.GeoDataFrame, level: str, prefix: str, *, scale: str, shown: bool, words: i18n.Words
 ) -> VectorLayer | None:
@@ -527,7 +519,7 @@ def _region_layer(
     labels = []
     for rid in geoms.index:
         row = regions.loc[rid].to_dict()
-        name, other = _names(row, words)
+        name, other = words.names(row)
         labels.append(
             fragment(
                 "region_label.html",
@@ -666,11 +658,30 @@ def _word(words: i18n.Words, kind: str, value: object) -> str:
     return words.messages.get(f"{kind}.{value}", str(value).replace("_", " "))
 
 
-def popup_html(row: pd.Series, words: i18n.Words) -> str:
-    """Build a deposit's popup: name, commodities, status, control, precision, source link."""
+def region_names(regions: pd.DataFrame, words: i18n.Words) -> dict[str, str]:
+    """Return region id → the region's name in the language of `words` (its English name where it has none)."""
+    return {str(rid): words.names(row.to_dict())[0] for rid, row in regions[["name_en", "name_uk"]].iterrows()}
+
+
+def _where(row: Mapping[Any, Any], names: Mapping[str, str]) -> str:
+    """Name a deposit's hromada, raion and oblast, in the language of `names` (the recorded name where no id)."""
+    found = []
+    for level in ("hromada", "raion", "oblast"):
+        rid = row.get(f"{level}_id")
+        name = names.get(rid, "") if isinstance(rid, str) and rid else row.get(level)
+        if isinstance(name, str) and name:
+            found.append(name)
+    return ", ".join(found)
+
+
+def popup_html(row: pd.Series, words: i18n.Words, names: Mapping[str, str] | None = None) -> str:
+    """Build a deposit's popup: name, commodities, status, control, precision, source link.
+
+    `names` (from `region_names`) names the regions the deposit lies in, in the language of `words`.
+    """
     distance = row["distance_to_front_km"]
     record = row.to_dict()
-    name, other = _names(record, words)
+    name, other = words.names(record)
     return str(
         fragment(
             "popup.html",
@@ -685,7 +696,7 @@ def popup_html(row: pd.Series, words: i18n.Words) -> str:
             control=words(f"control.{row['control_status']}"),
             uncertain=bool(row["status_uncertain"]) and bool(row["location_known"]),
             distance=float(distance) if pd.notna(distance) else None,
-            where=", ".join(str(v) for v in (row["hromada"], row["raion"], row["oblast"]) if v),
+            where=_where(record, names or {}),
             precision=_word(words, "precision", row["coord_precision"]),
             located=bool(row["location_known"]),
         )
@@ -693,7 +704,7 @@ def popup_html(row: pd.Series, words: i18n.Words) -> str:
 
 
 def _deposit_records(
-    deposits: gpd.GeoDataFrame, anchors: pd.Series, snapshot_date: str, words: i18n.Words
+    deposits: gpd.GeoDataFrame, anchors: pd.Series, snapshot_date: str, words: i18n.Words, names: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     records = []
     for rid, row in deposits.assign(snapshot_date=snapshot_date).iterrows():
@@ -704,7 +715,7 @@ def _deposit_records(
             lat, lon = round(anchor.y, 5), round(anchor.x, 5)
         group = style.commodity_group(row["primary_commodity"])
         stroke, width, dash = style.CONTROL_OUTLINE[row["control_status"]]
-        name, _other = _names(row.to_dict(), words)
+        name, _other = words.names(row.to_dict())
         records.append(
             {
                 "id": str(rid),
@@ -720,10 +731,10 @@ def _deposit_records(
                 if row["control_status"] in schema.OCCUPIED_STATUSES
                 else str(row["control_status"]),
                 "size": style.LITHIUM_MARKER_SIZE if group == "lithium" else style.MARKER_SIZE,
-                "popup": popup_html(row, words),
+                "popup": popup_html(row, words, names),
                 "name": text(name),  # HTML, for the tooltip
                 "title": str(name),  # plain text, set as the icon's title attribute by Leaflet
-                "search": [str(row["name_en"]), str(row["name_uk"])],
+                "search": [n for n in dict.fromkeys((i18n.visible(row["name_en"]), i18n.visible(row["name_uk"]))) if n],
             }
         )
     return records
@@ -1038,7 +1049,7 @@ def build_map(
     if grey is not None:
         layers.append(grey)
     anchors = regions[regions["level"] == "oblast"].geometry.representative_point()
-    records = _deposit_records(deposits, anchors, snapshot_date, words)
+    records = _deposit_records(deposits, anchors, snapshot_date, words, region_names(regions, words))
     groups = _deposit_layers(records, lithium_first=spec.lithium_first, words=words)
     layers += list(groups.values())
     for layer in layers:
@@ -1046,7 +1057,11 @@ def build_map(
     folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
 
     table = regions.drop(columns=regions.geometry.name)
-    focus = [{str(k): v for k, v in table.loc[rid].items()} for rid in spec.focus if rid in table.index]
+    focus = [
+        {**(values := {str(k): v for k, v in table.loc[rid].items()}), "name": words.names(values)[0]}
+        for rid in spec.focus
+        if rid in table.index
+    ]
     if spec.frame in regions.index and spec.frame != schema.COUNTRY_ID:
         here = deposits.loc[deposits["region_ids"].map(lambda ids: spec.frame in ids), "control_status"]
     else:
@@ -1055,8 +1070,8 @@ def build_map(
     region_entries = []
     for _rid, row in searchable.iterrows():
         xmin, ymin, xmax, ymax = (round(float(v), 4) for v in row.geometry.bounds)
-        for label in (row["name_en"], row["name_uk"]):
-            region_entries.append({"label": str(label), "bounds": [[ymin, xmin], [ymax, xmax]]})
+        for label in dict.fromkeys(name for name in words.names(row.to_dict()) if name):
+            region_entries.append({"label": label, "bounds": [[ymin, xmin], [ymax, xmax]]})
     panel = _panel_html(snapshot_date, metals, focus, here, words)
     MapExtras(
         title=title, panel=panel, records=records, groups=groups, layers=layers, regions=region_entries, words=words

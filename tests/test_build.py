@@ -148,6 +148,13 @@ def test_a_second_language_adds_its_folder_and_changes_no_english_output(tiny_la
     assert "Lithium three" in page  # and the English name beside it, for search and the popup
     assert "75,0\u00a0%" in page  # Donetsk, three quarters occupied
 
+    def in_script(html: str) -> str:  # as the page's JSON holds it
+        return json.dumps(html)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e")
+
+    assert in_script("Де: Східний район, Донецька область<br>") in page  # D1's raion and oblast, in Ukrainian
+    english = (tmp_path / "both" / "donetsk.html").read_text(encoding="utf-8")
+    assert in_script("Where: Eastskyi Raion, Donetsk Oblast<br>") in english
+
 
 def test_an_unknown_language_fails_before_anything_is_written(tiny_layers: Path, tmp_path: Path) -> None:
     with pytest.raises(ArgumentError, match="unknown language 'fr'"):
@@ -315,7 +322,8 @@ def test_a_full_disk_leaves_the_outputs_as_they_were(
     (out.parent / "filler").write_bytes(b"\0" * max(0, shutil.disk_usage(out).free - 64 * 1024))
     assert cli.build_maps(["--layers", str(tiny_layers), "--out", str(out), "--near-front-km", "0"]) == 1
     assert capsys.readouterr().err == (
-        f"error: {out}: cannot write the outputs (No space left on device); pass --out DIR with a writable folder\n"
+        f"error: {out}: cannot write the outputs (No space left on device); free some space, or pass --out DIR on "
+        "another disk\n"
     )
     assert {name: (out / name).read_bytes() for name in _files(out)} == before  # as it was, no temporary file
 

@@ -106,8 +106,10 @@ def test_out_is_a_file(tiny_layers: Path, tmp_path: Path, capsys: pytest.Capture
     out.write_text("not a folder", encoding="utf-8")
     code, _, err = _run(tiny_layers, out, capsys)
     assert code == 1
-    assert err.startswith(f"error: {out}: cannot write the outputs (")
-    assert err.endswith("); pass --out DIR with a writable folder\n")
+    assert err == (
+        f"error: {out}: cannot write the outputs (File exists: {out}); "
+        "a file stands where the build needs a folder: move it away, or pass another --out DIR\n"
+    )
     assert out.read_text(encoding="utf-8") == "not a folder"
 
 

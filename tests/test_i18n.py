@@ -8,7 +8,7 @@ import string
 import pytest
 
 from geo import i18n, schema, style
-from geo.errors import ArgumentError
+from geo.errors import ArgumentError, ValidationError
 
 
 def _catalogue(lang: str) -> dict[str, str]:
@@ -84,3 +84,25 @@ def test_languages_are_parsed_and_unknown_ones_refused() -> None:
             i18n.parse_languages(bad)
     with pytest.raises(ArgumentError, match="unknown language 'de'"):
         i18n.words("de")
+
+
+def test_a_record_goes_by_its_name_in_the_language_else_its_other_name() -> None:
+    en, uk = i18n.words("en"), i18n.words("uk")
+    both = {"name_en": "Dobra lithium site", "name_uk": "Ділянка Добра"}
+    assert uk.names(both) == ("Ділянка Добра", "Dobra lithium site")
+    assert en.names(both) == ("Dobra lithium site", "Ділянка Добра")
+    for blank in (None, float("nan"), "", "   ", "\u202e\u200b", 3):  # nothing visible to read
+        assert uk.names({"name_en": "Northern GOK", "name_uk": blank}) == ("Northern GOK", None)
+    assert uk.names({"name_en": "Same", "name_uk": "Same"}) == ("Same", None)
+    assert uk.names({}) == ("", None)
+
+
+def test_a_catalogue_with_missing_keys_or_other_placeholders_is_refused_at_once() -> None:
+    reference = {"a": "A {n}", "b": "B", "c": "C"}
+    i18n.check_catalogue("xx", {"a": "А {n}", "b": "Б", "c": "В"}, reference)
+    with pytest.raises(ValidationError) as err:
+        i18n.check_catalogue("xx", {"a": "А {count}", "c": "В", "d": "Г"}, reference)
+    assert str(err.value) == (
+        "geo/messages/xx.json: missing b; not in en.json d; other placeholders than en.json a; "
+        "every catalogue needs the keys and placeholders of en.json"
+    )

@@ -350,3 +350,23 @@ def test_missing_regions_and_wrong_crs_are_errors(tiny: tuple[printmap.PrintGeom
     metres = {**arguments, "deposits": arguments["deposits"].to_crs(schema.PRINT_CRS)}
     with pytest.raises(ValidationError, match="deposits: expected CRS EPSG:4326"):
         printmap.render_print_maps(geometry, words=words, keys=["lithium"], **metres)
+
+
+def test_a_character_the_font_lacks_is_drawn_as_a_replacement_without_a_warning(
+    tiny: tuple[printmap.PrintGeometry, dict[str, Any]],
+) -> None:
+    geometry, arguments = tiny
+    deposits = arguments["deposits"].copy()
+    deposits.loc["D3", "name_uk"] = "漢字 Добра"  # DejaVu Sans has no CJK glyphs
+    # the suite turns every warning into an error: matplotlib's "Glyph … missing" would fail this test
+    result = _render(geometry, {**arguments, "deposits": deposits}, "uk", keys=[schema.KIROVOHRAD_ID])
+    labels = _text_items(_group(_svg(result.files["print/kirovohrad.svg"]), "labels"))
+    assert f"{printmap.MISSING_GLYPH * 2} Добра" in labels
+
+
+def test_a_word_wider_than_the_line_is_cut_to_fit() -> None:
+    wrapped = printmap.wrap_text("Кіровоградська " + "Ш" * 120 + " область", 200.0, 10.0)
+    lines = wrapped.split("\n")
+    assert len(lines) > 3
+    assert all(printmap.text_width_pt(line, 10.0) <= 200.0 for line in lines), lines
+    assert wrapped.replace("\n", "").replace(" ", "") == "Кіровоградська" + "Ш" * 120 + "область"  # nothing lost

@@ -102,6 +102,17 @@ def test_regions_outside_ukraine_and_duplicates() -> None:
     assert "region missing from the boundary layers: UA23" in message
 
 
+def test_a_region_without_a_name_in_either_language_is_reported() -> None:
+    frame = _regions(ids=("UA14", "UA35")).assign(name_uk=["Донецька область", "\u202e\u200b"])
+    frame.loc["UA14", "name_en"] = None
+    with pytest.raises(ValidationError) as err:
+        validate.check_regions([frame])
+    assert str(err.value) == (
+        "2 problems: regions.geojson: no name_en: UA14 (give every region its official name in both languages); "
+        "regions.geojson: no name_uk: UA35 (give every region its official name in both languages)"
+    )
+
+
 def test_repair_geometries_fixes_and_reports() -> None:
     bowtie = Polygon([(30, 48), (31, 49), (31, 48), (30, 49), (30, 48)])
     frame = _regions()

@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from geo import build, schema, style
+from geo import build, i18n, schema, style
 from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -386,6 +386,8 @@ def test_the_ukrainian_overview_speaks_ukrainian(browser: Browser, shipped_maps:
     assert re.search(r"Цей проєкт: \d+\u00a0%", panel)  # a Ukrainian page writes "19 %", not "19%"
     assert page.get_attribute(".map-search input", "placeholder") == "Пошук родовищ і регіонів"
     assert page.get_attribute(".leaflet-control-zoom-in", "title") == "Збільшити"
+    assert page.get_attribute(".leaflet-control-layers-toggle", "title") == "Шари"
+    assert page.get_attribute(".leaflet-control-attribution a", "title") == i18n.words("uk")("setup.leaflet")
     assert page.title().startswith("Хто контролює")
     assert opened.errors == []
     page.close()

@@ -63,6 +63,12 @@ function resourceSetup(map, bounds, words) {
     map.removeControl(map.zoomControl);
     map.zoomControl = L.control.zoom({zoomInTitle: words.zoomIn, zoomOutTitle: words.zoomOut}).addTo(map);
   }
+  if (map.attributionControl) {  /* Leaflet's own credit, its link titled in the page's language */
+    var prefix = document.createElement('div');
+    prefix.innerHTML = map.attributionControl.options.prefix || '';  /* Leaflet's constant, not data */
+    prefix.querySelectorAll('a').forEach(function (a) { a.title = words.leaflet; });
+    map.attributionControl.setPrefix(prefix.innerHTML);
+  }
   var side = window.innerWidth >= 1100 ? 330 : 0;
   map.fitBounds(bounds, {animate: false, paddingTopLeft: [side, 0], paddingBottomRight: [side, 0]});
 }
@@ -90,6 +96,10 @@ function resourceClusterIcon(rings) {
 /* Deposit markers, search, full screen, per-layer legend, panel and credits. */
 function resourceExtras(map, groups, layers, o) {
   var shapes = o.shapes, data = o.records, regions = o.regions, words = o.words;
+  map.getContainer().querySelectorAll('.leaflet-control-layers-toggle').forEach(function (a) {
+    a.title = words.layers;
+    a.setAttribute('aria-label', words.layers);
+  });
   function icon(d) {
     var svg = '<svg xmlns="http://www.w3.org/2000/svg" width="' + d.size + '" height="' + d.size +
       '" viewBox="-2 -2 24 24"><path d="' + shapes[d.shape] + '" fill="' + d.fill + '" stroke="' + d.stroke +
