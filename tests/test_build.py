@@ -136,20 +136,21 @@ def test_shipped_build_writes_every_output(shipped: tuple[Path, dict[str, object
 
 
 def test_a_second_language_adds_its_folder_and_changes_no_english_output(tiny_layers: Path, tmp_path: Path) -> None:
-    english = build.build(tiny_layers, tmp_path / "en")
+    english_record = build.build(tiny_layers, tmp_path / "en")
     both = build.build(tiny_layers, tmp_path / "both", languages=("en", "uk"))
     for name in EXPECTED_FILES:
         if name != schema.SUMMARY_JSON:  # which lists the outputs
             assert (tmp_path / "en" / name).read_bytes() == (tmp_path / "both" / name).read_bytes(), name
-    assert both["outputs"] == sorted([*english["outputs"], *(f"uk/{n}" for n in LANGUAGE_FILES)])  # type: ignore[list-item]
+    assert both["outputs"] == sorted([*english_record["outputs"], *(f"uk/{n}" for n in LANGUAGE_FILES)])
     page = (tmp_path / "both" / "uk" / "donetsk.html").read_text(encoding="utf-8")
     assert page.startswith('<!DOCTYPE html>\n<html lang="uk">')
-    assert json.dumps("<b>Родовище один</b>")[1:-1].replace("<", "\\u003c").replace(">", "\\u003e") in page  # popup
-    assert "Lithium three" in page  # and the English name beside it, for search and the popup
-    assert "75,0\u00a0%" in page  # Donetsk, three quarters occupied
 
     def in_script(html: str) -> str:  # as the page's JSON holds it
         return json.dumps(html)[1:-1].replace("<", "\\u003c").replace(">", "\\u003e")
+
+    assert in_script("<b>Родовище один</b>") in page  # the deposit's name_uk, in its popup
+    assert "Lithium three" in page  # and the English name beside it, for search and the popup
+    assert "75,0\u00a0%" in page  # Donetsk, three quarters occupied
 
     assert in_script("Де: Східний район, Донецька область<br>") in page  # D1's raion and oblast, in Ukrainian
     english = (tmp_path / "both" / "donetsk.html").read_text(encoding="utf-8")

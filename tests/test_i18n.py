@@ -12,7 +12,8 @@ from geo.errors import ArgumentError, ValidationError
 
 
 def _catalogue(lang: str) -> dict[str, str]:
-    return json.loads((i18n.MESSAGES_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    data = json.loads((i18n.MESSAGES_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    return {str(key): str(value) for key, value in data.items()}
 
 
 def test_every_language_has_every_key_with_the_same_placeholders() -> None:
