@@ -25,6 +25,8 @@ class Inputs:
     country: gpd.GeoDataFrame
     deposits: gpd.GeoDataFrame
     figures: pd.DataFrame
+    reserves: pd.DataFrame
+    prices: pd.DataFrame
     snapshot: gpd.GeoDataFrame
     pre2022: gpd.GeoDataFrame
     basemap: gpd.GeoDataFrame
@@ -56,6 +58,8 @@ class Results:
     history_regions: pd.DataFrame
     history_deposits: pd.DataFrame
     ledger: pd.DataFrame
+    bases: dict[str, Any]  # Ukraine's occupied shares by reserves and by value at the snapshot (`stats.share_bases`)
+    history_bases: pd.DataFrame
 
 
 def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
@@ -75,6 +79,8 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         layers / schema.POKROVSK_FILE,
         layers / schema.DEPOSITS_FILE,
         layers / schema.FIGURES_FILE,
+        layers / schema.RESERVES_FILE,
+        layers / schema.PRICES_FILE,
         layers / schema.PRE2022_FILE,
         layers / schema.BASEMAP_FILE,
         layers / schema.SINCE_FILE,
@@ -104,6 +110,8 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     }
     records = sources.read_deposits(layers / schema.DEPOSITS_FILE)
     figures = sources.read_figures(layers / schema.FIGURES_FILE)
+    reserves = sources.read_reserves(layers / schema.RESERVES_FILE)
+    prices = sources.read_prices(layers / schema.PRICES_FILE)
     aliases = sources.oblast_aliases(sources.read_oblast_lookup(layers / schema.OBLAST_LOOKUP_FILE))
     oblast_ids = sources.resolve_oblasts(records["oblast"], aliases)
 
@@ -116,6 +124,8 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         validate.check_polygons(frame, problems=problems)
     validate.check_deposits(records, oblast_ids=oblast_ids, problems=problems)
     validate.check_figures(figures, required_ids=schema.METALS_FIGURE_IDS, problems=problems)
+    validate.check_reserves(reserves, deposit_ids=list(records["id"]), problems=problems)
+    validate.check_prices(prices, problems=problems)
     provenance = sources.read_provenance(data_files)
     validate.check_provenance(provenance, problems=problems)
     problems.raise_if_any()
@@ -137,6 +147,8 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         country=country,
         deposits=deposits,
         figures=figures,
+        reserves=reserves,
+        prices=prices,
         snapshot=snapshot_frame,
         pre2022=pre2022,
         basemap=basemap,
@@ -181,7 +193,12 @@ def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> R
         near_front=stats.near_front(distance, threshold_km=near_front_km),
         region_ids=membership.groupby("id")[schema.REGION_ID].agg(tuple).reindex(deposits.index),
     )
+    figured = stats.preferred_reserves(inputs.reserves, deposits)
+    deposits = deposits.join(figured)
+    values = stats.deposit_value_usd(deposits.loc[figured.index], inputs.prices)
+    deposits = deposits.join(values)
     control = stats.control_table(deposits, membership, regions)
+    control = control.join(stats.reserves_by_region(deposits, membership, control))
     metals = stats.metals_comparison(control, inputs.figures, figure_ids=schema.METALS_FIGURE_IDS)
     series, statuses, history_regions = history_over_time(inputs, parts, regions, deposits, contested=contested_series)
     since = join.occupied_since(deposits, inputs.since)
@@ -200,6 +217,8 @@ def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> R
         history_regions=history_regions,
         history_deposits=history.history_deposits(deposits, since, statuses),
         ledger=stats.control_ledger(deposits, statuses, membership, regions),
+        bases=stats.share_bases(deposits, deposits["control_status"]),
+        history_bases=stats.bases_over_time(deposits, statuses),
     )
 
 
@@ -325,6 +344,7 @@ def map_arguments(inputs: Inputs, results: Results) -> dict[str, Any]:
         "parts": results.parts,
         "front": results.front,
         "metals": results.metals,
+        "bases": results.bases,
         "basemap": inputs.basemap,
         "snapshot_date": inputs.snapshot_date,
         "series": {
@@ -347,7 +367,7 @@ def render_map(
     spec: webmap.MapSpec, arguments: Mapping[str, Any], drawn: webmap.Drawn, *, words: i18n.Words | None = None
 ) -> bytes:
     """Render one map from `map_arguments` with the shared geometry cache, in the language of `words`."""
-    keep = ("regions", "deposits", "metals", "snapshot_date", "series", "statuses")
+    keep = ("regions", "deposits", "metals", "snapshot_date", "series", "statuses", "bases")
     return webmap.render_map(spec, drawn=drawn, words=words, **{key: arguments[key] for key in keep})
 
 
@@ -498,6 +518,7 @@ def render_tables(results: Results) -> dict[str, bytes]:
         schema.HISTORY_REGIONS_CSV: tables.history_regions_csv(results.history_regions),
         schema.HISTORY_DEPOSITS_CSV: tables.history_deposits_csv(results.history_deposits),
         schema.LEDGER_CSV: tables.ledger_csv(results.ledger),
+        schema.HISTORY_BASES_CSV: tables.history_bases_csv(results.history_bases),
     }
 
 
@@ -627,6 +648,7 @@ def build(
         outputs=sorted([*files, schema.SUMMARY_JSON]),
         near_front_km=near_front_km,
         digests=tables.digests(files),
+        bases=results.bases,
     )
     files[schema.SUMMARY_JSON] = tables.summary_json(record)
     tables.write_outputs(out, files)

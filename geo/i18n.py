@@ -75,6 +75,12 @@ class Words:
         english = format(number, f",.{decimals}f")
         return english.replace(",", "\0").replace(".", point).replace("\0", thousands)
 
+    def figure(self, value: float) -> str:
+        """Write a published figure with the decimals it needs (up to six): ``0.353`` → ``0,353`` (uk)."""
+        text = format(value, ".6f").rstrip("0").rstrip(".")
+        decimals = len(text.split(".")[1]) if "." in text else 0
+        return self.number(value, decimals)
+
     def share(self, value: object, decimals: int = 1) -> str:
         """Write a share in [0, 1] as a percentage: ``0.801`` → ``80.1%`` (en), ``80,1 %`` (uk)."""
         number = _finite(value)

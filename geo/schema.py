@@ -38,6 +38,10 @@ POKROVSK_CITY_LAYER: Final = "pokrovsk_city"
 BASEMAP_FILE: Final = "basemap/ne50m_neighbours.geojson"
 DEPOSITS_FILE: Final = "deposits/deposits.csv"
 FIGURES_FILE: Final = "deposits/figures.csv"
+#: Published reserve and resource figures of the deposits (several per deposit, ranked by `geo.stats.preferred_reserves`).
+RESERVES_FILE: Final = "deposits/reserves.csv"
+#: Dated prices per tonne of each commodity's reserve measure, for the value estimate.
+PRICES_FILE: Final = "deposits/prices.csv"
 OCCUPATION_DIR: Final = "occupation"
 #: Dated snapshots of the occupied area: ``deepstate_occupied_YYYY-MM-DD.geojson``.
 SNAPSHOT_GLOB: Final = "deepstate_occupied_*.geojson"
@@ -203,6 +207,55 @@ FIGURE_REQUIRED: Final = (
     "quote",
     "measure_basis",
 )
+# --- reserves and prices --------------------------------------------------------------
+RESERVE_REQUIRED: Final = (
+    "deposit_id",
+    "quantity",
+    "unit",
+    "measure",
+    "category",
+    "category_class",
+    "as_of",
+    "source_url",
+    "quote",
+    "confidence",
+    "notes",
+)
+#: Tonnes per unit a reserve figure is given in.
+RESERVE_UNITS: Final = {"t": 1.0, "kt": 1e3, "Mt": 1e6, "bn t": 1e9}
+#: What a reserve figure measures: gross ore or coal; lithium carbonate equivalent; an oxide; contained metal.
+RESERVE_MEASURES: Final = ("ore", "coal", "LCE", "Li2O", "TREO", "ZrO2", "TiO2", "graphite", "U", "unclear")
+#: The kind of figure, most trusted first: reserves (JORC/UNFC proved and probable, Soviet/Ukrainian A+B+C1),
+#: resources (JORC measured, indicated, inferred; C2), prospective or potential resources and exploration targets,
+#: a figure whose category is not stated; ``partial`` is part of a deposit (never used for a share).
+RESERVE_CLASSES: Final = ("reserve", "resource", "prospective", "not_stated", "partial")
+CONFIDENCES: Final = ("high", "medium", "low")
+#: The one measure each primary commodity's reserves are compared in (like with like).
+RESERVE_MEASURE: Final = {
+    "lithium": "LCE",
+    "rare_earths": "TREO",
+    "zirconium": "ZrO2",
+    "titanium": "TiO2",
+    "iron_ore": "ore",
+    "manganese": "ore",
+    "graphite": "graphite",
+    "uranium": "U",
+    "coal_coking": "coal",
+    "coal_thermal": "coal",
+    "coal": "coal",
+}
+PRICE_REQUIRED: Final = (
+    "commodity",
+    "measure",
+    "usd_per_t",
+    "year",
+    "central",
+    "original",
+    "conversion",
+    "source_url",
+    "quote",
+)
+
 #: Published metals figures shown beside our computed share: the ~40 % estimate
 #: (We Build Ukraine, as reported) and SecDev's 42 % (Washington Post, 2022).
 METALS_FIGURE_IDS: Final = ("F01", "F02", "F03", "F10")
@@ -223,6 +276,7 @@ SUMMARY_JSON: Final = "summary.json"
 HISTORY_REGIONS_CSV: Final = "history_regions.csv"
 HISTORY_DEPOSITS_CSV: Final = "history_deposits.csv"
 LEDGER_CSV: Final = "ledger.csv"
+HISTORY_BASES_CSV: Final = "history_bases.csv"
 CHART_SHARE_PNG: Final = "chart_occupied_share.png"
 CHART_DEPOSITS_PNG: Final = "chart_deposits_occupied.png"
 #: Static maps (``maps/print/``), one set per map of `MAP_FILES`, named after its HTML file: ``<stem><suffix>``.
@@ -270,6 +324,12 @@ DEPOSIT_COLUMNS: Final = (
     "lon",
     "lat",
     "source_url",
+    "reserve_quantity",
+    "reserve_unit",
+    "reserve_measure",
+    "reserve_category",
+    "reserve_as_of",
+    "reserve_source_url",
 )
 CONTROL_COLUMNS: Final = (
     "region_id",
@@ -285,4 +345,14 @@ CONTROL_COLUMNS: Final = (
     "unknown",
     "near_front",
     "occupied_share",
+    "reserve_measure",
+    "reserve_records",
+    "reserve_coverage",
+    "reserve_occupied_t",
+    "reserve_known_t",
+    "reserve_occupied_share",
+    "value_records",
+    "value_occupied_share_low",
+    "value_occupied_share",
+    "value_occupied_share_high",
 )

@@ -347,6 +347,16 @@ def read_figures(path: Path) -> pd.DataFrame:
     return read_table(path, required=schema.FIGURE_REQUIRED)
 
 
+def read_reserves(path: Path) -> pd.DataFrame:
+    """Read the published reserve figures as text (one row per figure; a row with no quantity says none was found)."""
+    return read_table(path, required=schema.RESERVE_REQUIRED)
+
+
+def read_prices(path: Path) -> pd.DataFrame:
+    """Read the dated prices as text (one row per commodity and year; one ``central`` row per commodity)."""
+    return read_table(path, required=schema.PRICE_REQUIRED)
+
+
 def list_snapshots(directory: Path) -> dict[str, Path]:
     """List the dated occupation snapshots in a folder.
 

@@ -6,7 +6,10 @@ shares are floats in [0, 1], 0.0 (never NaN) where nothing is occupied.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -14,6 +17,7 @@ import pandas as pd
 import shapely
 
 from geo import schema
+from geo.errors import ValidationError
 
 _M2_PER_KM2 = 1_000_000.0
 
@@ -418,3 +422,353 @@ def occupied_km2_over_time(
         frame["contested_km2"] = grey_km2
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)
+
+
+# --- reserves and value ------------------------------------------------------------------
+
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
+def _year(as_of: str) -> int:
+    years = [int(m.group(0)) for m in _YEAR.finditer(as_of)]
+    return max(years) if years else 0
+
+
+def preferred_reserves(reserves: pd.DataFrame, deposits: pd.DataFrame) -> pd.DataFrame:
+    """Pick each deposit's reserve figure: the one its primary commodity is compared in, ranked by a stated rule.
+
+    Candidates are the figures in the deposit's measure (`geo.schema.RESERVE_MEASURE`
+    of its ``primary_commodity``), ``partial`` ones left out.  They are ranked by:
+    1. the source that gives figures for the most deposits of the commodity (one
+       basis for all, so that like is compared with like);
+    2. confidence (high, medium, low);
+    3. class (reserve, resource, prospective, not stated);
+    4. the newest year in ``as_of``;
+    5. order in the file.
+
+    Parameters
+    ----------
+    reserves
+        From `geo.sources.read_reserves` (text).
+    deposits
+        Indexed by deposit id; column ``primary_commodity``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the ids of deposits that have a figure: ``reserve_quantity``, ``reserve_unit``,
+        ``reserve_measure``, ``reserve_category``, ``reserve_class``, ``reserve_as_of``, ``reserve_confidence``,
+        ``reserve_source_url``, ``reserve_t`` (tonnes of the measure).
+    """
+    rows = reserves.assign(
+        order=np.arange(len(reserves)),
+        quantity_value=pd.to_numeric(reserves["quantity"].str.strip(), errors="coerce"),
+    )
+    rows = rows[rows["quantity_value"].notna() & rows["deposit_id"].isin(deposits.index)]
+    commodity = deposits["primary_commodity"].reindex(rows["deposit_id"]).to_numpy()
+    rows = rows.assign(commodity=commodity, wanted=[schema.RESERVE_MEASURE.get(str(c), "") for c in commodity])
+    rows = rows[(rows["measure"] == rows["wanted"]) & (rows["category_class"] != "partial")]
+    coverage = rows.groupby(["commodity", "source_url"])["deposit_id"].transform("nunique")
+    ranked = rows.assign(
+        coverage=-coverage,
+        confidence_rank=rows["confidence"].map({c: i for i, c in enumerate(schema.CONFIDENCES)}),
+        class_rank=rows["category_class"].map({c: i for i, c in enumerate(schema.RESERVE_CLASSES)}),
+        newest=-rows["as_of"].map(_year),
+    ).sort_values(["deposit_id", "coverage", "confidence_rank", "class_rank", "newest", "order"])
+    best = ranked.drop_duplicates("deposit_id").set_index("deposit_id")
+    out = pd.DataFrame(
+        {
+            "reserve_quantity": best["quantity_value"],
+            "reserve_unit": best["unit"],
+            "reserve_measure": best["measure"],
+            "reserve_category": best["category"],
+            "reserve_class": best["category_class"],
+            "reserve_as_of": best["as_of"],
+            "reserve_confidence": best["confidence"],
+            "reserve_source_url": best["source_url"],
+            "reserve_t": best["quantity_value"] * best["unit"].map(schema.RESERVE_UNITS),
+        }
+    )
+    out.index.name = "id"
+    return out
+
+
+def occupied_share_by_reserves(figures: pd.DataFrame) -> float:
+    """Return the occupied share of the tonnes in `figures` (occupied / (occupied + held); unknown left out).
+
+    Parameters
+    ----------
+    figures
+        Columns ``reserve_t``, ``reserve_measure`` and ``control_status``, one row per deposit.
+
+    Raises
+    ------
+    geo.errors.ValidationError
+        If the figures are in more than one measure: tonnes of ore and tonnes of LCE are not summed.
+    """
+    measures = sorted(set(figures["reserve_measure"].dropna()))
+    if len(measures) > 1:
+        msg = f"reserve figures in different measures ({', '.join(measures)}) cannot be summed; compare one measure"
+        raise ValidationError(msg)
+    return _tonnes_share(figures["reserve_t"], figures["control_status"])
+
+
+def _tonnes_share(tonnes: pd.Series, status: pd.Series) -> float:
+    occupied = float(tonnes[status.isin(schema.OCCUPIED_STATUSES)].sum())
+    known = occupied + float(tonnes[status == schema.HELD].sum())
+    return occupied / known if known > 0 else 0.0
+
+
+def deposit_value_usd(figures: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
+    """Value each deposit's reserve figure at the low, central and high price of its primary commodity.
+
+    A gross in-situ value (tonnes × the price of the nearest traded product): no
+    costs, no recovery, no grade but what the price assumes (`prices` says how).
+
+    Parameters
+    ----------
+    figures
+        From `preferred_reserves` joined with ``primary_commodity``.
+    prices
+        From `geo.sources.read_prices`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like `figures`; ``value_low_usd``, ``value_central_usd``, ``value_high_usd`` (NaN where the
+        commodity has no price in the figure's measure).
+    """
+    table = prices.assign(usd=pd.to_numeric(prices["usd_per_t"], errors="coerce"))
+    grouped = table.groupby(["commodity", "measure"])["usd"]
+    central = table[table["central"].str.strip() == "yes"].set_index(["commodity", "measure"])["usd"]
+    key = pd.MultiIndex.from_arrays([figures["primary_commodity"], figures["reserve_measure"]])
+    per_t = pd.DataFrame(
+        {
+            "value_low_usd": grouped.min().reindex(key).to_numpy(),
+            "value_central_usd": central.reindex(key).to_numpy(),
+            "value_high_usd": grouped.max().reindex(key).to_numpy(),
+        },
+        index=figures.index,
+    )
+    return per_t.mul(figures["reserve_t"], axis=0)
+
+
+def occupied_share_by_value(values: pd.Series, status: pd.Series) -> float:
+    """Return the occupied share of the value in `values` (occupied / (occupied + held); unknown left out)."""
+    return _tonnes_share(values.dropna(), status.reindex(values.dropna().index))
+
+
+def value_share_range(values: pd.DataFrame, commodity: pd.Series, status: pd.Series) -> tuple[float, float, float]:
+    """Return the occupied share of the value at the central prices, and its lowest and highest over the prices.
+
+    Each commodity's price may lie anywhere between its low and high price,
+    independently of the others: the range is the least and the greatest share
+    over every combination of low and high prices (a commodity's own share does
+    not depend on its price; the mix does).
+
+    Parameters
+    ----------
+    values
+        From `deposit_value_usd`.
+    commodity, status
+        Each deposit's primary commodity and control status, indexed like `values`.
+
+    Returns
+    -------
+    tuple
+        (low, central, high) shares; 0.0 each where nothing is valued.
+    """
+    valued = values.dropna()
+    if valued.empty:
+        return 0.0, 0.0, 0.0
+    status = status.reindex(valued.index)
+    occupied = status.isin(schema.OCCUPIED_STATUSES)
+    known = occupied | (status == schema.HELD)
+    by = commodity.reindex(valued.index)
+    sums = {
+        kind: pd.DataFrame(
+            {
+                "occupied": valued[f"value_{kind}_usd"].where(occupied, 0.0).groupby(by).sum(),
+                "known": valued[f"value_{kind}_usd"].where(known, 0.0).groupby(by).sum(),
+            }
+        )
+        for kind in ("low", "central", "high")
+    }
+    central = _ratio(sums["central"]["occupied"].sum(), sums["central"]["known"].sum())
+    shares = []
+    for choice in itertools.product(("low", "high"), repeat=len(sums["low"])):
+        picked = pd.concat([sums[kind].iloc[[i]] for i, kind in enumerate(choice)])
+        shares.append(_ratio(picked["occupied"].sum(), picked["known"].sum()))
+    return min(shares), central, max(shares)
+
+
+def _ratio(part: float, whole: float) -> float:
+    return float(part) / float(whole) if whole > 0 else 0.0
+
+
+def reserves_by_region(figured: pd.DataFrame, membership: pd.DataFrame, control: pd.DataFrame) -> pd.DataFrame:
+    """Sum reserve figures and values for every (region, commodity) row of `control`, next to the counts.
+
+    A deposit's figure counts under its primary commodity only (the commodity
+    it was measured for); the `geo.schema.METALS_AGGREGATE` rows get values, not
+    tonnes (tonnes of different measures are not summed).
+
+    Parameters
+    ----------
+    figured
+        Indexed by deposit id: ``primary_commodity``, ``control_status``, ``commodity_list``, ``site_kind`` and,
+        where the deposit has a figure, ``reserve_t``, ``reserve_measure`` and the `deposit_value_usd` columns.
+    control
+        From `control_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like `control`: ``reserve_measure``, ``reserve_records`` (records with a figure),
+        ``reserve_coverage`` (their share of the records whose primary commodity it is), ``reserve_occupied_t``,
+        ``reserve_known_t``, ``reserve_occupied_share``, ``value_records``, ``value_occupied_share_low``,
+        ``value_occupied_share`` (central prices), ``value_occupied_share_high``.
+    """
+    out = pd.DataFrame(index=control.index)
+    rows = _commodity_rows(figured, membership, metals=schema.METALS, resource_kinds=schema.RESOURCE_SITE_KINDS)
+    rows = rows.join(figured.drop(columns=["commodity_list"]), on="id")
+    records: dict[Any, dict[str, Any]] = {}
+    for (rid, commodity), group in rows.groupby([schema.REGION_ID, "commodity"], sort=False):
+        aggregate = commodity == schema.METALS_AGGREGATE
+        own = group if aggregate else group[group["primary_commodity"] == commodity]
+        with_figure = own[own["reserve_t"].notna()]
+        status = with_figure.set_index("id")["control_status"]
+        tonnes = with_figure.set_index("id")["reserve_t"]
+        occupied_t = float(tonnes[status.isin(schema.OCCUPIED_STATUSES)].sum())
+        known_t = occupied_t + float(tonnes[status == schema.HELD].sum())
+        values = with_figure.set_index("id")[["value_low_usd", "value_central_usd", "value_high_usd"]]
+        low, central, high = value_share_range(values, with_figure.set_index("id")["primary_commodity"], status)
+        records[(rid, commodity)] = {
+            "reserve_measure": "" if aggregate else schema.RESERVE_MEASURE.get(str(commodity), ""),
+            "reserve_records": len(with_figure),
+            "reserve_coverage": _ratio(len(with_figure), len(own)),
+            "reserve_occupied_t": np.nan if aggregate else occupied_t,
+            "reserve_known_t": np.nan if aggregate else known_t,
+            "reserve_occupied_share": np.nan if aggregate else _ratio(occupied_t, known_t),
+            "value_records": int(values.notna().all(axis=1).sum()),
+            "value_occupied_share_low": low,
+            "value_occupied_share": central,
+            "value_occupied_share_high": high,
+        }
+    table = pd.DataFrame.from_dict(records, orient="index")
+    table.index = pd.MultiIndex.from_tuples(table.index, names=[schema.REGION_ID, "commodity"])
+    return out.join(table)
+
+
+def _value_columns(deposits: pd.DataFrame) -> pd.DataFrame:
+    return deposits[["value_low_usd", "value_central_usd", "value_high_usd"]]
+
+
+def share_bases(deposits: pd.DataFrame, status: pd.Series) -> dict[str, Any]:
+    """Return Ukraine's occupied shares on every basis, for one set of control statuses (the snapshot, or a date).
+
+    Parameters
+    ----------
+    deposits
+        Indexed by id: ``primary_commodity``, ``commodity_list``, ``site_kind``, ``reserve_t``,
+        ``reserve_measure`` and the `deposit_value_usd` columns.
+    status
+        Control status per deposit.
+
+    Returns
+    -------
+    dict
+        ``reserves``: per primary commodity with a measure, its ``measure``, ``records``,
+        ``records_with_figure``, ``coverage``, ``occupied_t``, ``known_t``, ``occupied_share``;
+        ``value_metals``, ``value_metals_confident`` (the low-confidence figures left out) and ``value_all``:
+        ``low``, ``central``, ``high`` shares and ``records_valued`` of ``records`` (metal resources: the
+        deposits the count basis counts).
+    """
+    status = status.reindex(deposits.index)
+    reserves = []
+    for commodity, measure in schema.RESERVE_MEASURE.items():
+        own = deposits[deposits["primary_commodity"] == commodity]
+        if own.empty:
+            continue
+        figures = own[own["reserve_t"].notna()]
+        tonnes = figures["reserve_t"]
+        share = occupied_share_by_reserves(figures.assign(control_status=status)) if len(figures) else 0.0
+        occupied_t = float(tonnes[status.reindex(tonnes.index).isin(schema.OCCUPIED_STATUSES)].sum())
+        held_t = float(tonnes[status.reindex(tonnes.index) == schema.HELD].sum())
+        reserves.append(
+            {
+                "commodity": commodity,
+                "measure": measure,
+                "records": len(own),
+                "records_with_figure": len(figures),
+                "coverage": _ratio(len(figures), len(own)),
+                "occupied_t": occupied_t,
+                "known_t": occupied_t + held_t,
+                "occupied_share": share,
+            }
+        )
+    metal = deposits["commodity_list"].map(lambda items: bool(set(schema.METALS).intersection(items)))
+    metal &= deposits["site_kind"].isin(schema.RESOURCE_SITE_KINDS)
+    bases: dict[str, Any] = {"reserves": reserves}
+    confident = deposits["reserve_confidence"].isin(["high", "medium"])
+    for name, chosen, mask in (
+        ("value_metals", deposits[metal], None),
+        ("value_metals_confident", deposits[metal], confident),
+        ("value_all", deposits, None),
+    ):
+        values = _value_columns(chosen)
+        if mask is not None:
+            values = values.where(mask.reindex(chosen.index), np.nan)
+        low, central, high = value_share_range(values, chosen["primary_commodity"], status)
+        bases[name] = {
+            "low": low,
+            "central": central,
+            "high": high,
+            "records_valued": int(values.notna().all(axis=1).sum()),
+            "records": len(chosen),
+        }
+    return bases
+
+
+def bases_over_time(deposits: pd.DataFrame, statuses: pd.DataFrame) -> pd.DataFrame:
+    """Tabulate `share_bases` at every date of `statuses` (control per deposit × date).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per date and basis: ``date``, ``basis`` (``reserves`` with a ``commodity`` and ``measure``,
+        ``value_metals``, ``value_metals_confident``, ``value_all``), ``occupied_share`` (the central one for values),
+        ``share_low``,
+        ``share_high`` (values only), ``records_with_figure``.
+    """
+    rows = []
+    for date in statuses.columns:
+        bases = share_bases(deposits, statuses[date])
+        for item in bases["reserves"]:
+            rows.append(
+                {
+                    "date": date,
+                    "basis": "reserves",
+                    "commodity": item["commodity"],
+                    "measure": item["measure"],
+                    "occupied_share": item["occupied_share"],
+                    "share_low": np.nan,
+                    "share_high": np.nan,
+                    "records_with_figure": item["records_with_figure"],
+                }
+            )
+        for name in ("value_metals", "value_metals_confident", "value_all"):
+            value = bases[name]
+            rows.append(
+                {
+                    "date": date,
+                    "basis": name,
+                    "commodity": "",
+                    "measure": "USD",
+                    "occupied_share": value["central"],
+                    "share_low": value["low"],
+                    "share_high": value["high"],
+                    "records_with_figure": value["records_valued"],
+                }
+            )
+    return pd.DataFrame(rows)

@@ -61,7 +61,16 @@ def deposits_csv(deposits: pd.DataFrame) -> bytes:
 def control_csv(control: pd.DataFrame) -> bytes:
     """Render ``control.csv``: deposits by control status per region × commodity."""
     table = control.reset_index()[list(schema.CONTROL_COLUMNS)].copy()
-    table["occupied_share"] = table["occupied_share"].round(_SHARE_DECIMALS)
+    for column in [c for c in table.columns if c.endswith(("_share", "_share_low", "_share_high", "_coverage"))]:
+        table[column] = table[column].round(_SHARE_DECIMALS)
+    return _csv(table)
+
+
+def history_bases_csv(bases: pd.DataFrame) -> bytes:
+    """Render ``history_bases.csv``: Ukraine's occupied share by reserves (per commodity) and by value, per date."""
+    table = bases.copy()
+    for column in ("occupied_share", "share_low", "share_high"):
+        table[column] = table[column].round(_SHARE_DECIMALS)
     return _csv(table)
 
 
@@ -115,6 +124,7 @@ def summary(
     outputs: Sequence[str],
     near_front_km: float,
     digests: Mapping[str, str] | None = None,
+    bases: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the run summary written to ``summary.json``.
 
@@ -172,11 +182,60 @@ def summary(
                 {"figure_id": fid, **{k: _plain(v) for k, v in row.items()}} for fid, row in metals.iterrows()
             ],
         },
+        **({"metals_comparison": metals_comparison(metals, bases)} if bases is not None else {}),
         "credits": list(credits),
         "repairs": list(repairs),
         "outputs": list(outputs),
         "output_sha256": dict(sorted((digests or {}).items())),
     }
+
+
+def _plain_tree(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain_tree(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_tree(v) for v in value]
+    return _plain(value)
+
+
+def metals_comparison(metals: pd.DataFrame, bases: Mapping[str, Any]) -> dict[str, Any]:
+    """Put every basis of our metals share beside the published figures (``summary.json``'s ``metals_comparison``).
+
+    `bases` is `geo.stats.share_bases` at the snapshot.
+    """
+    computed = metals.loc["computed"].to_dict()
+    reserves = [item for item in bases["reserves"] if item["commodity"] in schema.METALS]
+    tree: dict[str, Any] = _plain_tree(
+        {
+            "count": {
+                "share": computed["share"],
+                "occupied_records": int(computed["records_occupied"]),
+                "known_records": int(computed["records_known"]),
+                "basis": computed["basis"],
+            },
+            "reserves_by_commodity": reserves,
+            "reserves_note": (
+                "one share per commodity, each in its own measure (tonnes of LCE, TREO and ore are not summed); "
+                "coverage = records with a figure / records of that primary commodity"
+            ),
+            "value": {**bases["value_metals"], "basis": "gross in-situ value at layers/deposits/prices.csv"},
+            "value_without_low_confidence_figures": {
+                **bases["value_metals_confident"],
+                "basis": "the same, leaving out the figures of low confidence (Velykyi Tokmak's is Russian)",
+            },
+            "value_all_commodities": {**bases["value_all"], "basis": "the same, with coal and graphite"},
+            "value_note": (
+                "an estimate: each deposit's preferred reserve figure x the price of the nearest traded product, no "
+                "costs or recovery; low and high are the least and greatest share over every mix of each commodity's "
+                "low and high price; only records with a figure are valued (records_valued of records)"
+            ),
+            "published": [
+                {"figure_id": fid, **{k: v for k, v in row.items() if k not in ("records_occupied", "records_known")}}
+                for fid, row in metals.drop(index="computed").iterrows()
+            ],
+        }
+    )
+    return tree
 
 
 def summary_json(record: Mapping[str, Any]) -> bytes:

@@ -336,6 +336,67 @@ def check_figures(figures: pd.DataFrame, *, required_ids: Sequence[str], problem
         found.raise_if_any()
 
 
+def _numbers(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values.str.strip(), errors="coerce")
+
+
+def check_reserves(reserves: pd.DataFrame, *, deposit_ids: Sequence[str], problems: Problems | None = None) -> None:
+    """Check reserve figures: known deposits, a number with a unit, measure, class, confidence and source for each.
+
+    A row with no quantity says that nothing was published; it needs its notes.
+    """
+    found = Problems() if problems is None else problems
+    source = str(reserves.attrs.get("source", ""))
+    rows = "row " + (reserves.index + 2).astype(str)
+    text = reserves.apply(lambda column: column.str.strip())
+    quantity = _numbers(reserves["quantity"])
+    given = text["quantity"] != ""
+    found.add(
+        source, "unknown deposit_id", rows[~text["deposit_id"].isin(list(deposit_ids))], "use an id of deposits.csv"
+    )
+    bad = given & (quantity.isna() | ~np.isfinite(quantity.fillna(0)) | (quantity < 0))
+    found.add(source, "quantity not a number >= 0", rows[bad], "write the figure as a plain number (1.257, not 1,257)")
+    for column, allowed in (
+        ("unit", tuple(schema.RESERVE_UNITS)),
+        ("measure", schema.RESERVE_MEASURES),
+        ("category_class", schema.RESERVE_CLASSES),
+        ("confidence", schema.CONFIDENCES),
+    ):
+        found.add(
+            source, f"{column} not one of {', '.join(allowed)}", rows[given & ~text[column].isin(allowed)], "fix it"
+        )
+    for column in ("category", "source_url", "quote"):
+        found.add(source, f"empty {column}", rows[given & (text[column] == "")], f"every figure needs its {column}")
+    web = text["source_url"].str.startswith(("https://", "http://"))
+    found.add(source, "source_url not a web address", rows[given & ~web], "give the page the figure was read in")
+    found.add(source, "no quantity and no notes", rows[~given & (text["notes"] == "")], "say what was searched")
+    if problems is None:
+        found.raise_if_any()
+
+
+def check_prices(prices: pd.DataFrame, *, problems: Problems | None = None) -> None:
+    """Check the prices: a positive number, a source and quote each, and exactly one central price per commodity."""
+    found = Problems() if problems is None else problems
+    source = str(prices.attrs.get("source", ""))
+    rows = "row " + (prices.index + 2).astype(str)
+    price = _numbers(prices["usd_per_t"])
+    found.add(source, "usd_per_t not a number > 0", rows[~(price > 0)], "write the price as a plain number")
+    found.add(
+        source,
+        "measure unknown",
+        rows[~prices["measure"].isin(schema.RESERVE_MEASURES)],
+        "use a measure of reserves.csv",
+    )
+    for column in ("year", "source_url", "quote"):
+        found.add(source, f"empty {column}", rows[prices[column].str.strip() == ""], f"every price needs its {column}")
+    central = prices[prices["central"].str.strip() == "yes"].groupby("commodity").size()
+    commodities = sorted(set(prices["commodity"]))
+    wrong = [c for c in commodities if central.get(c, 0) != 1]
+    found.add(source, "not exactly one central price", wrong, "mark one row per commodity central=yes")
+    if problems is None:
+        found.raise_if_any()
+
+
 def check_provenance(provenance: pd.DataFrame, *, problems: Problems | None = None) -> None:
     """Check that every data file has a sidecar with the required keys and a matching sha256.
 

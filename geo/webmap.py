@@ -674,6 +674,19 @@ def _where(row: Mapping[Any, Any], names: Mapping[str, str]) -> str:
     return ", ".join(found)
 
 
+def _reserve(record: Mapping[Any, Any], words: i18n.Words) -> dict[str, Any] | None:
+    """Return the deposit's preferred reserve figure for its popup (None where it has none)."""
+    quantity = record.get("reserve_quantity")
+    if not isinstance(quantity, float | int) or pd.isna(quantity):
+        return None
+    return {
+        "figure": f"{words.figure(float(quantity))} {record['reserve_unit']} {record['reserve_measure']}",
+        "category": record["reserve_category"],
+        "as_of": record["reserve_as_of"],
+        "url": record["reserve_source_url"],
+    }
+
+
 def popup_html(row: pd.Series, words: i18n.Words, names: Mapping[str, str] | None = None) -> str:
     """Build a deposit's popup: name, commodities, status, control, precision, source link.
 
@@ -699,6 +712,7 @@ def popup_html(row: pd.Series, words: i18n.Words, names: Mapping[str, str] | Non
             where=_where(record, names or {}),
             precision=_word(words, "precision", row["coord_precision"]),
             located=bool(row["location_known"]),
+            reserve=_reserve(record, words),
         )
     )
 
@@ -850,7 +864,13 @@ class MapExtras(MacroElement):
 
 
 def _panel_html(
-    snapshot_date: str, metals: pd.DataFrame, focus: list[dict[str, Any]], here: pd.Series, words: i18n.Words
+    snapshot_date: str,
+    metals: pd.DataFrame,
+    focus: list[dict[str, Any]],
+    here: pd.Series,
+    *,
+    words: i18n.Words,
+    bases: Mapping[str, Any] | None,
 ) -> Markup:
     counts = here.value_counts()
     figures = [
@@ -866,6 +886,13 @@ def _panel_html(
         counts=[(int(counts.get(s, 0)), words(f"control_phrase.{s}")) for s in schema.CONTROL_STATUSES],
         computed=metals.loc["computed"].to_dict(),
         figures=figures,
+        reserves=[
+            {**item, "label": _word(words, "commodity", item["commodity"])}
+            for item in (bases or {}).get("reserves", [])
+            if item["commodity"] in schema.METALS and item["records_with_figure"]
+        ],
+        value=(bases or {}).get("value_metals"),
+        value_confident=(bases or {}).get("value_metals_confident"),
     )
 
 
@@ -1016,12 +1043,14 @@ def build_map(
     series: Mapping[str, shapely.Geometry] | None = None,
     statuses: pd.DataFrame | None = None,
     words: i18n.Words | None = None,
+    bases: Mapping[str, Any] | None = None,
 ) -> folium.Map:
     """Build one map: base map, region outlines, occupied areas, line of contact, deposits, controls.
 
     With `series` (date → occupied area) and `statuses` (control per deposit and
     date), a map whose spec asks for it gets a time slider.  The page is in the
-    language of `words` (default: English).
+    language of `words` (default: English).  With `bases` (`geo.stats.share_bases`),
+    the panel puts the metals share by reserves and by value beside the count.
     """
     words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
     title = map_title(spec, words)
@@ -1072,7 +1101,7 @@ def build_map(
         xmin, ymin, xmax, ymax = (round(float(v), 4) for v in row.geometry.bounds)
         for label in dict.fromkeys(name for name in words.names(row.to_dict()) if name):
             region_entries.append({"label": label, "bounds": [[ymin, xmin], [ymax, xmax]]})
-    panel = _panel_html(snapshot_date, metals, focus, here, words)
+    panel = _panel_html(snapshot_date, metals, focus, here, words=words, bases=bases)
     MapExtras(
         title=title, panel=panel, records=records, groups=groups, layers=layers, regions=region_entries, words=words
     ).add_to(fmap)
@@ -1122,6 +1151,7 @@ def render_maps(
     contested: shapely.Geometry | None = None,
     specs: Sequence[MapSpec] = SPECS,
     words: i18n.Words | None = None,
+    bases: Mapping[str, Any] | None = None,
 ) -> dict[str, bytes]:
     """Render every map in `specs` to self-contained HTML bytes, one after another.
 
@@ -1142,5 +1172,5 @@ def render_maps(
     """
     drawn = Drawn(regions, parts, front, contested, basemap)
     common: dict[str, Any] = {"regions": regions, "deposits": deposits, "metals": metals}
-    common.update(snapshot_date=snapshot_date, series=series, statuses=statuses, words=words)
+    common.update(snapshot_date=snapshot_date, series=series, statuses=statuses, words=words, bases=bases)
     return {schema.MAP_FILES[spec.name]: render_map(spec, drawn=drawn, **common) for spec in specs}

@@ -136,6 +136,63 @@ def write_sidecar(path: Path) -> None:
     sidecar.write_text(json.dumps(record), encoding="utf-8")
 
 
+def reserve_row(deposit_id: str, quantity: str, measure: str, **values: str) -> dict[str, str]:
+    """Return a valid reserve figure (Mt) with `values` overriding the defaults."""
+    row = {
+        "deposit_id": deposit_id,
+        "quantity": quantity,
+        "unit": "Mt",
+        "measure": measure,
+        "category": "proved + probable reserves",
+        "category_class": "reserve",
+        "as_of": "2020",
+        "source_url": f"https://example.org/{deposit_id}",
+        "quote": f"{quantity} Mt",
+        "confidence": "high",
+        "notes": "",
+    }
+    row.update(values)
+    return row
+
+
+#: Hand-checkable reserves: D1 coal 2 Mt and D6 manganese 3 Mt ore (occupied since 2022), D2 iron ore 1 Mt (occupied
+#: before 2022), D3 lithium 0.5 Mt LCE (held); D4 and D5 have none.  Central prices per tonne: lithium 10,000, iron ore 100,
+#: manganese 200, coal 100, so the metals' value is 0.1 + 0.6 billion USD occupied of 5.7 billion: 7/57.
+RESERVES = [
+    reserve_row("D1", "2", "coal"),
+    reserve_row("D2", "1", "ore"),
+    reserve_row("D3", "0.5", "LCE"),
+    reserve_row("D3", "40", "ore", confidence="low"),  # another measure: never summed with LCE
+    reserve_row("D4", "", "", unit="", category="", category_class="", notes="nothing published"),
+    reserve_row("D6", "3", "ore"),
+]
+
+
+def price_row(commodity: str, measure: str, usd: str, year: str, *, central: bool) -> dict[str, str]:
+    """Return a valid price row."""
+    return {
+        "commodity": commodity,
+        "measure": measure,
+        "usd_per_t": usd,
+        "year": year,
+        "central": "yes" if central else "",
+        "original": f"{usd} USD/t",
+        "conversion": "none",
+        "source_url": f"https://example.org/price/{commodity}",
+        "quote": f"{year} = {usd}",
+    }
+
+
+PRICES = [
+    price_row("lithium", "LCE", "8000", "2025", central=False),
+    price_row("lithium", "LCE", "10000", "2024", central=True),
+    price_row("lithium", "LCE", "20000", "2023", central=False),
+    price_row("iron_ore", "ore", "100", "2024", central=True),
+    price_row("manganese", "ore", "200", "2024", central=True),
+    price_row("coal_thermal", "coal", "100", "2024", central=True),
+]
+
+
 def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> Path:
     """Write the tiny world into `root` as a complete layers folder; return `root`."""
     files: list[Path] = []
@@ -290,15 +347,20 @@ def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> 
             },
         ],
     )
-    write_csv(
-        root / schema.DEPOSITS_FILE, DEPOSIT_HEADER, deposits if deposits is not None else [dict(d) for d in DEPOSITS]
-    )
+    rows = deposits if deposits is not None else [dict(d) for d in DEPOSITS]
+    write_csv(root / schema.DEPOSITS_FILE, DEPOSIT_HEADER, rows)
     write_csv(
         root / schema.FIGURES_FILE,
         FIGURE_HEADER,
         [figure_row("F01", "40"), figure_row("F02", "40"), figure_row("F03", "40"), figure_row("F10", "42")],
     )
-    files += [lookup, root / schema.DEPOSITS_FILE, root / schema.FIGURES_FILE]
+    ids = {row.get("id") for row in rows}
+    write_csv(
+        root / schema.RESERVES_FILE, list(schema.RESERVE_REQUIRED), [r for r in RESERVES if r["deposit_id"] in ids]
+    )
+    write_csv(root / schema.PRICES_FILE, list(schema.PRICE_REQUIRED), PRICES)
+    files += [lookup, root / schema.DEPOSITS_FILE, root / schema.FIGURES_FILE, root / schema.RESERVES_FILE]
+    files += [root / schema.PRICES_FILE]
     for path in files:
         write_sidecar(path)
     return root

@@ -38,6 +38,7 @@ EXPECTED_FILES = sorted(
         schema.HISTORY_REGIONS_CSV,
         schema.HISTORY_DEPOSITS_CSV,
         schema.LEDGER_CSV,
+        schema.HISTORY_BASES_CSV,
         schema.CHART_SHARE_PNG,
         schema.CHART_DEPOSITS_PNG,
     ]
@@ -336,3 +337,42 @@ def test_maps_rendered_in_two_processes_equal_those_rendered_in_one(tiny_layers:
     assert workers.can_fork()  # this machine has two cores: the build took the parallel path
     for name, page in serial.items():
         assert (tmp_path / "maps" / name).read_bytes() == page, name
+
+
+def test_tiny_world_shares_by_reserves_and_by_value_are_the_hand_worked_ones(tiny_layers: Path, tmp_path: Path) -> None:
+    record = build.build(tiny_layers, tmp_path / "maps")
+    comparison = record["metals_comparison"]
+    reserves = {item["commodity"]: item for item in comparison["reserves_by_commodity"]}
+    assert reserves["lithium"]["occupied_share"] == 0.0  # D3, held (its 40 Mt of ore is another measure)
+    assert (reserves["lithium"]["records_with_figure"], reserves["lithium"]["records"]) == (1, 2)  # D5: none
+    assert reserves["iron_ore"]["occupied_share"] == reserves["manganese"]["occupied_share"] == 1.0
+    assert reserves["titanium"]["records_with_figure"] == 0  # D4: "nothing published", not zero
+    value = comparison["value"]
+    assert value["central"] == round(7 / 57, 6)  # (0.1 + 0.6) of (0.1 + 0.6 + 5) billion USD
+    assert (value["low"], value["high"]) == (round(7 / 107, 6), round(7 / 47, 6))  # lithium at 20,000 and 8,000
+    assert value["records_valued"] == 3
+    assert [f["figure_id"] for f in comparison["published"]] == ["F01", "F02", "F03", "F10"]
+    deposits = _rows(tmp_path / "maps" / schema.DEPOSITS_CSV, "id")
+    assert (deposits["D3"]["reserve_quantity"], deposits["D3"]["reserve_unit"], deposits["D3"]["reserve_measure"]) == (
+        "0.5",
+        "Mt",
+        "LCE",
+    )
+    assert deposits["D4"]["reserve_quantity"] == ""
+    control = _rows(tmp_path / "maps" / schema.CONTROL_CSV, "commodity", where={"region_id": "UA"})
+    assert control["manganese"]["reserve_occupied_share"] == "1.0"
+    assert control["lithium"]["reserve_known_t"] == "500000.0"
+    assert control["metals"]["reserve_occupied_share"] == ""  # tonnes of different measures are not summed
+    assert float(control["metals"]["value_occupied_share"]) == round(7 / 57, 6)
+
+
+def test_the_shipped_build_puts_shevchenkivske_at_its_published_share_of_ukraines_lithium(
+    shipped: tuple[Path, dict[str, object]],
+) -> None:
+    _, summary = shipped
+    comparison = summary["metals_comparison"]
+    assert isinstance(comparison, dict)
+    lithium = next(item for item in comparison["reserves_by_commodity"] if item["commodity"] == "lithium")
+    # Khaustov et al. (2025): Shevchenkivske 0.353 Mt LCE of Ukraine's 5.274 Mt LCE (the "about 7 %")
+    assert abs(lithium["occupied_share"] - 0.353 / 5.274) < 0.001
+    assert (lithium["records_with_figure"], lithium["records"]) == (3, 4)  # Kruta Balka: no figure published

@@ -28,7 +28,7 @@ def test_success_prints_the_focus_regions_and_metals(
     assert "Donetsk Oblast" in out
     assert " 75.0% occupied" in out
     assert "F01" in out
-    assert f"wrote {17 + 24} files to {tmp_path / 'maps'}" in out  # 17 + the 24 static maps
+    assert f"wrote {18 + 24} files to {tmp_path / 'maps'}" in out  # 18 + the 24 static maps
 
 
 def test_bad_deposit_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -124,7 +124,7 @@ def test_every_shipped_data_file_has_provenance_and_a_matching_hash() -> None:
         for p in SHIPPED_LAYERS.rglob("*")
         if p.is_file() and p.name != "README.md" and not p.name.endswith(".source.json")
     )
-    assert len(data_files) == 11 + 53 + 1  # + the month-end series and the occupied-since layer
+    assert len(data_files) == 13 + 53 + 1  # + the month-end series and the occupied-since layer
     provenance = sources.read_provenance(data_files)
     for path, row in provenance.iterrows():
         sidecar = row["sidecar"]

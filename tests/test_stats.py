@@ -14,6 +14,7 @@ from pyproj import Geod
 from shapely.geometry import box
 
 from geo import schema, stats
+from geo.errors import ValidationError
 
 GEOD = Geod(ellps="WGS84")
 
@@ -175,3 +176,83 @@ def test_over_time_a_lost_and_a_gained_piece_that_share_an_edge() -> None:
         assert table.loc[(date, "E"), "occupied_km2"] == pytest.approx(0.0, abs=1e-6)
         assert table.loc[(date, "E"), "contested_km2"] == pytest.approx(area["E"] / 2, rel=1e-6)
         assert table.loc[(date, "W"), "contested_km2"] == pytest.approx(0.0, abs=1e-6)
+
+
+# --- reserves and value --------------------------------------------------------------------
+
+
+def _reserve_rows(*rows: dict[str, str]) -> pd.DataFrame:
+    base = {
+        "quantity": "",
+        "unit": "Mt",
+        "measure": "ore",
+        "category": "reserves",
+        "category_class": "reserve",
+        "as_of": "2020",
+        "source_url": "https://example.org/a",
+        "quote": "q",
+        "confidence": "high",
+        "notes": "",
+    }
+    return pd.DataFrame([{**base, **row} for row in rows], dtype=str)
+
+
+def test_two_deposits_of_1_and_3_mt_one_occupied_give_a_quarter_by_reserves() -> None:
+    figures = pd.DataFrame(
+        {
+            "reserve_t": [1e6, 3e6, 5e6],
+            "reserve_measure": ["ore", "ore", "ore"],
+            "control_status": [schema.OCCUPIED_SINCE_2022, schema.HELD, schema.UNKNOWN],  # unknown is left out
+        }
+    )
+    assert stats.occupied_share_by_reserves(figures) == 0.25
+    assert stats.occupied_share_by_reserves(figures.iloc[:0]) == 0.0
+
+
+def test_mixed_measures_are_refused_not_summed() -> None:
+    figures = pd.DataFrame(
+        {"reserve_t": [1e6, 3e6], "reserve_measure": ["ore", "LCE"], "control_status": [schema.HELD, schema.HELD]}
+    )
+    with pytest.raises(ValidationError, match=r"different measures \(LCE, ore\) cannot be summed"):
+        stats.occupied_share_by_reserves(figures)
+
+
+def test_the_preferred_figure_follows_the_stated_rule() -> None:
+    deposits = pd.DataFrame({"primary_commodity": ["lithium", "lithium", "manganese"]}, index=["A", "B", "C"])
+    shared = "https://example.org/one-study-of-both"
+    reserves = _reserve_rows(
+        # A: a high-confidence figure of its own, and a medium one from the study that covers A and B: the study wins
+        {"deposit_id": "A", "quantity": "9", "measure": "LCE", "source_url": "https://example.org/a-only"},
+        {"deposit_id": "A", "quantity": "1", "measure": "LCE", "confidence": "medium", "source_url": shared},
+        {"deposit_id": "A", "quantity": "50", "measure": "ore"},  # not lithium's measure: never picked
+        {"deposit_id": "B", "quantity": "3", "measure": "LCE", "confidence": "medium", "source_url": shared},
+        # C: same source coverage; high beats low; among the high, reserve beats resource; partial never counts
+        {"deposit_id": "C", "quantity": "1700", "confidence": "low", "source_url": "https://example.org/c1"},
+        {"deposit_id": "C", "quantity": "400", "category_class": "resource", "source_url": "https://example.org/c2"},
+        {"deposit_id": "C", "quantity": "429", "unit": "Mt", "source_url": "https://example.org/c3", "as_of": "n.d."},
+        {"deposit_id": "C", "quantity": "2", "category_class": "partial", "source_url": "https://example.org/c4"},
+        {"deposit_id": "C", "quantity": "", "notes": "nothing found"},
+    )
+    best = stats.preferred_reserves(reserves, deposits)
+    assert best["reserve_quantity"].to_dict() == {"A": 1.0, "B": 3.0, "C": 429.0}
+    assert best.loc["A", "reserve_t"] == 1e6
+    assert best.loc["C", "reserve_measure"] == "ore"
+
+
+def test_value_share_range_takes_every_mix_of_low_and_high_prices() -> None:
+    # X: 10 t occupied, 10 t held; Y: 10 t held.  Prices per t: X 1 / 2 / 4, Y 1 / 1 / 3 (low / central / high).
+    values = pd.DataFrame(
+        {
+            "value_low_usd": [10.0, 10.0, 10.0],
+            "value_central_usd": [20.0, 20.0, 10.0],
+            "value_high_usd": [40.0, 40.0, 30.0],
+        },
+        index=["x1", "x2", "y"],
+    )
+    commodity = pd.Series(["X", "X", "Y"], index=values.index)
+    status = pd.Series([schema.OCCUPIED_SINCE_2022, schema.HELD, schema.HELD], index=values.index)
+    low, central, high = stats.value_share_range(values, commodity, status)
+    assert central == 20 / 50
+    assert low == 10 / (20 + 30)  # X at its low price, Y at its high one
+    assert high == 40 / (80 + 10)  # X high, Y low
+    assert stats.value_share_range(values.iloc[:0], commodity, status) == (0.0, 0.0, 0.0)

@@ -164,3 +164,90 @@ def test_check_provenance() -> None:
         "sha256 in the sidecar does not match the file: c.csv (file is aa) "
         "(restore the original file, or record the new source and sha256 in its .source.json)"
     )
+
+
+def _reserves(*rows: dict[str, str]) -> pd.DataFrame:
+    base = dict.fromkeys(schema.RESERVE_REQUIRED, "")
+    good = {
+        "deposit_id": "D1",
+        "quantity": "1.257",
+        "unit": "Mt",
+        "measure": "LCE",
+        "category": "JORC Code (2012) mineral resources",
+        "category_class": "resource",
+        "as_of": "2025",
+        "source_url": "https://example.org/paper",
+        "quote": "1,257 млн т LCE",
+        "confidence": "high",
+    }
+    frame = pd.DataFrame([{**base, **good, **row} for row in rows], dtype=str)
+    frame.attrs["source"] = "reserves.csv"
+    return frame
+
+
+def test_good_reserve_figures_and_a_row_saying_none_was_found_pass() -> None:
+    validate.check_reserves(
+        _reserves({}, {"quantity": "", "unit": "", "measure": "", "notes": "nothing published: searched …"}),
+        deposit_ids=["D1"],
+    )
+
+
+def test_every_problem_of_the_reserve_figures_is_reported_at_once() -> None:
+    frame = _reserves(
+        {"deposit_id": "D9"},
+        {"quantity": "1,257"},
+        {"quantity": "-3"},
+        {"unit": "tonnes", "measure": "lithium", "confidence": "sure"},
+        {"source_url": "javascript:alert(1)", "quote": ""},
+        {"quantity": "", "notes": ""},
+    )
+    with pytest.raises(ValidationError) as err:
+        validate.check_reserves(frame, deposit_ids=["D1"])
+    message = str(err.value)
+    assert message.startswith("8 problems: ")
+    for part in (
+        "reserves.csv: unknown deposit_id: row 2 (use an id of deposits.csv)",
+        "quantity not a number >= 0: row 3, row 4 (write the figure as a plain number (1.257, not 1,257))",
+        "unit not one of t, kt, Mt, bn t: row 5",
+        "measure not one of ore, coal, LCE, Li2O, TREO, ZrO2, TiO2, graphite, U, unclear: row 5",
+        "confidence not one of high, medium, low: row 5",
+        "empty quote: row 6",
+        "source_url not a web address: row 6",
+        "no quantity and no notes: row 7 (say what was searched)",
+    ):
+        assert part in message, part
+
+
+def test_prices_need_a_number_a_source_and_one_central_price_per_commodity() -> None:
+    base = {
+        "commodity": "lithium",
+        "measure": "LCE",
+        "usd_per_t": "11800",
+        "year": "2024",
+        "central": "yes",
+        "original": "11800 USD/t",
+        "conversion": "none",
+        "source_url": "https://pubs.usgs.gov/x",
+        "quote": "2024 = 11800",
+    }
+    good = pd.DataFrame([base, {**base, "usd_per_t": "9000", "year": "2025", "central": ""}], dtype=str)
+    validate.check_prices(good)
+    bad = pd.DataFrame(
+        [
+            base,
+            {**base, "usd_per_t": "n/a", "quote": ""},
+            {**base, "commodity": "uranium", "central": "", "measure": "x"},
+        ],
+        dtype=str,
+    )
+    bad.attrs["source"] = "prices.csv"
+    with pytest.raises(ValidationError) as err:
+        validate.check_prices(bad)
+    message = str(err.value)
+    for part in (
+        "prices.csv: usd_per_t not a number > 0: row 3",
+        "measure unknown: row 4",
+        "empty quote: row 3",
+        "not exactly one central price: lithium, uranium (mark one row per commodity central=yes)",
+    ):
+        assert part in message, part

@@ -255,3 +255,23 @@ def test_a_clip_that_leaves_a_point_or_nested_collections_is_drawable() -> None:
     assert payload["features"][0]["g"] == []
     (ring,) = payload["features"][1]["g"][0]
     assert shapely.Polygon(_decode(ring, 1e3)).equals(shapely.box(0, 0, 1, 1))
+
+
+def test_popup_gives_the_reserve_figure_with_its_category_and_source() -> None:
+    figure = {
+        "reserve_quantity": 0.353,
+        "reserve_unit": "Mt",
+        "reserve_measure": "LCE",
+        "reserve_category": "potential <resources>",
+        "reserve_as_of": "2025",
+        "reserve_source_url": "https://ouci.dntb.gov.ua/works/4LY15rnv",
+    }
+    popup = webmap.popup_html(_row(**figure), i18n.words("en"))
+    assert "Reserve figure: 0.353 Mt LCE (potential &lt;resources&gt;, 2025)" in popup
+    assert 'href="https://ouci.dntb.gov.ua/works/4LY15rnv"' in popup
+    ukrainian = webmap.popup_html(_row(**figure), i18n.words("uk"))
+    assert "Запаси (опубліковано): 0,353 Mt LCE" in ukrainian
+    unsafe = webmap.popup_html(_row(**{**figure, "reserve_source_url": "javascript:alert(1)"}), i18n.words("en"))
+    assert "javascript:" not in unsafe
+    assert "Reserve figure" not in webmap.popup_html(_row(reserve_quantity=float("nan")), i18n.words("en"))
+    assert "Reserve figure" not in webmap.popup_html(_row(), i18n.words("en"))  # a record with no figure

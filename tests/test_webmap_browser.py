@@ -184,7 +184,7 @@ def test_clicking_a_deposit_opens_its_popup_with_the_source_link(
     popup = opened.page.locator(".leaflet-popup-content")
     popup.wait_for()
     assert f"id {deposit_id}" in popup.inner_text()
-    link = popup.locator("a")
+    link = popup.locator("a").last  # the record's source (a reserve figure's source may come before it)
     assert link.get_attribute("href") == _source_urls()[deposit_id]
     assert link.get_attribute("target") == "_blank"
     assert link.get_attribute("rel") == "noopener noreferrer"
@@ -407,3 +407,19 @@ def test_ukrainian_panels_write_numbers_the_ukrainian_way(browser: Browser, ship
         assert f"{name}: " in panel
         assert written in panel, (lang, written)
         opened.page.close()
+
+
+def test_the_panel_puts_every_basis_of_the_metals_share_in_one_table(browser: Browser, shipped_maps: Path) -> None:
+    summary = json.loads((shipped_maps / schema.SUMMARY_JSON).read_text(encoding="utf-8"))
+    comparison = summary["metals_comparison"]
+    lithium = next(item for item in comparison["reserves_by_commodity"] if item["commodity"] == "lithium")
+    opened = _open(browser, shipped_maps / "overview.html")
+    rows = opened.page.locator(".map-panel table.bases tr").all_inner_texts()
+    cells = [[cell.strip() for cell in row.split("\t")] for row in rows]
+    assert cells[0] == ["Basis (this project)", "Occupied", "Records with a figure"]
+    assert ["Reserves: lithium (LCE)", f"{lithium['occupied_share']:.0%}", "3 of 4"] in cells
+    value = comparison["value"]
+    low, central, high = (f"{value[k]:.0%}" for k in ("low", "central", "high"))
+    assert ["Value, estimate (price range)", f"{central} ({low}–{high})", f"{value['records_valued']} of 33"] in cells
+    assert "F10: 42%" in opened.page.locator(".map-panel").inner_text()  # the published figures follow
+    opened.page.close()
