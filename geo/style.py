@@ -87,6 +87,9 @@ MM_PER_PX: Final = 0.2646
 CLUSTERED_GROUPS: Final = ("coal",)
 MARKER_SIZE: Final = 18
 LITHIUM_MARKER_SIZE: Final = 26
+#: Marker sizes (px) when the map sizes deposits by their published reserve: the largest figure of a commodity group
+#: (in one measure) gets the largest, the others by the square root of their share of it (area ∝ tonnes).
+RESERVE_MARKER_SIZES: Final = (10, 46)
 
 #: Credits every map, layer, chart and table carries, «© Мінрегіон» first; the one home of this wording.
 OCCUPATION_CREDIT: Final = "DeepStateMap.Live"

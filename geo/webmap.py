@@ -717,10 +717,28 @@ def popup_html(row: pd.Series, words: i18n.Words, names: Mapping[str, str] | Non
     )
 
 
+def reserve_marker_sizes(deposits: pd.DataFrame) -> pd.Series:
+    """Return each deposit's marker size (px) when sized by its published reserve; NaN where it has no figure.
+
+    Within a commodity group and one measure, the largest figure gets the
+    largest size and the others the square root of their share of it, so that
+    a marker's area is in proportion to its tonnes (`geo.style.RESERVE_MARKER_SIZES`).
+    """
+    if "reserve_t" not in deposits.columns:
+        return pd.Series(np.nan, index=deposits.index)
+    group = deposits["primary_commodity"].map(style.commodity_group)
+    key = group + "/" + deposits["reserve_measure"].fillna("")
+    tonnes = deposits["reserve_t"]
+    largest = tonnes.groupby(key).transform("max")
+    low, high = style.RESERVE_MARKER_SIZES
+    return pd.Series(low + (high - low) * np.sqrt(tonnes / largest), index=deposits.index).round()
+
+
 def _deposit_records(
     deposits: gpd.GeoDataFrame, anchors: pd.Series, snapshot_date: str, words: i18n.Words, names: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     records = []
+    sizes = reserve_marker_sizes(deposits).dropna().to_dict()
     for rid, row in deposits.assign(snapshot_date=snapshot_date).iterrows():
         if row["location_known"]:
             lat, lon = float(row["lat"]), float(row["lon"])
@@ -730,8 +748,10 @@ def _deposit_records(
         group = style.commodity_group(row["primary_commodity"])
         stroke, width, dash = style.CONTROL_OUTLINE[row["control_status"]]
         name, _other = words.names(row.to_dict())
+        rsize = sizes.get(rid)
         records.append(
             {
+                "rsize": None if rsize is None else int(rsize),
                 "id": str(rid),
                 "lat": lat,
                 "lon": lon,
@@ -745,6 +765,7 @@ def _deposit_records(
                 if row["control_status"] in schema.OCCUPIED_STATUSES
                 else str(row["control_status"]),
                 "size": style.LITHIUM_MARKER_SIZE if group == "lithium" else style.MARKER_SIZE,
+                "base": style.LITHIUM_MARKER_SIZE if group == "lithium" else style.MARKER_SIZE,
                 "popup": popup_html(row, words, names),
                 "name": text(name),  # HTML, for the tooltip
                 "title": str(name),  # plain text, set as the icon's title attribute by Leaflet
@@ -836,6 +857,7 @@ class MapExtras(MacroElement):
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "MapExtras"
         self.words = words
+        self.records = records
         self.groups = groups
         self.layers = layers
         self.title = title
@@ -856,6 +878,7 @@ class MapExtras(MacroElement):
             words=self.words,
             id=self.get_name(),
             control=_control_legend(self.words),
+            sizable=any(record["rsize"] for record in self.records),
             sections=[(layer.element.get_name(), layer.legend) for layer in self.layers],
             title=self.title,
             panel=self.panel,

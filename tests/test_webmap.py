@@ -14,7 +14,7 @@ import shapely
 from jinja2.utils import htmlsafe_json_dumps
 from shapely.geometry import Polygon
 
-from geo import build, i18n, schema, webmap
+from geo import build, i18n, schema, style, webmap
 from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
 
 EVIL = '<img src=x onerror="window.__pwned=1">'
@@ -275,3 +275,21 @@ def test_popup_gives_the_reserve_figure_with_its_category_and_source() -> None:
     assert "javascript:" not in unsafe
     assert "Reserve figure" not in webmap.popup_html(_row(reserve_quantity=float("nan")), i18n.words("en"))
     assert "Reserve figure" not in webmap.popup_html(_row(), i18n.words("en"))  # a record with no figure
+
+
+def test_reserve_marker_sizes_put_area_in_proportion_to_tonnes_within_a_group_and_measure() -> None:
+    deposits = pd.DataFrame(
+        {
+            "primary_commodity": ["lithium", "lithium", "lithium", "iron_ore", "titanium", "zirconium"],
+            "reserve_measure": ["LCE", "LCE", None, "ore", "TiO2", "ZrO2"],
+            "reserve_t": [4e6, 1e6, float("nan"), 1.0, 5.0, 500.0],
+        },
+        index=["a", "b", "c", "d", "e", "f"],
+    )
+    low, high = style.RESERVE_MARKER_SIZES
+    sizes = webmap.reserve_marker_sizes(deposits)
+    assert sizes["a"] == high
+    assert sizes["b"] == round(low + (high - low) * 0.5)  # a quarter of the tonnes: half the diameter's span
+    assert pd.isna(sizes["c"])
+    assert sizes["d"] == high  # alone in its group
+    assert sizes["e"] == sizes["f"] == high  # one group (titanium and zirconium), two measures: not compared

@@ -423,3 +423,19 @@ def test_the_panel_puts_every_basis_of_the_metals_share_in_one_table(browser: Br
     assert ["Value, estimate (price range)", f"{central} ({low}–{high})", f"{value['records_valued']} of 33"] in cells
     assert "F10: 42%" in opened.page.locator(".map-panel").inner_text()  # the published figures follow
     opened.page.close()
+
+
+def test_markers_can_be_sized_by_their_published_reserve(browser: Browser, shipped_maps: Path) -> None:
+    opened = _open(browser, shipped_maps / "lithium.html")
+    page = opened.page
+    sizes = "id => window.resourceMap.markers.find(m => m.depositId === id).options.icon.options.iconSize[0]"
+    assert page.evaluate(sizes, "CUR-001") == style.LITHIUM_MARKER_SIZE
+    page.check("input[id$='_size']")
+    low, high = style.RESERVE_MARKER_SIZES
+    assert page.evaluate(sizes, "CUR-004") == high  # Dobra: 3.664 Mt LCE, the largest lithium figure
+    assert page.evaluate(sizes, "CUR-001") == round(low + (high - low) * (0.353 / 3.664) ** 0.5)  # Shevchenkivske
+    assert page.evaluate(sizes, "CUR-002") == style.LITHIUM_MARKER_SIZE  # Kruta Balka: no figure, no change
+    page.uncheck("input[id$='_size']")
+    assert page.evaluate(sizes, "CUR-004") == style.LITHIUM_MARKER_SIZE
+    assert opened.errors == []
+    page.close()

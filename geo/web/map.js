@@ -223,6 +223,20 @@ function resourceExtras(map, groups, layers, o) {
   updateLegend();
   map.attributionControl.addAttribution(o.credits);
   window.resourceMap = {map: map, markers: markers, groups: groups, layers: layers, icon: icon};
+  var sizing = document.getElementById(o.id + '_size');
+  if (sizing) {  /* markers sized by their published reserve, where a figure in the group's measure exists */
+    sizing.addEventListener('change', function () {
+      markers.forEach(function (m) {
+        var d = m.resourceData;
+        if (!d.rsize) { return; }
+        d.size = sizing.checked ? d.rsize : d.base;
+        m.setIcon(icon(L.extend({}, d, m.outline || {})));
+      });
+      Object.keys(groups).forEach(function (key) {  /* a hidden cluster group redraws when shown */
+        if (groups[key].refreshClusters && map.hasLayer(groups[key])) { groups[key].refreshClusters(); }
+      });
+    });
+  }
 }
 
 /* Step through dated snapshots: draw each date's occupied area and recolour the deposits by their status then. */
@@ -240,13 +254,13 @@ function resourceSlider(map, o) {
     if (!now) { past.addLayer(drawn(i)); if (!map.hasLayer(past)) { past.addTo(map); } } else { map.removeLayer(past); }
     window.resourceMap.markers.forEach(function (m, k) {
       var c = outline[codes[k].charAt(i)];
-      var d = L.extend({}, m.resourceData, {stroke: c[0], sw: c[1], dash: c[2] || ''});
-      m.setIcon(window.resourceMap.icon(d));
+      m.outline = {stroke: c[0], sw: c[1], dash: c[2] || ''};
+      m.setIcon(window.resourceMap.icon(L.extend({}, m.resourceData, m.outline)));
       m.options.control = c[3];
     });
     Object.keys(window.resourceMap.groups).forEach(function (key) {
       var g = window.resourceMap.groups[key];
-      if (g.refreshClusters) { g.refreshClusters(); }
+      if (g.refreshClusters && map.hasLayer(g)) { g.refreshClusters(); }
     });
     label.textContent = dates[i] + (now ? words.now : words.past);
     window.resourceMap.sliderDate = dates[i];
