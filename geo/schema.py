@@ -227,8 +227,11 @@ RESERVE_UNITS: Final = {"t": 1.0, "kt": 1e3, "Mt": 1e6, "bn t": 1e9}
 RESERVE_MEASURES: Final = ("ore", "coal", "LCE", "Li2O", "TREO", "ZrO2", "TiO2", "graphite", "U", "unclear")
 #: The kind of figure, most trusted first: reserves (JORC/UNFC proved and probable, Soviet/Ukrainian A+B+C1),
 #: resources (JORC measured, indicated, inferred; C2), prospective or potential resources and exploration targets,
-#: a figure whose category is not stated; ``partial`` is part of a deposit (never used for a share).
-RESERVE_CLASSES: Final = ("reserve", "resource", "prospective", "not_stated", "partial")
+#: a figure whose category is not stated; ``partial`` is part of a deposit (never used for a share); ``component``
+#: figures of one source are the parts of one deposit and are added up (its ore bodies, say).
+RESERVE_CLASSES: Final = ("reserve", "resource", "prospective", "not_stated", "component", "partial")
+#: No deposit holds more than this many tonnes of anything (a larger figure is a typing error).
+RESERVE_MAX_T: Final = 1e12
 CONFIDENCES: Final = ("high", "medium", "low")
 #: The one measure each primary commodity's reserves are compared in (like with like).
 RESERVE_MEASURE: Final = {
@@ -328,6 +331,8 @@ DEPOSIT_COLUMNS: Final = (
     "reserve_unit",
     "reserve_measure",
     "reserve_category",
+    "reserve_class",
+    "reserve_confidence",
     "reserve_as_of",
     "reserve_source_url",
 )

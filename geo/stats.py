@@ -427,6 +427,8 @@ def occupied_km2_over_time(
 # --- reserves and value ------------------------------------------------------------------
 
 _YEAR = re.compile(r"(19|20)\d\d")
+#: What each kind of value column is called (`deposit_value_usd`).
+_PRICE_KINDS = ("low", "central", "high")
 
 
 def _year(as_of: str) -> int:
@@ -434,17 +436,46 @@ def _year(as_of: str) -> int:
     return max(years) if years else 0
 
 
+def _candidates(reserves: pd.DataFrame, deposits: pd.DataFrame) -> pd.DataFrame:
+    """Return the figures that can stand for a deposit: in its measure, not partial, components of one source summed."""
+    rows = reserves.assign(
+        order=np.arange(len(reserves)),
+        source_url=reserves["source_url"].str.strip(),
+        quantity_value=pd.to_numeric(reserves["quantity"].str.strip(), errors="coerce"),
+    )
+    rows = rows[rows["quantity_value"].notna() & rows["deposit_id"].isin(deposits.index)]
+    commodity = deposits["primary_commodity"].reindex(rows["deposit_id"]).to_numpy()
+    rows = rows.assign(commodity=commodity, wanted=[schema.RESERVE_MEASURE.get(str(c), "") for c in commodity])
+    rows = rows[(rows["measure"] == rows["wanted"]) & (rows["category_class"] != "partial")]
+    rows = rows.assign(tonnes=rows["quantity_value"] * rows["unit"].map(schema.RESERVE_UNITS))
+    parts = rows[rows["category_class"] == "component"]
+    if parts.empty:
+        return rows
+    keys = ["deposit_id", "source_url", "measure"]
+    whole = parts.groupby(keys, sort=False).agg(
+        {**{c: "first" for c in parts.columns if c not in (*keys, "tonnes", "quantity_value")}, "tonnes": "sum"}
+    )
+    whole = whole.reset_index()
+    whole = whole.assign(
+        quantity_value=whole["tonnes"] / whole["unit"].map(schema.RESERVE_UNITS),
+        category=whole["category"] + " (sum of its parts)",
+    )
+    return pd.concat([rows[rows["category_class"] != "component"], whole], ignore_index=True)
+
+
 def preferred_reserves(reserves: pd.DataFrame, deposits: pd.DataFrame) -> pd.DataFrame:
     """Pick each deposit's reserve figure: the one its primary commodity is compared in, ranked by a stated rule.
 
     Candidates are the figures in the deposit's measure (`geo.schema.RESERVE_MEASURE`
-    of its ``primary_commodity``), ``partial`` ones left out.  They are ranked by:
+    of its ``primary_commodity``), ``partial`` ones left out and the ``component``
+    figures of one source (the parts of one deposit, e.g. its two ore bodies) summed.
+    They are ranked by:
     1. the source that gives figures for the most deposits of the commodity (one
        basis for all, so that like is compared with like);
     2. confidence (high, medium, low);
     3. class (reserve, resource, prospective, not stated);
-    4. the newest year in ``as_of``;
-    5. order in the file.
+    4. the newest year in ``as_of``.
+    Two different figures that tie on all four are refused: the data must say which counts.
 
     Parameters
     ----------
@@ -459,22 +490,35 @@ def preferred_reserves(reserves: pd.DataFrame, deposits: pd.DataFrame) -> pd.Dat
         Indexed by the ids of deposits that have a figure: ``reserve_quantity``, ``reserve_unit``,
         ``reserve_measure``, ``reserve_category``, ``reserve_class``, ``reserve_as_of``, ``reserve_confidence``,
         ``reserve_source_url``, ``reserve_t`` (tonnes of the measure).
+
+    Raises
+    ------
+    geo.errors.ValidationError
+        Naming the deposits whose best figures tie.
     """
-    rows = reserves.assign(
-        order=np.arange(len(reserves)),
-        quantity_value=pd.to_numeric(reserves["quantity"].str.strip(), errors="coerce"),
-    )
-    rows = rows[rows["quantity_value"].notna() & rows["deposit_id"].isin(deposits.index)]
-    commodity = deposits["primary_commodity"].reindex(rows["deposit_id"]).to_numpy()
-    rows = rows.assign(commodity=commodity, wanted=[schema.RESERVE_MEASURE.get(str(c), "") for c in commodity])
-    rows = rows[(rows["measure"] == rows["wanted"]) & (rows["category_class"] != "partial")]
+    rows = _candidates(reserves, deposits)
     coverage = rows.groupby(["commodity", "source_url"])["deposit_id"].transform("nunique")
+    keys = ["coverage", "confidence_rank", "class_rank", "newest"]
     ranked = rows.assign(
         coverage=-coverage,
         confidence_rank=rows["confidence"].map({c: i for i, c in enumerate(schema.CONFIDENCES)}),
         class_rank=rows["category_class"].map({c: i for i, c in enumerate(schema.RESERVE_CLASSES)}),
         newest=-rows["as_of"].map(_year),
-    ).sort_values(["deposit_id", "coverage", "confidence_rank", "class_rank", "newest", "order"])
+    ).sort_values(["deposit_id", *keys, "order"])
+    top = ranked.groupby("deposit_id").head(2)
+    ties = [
+        str(did)
+        for did, pair in top.groupby("deposit_id")
+        if len(pair) == 2
+        and (pair[keys].iloc[0] == pair[keys].iloc[1]).all()
+        and pair["tonnes"].iloc[0] != pair["tonnes"].iloc[1]
+    ]
+    if ties:
+        msg = (
+            f"{schema.RESERVES_FILE}: {len(ties)} deposits have two different figures that tie on every rule: "
+            f"{', '.join(ties[:10])}; mark one partial, or both component if they are parts to add up"
+        )
+        raise ValidationError(msg)
     best = ranked.drop_duplicates("deposit_id").set_index("deposit_id")
     out = pd.DataFrame(
         {
@@ -486,11 +530,43 @@ def preferred_reserves(reserves: pd.DataFrame, deposits: pd.DataFrame) -> pd.Dat
             "reserve_as_of": best["as_of"],
             "reserve_confidence": best["confidence"],
             "reserve_source_url": best["source_url"],
-            "reserve_t": best["quantity_value"] * best["unit"].map(schema.RESERVE_UNITS),
+            "reserve_t": best["tonnes"],
         }
     )
     out.index.name = "id"
     return out
+
+
+def _one_measure(figures: pd.DataFrame) -> None:
+    measures = sorted(set(figures["reserve_measure"].dropna()))
+    if len(measures) > 1:
+        msg = f"reserve figures in different measures ({', '.join(measures)}) cannot be summed; compare one measure"
+        raise ValidationError(msg)
+
+
+def _held(statuses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return (occupied, occupied or held) as 0/1 matrices, deposits × dates."""
+    occupied = statuses.isin(schema.OCCUPIED_STATUSES).to_numpy(dtype=float)
+    return occupied, np.maximum(occupied, (statuses == schema.HELD).to_numpy(dtype=float))
+
+
+def _shares(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    shares: np.ndarray = np.divide(part, whole, out=np.zeros_like(part, dtype=float), where=whole > 0)
+    return shares
+
+
+def reserve_tonnes(figures: pd.DataFrame, statuses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return the occupied and the known (occupied + held) tonnes at every date (columns of `statuses`).
+
+    Raises
+    ------
+    geo.errors.ValidationError
+        If the figures are in more than one measure: tonnes of ore and tonnes of LCE are not summed.
+    """
+    _one_measure(figures)
+    tonnes = figures["reserve_t"].to_numpy(dtype=float)
+    occupied, known = _held(statuses.reindex(figures.index))
+    return tonnes @ occupied, tonnes @ known
 
 
 def occupied_share_by_reserves(figures: pd.DataFrame) -> float:
@@ -506,17 +582,8 @@ def occupied_share_by_reserves(figures: pd.DataFrame) -> float:
     geo.errors.ValidationError
         If the figures are in more than one measure: tonnes of ore and tonnes of LCE are not summed.
     """
-    measures = sorted(set(figures["reserve_measure"].dropna()))
-    if len(measures) > 1:
-        msg = f"reserve figures in different measures ({', '.join(measures)}) cannot be summed; compare one measure"
-        raise ValidationError(msg)
-    return _tonnes_share(figures["reserve_t"], figures["control_status"])
-
-
-def _tonnes_share(tonnes: pd.Series, status: pd.Series) -> float:
-    occupied = float(tonnes[status.isin(schema.OCCUPIED_STATUSES)].sum())
-    known = occupied + float(tonnes[status == schema.HELD].sum())
-    return occupied / known if known > 0 else 0.0
+    occupied, known = reserve_tonnes(figures, figures[["control_status"]])
+    return float(_shares(occupied, known)[0])
 
 
 def deposit_value_usd(figures: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
@@ -553,57 +620,57 @@ def deposit_value_usd(figures: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFra
     return per_t.mul(figures["reserve_t"], axis=0)
 
 
-def occupied_share_by_value(values: pd.Series, status: pd.Series) -> float:
-    """Return the occupied share of the value in `values` (occupied / (occupied + held); unknown left out)."""
-    return _tonnes_share(values.dropna(), status.reindex(values.dropna().index))
+def value_shares(
+    values: pd.DataFrame, commodity: pd.Series, statuses: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the occupied share of the value at every date: (lowest, central, highest) arrays over the dates.
 
-
-def value_share_range(values: pd.DataFrame, commodity: pd.Series, status: pd.Series) -> tuple[float, float, float]:
-    """Return the occupied share of the value at the central prices, and its lowest and highest over the prices.
-
-    Each commodity's price may lie anywhere between its low and high price,
-    independently of the others: the range is the least and the greatest share
-    over every combination of low and high prices (a commodity's own share does
-    not depend on its price; the mix does).
+    The central share uses every commodity's central price.  Each commodity's
+    price may lie anywhere between its low and high price, independently of the
+    others; the share is a ratio of sums, so its extremes lie at mixes of low and
+    high prices: the range is the least and the greatest share over every mix (a
+    commodity's own share does not depend on its price; the mix does).
 
     Parameters
     ----------
     values
-        From `deposit_value_usd`.
-    commodity, status
-        Each deposit's primary commodity and control status, indexed like `values`.
-
-    Returns
-    -------
-    tuple
-        (low, central, high) shares; 0.0 each where nothing is valued.
+        From `deposit_value_usd`; rows with a missing value are left out.
+    commodity, statuses
+        Each deposit's primary commodity, and its control status at each date (columns), indexed like `values`.
     """
     valued = values.dropna()
+    dates = statuses.shape[1]
     if valued.empty:
-        return 0.0, 0.0, 0.0
-    status = status.reindex(valued.index)
-    occupied = status.isin(schema.OCCUPIED_STATUSES)
-    known = occupied | (status == schema.HELD)
-    by = commodity.reindex(valued.index)
-    sums = {
-        kind: pd.DataFrame(
-            {
-                "occupied": valued[f"value_{kind}_usd"].where(occupied, 0.0).groupby(by).sum(),
-                "known": valued[f"value_{kind}_usd"].where(known, 0.0).groupby(by).sum(),
-            }
-        )
-        for kind in ("low", "central", "high")
-    }
-    central = _ratio(sums["central"]["occupied"].sum(), sums["central"]["known"].sum())
-    shares = []
-    for choice in itertools.product(("low", "high"), repeat=len(sums["low"])):
-        picked = pd.concat([sums[kind].iloc[[i]] for i, kind in enumerate(choice)])
-        shares.append(_ratio(picked["occupied"].sum(), picked["known"].sum()))
-    return min(shares), central, max(shares)
+        zeros = np.zeros(dates)
+        return zeros, zeros, zeros
+    occupied, known = _held(statuses.reindex(valued.index))
+    codes, uniques = pd.factorize(commodity.reindex(valued.index))
+    onehot = np.zeros((len(uniques), len(valued)))
+    onehot[codes, np.arange(len(valued))] = 1.0
+    sums = {}
+    for kind in _PRICE_KINDS:
+        weighted = valued[f"value_{kind}_usd"].to_numpy(dtype=float)[:, None]
+        sums[kind] = (onehot @ (weighted * occupied), onehot @ (weighted * known))  # commodities × dates
+    central = _shares(sums["central"][0].sum(axis=0), sums["central"][1].sum(axis=0))
+    mixes = np.array(list(itertools.product((0.0, 1.0), repeat=len(uniques))))  # 1 = high price
+    part = mixes @ sums["high"][0] + (1 - mixes) @ sums["low"][0]
+    whole = mixes @ sums["high"][1] + (1 - mixes) @ sums["low"][1]
+    mixed = _shares(part, whole)
+    return mixed.min(axis=0), central, mixed.max(axis=0)
+
+
+def value_share_range(values: pd.DataFrame, commodity: pd.Series, status: pd.Series) -> tuple[float, float, float]:
+    """Return `value_shares` for one set of control statuses: (low, central, high); 0.0 each where nothing is valued."""
+    low, central, high = value_shares(values, commodity, status.to_frame())
+    return float(low[0]), float(central[0]), float(high[0])
 
 
 def _ratio(part: float, whole: float) -> float:
     return float(part) / float(whole) if whole > 0 else 0.0
+
+
+def _value_columns(deposits: pd.DataFrame) -> pd.DataFrame:
+    return deposits[[f"value_{kind}_usd" for kind in _PRICE_KINDS]]
 
 
 def reserves_by_region(figured: pd.DataFrame, membership: pd.DataFrame, control: pd.DataFrame) -> pd.DataFrame:
@@ -611,7 +678,8 @@ def reserves_by_region(figured: pd.DataFrame, membership: pd.DataFrame, control:
 
     A deposit's figure counts under its primary commodity only (the commodity
     it was measured for); the `geo.schema.METALS_AGGREGATE` rows get values, not
-    tonnes (tonnes of different measures are not summed).
+    tonnes (tonnes of different measures are not summed).  Shares are NaN where
+    no record has a figure (no data is not 0 %).
 
     Parameters
     ----------
@@ -629,146 +697,166 @@ def reserves_by_region(figured: pd.DataFrame, membership: pd.DataFrame, control:
         ``reserve_known_t``, ``reserve_occupied_share``, ``value_records``, ``value_occupied_share_low``,
         ``value_occupied_share`` (central prices), ``value_occupied_share_high``.
     """
-    out = pd.DataFrame(index=control.index)
     rows = _commodity_rows(figured, membership, metals=schema.METALS, resource_kinds=schema.RESOURCE_SITE_KINDS)
     rows = rows.join(figured.drop(columns=["commodity_list"]), on="id")
     records: dict[Any, dict[str, Any]] = {}
     for (rid, commodity), group in rows.groupby([schema.REGION_ID, "commodity"], sort=False):
         aggregate = commodity == schema.METALS_AGGREGATE
-        own = group if aggregate else group[group["primary_commodity"] == commodity]
+        own = (group if aggregate else group[group["primary_commodity"] == commodity]).set_index("id")
         with_figure = own[own["reserve_t"].notna()]
-        status = with_figure.set_index("id")["control_status"]
-        tonnes = with_figure.set_index("id")["reserve_t"]
-        occupied_t = float(tonnes[status.isin(schema.OCCUPIED_STATUSES)].sum())
-        known_t = occupied_t + float(tonnes[status == schema.HELD].sum())
-        values = with_figure.set_index("id")[["value_low_usd", "value_central_usd", "value_high_usd"]]
-        low, central, high = value_share_range(values, with_figure.set_index("id")["primary_commodity"], status)
-        records[(rid, commodity)] = {
+        status = with_figure[["control_status"]]
+        values = _value_columns(with_figure)
+        valued = int(values.notna().all(axis=1).sum())
+        low, central, high = value_shares(values, with_figure["primary_commodity"], status)
+        record: dict[str, Any] = {
             "reserve_measure": "" if aggregate else schema.RESERVE_MEASURE.get(str(commodity), ""),
             "reserve_records": len(with_figure),
             "reserve_coverage": _ratio(len(with_figure), len(own)),
-            "reserve_occupied_t": np.nan if aggregate else occupied_t,
-            "reserve_known_t": np.nan if aggregate else known_t,
-            "reserve_occupied_share": np.nan if aggregate else _ratio(occupied_t, known_t),
-            "value_records": int(values.notna().all(axis=1).sum()),
-            "value_occupied_share_low": low,
-            "value_occupied_share": central,
-            "value_occupied_share_high": high,
+            "reserve_occupied_t": np.nan,
+            "reserve_known_t": np.nan,
+            "reserve_occupied_share": np.nan,
+            "value_records": valued,
+            "value_occupied_share_low": float(low[0]) if valued else np.nan,
+            "value_occupied_share": float(central[0]) if valued else np.nan,
+            "value_occupied_share_high": float(high[0]) if valued else np.nan,
         }
+        if not aggregate and len(with_figure):
+            occupied, known = reserve_tonnes(with_figure, status)
+            record.update(
+                reserve_occupied_t=float(occupied[0]),
+                reserve_known_t=float(known[0]),
+                reserve_occupied_share=float(_shares(occupied, known)[0]),
+            )
+        records[(rid, commodity)] = record
     table = pd.DataFrame.from_dict(records, orient="index")
     table.index = pd.MultiIndex.from_tuples(table.index, names=[schema.REGION_ID, "commodity"])
-    return out.join(table)
+    return pd.DataFrame(index=control.index).join(table)
 
 
-def _value_columns(deposits: pd.DataFrame) -> pd.DataFrame:
-    return deposits[["value_low_usd", "value_central_usd", "value_high_usd"]]
-
-
-def share_bases(deposits: pd.DataFrame, status: pd.Series) -> dict[str, Any]:
-    """Return Ukraine's occupied shares on every basis, for one set of control statuses (the snapshot, or a date).
+def bases_over_time(deposits: pd.DataFrame, statuses: pd.DataFrame) -> pd.DataFrame:
+    """Return Ukraine's occupied share on every basis at every date of `statuses` (control per deposit × date).
 
     Parameters
     ----------
     deposits
         Indexed by id: ``primary_commodity``, ``commodity_list``, ``site_kind``, ``reserve_t``,
-        ``reserve_measure`` and the `deposit_value_usd` columns.
-    status
-        Control status per deposit.
+        ``reserve_measure``, ``reserve_confidence`` and the `deposit_value_usd` columns.
 
     Returns
     -------
-    dict
-        ``reserves``: per primary commodity with a measure, its ``measure``, ``records``,
-        ``records_with_figure``, ``coverage``, ``occupied_t``, ``known_t``, ``occupied_share``;
-        ``value_metals``, ``value_metals_confident`` (the low-confidence figures left out) and ``value_all``:
-        ``low``, ``central``, ``high`` shares and ``records_valued`` of ``records`` (metal resources: the
-        deposits the count basis counts).
+    pandas.DataFrame
+        One row per date and basis: ``date``, ``basis`` (``reserves`` with a ``commodity`` and ``measure``;
+        ``value_metals``; ``value_metals_confident``, the low-confidence figures left out; ``value_all``),
+        ``occupied_share`` (central prices for values; empty where no record has a figure), ``share_low``,
+        ``share_high`` (values only), ``records_with_figure``, ``records``, ``low_confidence`` (records whose
+        figure is of low confidence), and for reserves ``occupied_t`` and ``known_t``.
     """
-    status = status.reindex(deposits.index)
-    reserves = []
+    dates = list(statuses.columns)
+    statuses = statuses.reindex(deposits.index)
+    pieces: list[pd.DataFrame] = []
     for commodity, measure in schema.RESERVE_MEASURE.items():
         own = deposits[deposits["primary_commodity"] == commodity]
         if own.empty:
             continue
         figures = own[own["reserve_t"].notna()]
-        tonnes = figures["reserve_t"]
-        share = occupied_share_by_reserves(figures.assign(control_status=status)) if len(figures) else 0.0
-        occupied_t = float(tonnes[status.reindex(tonnes.index).isin(schema.OCCUPIED_STATUSES)].sum())
-        held_t = float(tonnes[status.reindex(tonnes.index) == schema.HELD].sum())
-        reserves.append(
-            {
-                "commodity": commodity,
-                "measure": measure,
-                "records": len(own),
-                "records_with_figure": len(figures),
-                "coverage": _ratio(len(figures), len(own)),
-                "occupied_t": occupied_t,
-                "known_t": occupied_t + held_t,
-                "occupied_share": share,
-            }
+        occupied, known = reserve_tonnes(figures, statuses)
+        pieces.append(
+            pd.DataFrame(
+                {
+                    "date": dates,
+                    "basis": "reserves",
+                    "commodity": commodity,
+                    "measure": measure,
+                    "occupied_share": _shares(occupied, known) if len(figures) else np.nan,
+                    "share_low": np.nan,
+                    "share_high": np.nan,
+                    "records_with_figure": len(figures),
+                    "records": len(own),
+                    "low_confidence": int((figures["reserve_confidence"] == "low").sum()),
+                    "occupied_t": occupied,
+                    "known_t": known,
+                }
+            )
         )
     metal = deposits["commodity_list"].map(lambda items: bool(set(schema.METALS).intersection(items)))
     metal &= deposits["site_kind"].isin(schema.RESOURCE_SITE_KINDS)
-    bases: dict[str, Any] = {"reserves": reserves}
     confident = deposits["reserve_confidence"].isin(["high", "medium"])
     for name, chosen, mask in (
-        ("value_metals", deposits[metal], None),
-        ("value_metals_confident", deposits[metal], confident),
-        ("value_all", deposits, None),
+        ("value_metals", metal, None),
+        ("value_metals_confident", metal, confident),
+        ("value_all", pd.Series(True, index=deposits.index), None),
     ):
-        values = _value_columns(chosen)
+        picked = deposits[chosen]
+        values = _value_columns(picked)
         if mask is not None:
-            values = values.where(mask.reindex(chosen.index), np.nan)
-        low, central, high = value_share_range(values, chosen["primary_commodity"], status)
-        bases[name] = {
-            "low": low,
-            "central": central,
-            "high": high,
-            "records_valued": int(values.notna().all(axis=1).sum()),
-            "records": len(chosen),
-        }
-    return bases
-
-
-def bases_over_time(deposits: pd.DataFrame, statuses: pd.DataFrame) -> pd.DataFrame:
-    """Tabulate `share_bases` at every date of `statuses` (control per deposit × date).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per date and basis: ``date``, ``basis`` (``reserves`` with a ``commodity`` and ``measure``,
-        ``value_metals``, ``value_metals_confident``, ``value_all``), ``occupied_share`` (the central one for values),
-        ``share_low``,
-        ``share_high`` (values only), ``records_with_figure``.
-    """
-    rows = []
-    for date in statuses.columns:
-        bases = share_bases(deposits, statuses[date])
-        for item in bases["reserves"]:
-            rows.append(
+            values = values.where(mask.reindex(picked.index), np.nan)
+        valued = values.notna().all(axis=1)
+        low, central, high = value_shares(values, picked["primary_commodity"], statuses.reindex(picked.index))
+        pieces.append(
+            pd.DataFrame(
                 {
-                    "date": date,
-                    "basis": "reserves",
-                    "commodity": item["commodity"],
-                    "measure": item["measure"],
-                    "occupied_share": item["occupied_share"],
-                    "share_low": np.nan,
-                    "share_high": np.nan,
-                    "records_with_figure": item["records_with_figure"],
-                }
-            )
-        for name in ("value_metals", "value_metals_confident", "value_all"):
-            value = bases[name]
-            rows.append(
-                {
-                    "date": date,
+                    "date": dates,
                     "basis": name,
                     "commodity": "",
                     "measure": "USD",
-                    "occupied_share": value["central"],
-                    "share_low": value["low"],
-                    "share_high": value["high"],
-                    "records_with_figure": value["records_valued"],
+                    "occupied_share": central if valued.any() else np.nan,
+                    "share_low": low if valued.any() else np.nan,
+                    "share_high": high if valued.any() else np.nan,
+                    "records_with_figure": int(valued.sum()),
+                    "records": len(picked),
+                    "low_confidence": int((picked.loc[valued, "reserve_confidence"] == "low").sum()),
+                    "occupied_t": np.nan,
+                    "known_t": np.nan,
                 }
             )
-    return pd.DataFrame(rows)
+        )
+    table = pd.concat(pieces, keys=range(len(pieces)), names=["piece", "row"]).reset_index(level="piece")
+    table["position"] = table["date"].map({date: i for i, date in enumerate(dates)})
+    table = table.sort_values(["position", "piece"], kind="stable")
+    return table.drop(columns=["piece", "position"]).reset_index(drop=True)
+
+
+def share_bases(deposits: pd.DataFrame, status: pd.Series) -> dict[str, Any]:
+    """Return Ukraine's occupied shares on every basis for one set of control statuses (`bases_over_time` at one date).
+
+    Returns
+    -------
+    dict
+        ``reserves``: per primary commodity with a measure, its ``measure``, ``records``,
+        ``records_with_figure``, ``coverage``, ``low_confidence``, ``occupied_t``, ``known_t``,
+        ``occupied_share`` (None where no record has a figure); ``value_metals``,
+        ``value_metals_confident`` and ``value_all``: ``low``, ``central``, ``high`` (None where nothing is
+        valued), ``records_valued`` of ``records``, ``low_confidence``; ``unpriced``: the primary commodities
+        with a figure but no price (left out of the values).
+    """
+    table = bases_over_time(deposits, status.rename("now").to_frame())
+
+    def share(value: float) -> float | None:
+        return None if pd.isna(value) else float(value)
+
+    reserves = [
+        {
+            "commodity": row["commodity"],
+            "measure": row["measure"],
+            "records": int(row["records"]),
+            "records_with_figure": int(row["records_with_figure"]),
+            "coverage": _ratio(row["records_with_figure"], row["records"]),
+            "low_confidence": int(row["low_confidence"]),
+            "occupied_t": float(row["occupied_t"]),
+            "known_t": float(row["known_t"]),
+            "occupied_share": share(row["occupied_share"]),
+        }
+        for _, row in table[table["basis"] == "reserves"].iterrows()
+    ]
+    unpriced = deposits["reserve_t"].notna() & deposits["value_central_usd"].isna()
+    bases: dict[str, Any] = {"reserves": reserves, "unpriced": sorted(set(deposits.loc[unpriced, "primary_commodity"]))}
+    for _, row in table[table["basis"] != "reserves"].iterrows():
+        bases[str(row["basis"])] = {
+            "low": share(row["share_low"]),
+            "central": share(row["occupied_share"]),
+            "high": share(row["share_high"]),
+            "records_valued": int(row["records_with_figure"]),
+            "records": int(row["records"]),
+            "low_confidence": int(row["low_confidence"]),
+        }
+    return bases

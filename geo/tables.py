@@ -229,6 +229,7 @@ def metals_comparison(metals: pd.DataFrame, bases: Mapping[str, Any]) -> dict[st
                 "costs or recovery; low and high are the least and greatest share over every mix of each commodity's "
                 "low and high price; only records with a figure are valued (records_valued of records)"
             ),
+            "unpriced_commodities": bases.get("unpriced", []),
             "published": [
                 {"figure_id": fid, **{k: v for k, v in row.items() if k not in ("records_occupied", "records_known")}}
                 for fid, row in metals.drop(index="computed").iterrows()

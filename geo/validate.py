@@ -354,8 +354,11 @@ def check_reserves(reserves: pd.DataFrame, *, deposit_ids: Sequence[str], proble
     found.add(
         source, "unknown deposit_id", rows[~text["deposit_id"].isin(list(deposit_ids))], "use an id of deposits.csv"
     )
-    bad = given & (quantity.isna() | ~np.isfinite(quantity.fillna(0)) | (quantity < 0))
-    found.add(source, "quantity not a number >= 0", rows[bad], "write the figure as a plain number (1.257, not 1,257)")
+    tonnes = quantity * text["unit"].map(schema.RESERVE_UNITS)
+    bad = given & (quantity.isna() | ~np.isfinite(quantity.fillna(0)) | ~(quantity > 0))
+    found.add(source, "quantity not a number > 0", rows[bad], "write the figure as a plain number (1.257, not 1,257)")
+    huge = given & ~bad & (tonnes > schema.RESERVE_MAX_T)
+    found.add(source, f"more than {schema.RESERVE_MAX_T:.0e} t", rows[huge], "check the quantity and its unit")
     for column, allowed in (
         ("unit", tuple(schema.RESERVE_UNITS)),
         ("measure", schema.RESERVE_MEASURES),
@@ -367,7 +370,7 @@ def check_reserves(reserves: pd.DataFrame, *, deposit_ids: Sequence[str], proble
         )
     for column in ("category", "source_url", "quote"):
         found.add(source, f"empty {column}", rows[given & (text[column] == "")], f"every figure needs its {column}")
-    web = text["source_url"].str.startswith(("https://", "http://"))
+    web = reserves["source_url"].str.startswith(("https://", "http://"))
     found.add(source, "source_url not a web address", rows[given & ~web], "give the page the figure was read in")
     found.add(source, "no quantity and no notes", rows[~given & (text["notes"] == "")], "say what was searched")
     if problems is None:
@@ -380,12 +383,16 @@ def check_prices(prices: pd.DataFrame, *, problems: Problems | None = None) -> N
     source = str(prices.attrs.get("source", ""))
     rows = "row " + (prices.index + 2).astype(str)
     price = _numbers(prices["usd_per_t"])
-    found.add(source, "usd_per_t not a number > 0", rows[~(price > 0)], "write the price as a plain number")
+    bad = ~(price > 0) | ~np.isfinite(price.fillna(0))
+    found.add(source, "usd_per_t not a number > 0", rows[bad], "write the price as a plain number")
+    known = prices["commodity"].isin(list(schema.RESERVE_MEASURE))
+    found.add(source, "commodity unknown", rows[~known], "use a primary commodity of deposits.csv with a measure")
+    wanted = prices["commodity"].map(schema.RESERVE_MEASURE)
     found.add(
         source,
-        "measure unknown",
-        rows[~prices["measure"].isin(schema.RESERVE_MEASURES)],
-        "use a measure of reserves.csv",
+        "measure not the commodity's",
+        rows[known & (prices["measure"] != wanted)],
+        "price a commodity per tonne of its measure (lithium: LCE; iron ore: ore; …)",
     )
     for column in ("year", "source_url", "quote"):
         found.add(source, f"empty {column}", rows[prices[column].str.strip() == ""], f"every price needs its {column}")

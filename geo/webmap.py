@@ -683,6 +683,7 @@ def _reserve(record: Mapping[Any, Any], words: i18n.Words) -> dict[str, Any] | N
         "figure": f"{words.figure(float(quantity))} {record['reserve_unit']} {record['reserve_measure']}",
         "category": record["reserve_category"],
         "as_of": record["reserve_as_of"],
+        "confidence": _word(words, "confidence", record.get("reserve_confidence")),
         "url": record["reserve_source_url"],
     }
 
@@ -886,6 +887,11 @@ class MapExtras(MacroElement):
         super().render(**kwargs)  # type: ignore[no-untyped-call]
 
 
+def _valued(basis: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """Return a value basis for the panel, or None where nothing was valued (no data is not 0 %)."""
+    return basis if basis and basis.get("records_valued") else None
+
+
 def _panel_html(
     snapshot_date: str,
     metals: pd.DataFrame,
@@ -914,8 +920,8 @@ def _panel_html(
             for item in (bases or {}).get("reserves", [])
             if item["commodity"] in schema.METALS and item["records_with_figure"]
         ],
-        value=(bases or {}).get("value_metals"),
-        value_confident=(bases or {}).get("value_metals_confident"),
+        value=_valued((bases or {}).get("value_metals")),
+        value_confident=_valued((bases or {}).get("value_metals_confident")),
     )
 
 

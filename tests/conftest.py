@@ -156,7 +156,7 @@ def reserve_row(deposit_id: str, quantity: str, measure: str, **values: str) -> 
 
 
 #: Hand-checkable reserves: D1 coal 2 Mt and D6 manganese 3 Mt ore (occupied since 2022), D2 iron ore 1 Mt (occupied
-#: before 2022), D3 lithium 0.5 Mt LCE (held); D4 and D5 have none.  Central prices per tonne: lithium 10,000, iron ore 100,
+#: before 2022), D3 lithium 0.5 Mt LCE (held), D5 lithium 2 Mt LCE (control unknown: in no share); D4 has none.  Central prices per tonne: lithium 10,000, iron ore 100,
 #: manganese 200, coal 100, so the metals' value is 0.1 + 0.6 billion USD occupied of 5.7 billion: 7/57.
 RESERVES = [
     reserve_row("D1", "2", "coal"),
@@ -165,6 +165,7 @@ RESERVES = [
     reserve_row("D3", "40", "ore", confidence="low"),  # another measure: never summed with LCE
     reserve_row("D4", "", "", unit="", category="", category_class="", notes="nothing published"),
     reserve_row("D6", "3", "ore"),
+    reserve_row("D5", "2", "LCE", confidence="low"),  # control unknown (no site in a partly occupied oblast): left out
 ]
 
 

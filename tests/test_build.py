@@ -344,13 +344,15 @@ def test_tiny_world_shares_by_reserves_and_by_value_are_the_hand_worked_ones(tin
     comparison = record["metals_comparison"]
     reserves = {item["commodity"]: item for item in comparison["reserves_by_commodity"]}
     assert reserves["lithium"]["occupied_share"] == 0.0  # D3, held (its 40 Mt of ore is another measure)
-    assert (reserves["lithium"]["records_with_figure"], reserves["lithium"]["records"]) == (1, 2)  # D5: none
+    assert (reserves["lithium"]["records_with_figure"], reserves["lithium"]["records"]) == (2, 2)
+    assert reserves["lithium"]["known_t"] == 500000.0  # D5's 2 Mt, of unknown control, is in no share
     assert reserves["iron_ore"]["occupied_share"] == reserves["manganese"]["occupied_share"] == 1.0
     assert reserves["titanium"]["records_with_figure"] == 0  # D4: "nothing published", not zero
+    assert reserves["titanium"]["occupied_share"] is None  # no figure: no share (not 0 %)
     value = comparison["value"]
     assert value["central"] == round(7 / 57, 6)  # (0.1 + 0.6) of (0.1 + 0.6 + 5) billion USD
     assert (value["low"], value["high"]) == (round(7 / 107, 6), round(7 / 47, 6))  # lithium at 20,000 and 8,000
-    assert value["records_valued"] == 3
+    assert value["records_valued"] == 4
     assert [f["figure_id"] for f in comparison["published"]] == ["F01", "F02", "F03", "F10"]
     deposits = _rows(tmp_path / "maps" / schema.DEPOSITS_CSV, "id")
     assert (deposits["D3"]["reserve_quantity"], deposits["D3"]["reserve_unit"], deposits["D3"]["reserve_measure"]) == (

@@ -256,3 +256,62 @@ def test_value_share_range_takes_every_mix_of_low_and_high_prices() -> None:
     assert low == 10 / (20 + 30)  # X at its low price, Y at its high one
     assert high == 40 / (80 + 10)  # X high, Y low
     assert stats.value_share_range(values.iloc[:0], commodity, status) == (0.0, 0.0, 0.0)
+
+
+def test_the_parts_of_one_deposit_from_one_source_are_added_up() -> None:
+    deposits = pd.DataFrame({"primary_commodity": ["iron_ore"]}, index=["Z"])
+    source = "https://example.org/two-ore-bodies"
+    reserves = _reserve_rows(
+        {"deposit_id": "Z", "quantity": "188.1", "category_class": "component", "source_url": source},
+        {"deposit_id": "Z", "quantity": "393.9", "category_class": "component", "source_url": source},
+        {"deposit_id": "Z", "quantity": "500", "confidence": "low", "source_url": "https://example.org/other"},
+    )
+    best = stats.preferred_reserves(reserves, deposits)
+    assert best.loc["Z", "reserve_t"] == pytest.approx(582.0e6)
+    assert best.loc["Z", "reserve_category"] == "reserves (sum of its parts)"
+
+
+def test_two_different_figures_that_tie_on_every_rule_are_refused() -> None:
+    deposits = pd.DataFrame({"primary_commodity": ["iron_ore"]}, index=["Z"])
+    reserves = _reserve_rows(
+        {"deposit_id": "Z", "quantity": "188.1", "source_url": "https://example.org/one"},
+        {"deposit_id": "Z", "quantity": "393.9", "source_url": "https://example.org/two"},
+    )
+    with pytest.raises(ValidationError, match="1 deposits have two different figures that tie on every rule: Z"):
+        stats.preferred_reserves(reserves, deposits)
+    same = _reserve_rows(  # the same figure twice (two copies of one report) is not a conflict
+        {"deposit_id": "Z", "quantity": "188.1", "source_url": "https://example.org/one"},
+        {"deposit_id": "Z", "quantity": "188.1", "source_url": "https://example.org/two"},
+    )
+    assert stats.preferred_reserves(same, deposits).loc["Z", "reserve_t"] == pytest.approx(188.1e6)
+
+
+def test_shares_over_time_leave_out_unknown_control_and_say_nothing_where_no_figure() -> None:
+    deposits = pd.DataFrame(
+        {
+            "primary_commodity": ["manganese", "manganese", "manganese", "titanium"],
+            "commodity_list": [("manganese",)] * 3 + [("titanium",)],
+            "site_kind": ["deposit"] * 4,
+            "reserve_t": [1e6, 3e6, 6e6, float("nan")],
+            "reserve_measure": ["ore", "ore", "ore", None],
+            "reserve_confidence": ["high", "high", "low", None],
+            "value_low_usd": [1.0, 3.0, 6.0, float("nan")],
+            "value_central_usd": [2.0, 6.0, 12.0, float("nan")],
+            "value_high_usd": [4.0, 12.0, 24.0, float("nan")],
+        },
+        index=["a", "b", "c", "t"],
+    )
+    occupied, held, unknown = schema.OCCUPIED_SINCE_2022, schema.HELD, schema.UNKNOWN
+    statuses = pd.DataFrame(
+        {"2022-01-31": [held, held, unknown, held], "2022-02-28": [occupied, held, unknown, held]},
+        index=deposits.index,
+    )
+    table = stats.bases_over_time(deposits, statuses).set_index(["date", "basis", "commodity"])
+    manganese = table.xs("manganese", level="commodity").xs("reserves", level="basis")
+    assert manganese["occupied_share"].tolist() == [0.0, 0.25]  # c, of unknown control, is in neither part
+    assert manganese["known_t"].tolist() == [4e6, 4e6]
+    assert manganese["low_confidence"].tolist() == [1, 1]
+    titanium = table.xs("titanium", level="commodity").xs("reserves", level="basis")
+    assert titanium["occupied_share"].isna().all()  # no figure: no share
+    metals = table.xs("value_metals", level="basis")
+    assert metals["occupied_share"].tolist() == [0.0, 0.25]

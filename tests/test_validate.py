@@ -196,7 +196,9 @@ def test_every_problem_of_the_reserve_figures_is_reported_at_once() -> None:
     frame = _reserves(
         {"deposit_id": "D9"},
         {"quantity": "1,257"},
-        {"quantity": "-3"},
+        {"quantity": "0"},
+        {"quantity": "1e300"},
+        {"quantity": "inf"},
         {"unit": "tonnes", "measure": "lithium", "confidence": "sure"},
         {"source_url": "javascript:alert(1)", "quote": ""},
         {"quantity": "", "notes": ""},
@@ -204,16 +206,17 @@ def test_every_problem_of_the_reserve_figures_is_reported_at_once() -> None:
     with pytest.raises(ValidationError) as err:
         validate.check_reserves(frame, deposit_ids=["D1"])
     message = str(err.value)
-    assert message.startswith("8 problems: ")
+    assert message.startswith("9 problems: ")
     for part in (
         "reserves.csv: unknown deposit_id: row 2 (use an id of deposits.csv)",
-        "quantity not a number >= 0: row 3, row 4 (write the figure as a plain number (1.257, not 1,257))",
-        "unit not one of t, kt, Mt, bn t: row 5",
-        "measure not one of ore, coal, LCE, Li2O, TREO, ZrO2, TiO2, graphite, U, unclear: row 5",
-        "confidence not one of high, medium, low: row 5",
-        "empty quote: row 6",
-        "source_url not a web address: row 6",
-        "no quantity and no notes: row 7 (say what was searched)",
+        "quantity not a number > 0: row 3, row 4, row 6 (write the figure as a plain number (1.257, not 1,257))",
+        "more than 1e+12 t: row 5 (check the quantity and its unit)",
+        "unit not one of t, kt, Mt, bn t: row 7",
+        "measure not one of ore, coal, LCE, Li2O, TREO, ZrO2, TiO2, graphite, U, unclear: row 7",
+        "confidence not one of high, medium, low: row 7",
+        "empty quote: row 8",
+        "source_url not a web address: row 8",
+        "no quantity and no notes: row 9 (say what was searched)",
     ):
         assert part in message, part
 
@@ -237,6 +240,7 @@ def test_prices_need_a_number_a_source_and_one_central_price_per_commodity() -> 
             base,
             {**base, "usd_per_t": "n/a", "quote": ""},
             {**base, "commodity": "uranium", "central": "", "measure": "x"},
+            {**base, "commodity": "uranum", "usd_per_t": "inf"},
         ],
         dtype=str,
     )
@@ -245,8 +249,9 @@ def test_prices_need_a_number_a_source_and_one_central_price_per_commodity() -> 
         validate.check_prices(bad)
     message = str(err.value)
     for part in (
-        "prices.csv: usd_per_t not a number > 0: row 3",
-        "measure unknown: row 4",
+        "prices.csv: usd_per_t not a number > 0: row 3, row 5",
+        "commodity unknown: row 5",
+        "measure not the commodity's: row 4",
         "empty quote: row 3",
         "not exactly one central price: lithium, uranium (mark one row per commodity central=yes)",
     ):

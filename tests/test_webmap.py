@@ -265,12 +265,13 @@ def test_popup_gives_the_reserve_figure_with_its_category_and_source() -> None:
         "reserve_category": "potential <resources>",
         "reserve_as_of": "2025",
         "reserve_source_url": "https://ouci.dntb.gov.ua/works/4LY15rnv",
+        "reserve_confidence": "medium",
     }
     popup = webmap.popup_html(_row(**figure), i18n.words("en"))
-    assert "Reserve figure: 0.353 Mt LCE (potential &lt;resources&gt;, 2025)" in popup
+    assert "Reserve figure: 0.353 Mt LCE (potential &lt;resources&gt;, 2025; medium confidence)" in popup
     assert 'href="https://ouci.dntb.gov.ua/works/4LY15rnv"' in popup
     ukrainian = webmap.popup_html(_row(**figure), i18n.words("uk"))
-    assert "Запаси (опубліковано): 0,353 Mt LCE" in ukrainian
+    assert "Запаси (опубліковано): 0,353 Mt LCE (potential &lt;resources&gt;, 2025; надійність: середня)" in ukrainian
     unsafe = webmap.popup_html(_row(**{**figure, "reserve_source_url": "javascript:alert(1)"}), i18n.words("en"))
     assert "javascript:" not in unsafe
     assert "Reserve figure" not in webmap.popup_html(_row(reserve_quantity=float("nan")), i18n.words("en"))
