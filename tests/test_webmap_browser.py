@@ -420,13 +420,14 @@ def test_the_panel_puts_every_basis_of_the_metals_share_in_one_table(browser: Br
     assert ["Reserves: lithium (LCE)", f"{lithium['occupied_share']:.0%}", "3 of 4"] in cells
     value = comparison["value"]
     low, central, high = (f"{value[k]:.0%}" for k in ("low", "central", "high"))
-    flag = " (rests on a low-confidence figure)" if value["low_confidence"] else ""
+    flag = "\u00a0†" if value["low_confidence"] else ""
     assert [
         "Value, estimate (price range)",
         f"{central} ({low}–{high}){flag}",
         f"{value['records_valued']} of 33",
     ] in cells
     assert flag  # Velykyi Tokmak's figure is of low confidence, and the panel says so
+    assert "† rests on a low-confidence figure" in opened.page.locator(".map-panel").inner_text()
     assert "F10: 42%" in opened.page.locator(".map-panel").inner_text()  # the published figures follow
     opened.page.close()
 
