@@ -569,23 +569,6 @@ def reserve_tonnes(figures: pd.DataFrame, statuses: pd.DataFrame) -> tuple[np.nd
     return tonnes @ occupied, tonnes @ known
 
 
-def occupied_share_by_reserves(figures: pd.DataFrame) -> float:
-    """Return the occupied share of the tonnes in `figures` (occupied / (occupied + held); unknown left out).
-
-    Parameters
-    ----------
-    figures
-        Columns ``reserve_t``, ``reserve_measure`` and ``control_status``, one row per deposit.
-
-    Raises
-    ------
-    geo.errors.ValidationError
-        If the figures are in more than one measure: tonnes of ore and tonnes of LCE are not summed.
-    """
-    occupied, known = reserve_tonnes(figures, figures[["control_status"]])
-    return float(_shares(occupied, known)[0])
-
-
 def deposit_value_usd(figures: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
     """Value each deposit's reserve figure at the low, central and high price of its primary commodity.
 
@@ -657,12 +640,6 @@ def value_shares(
     whole = mixes @ sums["high"][1] + (1 - mixes) @ sums["low"][1]
     mixed = _shares(part, whole)
     return mixed.min(axis=0), central, mixed.max(axis=0)
-
-
-def value_share_range(values: pd.DataFrame, commodity: pd.Series, status: pd.Series) -> tuple[float, float, float]:
-    """Return `value_shares` for one set of control statuses: (low, central, high); 0.0 each where nothing is valued."""
-    low, central, high = value_shares(values, commodity, status.to_frame())
-    return float(low[0]), float(central[0]), float(high[0])
 
 
 def _ratio(part: float, whole: float) -> float:

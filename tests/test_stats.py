@@ -205,8 +205,10 @@ def test_two_deposits_of_1_and_3_mt_one_occupied_give_a_quarter_by_reserves() ->
             "control_status": [schema.OCCUPIED_SINCE_2022, schema.HELD, schema.UNKNOWN],  # unknown is left out
         }
     )
-    assert stats.occupied_share_by_reserves(figures) == 0.25
-    assert stats.occupied_share_by_reserves(figures.iloc[:0]) == 0.0
+    occupied, known = stats.reserve_tonnes(figures, figures[["control_status"]])
+    assert (occupied[0], known[0]) == (1e6, 4e6)  # 0.25; the unknown 5 Mt are in neither
+    empty = figures.iloc[:0]
+    assert stats.reserve_tonnes(empty, empty[["control_status"]])[1].tolist() == [0.0]
 
 
 def test_mixed_measures_are_refused_not_summed() -> None:
@@ -214,7 +216,7 @@ def test_mixed_measures_are_refused_not_summed() -> None:
         {"reserve_t": [1e6, 3e6], "reserve_measure": ["ore", "LCE"], "control_status": [schema.HELD, schema.HELD]}
     )
     with pytest.raises(ValidationError, match=r"different measures \(LCE, ore\) cannot be summed"):
-        stats.occupied_share_by_reserves(figures)
+        stats.reserve_tonnes(figures, figures[["control_status"]])
 
 
 def test_the_preferred_figure_follows_the_stated_rule() -> None:
@@ -251,11 +253,12 @@ def test_value_share_range_takes_every_mix_of_low_and_high_prices() -> None:
     )
     commodity = pd.Series(["X", "X", "Y"], index=values.index)
     status = pd.Series([schema.OCCUPIED_SINCE_2022, schema.HELD, schema.HELD], index=values.index)
-    low, central, high = stats.value_share_range(values, commodity, status)
+    low, central, high = (float(x[0]) for x in stats.value_shares(values, commodity, status.to_frame()))
     assert central == 20 / 50
     assert low == 10 / (20 + 30)  # X at its low price, Y at its high one
     assert high == 40 / (80 + 10)  # X high, Y low
-    assert stats.value_share_range(values.iloc[:0], commodity, status) == (0.0, 0.0, 0.0)
+    nothing = stats.value_shares(values.iloc[:0], commodity, status.to_frame())
+    assert [float(x[0]) for x in nothing] == [0.0, 0.0, 0.0]
 
 
 def test_the_parts_of_one_deposit_from_one_source_are_added_up() -> None:
