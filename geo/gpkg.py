@@ -13,6 +13,12 @@ orders the layers, opens on the focus regions and carries the same styles.
 
 Colours, shapes and labels come from `geo.style`, as for the HTML maps.  No
 QGIS is needed to write any of this.
+
+Every text written into an XML document (the QML styles, the layer metadata,
+the project) or into ``gpkg_contents`` goes through `geo.i18n.xml_text` first:
+a control character XML 1.0 forbids, from a region's name or a source's
+credit, is dropped, and TAB, LF and CR in one-line text become a space, so
+that QGIS can read the documents.  The attribute tables keep the data as it is.
 """
 
 from __future__ import annotations
@@ -57,6 +63,19 @@ class LayerInfo:
     temporal: tuple[str, str] | None = None  # start and end date fields, for QGIS's temporal controller
 
 
+# --- text -------------------------------------------------------------------------------
+
+
+def _text(value: object, *, one_line: bool = True) -> str:
+    """Return `value` as XML character data: made what XML 1.0 can carry (`geo.i18n.xml_text`), then escaped."""
+    return escape(i18n.xml_text(value, one_line=one_line))
+
+
+def _attr(value: object) -> str:
+    """Return `value` as a quoted XML attribute value, one line: made what XML 1.0 can carry, then quoted."""
+    return quoteattr(i18n.xml_text(value))
+
+
 # --- QML ------------------------------------------------------------------------------
 
 
@@ -67,14 +86,14 @@ def _rgba(colour: str, alpha: float = 1.0) -> str:
 
 
 def _options(values: Mapping[str, str]) -> str:
-    items = "".join(f'<Option type="QString" name={quoteattr(k)} value={quoteattr(v)}/>' for k, v in values.items())
+    items = "".join(f'<Option type="QString" name={_attr(k)} value={_attr(v)}/>' for k, v in values.items())
     return f'<Option type="Map">{items}</Option>'
 
 
 def _data_defined(expressions: Mapping[str, str]) -> str:
     props = "".join(
-        f'<Option type="Map" name={quoteattr(key)}><Option type="bool" name="active" value="true"/>'
-        f'<Option type="QString" name="expression" value={quoteattr(expr)}/><Option type="int" name="type" value="3"/></Option>'
+        f'<Option type="Map" name={_attr(key)}><Option type="bool" name="active" value="true"/>'
+        f'<Option type="QString" name="expression" value={_attr(expr)}/><Option type="int" name="type" value="3"/></Option>'
         for key, expr in expressions.items()
     )
     inner = f'<Option type="Map" name="properties">{props}</Option>' if props else '<Option name="properties"/>'
@@ -175,14 +194,14 @@ def _line(name: str, colour: str, width_px: float) -> str:
 def categorized(attribute: str, categories: Sequence[tuple[str, str, str]]) -> str:
     """Build a categorized renderer from ``(value, label, symbol XML)`` triples (symbols are renamed 0, 1, …)."""
     cats = "".join(
-        f'<category render="true" value={quoteattr(v)} label={quoteattr(label)} symbol="{i}"/>'
+        f'<category render="true" value={_attr(v)} label={_attr(label)} symbol="{i}"/>'
         for i, (v, label, _s) in enumerate(categories)
     )
     symbols = "".join(
         sym.replace('<symbol name="0"', f'<symbol name="{i}"', 1) for i, (_v, _l, sym) in enumerate(categories)
     )
     return (
-        f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(attribute)} forceraster="0" symbollevels="0" '
+        f'<renderer-v2 type="categorizedSymbol" attr={_attr(attribute)} forceraster="0" symbollevels="0" '
         f'enableorderby="0" referencescale="-1"><categories>{cats}</categories><symbols>{symbols}</symbols>'
         "<rotation/><sizescale/></renderer-v2>"
     )
@@ -212,8 +231,7 @@ def qml(layer: LayerInfo) -> str:
     """Return the QML style document of a layer: renderer, field aliases, map tip."""
     columns = [c for c in layer.frame.columns if c != "geometry"]
     aliases = "".join(
-        f'<alias field={quoteattr(c)} index="{i}" name={quoteattr(layer.aliases.get(c, ""))}/>'
-        for i, c in enumerate(columns)
+        f'<alias field={_attr(c)} index="{i}" name={_attr(layer.aliases.get(c, ""))}/>' for i, c in enumerate(columns)
     )
     geometry_type = _GEOMETRY_TYPES[layer.kind]
     tip = '[% "name_en" %]' if "name_en" in columns else ""
@@ -222,7 +240,7 @@ def qml(layer: LayerInfo) -> str:
         f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" '
         'minScale="100000000" maxScale="0" readOnly="0" labelsEnabled="0">'
         f"{_temporal(layer)}{layer.renderer}<aliases>{aliases}</aliases>"
-        f"<mapTip>{escape(tip)}</mapTip><previewExpression>{escape(tip.strip('[]% '))}</previewExpression>"
+        f"<mapTip>{_text(tip)}</mapTip><previewExpression>{_text(tip.strip('[]% '))}</previewExpression>"
         f"<layerGeometryType>{geometry_type}</layerGeometryType></qgis>\n"
     )
 
@@ -233,23 +251,23 @@ def qml(layer: LayerInfo) -> str:
 def metadata_xml(layer: LayerInfo, *, snapshot_date: str, source_revision: str | None) -> str:
     """Return a QGIS layer-metadata document (the QMD format) for `layer`."""
     links = "".join(
-        f'<link name="source" type="WWW:LINK" url={quoteattr(s["url"])} description={quoteattr(s["credit"])} '
+        f'<link name="source" type="WWW:LINK" url={_attr(s["url"])} description={_attr(s["credit"])} '
         'format="" mimeType="" size=""/>'
         for s in layer.sources
         if s.get("url")
     )
-    rights = "".join(f"<rights>{escape(s['credit'])}</rights>" for s in layer.sources)
-    licences = "".join(f"<license>{escape(s['licence'])}</license>" for s in layer.sources)
+    rights = "".join(f"<rights>{_text(s['credit'])}</rights>" for s in layer.sources)
+    licences = "".join(f"<license>{_text(s['licence'])}</license>" for s in layer.sources)
     history = f"Occupation snapshot {snapshot_date}" + (
         f"; source revision {source_revision}" if source_revision else ""
     )
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-        f'<qgis version="{QGIS_VERSION}"><identifier>{escape(layer.name)}</identifier><parentidentifier/>'
-        f"<language>en</language><type>dataset</type><title>{escape(layer.title)}</title>"
-        f"<abstract>{escape(layer.abstract)}</abstract>"
-        f'<keywords vocabulary="snapshot_date"><keyword>{escape(snapshot_date)}</keyword></keywords>'
-        f"<links>{links}</links><history>{escape(history)}</history><fees/>{rights}{licences}<encoding/></qgis>\n"
+        f'<qgis version="{QGIS_VERSION}"><identifier>{_text(layer.name)}</identifier><parentidentifier/>'
+        f"<language>en</language><type>dataset</type><title>{_text(layer.title)}</title>"
+        f"<abstract>{_text(layer.abstract, one_line=False)}</abstract>"
+        f'<keywords vocabulary="snapshot_date"><keyword>{_text(snapshot_date)}</keyword></keywords>'
+        f"<links>{links}</links><history>{_text(history)}</history><fees/>{rights}{licences}<encoding/></qgis>\n"
     )
 
 
@@ -277,7 +295,11 @@ def write_gpkg_file(
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
     try:
         for i, layer in enumerate(layers):
-            options = {"IDENTIFIER": layer.title, "DESCRIPTION": layer.abstract}
+            # gpkg_contents' identifier and description: text, but QGIS shows it (and GDAL ends it at a NUL)
+            options = {
+                "IDENTIFIER": i18n.xml_text(layer.title),
+                "DESCRIPTION": i18n.xml_text(layer.abstract, one_line=False),
+            }
             if isinstance(layer.frame, gpd.GeoDataFrame):
                 options["GEOMETRY_NAME"] = "geom"
             spatial = isinstance(layer.frame, gpd.GeoDataFrame)
@@ -307,7 +329,7 @@ def write_gpkg_file(
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, "
                 "styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
                 "VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', NULL, ?)",
-                (layer.name, geometry_column, layer.name, qml(layer), layer.title, stamp),
+                (layer.name, geometry_column, layer.name, qml(layer), i18n.xml_text(layer.title), stamp),
             )
             cursor = db.execute(
                 "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) "
@@ -674,8 +696,8 @@ def _spatialrefsys(crs: str) -> str:
     """Describe a CRS the way a QGIS project does (WKT and authority id)."""
     found = pyproj.CRS(crs)
     return (
-        f"<spatialrefsys><wkt>{escape(found.to_wkt())}</wkt>"
-        f"<authid>{escape(crs)}</authid><description>{escape(found.name)}</description></spatialrefsys>"
+        f"<spatialrefsys><wkt>{_text(found.to_wkt(), one_line=False)}</wkt>"
+        f"<authid>{_text(crs)}</authid><description>{_text(found.name)}</description></spatialrefsys>"
     )
 
 
@@ -692,11 +714,14 @@ def _map_extent(bounds: tuple[float, float, float, float]) -> tuple[float, float
 
 
 def _label(uid: str, text: str, box: tuple[float, float, float, float], font: str) -> str:
-    """Return a layout label showing `text` as it is: QGIS evaluates ``[% … %]`` in label text, data must not."""
-    text = text.replace("[%", "[\u200b%")  # a zero-width space: the same to the eye, no expression to QGIS
+    """Return a layout label showing `text` as it is: QGIS evaluates ``[% … %]`` in label text, data must not.
+
+    The text is made what XML can carry first, so that a dropped control character cannot join ``[`` and ``%``.
+    """
+    text = i18n.xml_text(text).replace("[%", "[\u200b%")  # a zero-width space: the same to the eye, no expression
     x, y, width, height = box
     return (
-        f'<LayoutItem type="65641" uuid="{{{uid}}}" id={quoteattr(uid)} labelText={quoteattr(text)} '
+        f'<LayoutItem type="65641" uuid="{{{uid}}}" id={_attr(uid)} labelText={_attr(text)} '
         f'position="{x},{y},mm" positionOnPage="{x},{y},mm" size="{width},{height},mm" htmlState="0" halign="1" '
         f'valign="32" marginX="0" marginY="0" background="false" frame="false" zValue="5">'
         f'<LabelFont description="{font}" style=""/></LayoutItem>'
@@ -711,7 +736,7 @@ def _print_layout(layout: PrintLayout, index: int, credits: str) -> str:
     lx, ly, lw, lh = _LEGEND_MM
     page_w, page_h = _PAGE_MM
     return (
-        f'<Layout name={quoteattr(layout.name)} units="mm" printResolution="300" worldFileMap="">'
+        f'<Layout name={_attr(layout.name)} units="mm" printResolution="300" worldFileMap="">'
         f'<PageCollection><LayoutItem type="65638" uuid="{{{key}-page}}" position="0,0,mm" positionOnPage="0,0,mm" '
         f'size="{page_w},{page_h},mm" background="true" frame="false" zValue="0"/></PageCollection>'
         f'<LayoutItem type="65639" uuid="{{{key}-map}}" id="map" position="{mx},{my},mm" positionOnPage="{mx},{my},mm" '
@@ -749,13 +774,13 @@ def render_project(
     tree = []
     for group, names in PROJECT_GROUPS:
         children = "".join(
-            f'<layer-tree-layer id="{_layer_id(n)}" name={quoteattr(by_name[n].title)} providerKey="ogr" '
+            f'<layer-tree-layer id="{_layer_id(n)}" name={_attr(by_name[n].title)} providerKey="ogr" '
             f'source="./{schema.GPKG_FILE}|layername={n}" checked="{_checked(n)}" expanded="0"><customproperties/></layer-tree-layer>'
             for n in names
             if n in by_name
         )
         tree.append(
-            f'<layer-tree-group name={quoteattr(group)} checked="Qt::Checked" expanded="1"><customproperties/>'
+            f'<layer-tree-group name={_attr(group)} checked="Qt::Checked" expanded="1"><customproperties/>'
             f"{children}</layer-tree-group>"
         )
 
@@ -770,17 +795,17 @@ def render_project(
             f'maxScale="0" readOnly="0" refreshOnNotifyEnabled="0" autoRefreshEnabled="0" autoRefreshTime="0" '
             f'styleCategories="AllStyleCategories" labelsEnabled="0">'
             f"<id>{_layer_id(layer.name)}</id><datasource>./{schema.GPKG_FILE}|layername={layer.name}</datasource>"
-            f"<layername>{escape(layer.title)}</layername>{srs}"
+            f"<layername>{_text(layer.title)}</layername>{srs}"
             f'<provider encoding="UTF-8">ogr</provider>{inner}</maplayer>'
         )
     order = "".join(f"<item>{_layer_id(n)}</item>" for _g, names in PROJECT_GROUPS for n in names if n in by_name)
     xmin, ymin, xmax, ymax = extent
-    rights = escape(" · ".join(credits))
+    rights = _text(" · ".join(credits))
     project = (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
-        f'<qgis projectname={quoteattr(title)} version="{QGIS_VERSION}">'
+        f'<qgis projectname={_attr(title)} version="{QGIS_VERSION}">'
         '<homePath path=""/>'
-        f"<title>{escape(title)}</title>"
+        f"<title>{_text(title)}</title>"
         f"<projectCrs>{_WGS84_SRS}</projectCrs>"
         f'<layer-tree-group><customproperties/>{"".join(tree)}<custom-order enabled="0">{order}</custom-order></layer-tree-group>'
         '<mapcanvas name="theMapCanvas" annotationsVisible="1"><units>degrees</units>'
@@ -795,9 +820,9 @@ def render_project(
         f'<variableValues type="QStringList"><value>{rights}</value></variableValues></Variables>'
         "</properties>"
         f"<projectMetadata><identifier>resource-control-mapper</identifier><parentidentifier/><language>en</language>"
-        f"<type>project</type><title>{escape(title)}</title><abstract>{escape(abstract)} Credits: {rights}</abstract>"
-        f'<keywords vocabulary="snapshot_date"><keyword>{escape(snapshot_date)}</keyword></keywords>'
-        f"<links/><history>Built from the occupation snapshot of {escape(snapshot_date)}</history>"
+        f"<type>project</type><title>{_text(title)}</title><abstract>{_text(abstract, one_line=False)} Credits: {rights}</abstract>"
+        f'<keywords vocabulary="snapshot_date"><keyword>{_text(snapshot_date)}</keyword></keywords>'
+        f"<links/><history>Built from the occupation snapshot of {_text(snapshot_date)}</history>"
         f"<author>resource-control-mapper</author><creation>{_stamp(snapshot_date)[:19]}</creation>"
         "</projectMetadata>"
         f"<Layouts>{''.join(_print_layout(layout, i, ' · '.join(credits)) for i, layout in enumerate(layouts))}</Layouts>"

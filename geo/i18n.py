@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import string
 import unicodedata
 from collections.abc import Mapping
@@ -29,6 +30,15 @@ MESSAGES_DIR: Final = Path(__file__).parent / "messages"
 _NUMBER_MARKS: Final = {"en": (",", "."), "uk": ("\u00a0", ",")}
 #: How a share is written: English ``80.1%``, Ukrainian ``80,1 %`` (no-break space before the sign).
 _PERCENT_SIGN: Final = {"en": "%", "uk": "\u00a0%"}
+#: Characters XML 1.0 forbids that `xml_text` drops: the C0 controls but TAB, LF, CR and the separators of
+#: `_XML_BREAKS`; surrogates; U+FFFE and U+FFFF.
+_NOT_XML: Final = re.compile("[\x00-\x08\x0e-\x1b\ud800-\udfff\ufffe\uffff]")
+#: Control characters that separate words (`str.split` splits at them), which `xml_text` turns into a space: VT, FF
+#: and U+001C–U+001F, which XML forbids, and in one-line text TAB, LF and CR too.
+_XML_BREAKS: Final = {
+    True: re.compile("[\t\n\r\x0b\x0c\x1c-\x1f]+"),
+    False: re.compile("[\x0b\x0c\x1c-\x1f]+"),
+}
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,31 @@ def visible(value: object) -> str | None:
     if not isinstance(value, str):
         return None
     return value if any(unicodedata.category(char)[0] not in "CZ" for char in value) else None
+
+
+def xml_text(value: object, *, one_line: bool = True) -> str:
+    r"""Return text from data as XML 1.0 can carry it; every writer of XML, or of text in a binary, calls it first.
+
+    A control character XML forbids is dropped, a run of those that separate
+    words becomes one space, and the rest is kept as it is (escaping ``<`` and
+    ``&`` is still the writer's).  The data tables keep the original text.
+
+    Parameters
+    ----------
+    value
+        Any value; it is written as `str` gives it.
+    one_line
+        Whether the text is one line (a name, a title, a label): TAB, LF and CR
+        then become a space too; otherwise (an abstract) they are kept.
+
+    Examples
+    --------
+    >>> xml_text("Kryvyi\x00 Rih\r\nmine\ufffe")
+    'Kryvyi Rih mine'
+    >>> xml_text("one\ntwo\x0c", one_line=False)
+    'one\ntwo '
+    """
+    return _XML_BREAKS[one_line].sub(" ", _NOT_XML.sub("", str(value)))
 
 
 def _finite(value: object) -> float | None:

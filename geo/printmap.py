@@ -10,6 +10,9 @@ locator of Ukraine with the mapped area (not on the overview, which is the
 whole country), labels placed without overlaps, and the credits line,
 «© Мінрегіон» first.
 
+Names from data are drawn as one line of printable text (`geo.i18n.xml_text`
+first, as every writer of XML does: the SVG is XML), never as mathtext.
+
 Deposit records without a known site (``location_known`` false) are not drawn
 on the static maps: a point there would claim a place the data does not give.
 The legend counts them instead.  The same inputs give the same bytes.
@@ -30,7 +33,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import schema, style
+from geo import i18n, schema, style
 from geo.errors import ValidationError
 from geo.i18n import Words
 
@@ -418,11 +421,14 @@ MISSING_GLYPH: Final = "\ufffd"
 
 
 def _clean(value: object) -> str:
-    """Return text from data as one line of printable characters, each one the font can draw."""
+    """Return text from data as one line of printable characters, each one the font can draw.
+
+    First made what XML 1.0 can carry (`geo.i18n.xml_text`: the SVG is XML, and the PDF draws the same text); then
+    what is not printable (C1 controls, format characters) is left out and each run of white space is one space.
+    """
     font = _font()
-    return "".join(
-        ch if font.get_char_index(ord(ch)) else MISSING_GLYPH for ch in " ".join(str(value).split()) if ch.isprintable()
-    )
+    kept = "".join(ch for ch in i18n.xml_text(value) if ch.isprintable() or ch.isspace())
+    return "".join(ch if font.get_char_index(ord(ch)) else MISSING_GLYPH for ch in " ".join(kept.split()))
 
 
 def _cut(text: str, limit: int) -> str:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import statistics
@@ -14,13 +16,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from geo import build, gpkg, schema, style
-from tests.conftest import REPO, make_layers
+from geo import build, gpkg, i18n, schema, style
+from tests.conftest import DEPOSITS, REPO, make_layers
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = REPO / "tests" / "qgis_probe.py"
@@ -107,25 +110,16 @@ def test_project_is_relative_and_grouped(tiny_outputs: Path) -> None:
     assert "Occupation history" in groups
 
 
-@pytest.fixture(scope="module")
-def qgis_report(
-    tmp_path_factory: pytest.TempPathFactory, shipped_build: tuple[Path, dict[str, Any]]
-) -> tuple[dict[str, Any], Path, Path]:
-    """Take the build of the shipped layers, copy the two QGIS files elsewhere, open them in real QGIS."""
+def _probe(maps: Path, png: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Open the two QGIS files in `maps` in real QGIS (`tests/qgis_probe.py`); return what it reports."""
     check = subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"], capture_output=True, check=False)
     if check.returncode != 0:
         pytest.fail("python3-qgis is missing for /usr/bin/python3: install it (the README's test command does)")
-    built = shipped_build[0]
-    moved = tmp_path_factory.mktemp("elsewhere") / "copy"
-    moved.mkdir()
-    for name in (schema.GPKG_FILE, schema.QGZ_FILE):
-        shutil.copy(built / name, moved / name)
-    png = moved / "render.png"
     runtime = tmp_path_factory.mktemp("xdg")
     runtime.chmod(0o700)
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_RUNTIME_DIR": str(runtime)}
     result = subprocess.run(
-        [SYSTEM_PYTHON, str(PROBE), str(moved), str(png)],
+        [SYSTEM_PYTHON, str(PROBE), str(maps), str(png)],
         capture_output=True,
         text=True,
         env=env,
@@ -133,7 +127,22 @@ def qgis_report(
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout), built, png
+    report: dict[str, Any] = json.loads(result.stdout)
+    return report
+
+
+@pytest.fixture(scope="module")
+def qgis_report(
+    tmp_path_factory: pytest.TempPathFactory, shipped_build: tuple[Path, dict[str, Any]]
+) -> tuple[dict[str, Any], Path, Path]:
+    """Take the build of the shipped layers, copy the two QGIS files elsewhere, open them in real QGIS."""
+    built = shipped_build[0]
+    moved = tmp_path_factory.mktemp("elsewhere") / "copy"
+    moved.mkdir()
+    for name in (schema.GPKG_FILE, schema.QGZ_FILE):
+        shutil.copy(built / name, moved / name)
+    png = moved / "render.png"
+    return _probe(moved, png, tmp_path_factory), built, png
 
 
 def test_qgis_opens_every_layer_with_the_expected_features(qgis_report: tuple[dict[str, Any], Path, Path]) -> None:
@@ -280,3 +289,113 @@ def test_a_region_name_cannot_run_a_qgis_expression_in_a_layout() -> None:
     texts = [item.get("labelText") for item in root.iter("LayoutItem") if item.get("type") == "65641"]
     assert "[\u200b% env('HOME') %] <b>&" in texts  # shown as typed, never evaluated
     assert not any("[%" in (t or "") for t in texts)
+
+
+# --- control characters from data: every XML the QGIS files hold stays well-formed ------------------------------
+
+#: Every C0 control character and U+FFFE, which XML 1.0 forbids (but TAB, LF and CR): NUL last, as GDAL ends a text
+#: attribute at a NUL (the data tables keep all the rest).
+HOSTILE = "".join(map(chr, range(1, 32))) + "\ufffe\x00"
+#: What no text in an XML document may hold: what XML 1.0 forbids, and TAB, LF and CR in one-line text.
+NOT_ONE_LINE = re.compile("[\x00-\x1f\ud800-\udfff\ufffe\uffff]")
+#: A region name from hostile data: every control character between two words, and a NUL inside ``[%``.
+HOSTILE_REGION = f"Donetsk{HOSTILE}Oblast [\x00% 1 + 1 %]"
+#: The name as the project shows it: one space for the run of controls, the NUL dropped, ``[%`` broken.
+SHOWN_REGION = "Donetsk Oblast [\u200b% 1 + 1 %]"
+
+
+def test_xml_text_drops_what_xml_forbids_and_keeps_the_rest() -> None:
+    text = "<a & b> «Ж» \x7f\x85 " + "".join(map(chr, range(32))) + "\ufffe\uffff\ud800z"
+    assert i18n.xml_text(text) == "<a & b> «Ж» \x7f\x85  z"  # the separators are one space, then the space before z
+    assert i18n.xml_text(text, one_line=False) == "<a & b> «Ж» \x7f\x85 \t\n \r z"  # lines kept, VT FF … a space
+    assert i18n.xml_text("a\r\n\tb") == "a b"
+    assert i18n.xml_text(12.5) == "12.5"
+    for one_line in (True, False):
+        ET.fromstring(f"<t a={quoteattr(i18n.xml_text(text))}>{escape(i18n.xml_text(text, one_line=one_line))}</t>")
+
+
+@pytest.fixture(scope="module")
+def hostile_qgis(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The QGIS files of the tiny world with control characters in a deposit's and a region's name and in a credit.
+
+    The deposit's name and the credit come from the layers' files; the region's name is set after loading (a
+    boundary file cannot carry a NUL through GDAL).
+    """
+    root = tmp_path_factory.mktemp("hostile")
+    rows = [dict(d) for d in DEPOSITS]
+    rows[0]["name_en"] = f"Deposit{HOSTILE}one"
+    layers = make_layers(root / "layers", deposits=rows)
+    deposits_csv = layers / schema.DEPOSITS_FILE
+    sidecar = deposits_csv.with_name(deposits_csv.stem + schema.SIDECAR_SUFFIX)
+    record = json.loads(sidecar.read_text(encoding="utf-8"))
+    record.update(credit=f"Test{HOSTILE}credit", licence=f"CC{HOSTILE}BY", url=f"https://example.org/{HOSTILE}")
+    sidecar.write_text(json.dumps(record), encoding="utf-8")
+    inputs = build.load(layers)
+    results = build.compute(inputs)
+    regions = results.regions.copy()
+    regions.loc[schema.DONETSK_ID, "name_en"] = HOSTILE_REGION
+    out = root / "maps"
+    out.mkdir()
+    for name, data in build.render_qgis(inputs, dataclasses.replace(results, regions=regions)).items():
+        (out / name).write_bytes(data)
+    return out
+
+
+def _well_formed(document: str) -> ET.Element:
+    """Parse an XML document strictly (expat), after the DOCTYPE line the QGIS documents start with."""
+    root = ET.fromstring(document.split("\n", 1)[1] if document.startswith("<!DOCTYPE") else document)
+    assert not NOT_ONE_LINE.search(document.replace("\n", "")), "TAB or CR in one-line text"
+    return root
+
+
+def test_a_hostile_name_leaves_the_project_well_formed(hostile_qgis: Path) -> None:
+    with zipfile.ZipFile(hostile_qgis / schema.QGZ_FILE) as archive:
+        project = _well_formed(archive.read("resource_control.qgs").decode("utf-8"))
+    layouts = {layout.get("name"): layout for layout in project.iter("Layout")}
+    assert "Donetsk Oblast [% 1 + 1 %]" in layouts  # a layout's name is shown, never evaluated
+    labels = [item.get("labelText") or "" for item in layouts["Donetsk Oblast [% 1 + 1 %]"].iter("LayoutItem")]
+    assert f"{SHOWN_REGION}: who controls the mineral resources" in labels
+    assert not any("[%" in label for label in labels)  # the dropped NUL did not make an expression
+
+
+def test_a_hostile_credit_leaves_every_xml_in_the_geopackage_well_formed(hostile_qgis: Path) -> None:
+    with sqlite3.connect(hostile_qgis / schema.GPKG_FILE) as db:
+        documents = _rows(db, "SELECT metadata FROM gpkg_metadata")
+        styles = _rows(db, "SELECT f_table_name, styleQML, styleSLD, description FROM layer_styles")
+        contents = _rows(db, "SELECT identifier, description FROM gpkg_contents")
+        region = _rows(db, f"SELECT name_en FROM regions WHERE region_id = '{schema.DONETSK_ID}'")[0][0]
+        deposit = _rows(db, "SELECT name_en FROM deposits WHERE id = 'D1'")[0][0]
+    assert len(documents) == len(SPATIAL) + len(TABLES)
+    shown: set[str | None] = set()
+    for (document,) in documents:
+        root = _well_formed(document)
+        shown |= {e.text for e in root.iter("rights")} | {e.text for e in root.iter("license")}
+        shown |= {e.get("description") for e in root.iter("link")}
+    assert {"Test credit", "CC BY"} <= shown
+    for table, qml, sld, description in styles:
+        _well_formed(qml)
+        if sld:
+            _well_formed(sld)
+        assert not NOT_ONE_LINE.search(description), table
+    for identifier, description in contents:
+        assert not NOT_ONE_LINE.search(identifier + (description or "").replace("\n", ""))
+    # the tables are data: they keep the names as written (GDAL ends a text at its NUL)
+    assert region.startswith(f"Donetsk{HOSTILE[:-1]}")
+    assert deposit == f"Deposit{HOSTILE[:-1]}"
+
+
+@pytest.mark.qgis
+def test_qgis_opens_a_project_built_from_a_hostile_name(
+    hostile_qgis: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    report = _probe(hostile_qgis, hostile_qgis / "render.png", tmp_path_factory)
+    project = report["project"]
+    assert project["read"] is True
+    assert project["layers"]
+    assert all(layer["valid"] for layer in project["layers"].values())
+    layouts = {layout["name"]: layout for layout in report["layouts"]}
+    assert "Donetsk Oblast [% 1 + 1 %]" in layouts
+    donetsk = layouts["Donetsk Oblast [% 1 + 1 %]"]
+    assert donetsk["exported"]
+    assert f"{SHOWN_REGION}: who controls the mineral resources" in donetsk["labels"]
+    assert "Test credit" in report["layers"]["deposits"]["metadata"]["rights"]

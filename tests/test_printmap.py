@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import shapely
+from matplotlib.text import Text
 from PIL import Image
 
 from geo import build, i18n, printmap, schema, style
@@ -370,3 +371,40 @@ def test_a_word_wider_than_the_line_is_cut_to_fit() -> None:
     assert len(lines) > 3
     assert all(printmap.text_width_pt(line, 10.0) <= 200.0 for line in lines), lines
     assert wrapped.replace("\n", "").replace(" ", "") == "Кіровоградська" + "Ш" * 120 + "область"  # nothing lost
+
+
+#: Every C0 control character and U+FFFE, which XML 1.0 forbids (but TAB, LF and CR).
+HOSTILE = "".join(map(chr, range(32))) + "\ufffe"
+#: What no drawn text may hold: what XML 1.0 forbids, and TAB and CR (a label's lines are matplotlib's own LF).
+NOT_DRAWN = re.compile("[\x00-\x09\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def test_control_characters_in_names_leave_the_svg_well_formed_and_the_pdf_text_clean(
+    tiny: tuple[printmap.PrintGeometry, dict[str, Any]],
+) -> None:
+    geometry, arguments = tiny
+    deposits = arguments["deposits"].copy()
+    deposits.loc["D3", "name_en"] = f"Lithium{HOSTILE}three"  # the lithium record, labelled on every figure
+    regions = arguments["regions"].copy()
+    regions.loc[schema.KIROVOHRAD_ID, "name_en"] = f"Kirovohrad{HOSTILE}Oblast"
+    drawn: dict[str, list[str]] = {}
+
+    def keep(_key: str, layout: str, result: printmap.PrintMap) -> None:
+        drawn[layout] = [item.get_text() for item in result.figure.findobj(Text)]
+
+    files = printmap.render_print_maps(
+        geometry,
+        words=i18n.words("en"),
+        keys=[schema.KIROVOHRAD_ID],
+        on_map=keep,
+        **{**arguments, "deposits": deposits, "regions": regions},
+    )
+    svg = files["print/kirovohrad.svg"].decode("utf-8")
+    assert not NOT_DRAWN.search(svg.replace("\n", ""))
+    root = ET.fromstring(svg)  # expat: strict XML 1.0
+    assert "Lithium three" in _text_items(_group(root, "labels"))  # the run of controls is one space
+    assert "Kirovohrad Oblast" in _text_items(_group(root, "title"))[1]
+    assert set(drawn) == set(printmap.LAYOUTS)
+    for layout, texts in drawn.items():  # the PDF is the "pdf" figure, the SVG the "web" one
+        assert "Lithium three" in [text.replace("\n", " ") for text in texts], layout
+        assert not [text for text in texts if NOT_DRAWN.search(text)], layout
