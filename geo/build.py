@@ -12,8 +12,23 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import gpkg, history, i18n, join, printmap, schema, sources, stats, style, tables, validate, webmap, workers
-from geo.errors import OutputError
+from geo import (
+    gpkg,
+    history,
+    i18n,
+    join,
+    printmap,
+    schema,
+    sources,
+    stats,
+    store,
+    style,
+    tables,
+    validate,
+    webmap,
+    workers,
+)
+from geo.errors import OutputError, SourceError
 from geo.files import check_apart
 
 
@@ -70,6 +85,7 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     oblasts) follow once the files are clean.
     """
     snapshot_date, snapshot_path = sources.find_snapshot(layers / schema.OCCUPATION_DIR, date=snapshot)
+    snapshots = _read_snapshots(layers, snapshot_date)
     data_files = [
         layers / schema.OBLASTS_FILE,
         layers / schema.COUNTRY_FILE,
@@ -85,11 +101,6 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         layers / schema.BASEMAP_FILE,
         layers / schema.SINCE_FILE,
         *sorted((layers / schema.MONTHLY_DIR).glob(schema.MONTHLY_GLOB)),
-        *[
-            path
-            for date, path in sources.list_snapshots(layers / schema.OCCUPATION_DIR).items()
-            if date <= snapshot_date
-        ],
     ]
     region_frames = [
         sources.read_oblasts(layers / schema.OBLASTS_FILE),
@@ -98,16 +109,12 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         sources.read_city(layers / schema.POKROVSK_FILE),
     ]
     country = sources.read_country(layers / schema.COUNTRY_FILE)
-    snapshot_file = sources.read_snapshot(snapshot_path)
+    snapshot_file = snapshots.pop(snapshot_date)
     occupation = [snapshot_file, sources.read_vector(layers / schema.PRE2022_FILE)]
     basemap = sources.read_basemap(layers / schema.BASEMAP_FILE)
     monthly = sources.read_monthly(layers / schema.MONTHLY_DIR)
     since = sources.read_vector(layers / schema.SINCE_FILE)
-    dated = {
-        date: sources.read_snapshot(path)
-        for date, path in sources.list_snapshots(layers / schema.OCCUPATION_DIR).items()
-        if date < snapshot_date
-    }
+    dated = snapshots
     records = sources.read_deposits(layers / schema.DEPOSITS_FILE)
     figures = sources.read_figures(layers / schema.FIGURES_FILE)
     reserves = sources.read_reserves(layers / schema.RESERVES_FILE)
@@ -140,8 +147,11 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     oblasts = region_frames[0]
     deposits = sources.deposit_points(records, oblast_ids=oblast_ids)
     validate.check_deposit_locations(deposits, oblasts)
-    sidecars = provenance["sidecar"]
-    credits = sorted({str(s["credit"]) for s in sidecars if isinstance(s, dict) and s.get("credit")})
+    sidecars = {
+        **provenance["sidecar"].to_dict(),
+        **{frame.attrs["source"]: frame.attrs["sidecar"] for frame in [snapshot_file, *dated.values()]},
+    }
+    credits = sorted({str(s["credit"]) for s in sidecars.values() if isinstance(s, dict) and s.get("credit")})
     return Inputs(
         regions=gpd.GeoDataFrame(pd.concat(region_frames), crs=schema.STORAGE_CRS),
         country=country,
@@ -159,11 +169,39 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         snapshot_source=sidecars[str(snapshot_path)],
         provenance={
             ("snapshot" if path == snapshot_path else path.relative_to(layers).as_posix()): sidecars[str(path)]
-            for path in data_files
+            for path in [*data_files, *[Path(f.attrs["source"]) for f in dated.values()], snapshot_path]
         },
         credits=credits,
         repairs=repairs,
     )
+
+
+def _read_snapshots(layers: Path, snapshot_date: str) -> dict[str, gpd.GeoDataFrame]:
+    """Read and verify the dated snapshots up to the build's; refuse every damaged one in one line.
+
+    Raises
+    ------
+    geo.errors.SourceError
+        Naming every damaged snapshot and how to mend them: the build never draws one.
+    """
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    damaged: list[str] = []
+    for date, path in sources.list_snapshots(layers / schema.OCCUPATION_DIR).items():
+        if date > snapshot_date:
+            continue
+        try:
+            frames[date] = sources.read_snapshot(path)
+        except store.DamagedSnapshotError as exc:
+            damaged.append(str(exc))
+    if damaged:
+        msg = (
+            f"{len(damaged)} stored snapshot(s) do not match their .source.json and are not drawn: "
+            f"{'; '.join(damaged[:10])}{'; …' if len(damaged) > 10 else ''}; run "
+            "`python3 scripts/refresh_occupation.py` to refetch them from DeepState (or restore each with its "
+            ".source.json from a backup); `refresh_occupation.py --verify` lists the store's health"
+        )
+        raise SourceError(msg)
+    return frames
 
 
 def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> Results:

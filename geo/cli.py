@@ -197,6 +197,11 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
     which.add_argument(
         "--from-file", default=None, help="a GeoJSON or KML of occupied areas (path or http(s) URL) instead of the API"
     )
+    which.add_argument(
+        "--verify",
+        action="store_true",
+        help="check every stored snapshot against its .source.json and report; change nothing, fetch nothing",
+    )
     parser.add_argument("--until", type=_iso_date, default=None, help="with --since: up to YYYY-MM-DD (inclusive)")
     parser.add_argument(
         "--every",
@@ -237,6 +242,18 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
     def job() -> int:
         from geo import update  # noqa: PLC0415  (heavy: imported when there is work, so that --help is quick)
 
+        if args.verify:
+            lines, healthy = update.verify(args.layers)
+            for line in lines:
+                print(one_line(line))
+            if not healthy:
+                print(
+                    f"error: {args.layers / schema.OCCUPATION_DIR}: the stored history has problems (listed above); "
+                    "run refresh_occupation.py to refetch the damaged snapshots it can, restore the others",
+                    file=sys.stderr,
+                )
+                return EXIT_ERROR
+            return EXIT_OK
         base = deepstate.base_url(args.base_url, os.environ if environ is None else environ)
         outcome = update.refresh(
             args.layers,

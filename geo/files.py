@@ -20,7 +20,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _stage(path: Path, data: bytes) -> Path:
+def stage(path: Path, data: bytes) -> Path:
     """Write `data` to a fsynced temporary file beside `path`; return the temporary file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -38,7 +38,8 @@ def _stage(path: Path, data: bytes) -> Path:
     return Path(tmp)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Flush a folder's entries (renames, new and removed files) to disk."""
     dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
@@ -65,7 +66,7 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> None:
     staged: dict[Path, Path] = {}
     try:
         for path, data in files.items():
-            staged[path] = _stage(path, data)
+            staged[path] = stage(path, data)
     except BaseException:
         for tmp in staged.values():
             tmp.unlink(missing_ok=True)
@@ -73,7 +74,7 @@ def write_all_atomic(files: Mapping[Path, bytes]) -> None:
     for path, tmp in staged.items():
         tmp.replace(path)
     for directory in {path.parent for path in staged}:
-        _fsync_dir(directory)
+        fsync_dir(directory)
 
 
 def check_apart(layers: Path, out: Path) -> None:

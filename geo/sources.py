@@ -22,11 +22,9 @@ import pyogrio
 import pyproj
 import shapely
 
-from geo import schema
+from geo import schema, store
 from geo.errors import SourceError
 from geo.files import file_sha256
-
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
 
 def _require_file(path: Path) -> None:
@@ -73,12 +71,13 @@ _GEOJSON_ERRORS = (OSError, ValueError, TypeError, KeyError, AttributeError, Ind
                    shapely.errors.ShapelyError)  # fmt: skip
 
 
-def _feature_collection(path: Path) -> tuple[list[Any], list[dict[str, Any]], str | None]:
+def _feature_collection(path: Path, data: bytes | None = None) -> tuple[list[Any], list[dict[str, Any]], str | None]:
     """Read a GeoJSON FeatureCollection with ``json`` and GEOS: geometries (None where null), properties, CRS name.
 
+    `data`, where given, are the file's bytes as already read (and verified).
     Raises one of `_GEOJSON_ERRORS` saying what is wrong; the callers name the file.
     """
-    text = path.read_text(encoding="utf-8-sig")
+    text = (path.read_bytes() if data is None else data).decode("utf-8-sig")
     document = json.loads(text)
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise TypeError("not a GeoJSON FeatureCollection")  # noqa: EM101
@@ -358,23 +357,14 @@ def read_prices(path: Path) -> pd.DataFrame:
 
 
 def list_snapshots(directory: Path) -> dict[str, Path]:
-    """List the dated occupation snapshots in a folder.
+    """List the dated occupation snapshots in a folder by name (`geo.store.require_listing`).
 
     Returns
     -------
     dict
         ISO date → file, sorted by date.
     """
-    found: dict[str, Path] = {}
-    for path in sorted(directory.glob(schema.SNAPSHOT_GLOB)):
-        date = path.name.removeprefix(schema.SNAPSHOT_PREFIX).removesuffix(".geojson")
-        if not _DATE_RE.fullmatch(date):
-            continue
-        if not path.is_file():
-            msg = f"{path}: not a regular file (a broken or looping link?); remove it with its .source.json"
-            raise SourceError(msg)
-        found[date] = path
-    return found
+    return store.require_listing(directory)
 
 
 def find_snapshot(directory: Path, *, date: str | None = None) -> tuple[str, Path]:
@@ -401,9 +391,8 @@ def find_snapshot(directory: Path, *, date: str | None = None) -> tuple[str, Pat
     return date, snapshots[date]
 
 
-def sidecar_path(path: Path) -> Path:
-    """Return the provenance sidecar of a data file (``<stem>.source.json``)."""
-    return path.with_name(path.name.rsplit(".", 1)[0] + schema.SIDECAR_SUFFIX)
+#: A data file's ``.source.json`` (its one home is `geo.store`).
+sidecar_path = store.sidecar_path
 
 
 def read_sidecar(path: Path) -> dict[str, Any] | None:
@@ -526,18 +515,29 @@ _CRS84 = ("urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4
 
 
 def read_snapshot(path: Path) -> gpd.GeoDataFrame:
-    """Read a dated occupation snapshot (GeoJSON in lon/lat) with the ``json`` module.
+    """Read a dated occupation snapshot (GeoJSON in lon/lat) with the ``json`` module, once it verifies.
+
+    The pair is verified first (`geo.store.read`: sidecar, sha256, date,
+    version), and the bytes verified are the bytes parsed.
 
     Returns
     -------
     geopandas.GeoDataFrame
         One row per feature; column ``class`` (``occupied``, or ``contested`` for
         the grey zone; features without a class are occupied); storage CRS;
-        ``attrs["source"]`` the path.
+        ``attrs["source"]`` the path, ``attrs["sidecar"]`` its sidecar.
+
+    Raises
+    ------
+    geo.store.DamagedSnapshotError
+        If the pair does not verify.
+    geo.errors.SourceError
+        If it verifies but is not a usable snapshot.
     """
     _require_file(path)
+    snapshot = store.read(path)
     try:
-        geoms, rows, name = _feature_collection(path)
+        geoms, rows, name = _feature_collection(path, snapshot.data)
         if name is not None and name not in _CRS84:
             raise TypeError(f"CRS {name!r} is not lon/lat WGS 84")  # noqa: EM102
         if any(g is None for g in geoms):
@@ -555,23 +555,8 @@ def read_snapshot(path: Path) -> gpd.GeoDataFrame:
         raise SourceError(msg) from exc
     frame = gpd.GeoDataFrame({"class": classes}, geometry=list(geoms), crs=schema.STORAGE_CRS)
     frame.attrs["source"] = str(path)
+    frame.attrs["sidecar"] = snapshot.sidecar
     return frame
-
-
-def snapshot_version(path: Path) -> str | None:
-    """Return the DeepState version id a stored snapshot's sidecar records, if its file still matches it."""
-    try:
-        record = read_sidecar(path)
-    except SourceError:
-        return None
-    if record is None:
-        return None
-    version = str(record.get("version_id") or "")
-    if not re.fullmatch(r"[0-9]{1,12}", version, flags=re.ASCII) or not path.is_file():
-        return None
-    if file_sha256(path) != record.get("sha256"):
-        return None
-    return version
 
 
 #: A user's file of occupied areas (``refresh_occupation.py --from-file``) may be at most this large.

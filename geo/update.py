@@ -14,6 +14,7 @@ between consecutive versions.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -33,7 +34,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import deepstate, join, report, schema, sources, stats, style, validate, webmap
+from geo import deepstate, join, report, schema, sources, stats, store, style, validate, webmap
 from geo import workers as processes
 from geo.errors import GeoError, RefreshError, SourceError
 from geo.files import check_apart, write_all_atomic
@@ -56,6 +57,7 @@ class Target:
     version: str | None
     published: str | None
     date: str
+    repair: str = ""  # why the stored snapshot of this day is refetched (it is damaged), or ''
 
 
 @dataclass(frozen=True)
@@ -413,11 +415,13 @@ def _prepare_in_worker(target: Target, settings: Settings) -> Prepared | str:
 
 
 @contextlib.contextmanager
-def refresh_lock(directory: Path, *, wait_s: float | None = None) -> Iterator[None]:
+def refresh_lock(directory: Path, *, wait_s: float | None = None) -> Iterator[list[str]]:
     """Hold an exclusive lock on `directory` (waiting up to `wait_s`) so refreshes never interleave.
 
-    The lock is taken on the folder itself (no lock file is left behind), and
-    temporary files left by a refresh that was killed are removed once it is held.
+    The lock is taken on the folder itself (no lock file is left behind).
+    Once it is held, a commit that a killed refresh left half done is
+    completed (`geo.store.recover`) and the temporary files it left are
+    removed; yields one line per commit completed.
     """
     import fcntl  # noqa: PLC0415  (POSIX only; importing the package must work elsewhere)
 
@@ -435,26 +439,14 @@ def refresh_lock(directory: Path, *, wait_s: float | None = None) -> Iterator[No
                     msg = f"{directory}: another refresh is running (waited {limit:g} s for its lock); try again later"
                     raise RefreshError(msg) from None
                 time.sleep(0.05)
-        for stale in directory.glob(f".{schema.SNAPSHOT_PREFIX}*.tmp"):
-            stale.unlink(missing_ok=True)
-        yield
+        try:
+            completed = store.recover(directory)
+        except store.DamagedSnapshotError as exc:
+            raise RefreshError(str(exc)) from exc
+        store.remove_temporary(directory)
+        yield completed
     finally:
         os.close(fd)
-
-
-def snapshot_path(directory: Path, date: str) -> Path:
-    """Return the file of the snapshot dated `date` in `directory`."""
-    return directory / f"{schema.SNAPSHOT_PREFIX}{date}.geojson"
-
-
-def _stored_versions(stored: Mapping[str, Path]) -> dict[str, str]:
-    """Version id → date of every stored snapshot whose file matches its sidecar."""
-    out = {}
-    for day, path in stored.items():
-        version = sources.snapshot_version(path)
-        if version:
-            out[version] = day
-    return out
 
 
 def _file_features(location: str, *, fetch_bytes: Callable[[str], bytes]) -> list[dict[str, Any]]:
@@ -524,17 +516,122 @@ def refresh(
     check_apart(layers, out)
     _check_writable(out)
     outcome = Outcome()
-    with refresh_lock(directory):
-        stored = sources.list_snapshots(directory)
+    with refresh_lock(directory) as completed:
+        outcome.messages.extend(completed)
+        health = store.scan(directory)
+        if health.bad_names:
+            raise RefreshError("; ".join(health.bad_names))
+        repairs = _repairs(health.damaged, base, from_file=from_file)
+        stored = {date: snapshot.path for date, snapshot in health.sound.items()}
         targets, payloads, reason = _choose_targets(
             base, version=version, since=since, until=until, every=every, from_file=from_file, stored=stored,
             options=settings.options,
         )  # fmt: skip
+        targets = _with_repairs(targets, repairs)
         if reason:
             outcome.messages.append(reason)
-            return outcome
-        _run_targets(outcome, targets, payloads, settings, stored=stored, progress=progress)
+        if targets:
+            versions = {date: snapshot.version for date, snapshot in health.sound.items()}
+            _run_targets(outcome, targets, payloads, settings, stored=stored, versions=versions, progress=progress)
     return outcome
+
+
+def verify(layers: Path) -> tuple[list[str], bool]:
+    """Report the health of the stored history (``refresh_occupation.py --verify``); change nothing, fetch nothing.
+
+    Every dated snapshot is verified against its sidecar and parsed; every
+    month-end file is checked against its sidecar's sha256.
+
+    Returns
+    -------
+    tuple
+        The report's lines, and whether everything is sound.
+    """
+    directory = layers / schema.OCCUPATION_DIR
+    if not directory.is_dir():
+        msg = f"{directory}: no such folder; pass --layers DIR with the project's layers"
+        raise RefreshError(msg)
+    health = store.scan(directory)
+    lines = [f"bad name: {problem}" for problem in health.bad_names]
+    unreadable = 0
+    for date, snapshot in health.sound.items():
+        try:
+            sources.read_snapshot(snapshot.path)
+        except SourceError as exc:
+            unreadable += 1
+            lines.append(f"unreadable: {exc}")
+        if date in health.pending:
+            lines.append(
+                f"pending: {snapshot.path.name}: a commit was interrupted; every reader sees the new pair, and the "
+                "next refresh completes it"
+            )
+    for damage in health.damaged.values():
+        mend = (
+            f"a refresh refetches version {damage.version}"
+            if damage.version
+            else "restore it with its .source.json from a backup, or move both aside"
+        )
+        lines.append(f"damaged: {damage}; {mend}")
+    monthly = sorted((layers / schema.MONTHLY_DIR).glob(schema.MONTHLY_GLOB))
+    provenance = sources.read_provenance(monthly)
+    bad_monthly = 0
+    for path, row in provenance.iterrows():
+        recorded = row["sidecar"].get("sha256") if isinstance(row["sidecar"], dict) else None
+        if recorded != row["sha256"]:
+            bad_monthly += 1
+            lines.append(f"damaged: {path}: does not match the sha256 its .source.json records; restore both from git")
+    sound = len(health.sound) - unreadable
+    dates = sorted(health.sound)
+    span = f" ({dates[0]} to {dates[-1]})" if dates else ""
+    lines.append(
+        f"{sound} of {len(health.sound) + len(health.damaged)} stored snapshots{span} verify against their "
+        f".source.json (sha256, date, version); {len(monthly) - bad_monthly} of {len(monthly)} month-end files match "
+        "their sidecars"
+    )
+    healthy = not (health.bad_names or health.damaged or unreadable or bad_monthly)
+    return lines, healthy
+
+
+def _repairs(damaged: Mapping[str, store.DamagedSnapshotError], base: str, *, from_file: str | None) -> list[Target]:
+    """Return the versions to refetch for damaged snapshots; refuse the run if a damaged one cannot be refetched.
+
+    A damaged snapshot is refetched when the version it should hold can be
+    told (from its sidecar or from the file) and the run talks to the API.
+
+    Raises
+    ------
+    geo.errors.RefreshError
+        Naming every damaged snapshot that cannot be refetched, and how to mend it.
+    """
+    repairs, stuck = [], []
+    for date, damage in damaged.items():
+        if damage.version is None or from_file:
+            stuck.append(str(damage))
+            continue
+        item = deepstate.version_of(damage.version)
+        repairs.append(
+            Target(deepstate.geojson_url(base, item.version), item.version, item.published, date, damage.reason)
+        )
+    if stuck:
+        how = "(a --from-file run refetches nothing) " if from_file else ""
+        msg = (
+            f"{len(stuck)} stored snapshot(s) are damaged and cannot be refetched {how}: {'; '.join(stuck[:10])}"
+            f"{'; …' if len(stuck) > 10 else ''}; restore each with its .source.json from a backup, or move both "
+            "aside; nothing was changed"
+        )
+        raise RefreshError(msg)
+    return repairs
+
+
+def _with_repairs(targets: list[Target], repairs: list[Target]) -> list[Target]:
+    """Add the refetches of damaged snapshots to the run's targets (a target of the same day refetches it already)."""
+    if not repairs:
+        return targets
+    reasons = {r.date: r.repair for r in repairs}
+    chosen = [dataclasses.replace(t, repair=reasons.get(t.date, "")) for t in targets]
+    days = {t.date for t in chosen}
+    chosen += [r for r in repairs if r.date not in days]
+    return sorted(chosen, key=lambda t: t.date)
 
 
 def _choose_targets(
@@ -584,10 +681,11 @@ def _run_targets(
     settings: Settings,
     *,
     stored: dict[str, Path],
+    versions: Mapping[str, str | None],
     progress: Callable[[Progress], None] | None,
 ) -> None:
     """Skip what is stored, prepare and commit the rest in order, refuse what fails; write the report."""
-    have = _stored_versions(stored)
+    have = {version: date for date, version in versions.items() if version}
     single = len(targets) == 1
     work: list[Target] = []
     done = 0
@@ -612,7 +710,7 @@ def _run_targets(
     started = time.monotonic()
     for target in targets:
         try:
-            skip = _skip_reason(target, stored, have, from_file=settings.from_file, replace=settings.replace)
+            skip = _skip_reason(target, stored, have, versions, from_file=settings.from_file, replace=settings.replace)
         except RefreshError as exc:
             refuse(target, exc)
             continue
@@ -709,7 +807,13 @@ def _prepared(
 
 
 def _skip_reason(
-    target: Target, stored: Mapping[str, Path], have: Mapping[str, str], *, from_file: str | None, replace: bool = False
+    target: Target,
+    stored: Mapping[str, Path],
+    have: Mapping[str, str],
+    versions: Mapping[str, str | None],
+    *,
+    from_file: str | None,
+    replace: bool = False,
 ) -> str:
     """Why a target needs no fetch (already stored, or a snapshot of that day is kept), or ''.
 
@@ -724,7 +828,7 @@ def _skip_reason(
     if target.date not in stored:
         return ""
     existing = stored[target.date]
-    old = sources.snapshot_version(existing)
+    old = versions.get(target.date)
     if (target.version and old and int(old) < int(target.version)) or replace:
         return ""  # a later version of the same day from the same API replaces the earlier one; --replace, any
     what = f"version {old}" if old else "another source"
@@ -780,7 +884,7 @@ def commit(
         )
         check = f"{check}; {overlap:.1%} of the area overlaps {previous.date}"
     record["check"] = check
-    path = snapshot_path(directory, target.date)
+    path = store.snapshot_path(directory, target.date)
     data = deepstate.snapshot_bytes(
         parsed,
         properties={
@@ -809,10 +913,10 @@ def commit(
     if prepared.final_url != target.url:
         sidecar["final_url"] = prepared.final_url  # after redirects
     side = sources.sidecar_path(path)
-    copies = _keep_replaced(path) if replace and path.exists() else []
+    copies = _keep_replaced(path) if (replace or target.repair) and (path.exists() or side.exists()) else []
     kept = copies[-1] if copies else None
     try:
-        write_all_atomic({side: (json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), path: data})
+        store.commit(path, data, (json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     except OSError as exc:
         for copy in copies:
             copy.unlink(missing_ok=True)
@@ -820,6 +924,8 @@ def commit(
         raise RefreshError(msg) from exc
     repaired = f"; repaired {parsed.repaired} invalid polygons" if parsed.repaired else ""
     repaired += f"; the snapshot it replaces is kept in {kept}" if kept else ""
+    if target.repair:
+        repaired += f"; refetched: the stored one was damaged ({target.repair})"
     against = previous.date if previous else "nothing"
     message = (
         f"wrote {path} ({km2:,.0f} km² occupied; +{record['gained_km2']:,} / -{record['lost_km2']:,} km² "

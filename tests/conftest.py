@@ -133,6 +133,8 @@ def write_sidecar(path: Path) -> None:
         "retrieved": "2026-11-27",
         "sha256": digest,
     }
+    if path.name.startswith(schema.SNAPSHOT_PREFIX):  # a dated snapshot's sidecar also names its day
+        record["snapshot_date"] = path.name.removeprefix(schema.SNAPSHOT_PREFIX).removesuffix(".geojson")
     sidecar.write_text(json.dumps(record), encoding="utf-8")
 
 

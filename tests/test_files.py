@@ -46,7 +46,7 @@ def test_write_all_atomic_changes_nothing_if_one_file_fails(tmp_path: Path, monk
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_bytes(b"old a")
     second.write_bytes(b"old b")
-    real_stage = files._stage
+    real_stage = files.stage
 
     def stage(path: Path, data: bytes) -> Path:
         if path == second:

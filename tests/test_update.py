@@ -35,7 +35,7 @@ import shapely.geometry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import build, cli, deepstate, schema, sources, update
+from geo import build, cli, deepstate, schema, sources, store, update
 from geo.errors import GeoError
 from tests import deepstate_archive
 from tests.conftest import REPO, SHIPPED_LAYERS
@@ -1261,17 +1261,144 @@ def test_an_areas_answer_that_is_not_one_refuses_the_version(
     assert _bad(server, layers, capsys) == f"error: {server.url}/history/{NEWER}/areas: {complaint}\n"
 
 
-def test_a_sidecar_with_an_odd_version_id_is_another_source(
-    server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
+def test_a_sidecar_with_an_odd_version_id_is_damaged_and_cannot_be_refetched(
+    server: FakeDeepState, layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     side = layers / "occupation" / "deepstate_occupied_2026-08-22.source.json"
     record = json.loads(side.read_text(encoding="utf-8"))
     for odd in ("abc", ["1"], "１２３"):
         side.write_text(json.dumps({**record, "version_id": odd}), encoding="utf-8")
         server.json("/api/history/last", {"id": 1787400000, "map": real_payload()})  # 2026-08-22 too
-        code, out, err = run(server, layers, capsys)
-        assert (code, err) == (0, "")
-        assert out.startswith("a snapshot for 2026-08-22 from another source is stored")
+        err = _bad(server, layers, capsys)
+        assert err.startswith("error: 1 stored snapshot(s) are damaged and cannot be refetched : ")
+        assert "deepstate_occupied_2026-08-22.geojson: damaged (its .source.json" in err
+        assert err.endswith(
+            "restore each with its .source.json from a backup, or move both aside; nothing was changed\n"
+        )
+        assert cli.build_maps(["--layers", str(layers), "--out", str(tmp_path / "maps")]) == 1
+        assert "are not drawn" in capsys.readouterr().err
+
+
+SNAPSHOT_0803 = "occupation/deepstate_occupied_2025-08-03.geojson"
+SIDECAR_0803 = "occupation/deepstate_occupied_2025-08-03.source.json"
+
+
+def _stored_0803(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]) -> bytes:
+    """Store version 2025-08-03 as a user would, and serve it as the newest version; return its bytes."""
+    server.json(f"/api/history/{VERSION}/geojson", real_payload())
+    assert run(server, layers, capsys, "--version", VERSION)[0] == 0
+    server.json("/api/history/last", {"id": int(VERSION), "map": real_payload()})
+    return (layers / SNAPSHOT_0803).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("harm", "reason"),
+    [
+        ("truncate", "the file does not match the sha256 its .source.json records"),
+        ("delete sidecar", "its .source.json is missing"),
+        ("other version", f"its .source.json names version 1754200000, the file holds version {VERSION}"),
+    ],
+)
+def test_a_damaged_snapshot_is_refused_by_the_build_and_refetched_by_the_next_refresh(  # noqa: PLR0917  (fixtures)
+    server: FakeDeepState, layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], harm: str, reason: str
+) -> None:
+    good = _stored_0803(server, layers, capsys)
+    snapshot, side = layers / SNAPSHOT_0803, layers / SIDECAR_0803
+    if harm == "truncate":
+        snapshot.write_bytes(good[: len(good) // 2])
+    elif harm == "delete sidecar":
+        side.unlink()
+    else:  # the sidecar edited to name another version of the same day; the file still matches its sha256
+        side.write_text(json.dumps({**json.loads(side.read_text("utf-8")), "version_id": "1754200000"}), "utf-8")
+    harmed = tree(layers)
+    # the build never draws it
+    assert cli.build_maps(["--layers", str(layers), "--out", str(tmp_path / "maps")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"error: 1 stored snapshot(s) do not match their .source.json and are not drawn: {snapshot}: "
+    )
+    assert reason in err
+    # --verify names it and changes nothing
+    code, out, err = run(server, layers, capsys, "--verify")
+    assert code == 1
+    assert f"damaged: {snapshot}: damaged ({reason}" in out
+    assert f"a refresh refetches version {VERSION}" in out
+    assert err.startswith("error: ")
+    assert tree(layers) == harmed
+    # the next plain refresh refetches it, says so, and keeps the damaged pair in replaced/
+    code, out, err = run(server, layers, capsys)
+    assert (code, err) == (0, "")
+    assert f"refetched: the stored one was damaged ({reason}" in out
+    assert snapshot.read_bytes() == good
+    kept = sorted(p.name for p in (layers / "occupation" / "replaced").iterdir())
+    pair = ["deepstate_occupied_2025-08-03.geojson", "deepstate_occupied_2025-08-03.source.json"]
+    assert kept == (pair[:1] if harm == "delete sidecar" else pair)
+    assert run(server, layers, capsys, "--verify")[0] == 0
+    assert cli.build_maps(["--layers", str(layers), "--out", str(tmp_path / "maps")]) == 0
+
+
+def test_the_store_of_a_fresh_clone_verifies(
+    layers: Path, server: FakeDeepState, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = tree(layers)
+    code, out, err = run(server, layers, capsys, "--verify")
+    assert (code, err) == (0, "")
+    assert out.endswith(
+        "1 of 1 stored snapshots (2026-08-22 to 2026-08-22) verify against their .source.json (sha256, date, version); "
+        "53 of 53 month-end files match their sidecars\n"
+    )
+    assert server.hits == {}
+    assert tree(layers) == before
+
+
+def test_a_snapshot_named_for_an_impossible_date_is_one_error_line_in_both_scripts(
+    server: FakeDeepState, layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("deepstate_occupied_2022-02-30.geojson", "deepstate_occupied_2022-02-30.source.json"):
+        shutil.copy(layers / "occupation" / name.replace("2022-02-30", "2026-08-22"), layers / "occupation" / name)
+    expected = (
+        f"error: {layers / 'occupation' / 'deepstate_occupied_2022-02-30.geojson'}: its name's date 2022-02-30 is not a "
+        "calendar date; rename it (and its .source.json) to the day in its .source.json, or move both aside\n"
+    )
+    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
+    assert _bad(server, layers, capsys) == expected
+    assert cli.build_maps(["--layers", str(layers), "--out", str(tmp_path / "maps")]) == 1
+    assert capsys.readouterr().err == expected
+
+
+def test_an_interrupted_replacement_is_seen_whole_and_completed_by_the_next_refresh(
+    server: FakeDeepState,
+    layers: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good = _stored_0803(server, layers, capsys)
+    snapshot = layers / SNAPSHOT_0803
+    side = json.loads((layers / SIDECAR_0803).read_text("utf-8"))
+    newer = good.replace(b'"class":"occupied"', b'"class":"occupied","note":"replaced"', 1)
+    new_side = {**side, "sha256": hashlib.sha256(newer).hexdigest()}
+
+    def killed(path: Path, moves: dict[Path, Path]) -> None:  # the first rename done, then the process dies
+        next(iter(moves.values())).replace(path)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store, "_finish", killed)
+    with pytest.raises(KeyboardInterrupt):
+        store.commit(snapshot, newer, json.dumps(new_side).encode())
+    monkeypatch.undo()
+    assert snapshot.read_bytes() == newer  # the live files are torn: new snapshot, old sidecar ...
+    assert json.loads((layers / SIDECAR_0803).read_text("utf-8"))["sha256"] == side["sha256"]
+    # ... yet every reader sees the new pair whole
+    assert run(server, layers, capsys, "--verify")[0] == 0
+    assert sources.read_snapshot(snapshot).attrs["sidecar"]["sha256"] == new_side["sha256"]
+    assert build.build(layers, tmp_path / "maps", snapshot="2025-08-03")["snapshot_date"] == "2025-08-03"
+    # and the next refresh completes the commit first
+    code, out, _ = run(server, layers, capsys)
+    assert code == 0
+    assert out.startswith("completed the interrupted commit of deepstate_occupied_2025-08-03.geojson\n")
+    assert json.loads((layers / SIDECAR_0803).read_text("utf-8"))["sha256"] == new_side["sha256"]
+    assert not [p.name for p in (layers / "occupation").iterdir() if p.name.startswith(".")]
 
 
 @pytest.mark.parametrize(
@@ -1294,6 +1421,9 @@ def test_a_stored_snapshot_without_an_occupied_area_is_named_by_both_scripts(  #
 ) -> None:
     bad = layers / "occupation" / "deepstate_occupied_2026-08-22.geojson"
     bad.write_text(f'{{"type": "FeatureCollection", "features": {features}}}', encoding="utf-8")
+    side = layers / "occupation" / "deepstate_occupied_2026-08-22.source.json"
+    digest = hashlib.sha256(bad.read_bytes()).hexdigest()
+    side.write_text(json.dumps({**json.loads(side.read_text("utf-8")), "sha256": digest}), encoding="utf-8")
     expected = (
         f"error: {bad}: not a readable occupation snapshot ({complaint}); restore it or remove it with its "
         ".source.json\n"
