@@ -232,6 +232,18 @@ RESERVE_MEASURES: Final = ("ore", "coal", "LCE", "Li2O", "TREO", "ZrO2", "TiO2",
 RESERVE_CLASSES: Final = ("reserve", "resource", "prospective", "not_stated", "component", "partial")
 #: No deposit holds more than this many tonnes of anything (a larger figure is a typing error).
 RESERVE_MAX_T: Final = 1e12
+#: A reserve figure this many times larger or smaller than the median of the other figures in its measure, or more,
+#: is questioned (`geo.validate.check_reserves`): a unit slip (kt for Mt, Mt for bn t) moves a figure a thousand-fold.
+RESERVE_OUTLIER_FACTOR: Final = 1000.0
+#: Reserve figures read again in their source and found right although they lie `RESERVE_OUTLIER_FACTOR` times or
+#: more from the other figures in their measure: (deposit_id, quantity, unit, measure), as written in reserves.csv,
+#: → why the figure is right.  Any change to the figure questions it again.
+RESERVE_CHECKED: Final = {
+    ("GEM-M4540", "0.03", "Mt", "coal"): (
+        "Novovolynska No 9, a mothballed mine: GEM's tracker (commit 63c13711) gives reserves of 0,03 Mt (2024), "
+        "output of 0,01 Mt a year (2021) and a reserve-to-production ratio of 3"
+    ),
+}
 CONFIDENCES: Final = ("high", "medium", "low")
 #: The one measure each primary commodity's reserves are compared in (like with like).
 RESERVE_MEASURE: Final = {
@@ -246,6 +258,18 @@ RESERVE_MEASURE: Final = {
     "coal_coking": "coal",
     "coal_thermal": "coal",
     "coal": "coal",
+}
+#: The plausible price of a tonne of each measure, (lowest, highest) in USD (`geo.validate.check_prices`): set ten
+#: times or more beyond the lowest and the highest price listed for the measure when it was set, and so that a price
+#: per kilogram or per pound written as per tonne (1,000 or 2,204.62 times off) falls outside.  A measure with no
+#: range here (TiO2, graphite: nothing priced yet) cannot be priced until its range is set.
+PRICE_RANGE_USD_PER_T: Final = {
+    "ore": (5.0, 5_000.0),
+    "coal": (5.0, 5_000.0),
+    "LCE": (500.0, 500_000.0),
+    "TREO": (50.0, 5_000_000.0),
+    "ZrO2": (100.0, 100_000.0),
+    "U": (5_000.0, 5_000_000.0),
 }
 PRICE_REQUIRED: Final = (
     "commodity",

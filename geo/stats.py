@@ -431,15 +431,29 @@ _YEAR = re.compile(r"(19|20)\d\d")
 _PRICE_KINDS = ("low", "central", "high")
 
 
+def _first_ten(names: Sequence[object]) -> str:
+    """Return the first ten names, comma-separated, with a count of the rest."""
+    shown = ", ".join(str(name) for name in names[:10])
+    return f"{shown} (+{len(names) - 10} more)" if len(names) > 10 else shown
+
+
 def _year(as_of: str) -> int:
     years = [int(m.group(0)) for m in _YEAR.finditer(as_of)]
     return max(years) if years else 0
 
 
 def _candidates(reserves: pd.DataFrame, deposits: pd.DataFrame) -> pd.DataFrame:
-    """Return the figures that can stand for a deposit: in its measure, not partial, components of one source summed."""
+    """Return the figures that can stand for a deposit: in its measure, not partial, components of one source summed.
+
+    Raises
+    ------
+    geo.errors.ValidationError
+        Naming the rows (``row N`` as `geo.validate.check_reserves` counts them) whose quantity × unit, or
+        whose parts' sum, is not a finite number of tonnes.
+    """
     rows = reserves.assign(
         order=np.arange(len(reserves)),
+        line=reserves.index + 2,
         source_url=reserves["source_url"].str.strip(),
         quantity_value=pd.to_numeric(reserves["quantity"].str.strip(), errors="coerce"),
     )
@@ -448,14 +462,39 @@ def _candidates(reserves: pd.DataFrame, deposits: pd.DataFrame) -> pd.DataFrame:
     rows = rows.assign(commodity=commodity, wanted=[schema.RESERVE_MEASURE.get(str(c), "") for c in commodity])
     rows = rows[(rows["measure"] == rows["wanted"]) & (rows["category_class"] != "partial")]
     rows = rows.assign(tonnes=rows["quantity_value"] * rows["unit"].map(schema.RESERVE_UNITS))
+    endless = rows[np.isinf(rows["tonnes"])]
+    if len(endless):
+        named = [
+            f"row {line} ({did}: {quantity.strip()} {unit})"
+            for line, did, quantity, unit in zip(
+                endless["line"], endless["deposit_id"], endless["quantity"], endless["unit"], strict=True
+            )
+        ]
+        msg = (
+            f"{schema.RESERVES_FILE}: quantity × unit is not a finite number of tonnes: {_first_ten(named)}; "
+            "check the quantity and its unit"
+        )
+        raise ValidationError(msg)
     parts = rows[rows["category_class"] == "component"]
     if parts.empty:
         return rows
     keys = ["deposit_id", "source_url", "measure"]
-    whole = parts.groupby(keys, sort=False).agg(
-        {**{c: "first" for c in parts.columns if c not in (*keys, "tonnes", "quantity_value")}, "tonnes": "sum"}
-    )
+    first = {c: "first" for c in parts.columns if c not in (*keys, "tonnes", "quantity_value", "line")}
+    with np.errstate(over="ignore"):  # an overflow is caught just below, by name
+        whole = parts.groupby(keys, sort=False).agg({**first, "tonnes": "sum", "line": list})
     whole = whole.reset_index()
+    endless = whole[np.isinf(whole["tonnes"])]
+    if len(endless):
+        named = [
+            f"rows {', '.join(map(str, lines))} ({did})"
+            for lines, did in zip(endless["line"], endless["deposit_id"], strict=True)
+        ]
+        msg = (
+            f"{schema.RESERVES_FILE}: the sum of the parts of a deposit is not a finite number of tonnes: "
+            f"{_first_ten(named)}; check the quantities and their units"
+        )
+        raise ValidationError(msg)
+    whole = whole.drop(columns=["line"])
     whole = whole.assign(
         quantity_value=whole["tonnes"] / whole["unit"].map(schema.RESERVE_UNITS),
         category=whole["category"] + " (sum of its parts)",
@@ -494,7 +533,8 @@ def preferred_reserves(reserves: pd.DataFrame, deposits: pd.DataFrame) -> pd.Dat
     Raises
     ------
     geo.errors.ValidationError
-        Naming the deposits whose best figures tie.
+        Naming the deposits whose best figures tie, or the rows whose tonnes (quantity × unit, or the sum
+        of a deposit's parts) are not a finite number.
     """
     rows = _candidates(reserves, deposits)
     coverage = rows.groupby(["commodity", "source_url"])["deposit_id"].transform("nunique")
@@ -561,12 +601,23 @@ def reserve_tonnes(figures: pd.DataFrame, statuses: pd.DataFrame) -> tuple[np.nd
     Raises
     ------
     geo.errors.ValidationError
-        If the figures are in more than one measure: tonnes of ore and tonnes of LCE are not summed.
+        If the figures are in more than one measure: tonnes of ore and tonnes of LCE are not summed; or if a
+        figure, or a sum of them, is not a finite number of tonnes (naming the deposits): never a 0 % share.
     """
     _one_measure(figures)
     tonnes = figures["reserve_t"].to_numpy(dtype=float)
+    endless = ~np.isfinite(tonnes)
+    if endless.any():
+        msg = f"a reserve figure is not a finite number of tonnes: {_first_ten(list(figures.index[endless]))}"
+        raise ValidationError(msg)
     occupied, known = _held(statuses.reindex(figures.index))
-    return tonnes @ occupied, tonnes @ known
+    with np.errstate(over="ignore"):  # an overflow is caught just below, by name
+        occupied_t, known_t = tonnes @ occupied, tonnes @ known
+    if not (np.isfinite(occupied_t).all() and np.isfinite(known_t).all()):
+        largest = list(figures.index[np.argsort(-tonnes, kind="stable")])
+        msg = f"the sum of the reserve figures is not a finite number of tonnes: {_first_ten(largest)}"
+        raise ValidationError(msg)
+    return occupied_t, known_t
 
 
 def deposit_value_usd(figures: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFrame:
@@ -587,6 +638,12 @@ def deposit_value_usd(figures: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFra
     pandas.DataFrame
         Indexed like `figures`; ``value_low_usd``, ``value_central_usd``, ``value_high_usd`` (NaN where the
         commodity has no price in the figure's measure).
+
+    Raises
+    ------
+    geo.errors.ValidationError
+        Naming the deposits whose tonnes × price is not a finite number of USD (a finite but huge price
+        overflows): never a value that a share would read as 0 % or NaN.
     """
     table = prices.assign(usd=pd.to_numeric(prices["usd_per_t"], errors="coerce"))
     grouped = table.groupby(["commodity", "measure"])["usd"]
@@ -600,7 +657,20 @@ def deposit_value_usd(figures: pd.DataFrame, prices: pd.DataFrame) -> pd.DataFra
         },
         index=figures.index,
     )
-    return per_t.mul(figures["reserve_t"], axis=0)
+    tonnes = figures["reserve_t"].astype(float)
+    values = per_t.mul(tonnes, axis=0)
+    endless = (per_t.notna() & ~np.isfinite(values)).any(axis=1) & tonnes.notna()
+    if endless.any():
+        named = [
+            f"{did} ({tonnes[did]:.6g} t × {per_t.loc[did].max():.6g} USD/t)"
+            for did in figures.index[endless.to_numpy()]
+        ]
+        msg = (
+            f"the value of a reserve figure (tonnes × price) is not a finite number of USD: {_first_ten(named)}; "
+            f"check the price in {schema.PRICES_FILE} and the figure in {schema.RESERVES_FILE}"
+        )
+        raise ValidationError(msg)
+    return values
 
 
 def value_shares(
@@ -620,26 +690,41 @@ def value_shares(
         From `deposit_value_usd`; rows with a missing value are left out.
     commodity, statuses
         Each deposit's primary commodity, and its control status at each date (columns), indexed like `values`.
+
+    Raises
+    ------
+    geo.errors.ValidationError
+        Naming the deposits if a value, or a sum of values, is not a finite number of USD: an overflow
+        never becomes a 0 % or NaN share.
     """
     valued = values.dropna()
     dates = statuses.shape[1]
     if valued.empty:
         zeros = np.zeros(dates)
         return zeros, zeros, zeros
+    endless = ~np.isfinite(valued.to_numpy(dtype=float)).all(axis=1)
+    if endless.any():
+        msg = f"a value is not a finite number of USD: {_first_ten(list(valued.index[endless]))}"
+        raise ValidationError(msg)
     occupied, known = _held(statuses.reindex(valued.index))
     codes, uniques = pd.factorize(commodity.reindex(valued.index))
     onehot = np.zeros((len(uniques), len(valued)))
     onehot[codes, np.arange(len(valued))] = 1.0
     sums = {}
-    for kind in _PRICE_KINDS:
-        weighted = valued[f"value_{kind}_usd"].to_numpy(dtype=float)[:, None]
-        sums[kind] = (onehot @ (weighted * occupied), onehot @ (weighted * known))  # commodities × dates
-    central = _shares(sums["central"][0].sum(axis=0), sums["central"][1].sum(axis=0))
     mixes = np.array(list(itertools.product((0.0, 1.0), repeat=len(uniques))))  # 1 = high price
-    part = mixes @ sums["high"][0] + (1 - mixes) @ sums["low"][0]
-    whole = mixes @ sums["high"][1] + (1 - mixes) @ sums["low"][1]
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is caught just below, by name
+        for kind in _PRICE_KINDS:
+            weighted = valued[f"value_{kind}_usd"].to_numpy(dtype=float)[:, None]
+            sums[kind] = (onehot @ (weighted * occupied), onehot @ (weighted * known))  # commodities × dates
+        central_part, central_whole = sums["central"][0].sum(axis=0), sums["central"][1].sum(axis=0)
+        part = mixes @ sums["high"][0] + (1 - mixes) @ sums["low"][0]
+        whole = mixes @ sums["high"][1] + (1 - mixes) @ sums["low"][1]
+    if not all(np.isfinite(total).all() for total in (central_part, central_whole, part, whole)):
+        largest = list(valued.sort_values("value_high_usd", ascending=False, kind="stable").index)
+        msg = f"the sum of the values is not a finite number of USD: {_first_ten(largest)}"
+        raise ValidationError(msg)
     mixed = _shares(part, whole)
-    return mixed.min(axis=0), central, mixed.max(axis=0)
+    return mixed.min(axis=0), _shares(central_part, central_whole), mixed.max(axis=0)
 
 
 def _ratio(part: float, whole: float) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +26,10 @@ from geo import i18n, schema
 from geo.errors import ValidationError
 
 _MAX_IDS = 10
+#: The columns that tell one reserve figure from another: a source gives one figure per deposit, measure and
+#: category.  The parts of a deposit (category_class ``component``) share them and are told apart by their quote,
+#: which names the part (ZZRK's two ore bodies); reserves.csv has no other column that does.
+_FIGURE_KEY: Final = ("deposit_id", "measure", "category", "source_url")
 
 
 def format_ids(ids: Sequence[str]) -> str:
@@ -343,7 +347,20 @@ def _numbers(values: pd.Series) -> pd.Series:
 def check_reserves(reserves: pd.DataFrame, *, deposit_ids: Sequence[str], problems: Problems | None = None) -> None:
     """Check reserve figures: known deposits, a number with a unit, measure, class, confidence and source for each.
 
-    A row with no quantity says that nothing was published; it needs its notes.
+    A row with no quantity says that nothing was published; it needs its notes.  Rows are cited as
+    ``row N``, counting the header as row 1 (N is the line of the file while no field spans lines).
+    Two more rules keep a share from double-counting or moving a thousand-fold unnoticed:
+
+    - **No figure twice.**  Two rows alike in deposit_id, measure, category and source_url are one
+      figure given twice (a copy would be added to its original if they are parts), unless every one of
+      them is a ``component`` and their quotes differ: the parts of one deposit, told apart by the
+      quote that names each part.
+    - **No figure a thousand times off its neighbours.**  A figure `geo.schema.RESERVE_OUTLIER_FACTOR`
+      times or more larger or smaller than the median of the other figures in its measure is questioned:
+      kt for Mt, or Mt for bn t, moves a figure that far.  Figures of measure ``unclear`` and ``partial``
+      figures (a part of a deposit may be any size) are neither questioned nor neighbours; a figure alone
+      in its measure has no neighbours.  A figure read again in its source and found right is listed,
+      with why, in `geo.schema.RESERVE_CHECKED`.
     """
     found = Problems() if problems is None else problems
     source = str(reserves.attrs.get("source", ""))
@@ -373,12 +390,95 @@ def check_reserves(reserves: pd.DataFrame, *, deposit_ids: Sequence[str], proble
     web = reserves["source_url"].str.startswith(("https://", "http://"))
     found.add(source, "source_url not a web address", rows[given & ~web], "give the page the figure was read in")
     found.add(source, "no quantity and no notes", rows[~given & (text["notes"] == "")], "say what was searched")
+    found.add(
+        source,
+        "the same figure twice (same deposit_id, measure, category and source_url)",
+        _copies(text[given & ~bad], reserves.index[given & ~bad] + 2),
+        "delete the copy; if they are parts of one deposit, mark each component and quote the words that name it",
+    )
+    usable = given & ~bad & ~huge & tonnes.notna() & text["measure"].isin(schema.RESERVE_MEASURES)
+    usable &= (text["measure"] != "unclear") & (text["category_class"] != "partial")
+    found.add(
+        source,
+        f"{schema.RESERVE_OUTLIER_FACTOR:,.0f}× or more off the median of the other figures in its measure",
+        _outliers(text[usable], tonnes[usable], reserves.index[usable] + 2),
+        "check the unit against the quote (kt for Mt?); if the figure is right, "
+        "add (deposit_id, quantity, unit, measure) to schema.RESERVE_CHECKED with the reason",
+    )
     if problems is None:
         found.raise_if_any()
 
 
+def _row_numbers(numbers: Sequence[int]) -> str:
+    """Say ``rows 2 and 4`` or ``rows 2, 3 and 4``."""
+    shown = [str(n) for n in numbers]
+    return f"rows {', '.join(shown[:-1])} and {shown[-1]}"
+
+
+def _copies(figures: pd.DataFrame, lines: pd.Index) -> list[str]:
+    """Return one ``rows N and M (deposit)`` per set of rows that give one figure twice (`check_reserves`).
+
+    Parameters
+    ----------
+    figures
+        The rows with a quantity, stripped text.
+    lines
+        Their line numbers in the file, aligned with `figures`.
+    """
+    line = pd.Series(list(lines), index=figures.index)
+    copies: list[str] = []
+    for key, group in figures.groupby(list(_FIGURE_KEY), sort=False):
+        if len(group) < 2:
+            continue
+        if (group["category_class"] == "component").all():  # parts of one deposit: a copy repeats a quote
+            sets = [same.index for _, same in group.groupby("quote", sort=False) if len(same) > 1]
+        else:
+            sets = [group.index]
+        copies.extend(f"{_row_numbers(list(line[rows]))} ({key[0]})" for rows in sets)
+    return copies
+
+
+def _outliers(figures: pd.DataFrame, tonnes: pd.Series, lines: pd.Index) -> list[str]:
+    """Return the figures a thousand times off the median of the others in their measure (`check_reserves`).
+
+    Parameters
+    ----------
+    figures
+        The rows that can be compared (a valid quantity, unit and measure; not ``partial`` or ``unclear``),
+        stripped text.
+    tonnes, lines
+        Their tonnes and line numbers in the file, aligned with `figures`.
+    """
+    table = figures.assign(tonnes=tonnes.to_numpy(dtype=float), line=list(lines))
+    questioned: list[tuple[int, str]] = []
+    for measure, group in table.groupby("measure", sort=False):
+        values = group["tonnes"].to_numpy(dtype=float)
+        rows = zip(group["deposit_id"], group["quantity"], group["unit"], group["line"], strict=True)
+        for k, (deposit, quantity, unit, line) in enumerate(rows):
+            others = np.delete(values, k)
+            if len(others) == 0:
+                continue  # alone in its measure: no neighbours
+            median, value = float(np.median(others)), float(values[k])
+            ratio = max(value / median, median / value)
+            if ratio < schema.RESERVE_OUTLIER_FACTOR or (deposit, quantity, unit, measure) in schema.RESERVE_CHECKED:
+                continue
+            side = "smaller" if value < median else "larger"
+            median_in_unit = median / schema.RESERVE_UNITS[unit]
+            text = (
+                f"row {line} ({deposit}: {quantity} {unit} {measure}, {ratio:,.0f}× {side} than the median "
+                f"of the other {len(others)} {measure} figures, {median_in_unit:,.6g} {unit})"
+            )
+            questioned.append((int(line), text))
+    return [text for _, text in sorted(questioned)]
+
+
 def check_prices(prices: pd.DataFrame, *, problems: Problems | None = None) -> None:
-    """Check the prices: a positive number, a source and quote each, and exactly one central price per commodity."""
+    """Check the prices: a positive number, a source and quote each, and exactly one central price per commodity.
+
+    A price must also lie in its measure's plausible range (`geo.schema.PRICE_RANGE_USD_PER_T`), so that a
+    price per kilogram or per pound written as per tonne, or a finite but huge one whose product with the
+    tonnes no float can hold, is refused before anything is valued.
+    """
     found = Problems() if problems is None else problems
     source = str(prices.attrs.get("source", ""))
     rows = "row " + (prices.index + 2).astype(str)
@@ -396,6 +496,26 @@ def check_prices(prices: pd.DataFrame, *, problems: Problems | None = None) -> N
     )
     for column in ("year", "source_url", "quote"):
         found.add(source, f"empty {column}", rows[prices[column].str.strip() == ""], f"every price needs its {column}")
+    implausible, unranged = [], []
+    for row, commodity, measure, usd in zip(rows, prices["commodity"], prices["measure"], price, strict=True):
+        if not (usd > 0 and math.isfinite(usd)) or schema.RESERVE_MEASURE.get(commodity) != measure:
+            continue  # reported above
+        span = schema.PRICE_RANGE_USD_PER_T.get(measure)
+        if span is None:
+            unranged.append(f"{row} ({commodity}: {measure})")
+        elif not span[0] <= usd <= span[1]:
+            low, high = span
+            implausible.append(
+                f"{row} ({commodity}: {usd:,.6g} USD per t {measure}, plausible {low:,.0f} to {high:,.0f})"
+            )
+    found.add(
+        source,
+        "usd_per_t outside the plausible range of its measure",
+        implausible,
+        "check the unit: USD per tonne of the measure, not per kg or lb; "
+        "if the price is real, widen schema.PRICE_RANGE_USD_PER_T and say why",
+    )
+    found.add(source, "no plausible price range for the measure", unranged, "set one in schema.PRICE_RANGE_USD_PER_T")
     central = prices[prices["central"].str.strip() == "yes"].groupby("commodity").size()
     commodities = sorted(set(prices["commodity"]))
     wrong = [c for c in commodities if central.get(c, 0) != 1]

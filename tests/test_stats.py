@@ -318,3 +318,54 @@ def test_shares_over_time_leave_out_unknown_control_and_say_nothing_where_no_fig
     assert titanium["occupied_share"].isna().all()  # no figure: no share
     metals = table.xs("value_metals", level="basis")
     assert metals["occupied_share"].tolist() == [0.0, 0.25]
+
+
+# --- issue 23, item 6: a product or a sum that overflows is an error, never a 0 % share -------------------------
+
+
+def test_a_quantity_times_its_unit_or_a_sum_of_parts_beyond_any_float_is_an_error() -> None:
+    deposits = pd.DataFrame({"primary_commodity": ["iron_ore"]}, index=["Z"])
+    huge = _reserve_rows({"deposit_id": "Z", "quantity": "1e300", "unit": "bn t"})  # 1e309 t: beyond any float
+    with pytest.raises(ValidationError, match=r"not a finite number of tonnes: row 2 \(Z: 1e300 bn t\)"):
+        stats.preferred_reserves(huge, deposits)
+    part = {"deposit_id": "Z", "quantity": "1e308", "unit": "t", "category_class": "component"}
+    parts = _reserve_rows(part, {**part, "quote": "the other body"})  # 1e308 + 1e308 overflows
+    with pytest.raises(ValidationError, match=r"sum of the parts .* not a finite number of tonnes: rows 2, 3 \(Z\)"):
+        stats.preferred_reserves(parts, deposits)
+
+
+def test_a_finite_but_huge_price_times_the_tonnes_is_an_error_naming_the_deposit() -> None:
+    figures = pd.DataFrame(
+        {"reserve_t": [1e9, 1e6], "reserve_measure": ["ore", "ore"], "primary_commodity": ["manganese", "iron_ore"]},
+        index=["M", "I"],
+    )
+    prices = pd.DataFrame(
+        {
+            "commodity": ["manganese", "iron_ore"],
+            "measure": ["ore", "ore"],
+            "usd_per_t": ["1e300", "100"],  # 1e9 t × 1e300 USD/t = 1e309 USD: infinite as a float
+            "central": ["yes", "yes"],
+        }
+    )
+    with pytest.raises(ValidationError, match=r"value .* not a finite number of USD: M \(1e\+09 t × 1e\+300 USD/t\)"):
+        stats.deposit_value_usd(figures, prices)
+
+
+def test_an_infinite_value_or_an_overflowing_sum_is_an_error_not_a_zero_share() -> None:
+    status = pd.Series([schema.OCCUPIED_SINCE_2022, schema.HELD], index=["a", "b"]).to_frame()
+    commodity = pd.Series(["X", "X"], index=status.index)
+    infinite = pd.DataFrame(
+        {"value_low_usd": [1.0, math.inf], "value_central_usd": [1.0, 1.0], "value_high_usd": [1.0, 1.0]},
+        index=status.index,
+    )
+    with pytest.raises(ValidationError, match=r"not a finite number of USD: b"):
+        stats.value_shares(infinite, commodity, status)
+    # each finite, but a's 1e308 + b's 1e308 is beyond any float: the share would be 1e308 / inf = 0 %
+    huge = pd.DataFrame(
+        {f"value_{kind}_usd": [1e308, 1e308] for kind in ("low", "central", "high")}, index=status.index
+    )
+    with pytest.raises(ValidationError, match=r"sum .* not a finite number of USD: a, b"):
+        stats.value_shares(huge, commodity, status)
+    figures = pd.DataFrame({"reserve_t": [1e308, 1e308], "reserve_measure": ["ore", "ore"]}, index=status.index)
+    with pytest.raises(ValidationError, match=r"sum .* not a finite number of tonnes: a, b"):
+        stats.reserve_tonnes(figures, status)

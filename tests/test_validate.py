@@ -256,3 +256,99 @@ def test_prices_need_a_number_a_source_and_one_central_price_per_commodity() -> 
         "not exactly one central price: lithium, uranium (mark one row per commodity central=yes)",
     ):
         assert part in message, part
+
+
+# --- issue 23, item 6: numbers that cannot double-count or overflow -----------------------------------------
+
+
+def _zzrk(**values: str) -> dict[str, str]:
+    """One of ZZRK's two ore bodies, as in reserves.csv: same deposit, measure, category and source; own quote."""
+    return {
+        "deposit_id": "D1",
+        "quantity": "188.1",
+        "measure": "ore",
+        "category": "balance reserves",
+        "category_class": "component",
+        "source_url": "https://example.org/zzrk",
+        "quote": "South-Bilozerske (balance reserves 188.1 Mt)",
+        **values,
+    }
+
+
+def test_two_parts_of_one_deposit_pass_but_a_copied_row_is_refused_with_both_row_numbers() -> None:
+    other = _zzrk(quantity="393.9", quote="Pereverzivske (balance reserves 393.9 Mt)")
+    validate.check_reserves(_reserves(_zzrk(), other), deposit_ids=["D1"])  # two parts: added up, not copies
+    # rows are lines of the file (the header is line 1): line 4 copies line 2, which would make ZZRK 770 Mt, not 582
+    with pytest.raises(ValidationError) as err:
+        validate.check_reserves(_reserves(_zzrk(), other, _zzrk()), deposit_ids=["D1"])
+    message = str(err.value)
+    assert "reserves.csv: the same figure twice" in message
+    assert ": rows 2 and 4 (D1)" in message
+    assert "delete the copy" in message
+    # a figure that is not a part: one per deposit, measure, category and source, whatever its quote says
+    whole = {"deposit_id": "D1", "quantity": "1.257"}
+    with pytest.raises(ValidationError, match=r"rows 3 and 4 \(D1\)"):
+        validate.check_reserves(
+            _reserves({"deposit_id": "D1", "measure": "ore"}, whole, {**whole, "quote": "retyped"}),
+            deposit_ids=["D1"],
+        )
+
+
+def test_a_figure_in_kt_for_mt_among_its_neighbours_is_questioned() -> None:
+    lithium = [
+        {"deposit_id": d, "quantity": q, "source_url": f"https://example.org/{d}"}
+        for d, q in (("D1", "1"), ("D2", "2"), ("D3", "3"))
+    ]
+    validate.check_reserves(
+        _reserves(*lithium, {**lithium[0], "deposit_id": "D4", "quantity": "1.5"}), deposit_ids=["D1", "D2", "D3", "D4"]
+    )
+    slip = {"deposit_id": "D4", "quantity": "1.5", "unit": "kt", "source_url": "https://example.org/D4"}
+    with pytest.raises(ValidationError) as err:
+        validate.check_reserves(_reserves(*lithium, slip), deposit_ids=["D1", "D2", "D3", "D4"])
+    message = str(err.value)
+    # the other three: 1, 2 and 3 Mt, median 2 Mt = 2,000 kt; 2,000 / 1.5 = 1,333
+    assert (
+        "reserves.csv: 1,000× or more off the median of the other figures in its measure: "
+        "row 5 (D4: 1.5 kt LCE, 1,333× smaller than the median of the other 3 LCE figures, 2,000 kt) "
+        "(check the unit against the quote (kt for Mt?); if the figure is right, "
+        "add (deposit_id, quantity, unit, measure) to schema.RESERVE_CHECKED with the reason)"
+    ) in message
+    assert "(D1:" not in message  # the neighbours are not questioned
+    assert "(D3:" not in message
+
+
+def test_a_figure_checked_in_its_source_is_not_questioned() -> None:
+    # GEM's Novovolynska No 9: 0.03 Mt of coal; the others' median is (84 + 113) / 2 = 98.5 Mt, 3,283× as much
+    coal = [
+        {"deposit_id": d, "quantity": q, "measure": "coal", "source_url": "https://example.org/gem"}
+        for d, q in (("GEM-M4540", "0.03"), ("D2", "84"), ("D3", "113"))
+    ]
+    validate.check_reserves(_reserves(*coal), deposit_ids=["GEM-M4540", "D2", "D3"])
+    coal[0]["deposit_id"] = "D1"
+    with pytest.raises(ValidationError, match=r"row 2 \(D1: 0.03 Mt coal, 3,283× smaller"):
+        validate.check_reserves(_reserves(*coal), deposit_ids=["D1", "D2", "D3"])
+
+
+def test_a_finite_but_huge_price_is_refused_not_valued() -> None:
+    base = {
+        "commodity": "lithium",
+        "measure": "LCE",
+        "usd_per_t": "1e300",
+        "year": "2024",
+        "central": "yes",
+        "original": "11800 USD/t",
+        "conversion": "none",
+        "source_url": "https://pubs.usgs.gov/x",
+        "quote": "2024 = 11800",
+    }
+    prices = pd.DataFrame([base, {**base, "usd_per_t": "11.8", "central": ""}], dtype=str)  # 11.8: USD per kg
+    prices.attrs["source"] = "prices.csv"
+    with pytest.raises(ValidationError) as err:
+        validate.check_prices(prices)
+    assert (
+        "prices.csv: usd_per_t outside the plausible range of its measure: "
+        "row 2 (lithium: 1e+300 USD per t LCE, plausible 500 to 500,000), "
+        "row 3 (lithium: 11.8 USD per t LCE, plausible 500 to 500,000) "
+        "(check the unit: USD per tonne of the measure, not per kg or lb; "
+        "if the price is real, widen schema.PRICE_RANGE_USD_PER_T and say why)"
+    ) in str(err.value)
