@@ -326,6 +326,16 @@ def _bad(server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str]
     return err
 
 
+def _both_scripts_say(
+    server: FakeDeepState, layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], expected: str
+) -> None:
+    """The refresh (newest version mode) and the build each refuse with exactly `expected`."""
+    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
+    assert _bad(server, layers, capsys) == expected
+    assert cli.build_maps(["--layers", str(layers), "--out", str(tmp_path / "maps")]) == 1
+    assert capsys.readouterr().err == expected
+
+
 def _route(
     server: FakeDeepState, path: str, status: int, body: bytes, *, kind: str = "application/json", delay: float = 0.0
 ) -> str:
@@ -1360,10 +1370,7 @@ def test_a_snapshot_named_for_an_impossible_date_is_one_error_line_in_both_scrip
         f"error: {layers / 'occupation' / 'deepstate_occupied_2022-02-30.geojson'}: its name's date 2022-02-30 is not a "
         "calendar date; rename it (and its .source.json) to the day in its .source.json, or move both aside\n"
     )
-    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
-    assert _bad(server, layers, capsys) == expected
-    assert cli.build_maps(["--layers", str(layers), "--out", str(tmp_path / "maps")]) == 1
-    assert capsys.readouterr().err == expected
+    _both_scripts_say(server, layers, tmp_path, capsys, expected)
 
 
 def test_an_interrupted_replacement_is_seen_whole_and_completed_by_the_next_refresh(
@@ -1428,10 +1435,7 @@ def test_a_stored_snapshot_without_an_occupied_area_is_named_by_both_scripts(  #
         f"error: {bad}: not a readable occupation snapshot ({complaint}); restore it or remove it with its "
         ".source.json\n"
     )
-    server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})
-    assert _bad(server, layers, capsys) == expected
-    assert cli.build_maps(["--layers", str(layers), "--out", str(tmp_path / "maps")]) == 1
-    assert capsys.readouterr().err == expected
+    _both_scripts_say(server, layers, tmp_path, capsys, expected)
 
 
 def test_a_killed_worker_ends_the_run_with_one_line_and_keeps_what_is_stored(tmp_path: Path) -> None:

@@ -221,18 +221,22 @@ def test_every_problem_of_the_reserve_figures_is_reported_at_once() -> None:
         assert part in message, part
 
 
+#: A valid price row (lithium, central).
+PRICE = {
+    "commodity": "lithium",
+    "measure": "LCE",
+    "usd_per_t": "11800",
+    "year": "2024",
+    "central": "yes",
+    "original": "11800 USD/t",
+    "conversion": "none",
+    "source_url": "https://pubs.usgs.gov/x",
+    "quote": "2024 = 11800",
+}
+
+
 def test_prices_need_a_number_a_source_and_one_central_price_per_commodity() -> None:
-    base = {
-        "commodity": "lithium",
-        "measure": "LCE",
-        "usd_per_t": "11800",
-        "year": "2024",
-        "central": "yes",
-        "original": "11800 USD/t",
-        "conversion": "none",
-        "source_url": "https://pubs.usgs.gov/x",
-        "quote": "2024 = 11800",
-    }
+    base = dict(PRICE)
     good = pd.DataFrame([base, {**base, "usd_per_t": "9000", "year": "2025", "central": ""}], dtype=str)
     validate.check_prices(good)
     bad = pd.DataFrame(
@@ -330,17 +334,7 @@ def test_a_figure_checked_in_its_source_is_not_questioned() -> None:
 
 
 def test_a_finite_but_huge_price_is_refused_not_valued() -> None:
-    base = {
-        "commodity": "lithium",
-        "measure": "LCE",
-        "usd_per_t": "1e300",
-        "year": "2024",
-        "central": "yes",
-        "original": "11800 USD/t",
-        "conversion": "none",
-        "source_url": "https://pubs.usgs.gov/x",
-        "quote": "2024 = 11800",
-    }
+    base = {**PRICE, "usd_per_t": "1e300"}
     prices = pd.DataFrame([base, {**base, "usd_per_t": "11.8", "central": ""}], dtype=str)  # 11.8: USD per kg
     prices.attrs["source"] = "prices.csv"
     with pytest.raises(ValidationError) as err:
