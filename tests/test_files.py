@@ -54,7 +54,7 @@ def test_write_all_atomic_changes_nothing_if_one_file_fails(tmp_path: Path, monk
             raise OSError(msg)
         return real_stage(path, data)
 
-    monkeypatch.setattr(files, "_stage", stage)
+    monkeypatch.setattr(files, "stage", stage)
     with pytest.raises(OSError, match="disk full"):
         files.write_all_atomic({first: b"new a", second: b"new b"})
     assert (first.read_bytes(), second.read_bytes()) == (b"old a", b"old b")
