@@ -518,14 +518,8 @@ def read_snapshot(path: Path) -> gpd.GeoDataFrame:
     """Read a dated occupation snapshot (GeoJSON in lon/lat) with the ``json`` module, once it verifies.
 
     The pair is verified first (`geo.store.read`: sidecar, sha256, date,
-    version), and the bytes verified are the bytes parsed.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per feature; column ``class`` (``occupied``, or ``contested`` for
-        the grey zone; features without a class are occupied); storage CRS;
-        ``attrs["source"]`` the path, ``attrs["sidecar"]`` its sidecar.
+    version; following a commit in progress), and the bytes verified are the
+    bytes parsed (`parse_snapshot`).
 
     Raises
     ------
@@ -534,8 +528,20 @@ def read_snapshot(path: Path) -> gpd.GeoDataFrame:
     geo.errors.SourceError
         If it verifies but is not a usable snapshot.
     """
-    _require_file(path)
-    snapshot = store.read(path)
+    return parse_snapshot(store.read(path))
+
+
+def parse_snapshot(snapshot: store.Snapshot) -> gpd.GeoDataFrame:
+    """Parse a verified snapshot's bytes.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per feature; column ``class`` (``occupied``, or ``contested`` for
+        the grey zone; features without a class are occupied); storage CRS;
+        ``attrs["source"]`` the path, ``attrs["sidecar"]`` its sidecar.
+    """
+    path = snapshot.path
     try:
         geoms, rows, name = _feature_collection(path, snapshot.data)
         if name is not None and name not in _CRS84:

@@ -29,11 +29,13 @@ files change under it (another inode) and reads again.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
+import os
 import re
+import stat
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import date as Date  # noqa: N812
@@ -51,6 +53,11 @@ SIDECAR_SUFFIX: Final = ".source.json"
 READ_ATTEMPTS: Final = 5
 _NAME_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _VERSION = re.compile(r"[0-9]{1,12}", re.ASCII)
+#: Version ids are Unix seconds of publication: none before 2022 (as `geo.deepstate.check_version_id` has it).
+FIRST_VERSION: Final = 1_640_995_200
+#: The most a stored snapshot may weigh (a day is ~75–200 KB), and a sidecar or a journal.
+SNAPSHOT_BYTES: Final = 256 * 1024 * 1024
+SMALL_FILE_BYTES: Final = 1024 * 1024
 _TEMPORARY = re.compile(r"\.[A-Za-z0-9._-]+\.tmp", re.ASCII)
 #: How the refresh writes a snapshot: the first feature's properties come first, so reading them needs no full parse.
 _HEAD = re.compile(rb'\{"type":"FeatureCollection","features":\[\{"type":"Feature","properties":')
@@ -59,11 +66,13 @@ _HEAD = re.compile(rb'\{"type":"FeatureCollection","features":\[\{"type":"Featur
 class DamagedSnapshotError(SourceError):
     """A stored snapshot does not match its sidecar (or has none); it must not be used."""
 
-    def __init__(self, path: Path, reason: str, *, version: str | None = None) -> None:
+    def __init__(self, path: Path, reason: str, *, version: str | None = None, fix: str | None = None) -> None:
         self.path = path
         self.reason = reason
         #: The DeepState version the pair should hold, where it can be told (to refetch it); None if it cannot.
         self.version = version
+        #: How to mend it where a refetch would not (a stray journal); None: refetch it, or restore the pair.
+        self.fix = fix
         super().__init__(f"{path}: damaged ({reason})")
 
 
@@ -110,8 +119,13 @@ def _calendar_date(text: str) -> bool:
     return True
 
 
-def version_date(version: str) -> str:
-    """Return the UTC day a DeepState version was published (version ids are Unix seconds)."""
+def version_date(version: str) -> str | None:
+    """Return the UTC day a DeepState version was published (version ids are Unix seconds); None if it is not one.
+
+    A version id is ASCII digits, published since 2022 and not after tomorrow.
+    """
+    if not _VERSION.fullmatch(version) or not FIRST_VERSION <= int(version) <= time.time() + 86_400:
+        return None
     return datetime.fromtimestamp(int(version), tz=UTC).date().isoformat()
 
 
@@ -128,7 +142,16 @@ def listing(directory: Path) -> tuple[dict[str, Path], list[str]]:
     """
     found: dict[str, Path] = {}
     problems: list[str] = []
-    for path in sorted(directory.glob(schema.SNAPSHOT_GLOB)):
+    pending, strays = _journals(directory)
+    problems += [f"{journal}: not a journal the refresh writes (no day in its name); remove it" for journal in strays]
+    # A first commit of a day interrupted after its commit point has a journal but no live file yet: it is there.
+    # A sidecar left without its snapshot is a snapshot that is gone: listed, so that it is reported (and refetched).
+    orphans = {
+        side.with_name(side.name.removesuffix(SIDECAR_SUFFIX) + ".geojson")
+        for side in directory.glob(f"{schema.SNAPSHOT_PREFIX}*{SIDECAR_SUFFIX}")
+    }
+    absent = {p for p in {*pending, *orphans} if not p.exists() and not p.is_symlink()}
+    for path in sorted({*directory.glob(schema.SNAPSHOT_GLOB), *absent}):
         date = path.name.removeprefix(schema.SNAPSHOT_PREFIX).removesuffix(".geojson")
         if not _NAME_DATE.fullmatch(date):
             continue
@@ -137,7 +160,7 @@ def listing(directory: Path) -> tuple[dict[str, Path], list[str]]:
                 f"{path}: its name's date {date} is not a calendar date; rename it (and its .source.json) to the "
                 "day in its .source.json, or move both aside"
             )
-        elif not path.is_file():
+        elif path not in absent and not path.is_file():
             problems.append(f"{path}: not a regular file (a broken or looping link?); remove it with its .source.json")
         else:
             found[date] = path
@@ -160,6 +183,31 @@ def require_listing(directory: Path) -> dict[str, Path]:
 # --- reading --------------------------------------------------------------------------------
 
 
+def _read_regular(path: Path, *, limit: int, follow: bool = True) -> bytes | None:
+    """Read a regular file of at most `limit` bytes; None if it is not there.
+
+    A FIFO, a device, a folder or (with ``follow=False``) a symbolic link is
+    refused, never read: reading a FIFO would hang every reader.
+
+    Raises
+    ------
+    OSError
+        If it is not a regular file, is too large, or cannot be read.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if st.st_size > limit:
+            raise OSError(errno.EFBIG, f"larger than {limit:,} bytes")
+        return fh.read(limit + 1)[:limit]
+
+
 def _journal(path: Path) -> dict[str, Path]:
     """Live file → the temporary file holding its new bytes, from a commit's journal (empty if none is pending).
 
@@ -169,12 +217,13 @@ def _journal(path: Path) -> dict[str, Path]:
         If the journal is not one this module wrote (its names must be the pair's temporary files).
     """
     journal = _journal_path(path)
+    fix = f"remove {journal.name} (the pair itself may be sound: --verify tells once it is gone)"
     try:
-        data = journal.read_bytes()
-    except FileNotFoundError:
-        return {}
+        data = _read_regular(journal, limit=SMALL_FILE_BYTES, follow=False)
     except OSError as exc:
-        raise DamagedSnapshotError(path, f"its journal {journal.name} cannot be read: {exc.strerror}") from exc
+        raise DamagedSnapshotError(path, f"its journal {journal.name} cannot be read: {exc.strerror}", fix=fix) from exc
+    if data is None:
+        return {}
     live = {path.name, sidecar_path(path).name}
     try:
         record = json.loads(data.decode("utf-8"))
@@ -182,8 +231,7 @@ def _journal(path: Path) -> dict[str, Path]:
         record = None
     moves = record.get("moves") if isinstance(record, dict) else None
     if not isinstance(moves, dict) or set(moves) != live or not all(_is_temporary(n, t) for n, t in moves.items()):
-        reason = f"its journal {journal.name} is not one the refresh wrote; remove the journal"
-        raise DamagedSnapshotError(path, reason)
+        raise DamagedSnapshotError(path, f"its journal {journal.name} is not one the refresh wrote", fix=fix)
     return {name: path.parent / temporary for name, temporary in moves.items()}
 
 
@@ -192,35 +240,41 @@ def _is_temporary(name: str, temporary: object) -> bool:
     return isinstance(temporary, str) and bool(_TEMPORARY.fullmatch(temporary)) and temporary.startswith(f".{name}.")
 
 
-def _identity(path: Path) -> tuple[int, int] | None:
+def _state(path: Path) -> tuple[object, ...]:
+    """Return what a commit changes around a pair (journal, live files, temporary files), to see it move."""
+    names = [_journal_path(path), path, sidecar_path(path), *sorted(path.parent.glob(f".{path.name}.*.tmp"))]
+    names += sorted(path.parent.glob(f".{sidecar_path(path).name}.*.tmp"))
+    out: list[object] = []
+    for name in names:
+        try:
+            st = name.lstat()
+        except OSError:
+            out.append((name.name, None))
+        else:
+            out.append((name.name, st.st_ino, st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+def _read_one(path: Path, live: Path, pending: Path | None, limit: int) -> bytes | None:
+    """Read `live`'s current bytes: from its temporary file while a commit has not renamed it yet, else from itself."""
     try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns
+        if pending is not None:
+            data = _read_regular(pending, limit=limit, follow=False)  # a temporary file is never a link
+            if data is not None:
+                return data
+        return _read_regular(live, limit=limit)
+    except OSError as exc:
+        raise DamagedSnapshotError(path, f"{live.name} cannot be read ({exc.strerror})") from exc
 
 
-def _pending_or_live(moves: dict[str, Path], live: Path) -> Path:
-    """Where `live`'s current bytes are: its temporary file while a commit has not renamed it yet, else itself."""
-    pending = moves.get(live.name)
-    return pending if pending is not None and pending.exists() else live
-
-
-def _read_pair(path: Path) -> tuple[bytes | None, bytes | None, tuple[object, ...]]:
-    """Read the snapshot and its sidecar as they stand (following a pending journal); also what they were read from."""
+def _read_pair(path: Path) -> tuple[bytes | None, bytes | None]:
+    """Read the snapshot and its sidecar as they stand, following a pending journal."""
     moves = _journal(path)
     side = sidecar_path(path)
-    sources = [_pending_or_live(moves, p) for p in (path, side)]
-    seen = (*(_identity(p) for p in sources), bool(moves))
-    out: list[bytes | None] = []
-    for source in sources:
-        try:
-            out.append(source.read_bytes())
-        except FileNotFoundError:
-            out.append(None)
-        except OSError as exc:
-            raise DamagedSnapshotError(path, f"{source.name} cannot be read: {exc.strerror}") from exc
-    return out[0], out[1], seen
+    return (
+        _read_one(path, path, moves.get(path.name), SNAPSHOT_BYTES),
+        _read_one(path, side, moves.get(side.name), SMALL_FILE_BYTES),
+    )
 
 
 def _embedded(data: bytes) -> dict[str, Any] | None:
@@ -239,6 +293,15 @@ def _embedded(data: bytes) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else {} if value is None else None
 
 
+def _parses(data: bytes | None) -> bool:
+    """Whether `data` parses whole as a GeoJSON FeatureCollection."""
+    try:
+        document = json.loads((data or b"").decode("utf-8-sig"))
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and document.get("type") == "FeatureCollection"
+
+
 def _claimed_version(value: object) -> str | None:
     """Return a recorded version id as text (anything but a digit string then fails the check), None if none."""
     if value is None or value == "":
@@ -249,12 +312,12 @@ def _claimed_version(value: object) -> str | None:
 def _candidate(date: str, *versions: str | None) -> str | None:
     """Return the first of `versions` that is a DeepState version id published on `date` (what a refetch would ask for)."""
     for version in versions:
-        if version and _VERSION.fullmatch(version) and version_date(version) == date:
+        if version and version_date(version) == date:
             return version
     return None
 
 
-def verify(path: Path, date: str, data: bytes | None, side: bytes | None) -> Snapshot:
+def verify(path: Path, date: str, data: bytes | None, side: bytes | None, *, parse: bool = False) -> Snapshot:
     """Check one snapshot's bytes against its sidecar's bytes.
 
     Raises
@@ -265,6 +328,11 @@ def verify(path: Path, date: str, data: bytes | None, side: bytes | None) -> Sna
     embedded = _embedded(data) if data is not None else None
     sidecar = _parse_sidecar(side)
     found = _mismatch(path, date, data, sidecar, embedded)
+    if found is None and parse and not _parses(data):
+        found = (
+            "the file verifies but is not a GeoJSON FeatureCollection",
+            (_claimed_version(embedded.get("version_id") if embedded else None),),
+        )
     if found is not None:
         reason, versions = found
         raise DamagedSnapshotError(path, reason, version=_candidate(date, *versions))
@@ -296,7 +364,7 @@ def _mismatch(  # noqa: PLR0911  (one return per way a pair can disagree)
         return f"its .source.json dates it {str(sidecar.get('snapshot_date'))[:40]!r}, its name {date}", (in_file,)
     if "file" in sidecar and sidecar["file"] != path.name:
         return f"its .source.json is for {str(sidecar['file'])[:80]!r}", (in_file,)
-    if recorded is not None and not _VERSION.fullmatch(recorded):
+    if recorded is not None and version_date(recorded) is None:
         return f"its .source.json's version_id {recorded[:40]!r} is not a DeepState version id", (in_file,)
     if recorded != in_file:
         return f"its .source.json names version {recorded}, the file holds version {in_file}", (in_file,)
@@ -320,8 +388,11 @@ def _parse_sidecar(side: bytes | None) -> dict[str, Any] | str:
     return record if isinstance(record, dict) else "its .source.json is not a JSON object"
 
 
-def read(path: Path, date: str | None = None) -> Snapshot:
+def read(path: Path, date: str | None = None, *, parse: bool = False) -> Snapshot:
     """Read and verify one stored snapshot (following a commit in progress; reading again if it changes meanwhile).
+
+    With `parse`, the whole file must also parse as a GeoJSON FeatureCollection
+    (the refresh and ``--verify`` ask this; the build parses it anyway).
 
     Raises
     ------
@@ -330,26 +401,26 @@ def read(path: Path, date: str | None = None) -> Snapshot:
     """
     day = date or path.name.removeprefix(schema.SNAPSHOT_PREFIX).removesuffix(".geojson")
     for attempt in range(READ_ATTEMPTS):
-        data, side, seen = _read_pair(path)
+        before = _state(path)
         try:
-            return verify(path, day, data, side)
+            data, side = _read_pair(path)
+            return verify(path, day, data, side, parse=parse)
         except DamagedSnapshotError:
-            _, _, now = _read_pair(path)
-            if now == seen or attempt == READ_ATTEMPTS - 1:
+            if _state(path) == before or attempt == READ_ATTEMPTS - 1:
                 raise
-            time.sleep(0.02 * (attempt + 1))  # a commit was under way: read the pair again
+            time.sleep(0.01 * (attempt + 1))  # a commit was under way: read the pair again
     raise AssertionError  # pragma: no cover  (the loop returns or raises)
 
 
 def scan(directory: Path) -> Health:
-    """Verify every stored snapshot in `directory`; change nothing."""
+    """Verify every stored snapshot in `directory`, each parsed whole; change nothing."""
     found, problems = listing(directory)
     health = Health(bad_names=problems)
     for date, path in found.items():
         if _journal_path(path).exists():
             health.pending.append(date)
         try:
-            health.sound[date] = read(path, date)
+            health.sound[date] = read(path, date, parse=True)
         except DamagedSnapshotError as exc:
             health.damaged[date] = exc
     return health
@@ -391,11 +462,17 @@ def _finish(path: Path, moves: dict[Path, Path]) -> None:
     fsync_dir(path.parent)
 
 
-def journals(directory: Path) -> Iterator[Path]:
-    """Yield the snapshot files whose commit left a journal (it was interrupted)."""
+def _journals(directory: Path) -> tuple[list[Path], list[Path]]:
+    """Return the snapshot files whose commit left a journal (it was interrupted), and journals of no dated snapshot."""
+    dated, strays = [], []
     for journal in sorted(directory.glob(f".{schema.SNAPSHOT_PREFIX}*{JOURNAL_SUFFIX}")):
         stem = journal.name.removeprefix(".").removesuffix(JOURNAL_SUFFIX)
-        yield directory / f"{stem}.geojson"
+        date = stem.removeprefix(schema.SNAPSHOT_PREFIX)
+        if _NAME_DATE.fullmatch(date) and _calendar_date(date):
+            dated.append(directory / f"{stem}.geojson")
+        else:
+            strays.append(journal)
+    return dated, strays
 
 
 def recover(directory: Path) -> list[str]:
@@ -412,7 +489,10 @@ def recover(directory: Path) -> list[str]:
         For a journal this module did not write.
     """
     done = []
-    for path in journals(directory):
+    dated, strays = _journals(directory)
+    if strays:
+        raise DamagedSnapshotError(strays[0], "not a journal the refresh writes (no day in its name)", fix="remove it")
+    for path in dated:
         moves = _journal(path)
         _finish(path, {directory / live: tmp for live, tmp in moves.items()})
         done.append(f"completed the interrupted commit of {path.name}")

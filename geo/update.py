@@ -552,11 +552,11 @@ def verify(layers: Path) -> tuple[list[str], bool]:
         msg = f"{directory}: no such folder; pass --layers DIR with the project's layers"
         raise RefreshError(msg)
     health = store.scan(directory)
-    lines = [f"bad name: {problem}" for problem in health.bad_names]
+    lines = [f"problem: {problem}" for problem in health.bad_names]
     unreadable = 0
     for date, snapshot in health.sound.items():
         try:
-            sources.read_snapshot(snapshot.path)
+            sources.parse_snapshot(snapshot)
         except SourceError as exc:
             unreadable += 1
             lines.append(f"unreadable: {exc}")
@@ -566,7 +566,7 @@ def verify(layers: Path) -> tuple[list[str], bool]:
                 "next refresh completes it"
             )
     for damage in health.damaged.values():
-        mend = (
+        mend = damage.fix or (
             f"a refresh refetches version {damage.version}"
             if damage.version
             else "restore it with its .source.json from a backup, or move both aside"
@@ -605,6 +605,9 @@ def _repairs(damaged: Mapping[str, store.DamagedSnapshotError], base: str, *, fr
     """
     repairs, stuck = [], []
     for date, damage in damaged.items():
+        if damage.fix:
+            stuck.append(f"{damage}: {damage.fix}")
+            continue
         if damage.version is None or from_file:
             stuck.append(str(damage))
             continue
@@ -613,9 +616,9 @@ def _repairs(damaged: Mapping[str, store.DamagedSnapshotError], base: str, *, fr
             Target(deepstate.geojson_url(base, item.version), item.version, item.published, date, damage.reason)
         )
     if stuck:
-        how = "(a --from-file run refetches nothing) " if from_file else ""
+        how = " (a --from-file run refetches nothing)" if from_file else ""
         msg = (
-            f"{len(stuck)} stored snapshot(s) are damaged and cannot be refetched {how}: {'; '.join(stuck[:10])}"
+            f"{len(stuck)} stored snapshot(s) are damaged and cannot be refetched{how}: {'; '.join(stuck[:10])}"
             f"{'; …' if len(stuck) > 10 else ''}; restore each with its .source.json from a backup, or move both "
             "aside; nothing was changed"
         )

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -198,13 +199,23 @@ CHILD = textwrap.dedent(
 )
 
 
-def test_a_commit_killed_at_every_point_leaves_the_old_pair_or_the_new_one(tmp_path: Path) -> None:
+def _seen(folder: Path) -> bytes | None:
+    """What every reader sees of the day: the snapshot's verified bytes, or None if the store has none."""
+    found = store.require_listing(folder)
+    return store.read(found[DAY]).data if DAY in found else None
+
+
+@pytest.mark.parametrize("first", [False, True], ids=["replacing a pair", "a new day"])
+def test_a_commit_killed_at_every_point_leaves_the_old_pair_or_the_new_one(tmp_path: Path, first: bool) -> None:
     old, new = snapshot(OTHER), snapshot(VERSION, ring="[[35,46],[37,46],[37,48],[35,46]]")
     outcomes = []
     for kill_at in range(1, 60):
         folder = tmp_path / str(kill_at)
         folder.mkdir()
         path = write_pair(folder, old, sidecar(old, version=OTHER))
+        if first:  # nothing stored for the day yet
+            path.unlink()
+            store.sidecar_path(path).unlink()
         (tmp_path / "new").write_bytes(new)
         (tmp_path / "side").write_bytes(sidecar(new))
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
@@ -215,12 +226,13 @@ def test_a_commit_killed_at_every_point_leaves_the_old_pair_or_the_new_one(tmp_p
             capture_output=True,
         )
         assert child.returncode in {0, -signal.SIGKILL}, child.stderr.decode()
-        seen = store.read(path).data  # every reader, before anything is mended
-        assert seen in {old, new}, kill_at
+        seen = _seen(folder)  # every reader, before anything is mended
+        assert seen in {None if first else old, new}, kill_at
         completed = store.recover(folder)  # what the next refresh does under its lock
         store.remove_temporary(folder)
-        assert store.read(path).data == seen, kill_at  # mending never flips what readers saw
-        assert sorted(p.name for p in folder.iterdir()) == [path.name, store.sidecar_path(path).name]
+        assert _seen(folder) == seen, kill_at  # mending never flips what readers saw
+        left = [path.name, store.sidecar_path(path).name] if seen else []
+        assert sorted(p.name for p in folder.iterdir()) == left
         outcomes.append((seen == new, bool(completed)))
         if child.returncode == 0:
             break
@@ -230,3 +242,91 @@ def test_a_commit_killed_at_every_point_leaves_the_old_pair_or_the_new_one(tmp_p
     assert outcomes[-1] == (True, False)  # not killed: the new pair, nothing left to complete
     assert (True, True) in outcomes  # killed after the commit point: readers follow the journal, recover completes
     assert len(outcomes) >= 8
+
+
+@pytest.mark.parametrize("version", ["999999999999", "1893456000", "0", "-1650057822", "1650057822.0", "true"])
+def test_a_version_id_out_of_range_is_damage_not_a_traceback(tmp_path: Path, version: str) -> None:
+    data = snapshot(VERSION)
+    record = {**json.loads(sidecar(data)), "version_id": version, "sha256": "0" * 64}
+    found = damage(write_pair(tmp_path, data, json.dumps(record).encode()))
+    assert found.version == VERSION  # the file's own, not the out-of-range one
+    record["sha256"] = hashlib.sha256(data).hexdigest()
+    found = damage(write_pair(tmp_path, data, json.dumps(record).encode()))
+    assert found.reason == f"its .source.json's version_id {version!r} is not a DeepState version id"
+
+
+def test_a_fifo_or_a_folder_is_damage_and_never_read(tmp_path: Path) -> None:
+    data = snapshot(VERSION)
+    path = write_pair(tmp_path, data, sidecar(data))
+    side = store.sidecar_path(path)
+    side.unlink()
+    os.mkfifo(side)  # reading it would block for ever
+    result: list[object] = []
+    reader = threading.Thread(target=lambda: result.append(store.scan(tmp_path)), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    assert result, "reading the store hung on a FIFO"
+    health = result[0]
+    assert isinstance(health, store.Health)
+    assert health.damaged[DAY].reason == "deepstate_occupied_2022-04-15.source.json cannot be read (not a regular file)"
+    side.unlink()
+    side.mkdir()
+    assert "cannot be read" in damage(path).reason
+
+
+def test_a_sidecar_left_without_its_snapshot_is_a_snapshot_gone(tmp_path: Path) -> None:
+    data = snapshot(VERSION)
+    path = write_pair(tmp_path, data, sidecar(data))
+    path.unlink()
+    health = store.scan(tmp_path)
+    assert health.damaged[DAY].reason == "the file is gone"
+    assert health.damaged[DAY].version == VERSION  # from the sidecar: the refresh refetches it
+
+
+def test_a_file_that_verifies_but_does_not_parse_is_damaged_where_the_store_is_scanned(tmp_path: Path) -> None:
+    data = snapshot(VERSION)[:-20]  # cut after the first feature's properties: the version can still be read
+    path = write_pair(tmp_path, data, sidecar(data))
+    assert store.read(path).version == VERSION  # sha256, date and version agree
+    found = store.scan(tmp_path).damaged[DAY]
+    assert found.reason == "the file verifies but is not a GeoJSON FeatureCollection"
+    assert found.version == VERSION
+
+
+def test_stray_and_linked_journals_are_refused(tmp_path: Path) -> None:
+    data = snapshot(VERSION)
+    path = write_pair(tmp_path, data, sidecar(data))
+    stray = tmp_path / ".deepstate_occupied_since.journal.json"
+    stray.write_text("{}", encoding="utf-8")
+    assert store.listing(tmp_path)[1] == [f"{stray}: not a journal the refresh writes (no day in its name); remove it"]
+    with pytest.raises(store.DamagedSnapshotError, match="no day in its name"):
+        store.recover(tmp_path)
+    stray.unlink()
+    # a journal whose temporary file is a link to a file elsewhere: never followed
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-elsewhere.geojson"
+    elsewhere.write_bytes(snapshot(VERSION, ring="[[30,40],[31,40],[31,41],[30,40]]"))
+    link = tmp_path / f".{path.name}.abc123.tmp"
+    link.symlink_to(elsewhere)
+    moves = {path.name: link.name, store.sidecar_path(path).name: f".{store.sidecar_path(path).name}.abc124.tmp"}
+    (tmp_path / f".deepstate_occupied_{DAY}.journal.json").write_text(json.dumps({"moves": moves}), encoding="utf-8")
+    assert "cannot be read" in damage(path).reason
+
+
+def test_readers_racing_a_committing_writer_never_see_damage(tmp_path: Path) -> None:
+    pairs = [(d, sidecar(d, version=v)) for d, v in ((snapshot(VERSION), VERSION), (snapshot(OTHER), OTHER))]
+    path = write_pair(tmp_path, *pairs[0])
+    stop = threading.Event()
+
+    def writer() -> None:
+        k = 0
+        while not stop.is_set():
+            k += 1
+            store.commit(path, *pairs[k % 2])
+
+    thread = threading.Thread(target=writer, daemon=True)
+    thread.start()
+    try:
+        seen = {store.read(path).version for _ in range(8000)}
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert seen <= {VERSION, OTHER}

@@ -1280,7 +1280,7 @@ def test_a_sidecar_with_an_odd_version_id_is_damaged_and_cannot_be_refetched(
         side.write_text(json.dumps({**record, "version_id": odd}), encoding="utf-8")
         server.json("/api/history/last", {"id": 1787400000, "map": real_payload()})  # 2026-08-22 too
         err = _bad(server, layers, capsys)
-        assert err.startswith("error: 1 stored snapshot(s) are damaged and cannot be refetched : ")
+        assert err.startswith("error: 1 stored snapshot(s) are damaged and cannot be refetched: ")
         assert "deepstate_occupied_2026-08-22.geojson: damaged (its .source.json" in err
         assert err.endswith(
             "restore each with its .source.json from a backup, or move both aside; nothing was changed\n"
