@@ -241,17 +241,20 @@ def _is_temporary(name: str, temporary: object) -> bool:
 
 
 def _state(path: Path) -> tuple[object, ...]:
-    """Return what a commit changes around a pair (journal, live files, temporary files), to see it move."""
-    names = [_journal_path(path), path, sidecar_path(path), *sorted(path.parent.glob(f".{path.name}.*.tmp"))]
-    names += sorted(path.parent.glob(f".{sidecar_path(path).name}.*.tmp"))
+    """Return what a commit changes around a pair, to see it move: the journal's and the live files' identities.
+
+    A commit writes the journal, renames each temporary file over its live
+    file (a new inode) and removes the journal: a reader that read during any
+    of that sees one of these change.
+    """
     out: list[object] = []
-    for name in names:
+    for name in (_journal_path(path), path, sidecar_path(path)):
         try:
             st = name.lstat()
         except OSError:
-            out.append((name.name, None))
+            out.append(None)
         else:
-            out.append((name.name, st.st_ino, st.st_mtime_ns, st.st_size))
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
     return tuple(out)
 
 
