@@ -72,6 +72,16 @@ class Settings:
     replace: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)  # timeout and retries of every request
     workers: int = 1
+    #: Seconds one version may take in all (its requests, retries, waits and checks); None: the request timeout
+    #: times `geo.deepstate.VERSION_TIMEOUTS`.
+    version_s: float | None = None
+
+    @property
+    def version_deadline_s(self) -> float:
+        """The seconds one version may take in all, requests and checks."""
+        if self.version_s is not None:
+            return self.version_s
+        return deepstate.VERSION_TIMEOUTS * float(self.options.get("timeout", deepstate.TIMEOUT_S))
 
 
 @dataclass(frozen=True)
@@ -324,22 +334,46 @@ def _measure(ctx: Context, prepared: Prepared, previous: Previous | None) -> tup
 
 
 def _official_check(
-    target: Target, parsed: deepstate.Parsed, *, base: str, force: bool, options: Mapping[str, Any]
+    target: Target,
+    parsed: deepstate.Parsed,
+    *,
+    base: str,
+    force: bool,
+    options: Mapping[str, Any],
+    deadline: deepstate.Deadline | None = None,
 ) -> str | None:
-    """Check against DeepState's own ``/areas`` figure; return what was checked, or None if it did not answer."""
+    """Check against DeepState's own ``/areas`` figures; return what was checked, or None if it did not answer.
+
+    Where it answers (and not ``--force``), the occupied areas after and before
+    24 Feb 2022 and the grey zone are checked against its figures; otherwise the
+    grey zone must stay under `geo.deepstate.MAX_GREY_KM2`.  The request shares
+    the version's `deadline`: if that passes, the version is refused.
+    """
+    grey_km2 = deepstate.area_km2(parsed.contested)
     if not target.version:
+        deepstate.check_grey_zone(grey_km2, None, source=target.url)
         return None
     areas = deepstate.areas_url(base, target.version)
     try:
-        response = deepstate.fetch(areas, **{**options, "retries": min(1, options["retries"])})
+        response = deepstate.fetch(
+            areas, **{**options, "retries": min(1, options.get("retries", deepstate.RETRIES))}, deadline=deadline
+        )
+    except deepstate.DeadlineError:
+        raise  # no time left for the version: refused
     except RefreshError:
+        deepstate.check_grey_zone(grey_km2, None, source=target.url)
         return None  # did not answer: the jump guard applies instead
     if force:
+        deepstate.check_grey_zone(grey_km2, None, source=target.url)
         return "DeepState's own /areas figure not checked (--force)"
     # it answered: what it says must be a usable /areas answer, or the version is refused
     figures = deepstate.official_areas(deepstate.parse_json(response), source=areas)
     after, before = deepstate.check_against_official(parsed, figures, source=target.url)
-    return f"within {max(abs(after), abs(before)):.2%} of DeepState's own /areas figure (after and before 24 Feb 2022)"
+    grey = deepstate.check_grey_zone(grey_km2, figures, source=target.url)
+    return (
+        f"within {max(abs(after), abs(before)):.2%} of DeepState's own /areas figure (after and before 24 Feb 2022); "
+        f"{grey}"
+    )
 
 
 def _jump_check(target: Target, km2: float, previous: Previous | None, *, force: bool) -> str:
@@ -368,35 +402,64 @@ class Prepared:
 
 
 def prepare(ctx: Context, target: Target, settings: Settings, *, payload: Any = None) -> Prepared:
-    """Fetch (or read), parse, check on its own (plausible, DeepState's own figure) and draw one version."""
+    """Fetch (or read), parse, check on its own (plausible, DeepState's own figure) and draw one version.
+
+    All of it within one deadline (`Settings.version_deadline_s`): each request
+    takes at most what is left of it, and the checks are stopped when it passes.
+    Whatever a server answers, a failure is one `RefreshError` naming the URL.
+    """
     from_file, options = settings.from_file, settings.options
-    if from_file:
-        features: Any = _file_features(from_file, fetch_bytes=lambda url: deepstate.fetch_bytes(url, **options))
-        source, final_url = repr(from_file), from_file
-    else:
-        final_url = target.url
-        if payload is not None:
-            body = payload
-        else:
-            response = deepstate.fetch(target.url, **options)
-            body, final_url = deepstate.parse_json(response), response.url
-        source = target.url
-    try:
-        if not from_file:
-            features = deepstate.feature_collection(body)
-        parsed = deepstate.parse_features(features)
-        if not shapely.is_empty(parsed.contested):
-            parsed.contested = shapely.intersection(parsed.contested, ctx.country)
-    except RefreshError as exc:
-        msg = f"{source}: {exc}"
-        raise RefreshError(msg) from exc
-    except shapely.errors.GEOSException as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        msg = f"{source}: its polygons cannot be combined ({deepstate.printable(first, limit=120)}); the response is damaged"
-        raise RefreshError(msg) from exc
-    km2 = deepstate.check_parsed(parsed, source=source)
-    official = _official_check(target, parsed, base=settings.base, force=settings.force, options=options)
-    parts = _check_drawable(ctx, parsed, source)
+    deadline = deepstate.Deadline.after(settings.version_deadline_s)
+    source = repr(from_file) if from_file else target.url
+    with deepstate.within(deadline, source=source):
+        try:
+            if from_file:
+                features: Any = _file_features(
+                    from_file, fetch_bytes=lambda url: deepstate.fetch_bytes(url, **options, deadline=deadline)
+                )
+                final_url = from_file
+            else:
+                final_url = target.url
+                if payload is not None:
+                    body = payload
+                else:
+                    response = deepstate.fetch(target.url, **options, deadline=deadline)
+                    body, final_url = deepstate.parse_json(response), response.url
+            try:
+                if not from_file:
+                    features = deepstate.feature_collection(body)
+                # a user's file is already a union: its polygons are larger than DeepState's
+                parsed = deepstate.parse_features(
+                    features,
+                    max_polygon_vertices=deepstate.FILE_MAX_POLYGON_VERTICES if from_file else None,
+                    max_vertices=deepstate.FILE_MAX_VERTICES if from_file else None,
+                )
+                if not shapely.is_empty(parsed.contested):
+                    parsed.contested = shapely.intersection(parsed.contested, ctx.country)
+            except RefreshError as exc:
+                msg = f"{source}: {exc}"
+                raise RefreshError(msg) from exc
+            except shapely.errors.GEOSException as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                msg = (
+                    f"{source}: its polygons cannot be combined ({deepstate.printable(first, limit=120)}); "
+                    "the response is damaged"
+                )
+                raise RefreshError(msg) from exc
+            km2 = deepstate.check_parsed(parsed, source=source)
+            official = _official_check(
+                target, parsed, base=settings.base, force=settings.force, options=options, deadline=deadline
+            )
+            parts = _check_drawable(ctx, parsed, source)
+        except GeoError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
+            # a shape of answer no check foresaw: refuse this version, never end the run
+            msg = (
+                f"{source}: the answer could not be used ({type(exc).__name__}: "
+                f"{deepstate.printable(exc, limit=120)}); the API may have changed"
+            )
+            raise RefreshError(msg) from exc
     return Prepared(target, parsed, parts, km2, official, source, final_url)
 
 
@@ -405,9 +468,10 @@ _WORKER: dict[str, Any] = {}
 
 
 def _prepare_in_worker(target: Target, settings: Settings) -> Prepared | str:
+    """Prepare one version in a worker; a refusal comes back as its reason, so the run goes on to the next."""
     try:
         return prepare(_WORKER["ctx"], target, settings)
-    except RefreshError as exc:
+    except GeoError as exc:
         return str(exc)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import time
 from typing import Any
 
 import pytest
@@ -172,3 +174,165 @@ def test_empty_polygons_are_skipped() -> None:
         feature(box(36.0, 47.0, 37.0, 48.0), "geoJSON.status.occupied"),
     ]
     assert shapely.equals(deepstate.parse_features(features).occupied, box(36.0, 47.0, 37.0, 48.0))
+
+
+# --- issue 23: every field type-checked, the grey zone checked, one deadline per version ---------------------------
+
+OCCUPIED = feature(box(36.0, 47.0, 37.0, 48.0), "Окуповано /// Occupied /// geoJSON.status.occupied")
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        {"type": ["occupied_after_24_02_2022"], "area": 1.0},  # a list: unhashable, a traceback before
+        {"type": {"kind": "unspecified"}, "area": 1.0},  # an object: the same
+        {"type": None, "area": 1.0},
+        {"type": 7, "area": 1.0},
+        "occupied_after_24_02_2022",
+        None,
+        ["occupied_after_24_02_2022", 1.0],
+    ],
+)
+def test_an_areas_row_of_the_wrong_type_is_one_error(row: Any) -> None:
+    payload = [
+        {"hash": "#a52714", "area": 70304.16, "type": "occupied_after_24_02_2022"},
+        row,
+        {"hash": "#880e4f", "area": 43968.93, "type": "occupied_to_24_02_2022"},
+    ]
+    with pytest.raises(RefreshError, match=r"^areas: not an /areas answer \(row 2(?:'s type)? is (?:a|an|null|true)"):
+        deepstate.official_areas(payload, source="areas")
+
+
+def test_the_grey_zone_figure_is_read_and_checked() -> None:
+    figures = _official(70304.16, 43968.93)  # unspecified: 999 km²
+    assert figures.unspecified_km2 == pytest.approx(999.0)
+    assert deepstate.official_areas(
+        [{"type": "occupied_after_24_02_2022", "area": 1}, {"type": "occupied_to_24_02_2022", "area": 2}], source="a"
+    ) == deepstate.Official(1.0, 2.0, None)  # no unspecified row: no figure
+    ok = deepstate.check_grey_zone(999.0 + 2_400.0, figures, source="v")
+    assert ok == "grey zone 3,399 km² (DeepState's own figure: 999 km² unspecified)"
+    with pytest.raises(RefreshError) as caught:
+        deepstate.check_grey_zone(488_494.0, figures, source="v")  # the grey zone of all Ukraine
+    assert str(caught.value) == (
+        "v: the grey zone covers 488,494 km², more than DeepState's own figure for this version (999 km² "
+        "unspecified) plus 2,500 km²"
+    )
+    assert (
+        deepstate.check_grey_zone(7_022.0, None, source="v") == "grey zone 7,022 km², within the 20,000 km² plausible"
+    )
+    with pytest.raises(RefreshError) as caught:
+        deepstate.check_grey_zone(488_494.0, deepstate.Official(1.0, 2.0, None), source="v")
+    assert str(caught.value) == (
+        "v: the grey zone covers 488,494 km², more than the 20,000 km² plausible without DeepState's own figure "
+        "(the largest since 2022 was about 7,000 km²)"
+    )
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    """An occupied feature with `changes` applied (keys are paths: 'properties.name', 'geometry.type', …)."""
+    out: dict[str, Any] = json.loads(json.dumps(OCCUPIED))
+    for path, value in changes.items():
+        *parents, key = path.split(".")
+        node = out
+        for parent in parents:
+            node = node[parent]
+        node[key] = value
+    return out
+
+
+@pytest.mark.parametrize(
+    ("bad", "complaint"),
+    [
+        ("a feature", "feature 2 is a string, not a GeoJSON object"),
+        (None, "feature 2 is null, not a GeoJSON object"),
+        (_with(properties=["geoJSON.status.occupied"]), "feature 2's properties are a list, not an object"),
+        (_with(**{"properties.name": ["geoJSON.status.occupied"]}), "feature 2's name is a list, not a string"),
+        (_with(**{"properties.name": {"en": "Occupied"}}), "feature 2's name is an object, not a string"),
+        (_with(**{"properties.fill": 10824468}), "feature 2's fill is a number, not a string"),
+        (_with(geometry=[[36, 47], [37, 47], [37, 48]]), "it is a list, not an object: feature 2"),
+        (_with(**{"geometry.type": ["Polygon"]}), "its type is a list, not a string: feature 2"),
+        (
+            {"type": "Feature", "properties": {}, "geometry": {"type": "GeometryCollection", "geometries": {}}},
+            "a GeometryCollection's geometries are an object, not a list: feature 2",
+        ),
+        (_with(**{"geometry.coordinates": ["ring"]}), "a Polygon ring is not a list of positions"),
+        (
+            _with(**{"geometry.coordinates": [[["36", "47"], ["37", "47"], ["37", "48"], ["36", "47"]]]}),
+            "a Polygon has coordinates that are not pairs of finite numbers: feature 2",
+        ),
+        (
+            _with(**{"geometry.coordinates": [[[36, 47], [True, 47], [37, 48], [36, 47]]]}),
+            "a Polygon has coordinates that are not pairs of finite numbers: feature 2",
+        ),
+        (
+            _with(**{"geometry.type": "MultiPolygon", "geometry.coordinates": ["polygon"]}),
+            "a MultiPolygon has a polygon that is a string, not a list of rings: feature 2",
+        ),
+    ],
+)
+def test_a_feature_field_of_the_wrong_type_is_one_error(bad: Any, complaint: str) -> None:
+    collection = {"type": "FeatureCollection", "features": [OCCUPIED, bad]}
+    with pytest.raises(RefreshError) as caught:
+        deepstate.parse_features(deepstate.feature_collection(collection))
+    assert complaint in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_points_and_null_geometries_are_not_read() -> None:
+    point = {"type": "Feature", "properties": {"name": ["unit"], "icon": {}}, "geometry": {"type": "Point"}}
+    empty = {"type": "Feature", "properties": None, "geometry": None}
+    parsed = deepstate.parse_features([OCCUPIED, point, empty])
+    assert shapely.equals(parsed.occupied, box(36.0, 47.0, 37.0, 48.0))
+
+
+def test_polygon_caps_are_three_times_the_archives_largest() -> None:
+    # the whole public archive (1,359 versions): 1,003 vertices in one polygon at most, 15,696 in one version
+    assert deepstate.MAX_POLYGON_VERTICES == 3_000
+    assert deepstate.MAX_VERTICES == 50_000
+    ring = [
+        [36.5 + 0.5 * math.cos(a), 47.5 + 0.3 * math.sin(a)] for a in (k * 2 * math.pi / 3_001 for k in range(3_001))
+    ]
+    big = {"type": "Feature", "properties": {"name": "geoJSON.status.occupied"},
+           "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}}  # fmt: skip
+    with pytest.raises(RefreshError, match=r"^a polygon has 3,002 vertices, more than the 3,000 allowed"):
+        deepstate.parse_features([big])
+
+
+def test_a_self_intersecting_ring_is_repaired_as_its_outline() -> None:
+    # a 7-times-wound star: the default ("linework") repair took 125 s at 20,000 vertices and no signal stopped it
+    n = 2_000
+    angles = [2 * math.pi * k * 7 / n for k in range(n)]
+    ring = [[36.5 + math.cos(a), 47.5 + 0.6 * math.sin(a)] for a in angles]
+    star = {"type": "Feature", "properties": {"name": "geoJSON.status.occupied"},
+            "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}}  # fmt: skip
+    parsed = deepstate.parse_features([star])
+    assert parsed.repaired == 1
+    assert shapely.get_num_geometries(parsed.occupied) == 1
+    assert shapely.get_num_interior_rings(parsed.occupied) == 0
+
+
+def test_within_stops_the_checks_at_the_deadline() -> None:
+    n = 3_000
+    radii = [1.0 if k % 2 else 0.05 for k in range(n)]  # radial spikes: valid, and slow for GEOS
+    angles = [k * 2 * math.pi / n for k in range(n)]
+    polygon = shapely.Polygon(
+        [(36.5 + r * math.cos(a), 47.5 + 0.6 * r * math.sin(a)) for r, a in zip(radii, angles, strict=True)]
+    )
+
+    def checks() -> None:
+        with deepstate.within(deepstate.Deadline.after(0.3), source="v"):
+            while True:  # GEOS calls one after another, as the checks make them
+                shapely.is_valid(polygon)
+
+    start = time.monotonic()
+    with pytest.raises(deepstate.DeadlineError) as caught:
+        checks()
+    assert time.monotonic() - start < 20  # 0.3 s, half a second of grace, and the call under way
+    assert str(caught.value) == (
+        "v: stopped at the version's deadline (0.3 s for all its requests and checks); a hostile or damaged "
+        "response, or an overloaded machine?"
+    )
+    with deepstate.within(None, source="v"):  # no deadline: nothing armed
+        pass
+    with pytest.raises(deepstate.DeadlineError), deepstate.within(deepstate.Deadline.after(-1.0), source="v"):
+        pass  # already passed: refused before anything is done
