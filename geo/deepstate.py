@@ -35,7 +35,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -329,8 +329,13 @@ class Deadline:
         return f"the version's deadline ({self.seconds:g} s for all its requests and checks)"
 
 
-class _Late(BaseException):
-    """Raised by the alarm of `within` (a BaseException, so that no ``except Exception`` swallows it)."""
+class Late(BaseException):
+    """Raised by the alarm of `within` (a BaseException, so that no ``except Exception`` swallows it).
+
+    `within` turns it into a `DeadlineError`; an alarm that lands in the very
+    first instant of leaving the block escapes as this, once (the handler
+    raises once per arming): callers catch it, `disarm`, and refuse the version.
+    """
 
 
 _ALARM = {"armed": False}
@@ -338,58 +343,78 @@ _ALARM_AFTER_S: Final = 0.5
 
 
 def _on_alarm(_signum: int, _frame: object) -> None:
+    """Raise once per arming (the repeats only matter while it has not landed); inert when disarmed."""
     if _ALARM["armed"]:
-        raise _Late
+        _ALARM["armed"] = False
+        raise Late
+
+
+def disarm() -> None:
+    """Stop the deadline alarm (its handler is inert once disarmed)."""
+    _ALARM["armed"] = False
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _can_alarm() -> bool:
     """SIGALRM is ours to use: main thread, no other handler, no timer running (pytest-timeout, say)."""
     if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
         return False
-    return signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None) and not any(
+    return signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None, _on_alarm) and not any(
         signal.getitimer(signal.ITIMER_REAL)
     )
 
 
-@contextlib.contextmanager
-def within(deadline: Deadline | None, *, source: str) -> Iterator[None]:
+class within:  # noqa: N801  (used as a function: ``with within(deadline, source=…):``)
     """Run the body (parsing, checks, requests) and stop it when `deadline` passes.
 
     An alarm raises in the main thread half a second after the deadline (a
-    request cut at the deadline says so itself first), and again every half
-    second until the body ends (an alarm that lands in a finaliser is lost).
-    Python code stops at once; a GEOS operation stops at once if it polls for
-    signals through shapely (repairs, buffers, simplification), or else when
-    it returns, which the vertex caps keep to seconds.  Where the alarm cannot
-    be used (another thread, SIGALRM taken), the deadline is checked when the
-    body ends.  Either way the version is refused with a `DeadlineError`
-    naming `source`.
+    request cut at the deadline says so itself first); it repeats every half
+    second but raises once.  Python code stops at once; a GEOS operation stops
+    at once if it polls for signals through shapely (repairs, buffers,
+    simplification), or else when it returns.  Where the alarm cannot be used
+    (another thread, SIGALRM taken) or did not land (in a finaliser), the
+    deadline is checked when the body ends.  Either way the version is refused
+    with a `DeadlineError` naming `source`.
+
+    The handler, once installed, stays: restoring the default while an alarm
+    is on its way would let that alarm end the process or surface as an
+    ``OSError`` later.  Disarmed, it does nothing.
     """
-    if deadline is None:
-        yield
-        return
-    late = f"{source}: stopped at {deadline.text()}; a hostile or damaged response, or an overloaded machine?"
-    left = deadline.left()
-    if left <= 0:
-        raise DeadlineError(late)
-    alarm = _can_alarm() and not _ALARM["armed"]
-    previous: Any = None
-    try:
+
+    def __init__(self, deadline: Deadline | None, *, source: str) -> None:
+        self.deadline = deadline
+        self.late = (
+            f"{source}: stopped at {deadline.text()}; a hostile or damaged response, or an overloaded machine?"
+            if deadline
+            else ""
+        )
+        self.alarm = False
+
+    def __enter__(self) -> None:
+        """Arm the alarm (where SIGALRM is ours); refuse at once if the deadline has passed."""
+        if self.deadline is None:
+            return
+        left = self.deadline.left()
+        if left <= 0:
+            raise DeadlineError(self.late)
+        self.alarm = _can_alarm() and not _ALARM["armed"]
+        if self.alarm:
+            signal.signal(signal.SIGALRM, _on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, left + _ALARM_AFTER_S, _ALARM_AFTER_S)
+            _ALARM["armed"] = True
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: object) -> None:
+        """Disarm; turn an alarm, or a deadline passed meanwhile, into a `DeadlineError`."""
         try:
-            if alarm:
-                previous = signal.signal(signal.SIGALRM, _on_alarm)
-                _ALARM["armed"] = True
-                signal.setitimer(signal.ITIMER_REAL, left + _ALARM_AFTER_S, _ALARM_AFTER_S)
-            yield
-        finally:
-            if alarm:
-                _ALARM["armed"] = False
-                signal.setitimer(signal.ITIMER_REAL, 0)
-                signal.signal(signal.SIGALRM, previous)
-    except _Late:
-        raise DeadlineError(late) from None
-    if deadline.left() <= 0:
-        raise DeadlineError(late)
+            late = isinstance(exc, Late)
+            if self.alarm:
+                disarm()
+        except Late:  # landed just as the body ended, before the disarm took hold
+            late = True
+            disarm()
+        if self.deadline is not None and (late or self.deadline.left() <= 0):
+            raise DeadlineError(self.late) from None
 
 
 def _retry_after(header: str | None, attempt: int, timeout: float = MAX_WAIT_S) -> float:
@@ -961,7 +986,8 @@ def check_grey_zone(contested_km2: float, official: Official | None, *, source: 
 
     `contested_km2` is our grey zone, clipped to Ukraine.  With DeepState's
     ``unspecified`` figure it may exceed it by `GREY_EXCESS_KM2` at most; it may
-    be smaller (DeepState's figure counts grey areas abroad).
+    be smaller (DeepState's figure counts grey areas abroad).  `MAX_GREY_KM2`
+    holds either way: a server claiming a huge figure does not lift it.
 
     Returns
     -------
@@ -969,11 +995,11 @@ def check_grey_zone(contested_km2: float, official: Official | None, *, source: 
         What was checked, for the sidecar.
     """
     theirs = official.unspecified_km2 if official is not None else None
-    if theirs is None:
+    if theirs is None or contested_km2 > MAX_GREY_KM2:  # the bound holds whatever a server claims
         if contested_km2 > MAX_GREY_KM2:
             msg = (
                 f"{source}: the grey zone covers {contested_km2:,.0f} km², more than the {MAX_GREY_KM2:,.0f} km² "
-                "plausible without DeepState's own figure (the largest since 2022 was about 7,000 km²)"
+                "plausible (the largest since 2022 was about 7,000 km²), whatever the server's own figure says"
             )
             raise RefreshError(msg)
         return f"grey zone {contested_km2:,.0f} km², within the {MAX_GREY_KM2:,.0f} km² plausible"

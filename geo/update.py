@@ -411,55 +411,60 @@ def prepare(ctx: Context, target: Target, settings: Settings, *, payload: Any = 
     from_file, options = settings.from_file, settings.options
     deadline = deepstate.Deadline.after(settings.version_deadline_s)
     source = repr(from_file) if from_file else target.url
-    with deepstate.within(deadline, source=source):
-        try:
-            if from_file:
-                features: Any = _file_features(
-                    from_file, fetch_bytes=lambda url: deepstate.fetch_bytes(url, **options, deadline=deadline)
-                )
-                final_url = from_file
-            else:
-                final_url = target.url
-                if payload is not None:
-                    body = payload
-                else:
-                    response = deepstate.fetch(target.url, **options, deadline=deadline)
-                    body, final_url = deepstate.parse_json(response), response.url
+    try:
+        with deepstate.within(deadline, source=source):
             try:
-                if not from_file:
-                    features = deepstate.feature_collection(body)
-                # a user's file is already a union: its polygons are larger than DeepState's
-                parsed = deepstate.parse_features(
-                    features,
-                    max_polygon_vertices=deepstate.FILE_MAX_POLYGON_VERTICES if from_file else None,
-                    max_vertices=deepstate.FILE_MAX_VERTICES if from_file else None,
+                if from_file:
+                    features: Any = _file_features(
+                        from_file, fetch_bytes=lambda url: deepstate.fetch_bytes(url, **options, deadline=deadline)
+                    )
+                    final_url = from_file
+                else:
+                    final_url = target.url
+                    if payload is not None:
+                        body = payload
+                    else:
+                        response = deepstate.fetch(target.url, **options, deadline=deadline)
+                        body, final_url = deepstate.parse_json(response), response.url
+                try:
+                    if not from_file:
+                        features = deepstate.feature_collection(body)
+                    # a user's file is already a union: its polygons are larger than DeepState's
+                    parsed = deepstate.parse_features(
+                        features,
+                        max_polygon_vertices=deepstate.FILE_MAX_POLYGON_VERTICES if from_file else None,
+                        max_vertices=deepstate.FILE_MAX_VERTICES if from_file else None,
+                    )
+                    if not shapely.is_empty(parsed.contested):
+                        parsed.contested = shapely.intersection(parsed.contested, ctx.country)
+                except RefreshError as exc:
+                    msg = f"{source}: {exc}"
+                    raise RefreshError(msg) from exc
+                except shapely.errors.GEOSException as exc:
+                    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                    msg = (
+                        f"{source}: its polygons cannot be combined ({deepstate.printable(first, limit=120)}); "
+                        "the response is damaged"
+                    )
+                    raise RefreshError(msg) from exc
+                km2 = deepstate.check_parsed(parsed, source=source)
+                official = _official_check(
+                    target, parsed, base=settings.base, force=settings.force, options=options, deadline=deadline
                 )
-                if not shapely.is_empty(parsed.contested):
-                    parsed.contested = shapely.intersection(parsed.contested, ctx.country)
-            except RefreshError as exc:
-                msg = f"{source}: {exc}"
-                raise RefreshError(msg) from exc
-            except shapely.errors.GEOSException as exc:
-                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                parts = _check_drawable(ctx, parsed, source)
+            except GeoError:
+                raise
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
+                # a shape of answer no check foresaw: refuse this version, never end the run
                 msg = (
-                    f"{source}: its polygons cannot be combined ({deepstate.printable(first, limit=120)}); "
-                    "the response is damaged"
+                    f"{source}: the answer could not be used ({type(exc).__name__}: "
+                    f"{deepstate.printable(exc, limit=120)}); the API may have changed"
                 )
                 raise RefreshError(msg) from exc
-            km2 = deepstate.check_parsed(parsed, source=source)
-            official = _official_check(
-                target, parsed, base=settings.base, force=settings.force, options=options, deadline=deadline
-            )
-            parts = _check_drawable(ctx, parsed, source)
-        except GeoError:
-            raise
-        except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
-            # a shape of answer no check foresaw: refuse this version, never end the run
-            msg = (
-                f"{source}: the answer could not be used ({type(exc).__name__}: "
-                f"{deepstate.printable(exc, limit=120)}); the API may have changed"
-            )
-            raise RefreshError(msg) from exc
+    except deepstate.Late as exc:  # the alarm landed just as the block was left: still this version's
+        deepstate.disarm()
+        msg = f"{source}: stopped at {deadline.text()}"
+        raise deepstate.DeadlineError(msg) from exc
     return Prepared(target, parsed, parts, km2, official, source, final_url)
 
 

@@ -353,8 +353,8 @@ def check_reserves(reserves: pd.DataFrame, *, deposit_ids: Sequence[str], proble
 
     - **No figure twice.**  Two rows alike in deposit_id, measure, category and source_url are one
       figure given twice (a copy would be added to its original if they are parts), unless every one of
-      them is a ``component`` and their quotes differ: the parts of one deposit, told apart by the
-      quote that names each part.
+      them is a ``component`` and their quotes and quantities differ: the parts of one deposit, told
+      apart by the quote that names each part (two parts of exactly the same size are taken for a copy).
     - **No figure a thousand times off its neighbours.**  A figure `geo.schema.RESERVE_OUTLIER_FACTOR`
       times or more larger or smaller than the median of the other figures in its measure is questioned:
       kt for Mt, or Mt for bn t, moves a figure that far.  Figures of measure ``unclear`` and ``partial``
@@ -430,8 +430,10 @@ def _copies(figures: pd.DataFrame, lines: pd.Index) -> list[str]:
     for key, group in figures.groupby(list(_FIGURE_KEY), sort=False):
         if len(group) < 2:
             continue
-        if (group["category_class"] == "component").all():  # parts of one deposit: a copy repeats a quote
-            sets = [same.index for _, same in group.groupby("quote", sort=False) if len(same) > 1]
+        if (group["category_class"] == "component").all():  # parts of one deposit: a copy repeats a quote or a figure
+            by = (["quote"], ["quantity", "unit"])
+            found = {tuple(same.index) for key in by for _, same in group.groupby(key, sort=False) if len(same) > 1}
+            sets = [pd.Index(rows) for rows in sorted(found)]
         else:
             sets = [group.index]
         copies.extend(f"{_row_numbers(list(line[rows]))} ({key[0]})" for rows in sets)

@@ -212,19 +212,23 @@ def test_the_grey_zone_figure_is_read_and_checked() -> None:
     ok = deepstate.check_grey_zone(999.0 + 2_400.0, figures, source="v")
     assert ok == "grey zone 3,399 km² (DeepState's own figure: 999 km² unspecified)"
     with pytest.raises(RefreshError) as caught:
-        deepstate.check_grey_zone(488_494.0, figures, source="v")  # the grey zone of all Ukraine
+        deepstate.check_grey_zone(999.0 + 2_600.0, figures, source="v")
     assert str(caught.value) == (
-        "v: the grey zone covers 488,494 km², more than DeepState's own figure for this version (999 km² "
+        "v: the grey zone covers 3,599 km², more than DeepState's own figure for this version (999 km² "
         "unspecified) plus 2,500 km²"
     )
+    # the grey zone of all Ukraine is refused, even when the server claims a figure as large
+    for claimed in (999.0, 2_000_000.0):
+        with pytest.raises(RefreshError, match="covers 488,494 km², more than the 20,000 km² plausible"):
+            deepstate.check_grey_zone(488_494.0, deepstate.Official(1.0, 2.0, claimed), source="v")
     assert (
         deepstate.check_grey_zone(7_022.0, None, source="v") == "grey zone 7,022 km², within the 20,000 km² plausible"
     )
     with pytest.raises(RefreshError) as caught:
         deepstate.check_grey_zone(488_494.0, deepstate.Official(1.0, 2.0, None), source="v")
     assert str(caught.value) == (
-        "v: the grey zone covers 488,494 km², more than the 20,000 km² plausible without DeepState's own figure "
-        "(the largest since 2022 was about 7,000 km²)"
+        "v: the grey zone covers 488,494 km², more than the 20,000 km² plausible (the largest since 2022 was about "
+        "7,000 km²), whatever the server's own figure says"
     )
 
 

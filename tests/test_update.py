@@ -1700,7 +1700,7 @@ def test_a_grey_zone_covering_ukraine_is_refused_with_and_without_deepstates_fig
     assert found, err
     assert err == (
         f"error: {server.url}/history/last: the grey zone covers {found[1]} km², more than the 20,000 km² plausible "
-        "without DeepState's own figure (the largest since 2022 was about 7,000 km²)\n"
+        "(the largest since 2022 was about 7,000 km²), whatever the server's own figure says\n"
     )
     assert _bad(server, layers, capsys, "--force") == err  # a plausibility check: --force does not lift it
     # /areas answers: DeepState's own "unspecified" figure for the real version is 1,012 km²
@@ -1712,9 +1712,22 @@ def test_a_grey_zone_covering_ukraine_is_refused_with_and_without_deepstates_fig
             {"hash": "#bcaaa4", "area": 1012.28, "percent": "0.2", "type": "unspecified"},
         ],
     )
-    assert _bad(server, layers, capsys) == (
-        f"error: {server.url}/history/last: the grey zone covers {found[1]} km², more than DeepState's own figure "
-        "for this version (1,012 km² unspecified) plus 2,500 km²\n"
+    assert _bad(server, layers, capsys) == err  # over 20,000 km²: refused whatever DeepState's figure says
+    server.json(
+        f"/api/history/{NEWER}/areas",
+        [
+            {"hash": "#a52714", "area": 70304.16, "percent": "11.6", "type": "occupied_after_24_02_2022"},
+            {"hash": "#880e4f", "area": 43968.93, "percent": "7.3", "type": "occupied_to_24_02_2022"},
+            {"hash": "#bcaaa4", "area": 2_000_000.0, "percent": "0.2", "type": "unspecified"},
+        ],
+    )
+    assert _bad(server, layers, capsys) == err  # a server claiming a huge figure does not lift it
+    server.json(
+        f"/api/history/{NEWER}/areas",
+        [
+            {**row, "area": 1012.28} if row["type"] == "unspecified" else row
+            for row in json.loads(server.routes[f"/api/history/{NEWER}/areas"]()[2])
+        ],
     )
     # the real version, its grey zone as drawn: stored, the check recorded
     server.json("/api/history/last", {"id": int(NEWER), "map": real_payload()})

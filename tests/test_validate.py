@@ -289,6 +289,9 @@ def test_two_parts_of_one_deposit_pass_but_a_copied_row_is_refused_with_both_row
     assert "reserves.csv: the same figure twice" in message
     assert ": rows 2 and 4 (D1)" in message
     assert "delete the copy" in message
+    # a copied part whose quote was touched is still a copy: the same quantity in the same unit
+    with pytest.raises(ValidationError, match=r"rows 2 and 4 \(D1\)"):
+        validate.check_reserves(_reserves(_zzrk(), other, _zzrk(quote="South-Bilozerske (copy)")), deposit_ids=["D1"])
     # a figure that is not a part: one per deposit, measure, category and source, whatever its quote says
     whole = {"deposit_id": "D1", "quantity": "1.257"}
     with pytest.raises(ValidationError, match=r"rows 3 and 4 \(D1\)"):
