@@ -44,7 +44,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 
-from geo import __version__, schema, style
+from geo import __version__, schema, store, style
 from geo.errors import RefreshError
 
 DEFAULT_BASE_URL: Final = "https://deepstatemap.live/api"
@@ -144,7 +144,7 @@ def areas_url(base: str, version: str) -> str:
 
 
 #: Version ids are Unix seconds of publication: none before 2022.
-_FIRST_VERSION = 1_640_995_200  # 2022-01-01T00:00:00Z
+_FIRST_VERSION = store.FIRST_VERSION  # 2022-01-01T00:00:00Z (its one home: the stored history checks it too)
 
 
 def check_version_id(version: str) -> str:
