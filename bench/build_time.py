@@ -56,28 +56,42 @@ def _stages(layers: Path, repeat: int) -> list[tuple[str, float]]:
     rows: list[tuple[str, float]] = []
     rows.append(("import geo.build (fresh process)", _fresh(["-c", "import geo.build"], repeat)))
 
-    from geo import build, i18n, webmap  # noqa: PLC0415
+    from geo import build, catalogue, i18n, webmap  # noqa: PLC0415
 
     t, inputs = _best(repeat, lambda: build.load(layers))
     rows.append(("read and validate (build.load)", t))
     t, results = _best(repeat, lambda: build.compute(inputs))
     rows.append(("compute (join, stats, history)", t))
     arguments = build.map_arguments(inputs, results)
-    for spec in webmap.SPECS:
+    for spec in catalogue.MAPS:
         fresh = build.drawn_geometry(arguments)  # each map measured alone, with an empty cache
 
-        def one(spec: webmap.MapSpec = spec, fresh: webmap.Drawn = fresh) -> bytes:
+        def one(spec: catalogue.MapRecord = spec, fresh: webmap.Drawn = fresh) -> bytes:
             return build.render_map(spec, arguments, fresh)
 
         t, _ = _best(1, one)
-        rows.append((f"map {spec.name} (alone, geometry simplified for it)", t))
+        rows.append((f"map {spec.id} (alone, geometry simplified for it)", t))
 
     def all_maps() -> list[bytes]:
         drawn = build.drawn_geometry(arguments)  # a new cache each run: each scale simplified once, then shared
-        return [build.render_map(spec, arguments, drawn) for spec in webmap.SPECS]
+        return [build.render_map(spec, arguments, drawn) for spec in catalogue.MAPS]
 
     t, _ = _best(repeat, all_maps)
     rows.append(("all six maps in one process (geometry shared)", t))
+
+    def web_geometry() -> webmap.Drawn:
+        drawn = build.drawn_geometry(arguments)
+        for spec in catalogue.MAPS:
+            for lv in spec.levels:
+                drawn.regions(lv.level, spec.scale, lv.within)
+            drawn.occupation(spec.scale)
+            drawn.country(spec.scale)
+            for kind in ("land", "country"):
+                drawn.base(kind, spec.scale)
+        return drawn
+
+    t, _ = _best(repeat, web_geometry)
+    rows.append(("HTML maps: geometry of the six (cleaned, simplified once per scale)", t))
     t, _ = _best(repeat, lambda: build.render_outputs(inputs, results))
     rows.append(("maps, tables, charts, QGIS files as the build renders them (two processes)", t))
     t, _ = _best(repeat, lambda: build.render_outputs(inputs, results, languages=("en", "uk")))

@@ -3,8 +3,9 @@
 Each case is one real version (``tests/fixtures/deepstate_1754251105_polygons.geojson.gz``, 114,330 km²
 occupied) plus hostile "occupied" polygons in Ukraine outside the occupied area (so that every step after the
 union carries them), run through ``geo.update.prepare`` as a refresh runs it, with no network (no ``/areas``):
-parse, repair, union, the plausibility and grey-zone checks, the line of contact, the web simplification at every
-map scale and the time slider's (``webmap.check_drawable``).  The shapes, each a ring of N vertices 1° across:
+parse, repair, union, the plausibility and grey-zone checks, the line of contact, the HTML and the static maps'
+simplification at every map scale and the time slider's (``geometry.check_drawable``).  The shapes, each a ring
+of N vertices 1° across:
 
 - spiky: radial spikes, alternately 0.5° and 0.025° from the centre.  A valid polygon, and the worst shape for
   GEOS: its noding compares every edge with every other whose box overlaps, and here nearly all do (the cost

@@ -27,7 +27,7 @@ import folium
 import geopandas as gpd
 from playwright.sync_api import sync_playwright
 
-from geo import build, offline, schema, webmap
+from geo import build, catalogue, offline, schema
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "bench" / ".cache"
@@ -120,7 +120,7 @@ def _inline_explore(page: str) -> str:
 
 def build_ours(inputs: build.Inputs, results: build.Results) -> str:
     arguments = build.map_arguments(inputs, results)
-    return build.render_map(webmap.SPECS[0], arguments, build.drawn_geometry(arguments)).decode("utf-8")
+    return build.render_map(catalogue.MAPS[0], arguments, build.drawn_geometry(arguments)).decode("utf-8")
 
 
 def build_explore(_inputs: build.Inputs, results: build.Results) -> str:

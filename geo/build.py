@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+import ctypes
+from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Literal
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from geo import (
+    catalogue,
     gpkg,
     history,
     i18n,
@@ -46,13 +51,14 @@ class Inputs:
     pre2022: gpd.GeoDataFrame
     basemap: gpd.GeoDataFrame
     monthly: dict[str, gpd.GeoDataFrame]
-    dated: dict[str, gpd.GeoDataFrame]
+    dated: dict[str, gpd.GeoDataFrame]  # each dated snapshot but the build's, split into its parts (`_read_snapshots`)
     since: gpd.GeoDataFrame
     snapshot_date: str
     snapshot_source: dict[str, Any]
     provenance: dict[str, dict[str, Any]]
     credits: list[str]
     repairs: list[str] = field(default_factory=list)
+    dated_contested: dict[str, shapely.Geometry] = field(default_factory=dict)  # their grey zones, where they have one
 
 
 @dataclass(frozen=True)
@@ -85,13 +91,16 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     oblasts) follow once the files are clean.
     """
     snapshot_date, snapshot_path = sources.find_snapshot(layers / schema.OCCUPATION_DIR, date=snapshot)
-    snapshots = _read_snapshots(layers, snapshot_date)
+    pre2022_file = sources.read_vector(layers / schema.PRE2022_FILE)
+    read = _read_snapshots(layers, snapshot_date, zone=_zone(pre2022_file))
+    snapshot_file, dated = read.own, read.parts
     data_files = [
         layers / schema.OBLASTS_FILE,
         layers / schema.COUNTRY_FILE,
         layers / schema.OBLAST_LOOKUP_FILE,
         layers / schema.RAIONS_FILE,
         layers / schema.HROMADAS_FILE,
+        layers / schema.COUNTRY_HROMADAS_FILE,
         layers / schema.POKROVSK_FILE,
         layers / schema.DEPOSITS_FILE,
         layers / schema.FIGURES_FILE,
@@ -106,15 +115,15 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         sources.read_oblasts(layers / schema.OBLASTS_FILE),
         sources.read_raions(layers / schema.RAIONS_FILE),
         sources.read_hromadas(layers / schema.HROMADAS_FILE),
+        # every hromada outside the focus oblasts (Minregion, coarse)
+        sources.read_country_hromadas(layers / schema.COUNTRY_HROMADAS_FILE, skip_oblasts=schema.OSM_HROMADA_OBLASTS),
         sources.read_city(layers / schema.POKROVSK_FILE),
     ]
     country = sources.read_country(layers / schema.COUNTRY_FILE)
-    snapshot_file = snapshots.pop(snapshot_date)
-    occupation = [snapshot_file, sources.read_vector(layers / schema.PRE2022_FILE)]
+    occupation = [snapshot_file, pre2022_file]
     basemap = sources.read_basemap(layers / schema.BASEMAP_FILE)
     monthly = sources.read_monthly(layers / schema.MONTHLY_DIR)
     since = sources.read_vector(layers / schema.SINCE_FILE)
-    dated = snapshots
     records = sources.read_deposits(layers / schema.DEPOSITS_FILE)
     figures = sources.read_figures(layers / schema.FIGURES_FILE)
     reserves = sources.read_reserves(layers / schema.RESERVES_FILE)
@@ -127,8 +136,10 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     for frame in occupation:
         validate.check_polygons(frame, problems=problems)
     validate.check_polygons(basemap, bbox=schema.BASEMAP_BBOX, problems=problems)
-    for frame in [since, *monthly.values(), *dated.values()]:
+    for frame in [since, *monthly.values()]:
         validate.check_polygons(frame, problems=problems)
+    for found in read.problems.values():  # checked as they were read (`_read_snapshots`), in date order
+        problems.items.extend(found)
     validate.check_deposits(records, oblast_ids=oblast_ids, problems=problems)
     validate.check_figures(figures, required_ids=schema.METALS_FIGURE_IDS, problems=problems)
     validate.check_reserves(reserves, deposit_ids=list(records["id"]), problems=problems)
@@ -149,9 +160,11 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     validate.check_deposit_locations(deposits, oblasts)
     sidecars = {
         **provenance["sidecar"].to_dict(),
-        **{frame.attrs["source"]: frame.attrs["sidecar"] for frame in [snapshot_file, *dated.values()]},
+        snapshot_file.attrs["source"]: snapshot_file.attrs["sidecar"],
+        **{str(path): sidecar for path, sidecar in read.sidecars.values()},
     }
     credits = sorted({str(s["credit"]) for s in sidecars.values() if isinstance(s, dict) and s.get("credit")})
+    _give_back_memory()  # the files' parsed text and the snapshots' pickles: the history's workers fork next
     return Inputs(
         regions=gpd.GeoDataFrame(pd.concat(region_frames), crs=schema.STORAGE_CRS),
         country=country,
@@ -169,30 +182,135 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         snapshot_source=sidecars[str(snapshot_path)],
         provenance={
             ("snapshot" if path == snapshot_path else path.relative_to(layers).as_posix()): sidecars[str(path)]
-            for path in [*data_files, *[Path(f.attrs["source"]) for f in dated.values()], snapshot_path]
+            for path in [*data_files, *[path for path, _sidecar in read.sidecars.values()], snapshot_path]
         },
         credits=credits,
         repairs=repairs,
+        dated_contested=read.contested,
     )
 
 
-def _read_snapshots(layers: Path, snapshot_date: str) -> dict[str, gpd.GeoDataFrame]:
-    """Read and verify the dated snapshots up to the build's; refuse every damaged one in one line.
+#: From this many dated snapshots on (a daily history), two forked workers read, verify and check them, each half.
+PARALLEL_SNAPSHOTS = 64
+
+
+def _zone(pre2022: gpd.GeoDataFrame) -> shapely.Geometry:
+    """Return the area occupied before 2022 as `geo.join.occupied_parts` unions it (from the layer as `load` repairs it)."""
+    repaired, _notes = validate.repair_geometries(pre2022)
+    zone = shapely.union_all(shapely.make_valid(repaired.geometry.to_numpy()))
+    return shapely.union_all(shapely.make_valid(np.array([zone], dtype=object)))
+
+
+def _union(geoms: np.ndarray) -> shapely.Geometry | None:
+    """Return the union of `geoms`, None if there are none; one valid geometry is its own union, taken as it is.
+
+    A refreshed snapshot holds one valid MultiPolygon of each class, already a
+    union: the overlay would only rewrite its rings.
+    """
+    if len(geoms) == 0:
+        return None
+    if len(geoms) == 1 and shapely.is_valid(geoms[0]):
+        one: shapely.Geometry = geoms[0]
+        return one
+    return shapely.union_all(shapely.make_valid(geoms))
+
+
+#: What `geo.validate.Problems` records of one problem: file, what, ids, how to fix it.
+_Problem = tuple[str, str, list[str], str]
+#: A dated snapshot as the history uses it: its parts occupied before and since 2022, its grey zone (None: it has
+#: none), the file and its sidecar.
+_Split = tuple[shapely.Geometry, shapely.Geometry, shapely.Geometry | None, str, dict[str, Any]]
+
+
+def _split(frame: gpd.GeoDataFrame, zone: shapely.Geometry) -> _Split:
+    """Split a dated snapshot into its occupied parts (`geo.join.split_at_2022`) and its grey zone."""
+    geoms = np.asarray(frame.geometry.array, dtype=object)
+    grey = frame["class"].to_numpy() == schema.SNAPSHOT_CONTESTED
+    occupied = _union(geoms[~grey])
+    before, since = join.split_at_2022(occupied if occupied is not None else shapely.Polygon(), zone)
+    return before, since, _union(geoms[grey]), frame.attrs["source"], frame.attrs["sidecar"]
+
+
+def _read_some(
+    paths: list[tuple[str, Path]], snapshot_date: str, zone: shapely.Geometry
+) -> tuple[gpd.GeoDataFrame | None, dict[str, _Split], dict[str, list[_Problem]], list[str]]:
+    """Read, verify and check dated snapshots; split each but the build's own (`_split`).
+
+    Returns
+    -------
+    tuple
+        The build's own snapshot as read (None if not among `paths`); date → split snapshot; date → the problems
+        `geo.validate.check_polygons` finds in it; one line per damaged snapshot.
+    """
+    own: gpd.GeoDataFrame | None = None
+    splits: dict[str, _Split] = {}
+    problems: dict[str, list[_Problem]] = {}
+    damaged: list[str] = []
+    for date, path in paths:
+        try:
+            frame = sources.read_snapshot(path)
+        except store.DamagedSnapshotError as exc:
+            damaged.append(str(exc))
+            continue
+        if date == snapshot_date:
+            own = frame
+            continue
+        found = validate.Problems()
+        validate.check_polygons(frame, problems=found)
+        problems[date] = found.items
+        if not found.items:  # one with problems is never split: the build stops once every file is checked
+            splits[date] = _split(frame, zone)
+    return own, splits, problems, damaged
+
+
+@dataclass(frozen=True)
+class _Read:
+    """The dated snapshots as `_read_snapshots` reads them."""
+
+    own: gpd.GeoDataFrame  # the build's own snapshot, as read
+    parts: dict[str, gpd.GeoDataFrame]  # date → occupied parts, as `geo.join.occupied_parts` gives them
+    contested: dict[str, shapely.Geometry]  # date → grey zone, where there is one
+    problems: dict[str, list[_Problem]]  # date → what `geo.validate.check_polygons` finds, in date order
+    sidecars: dict[str, tuple[Path, dict[str, Any]]]  # date → the file and its sidecar
+
+
+def _same(geom: shapely.Geometry, last: shapely.Geometry | None) -> shapely.Geometry:
+    """Return `last` where `geom` is the same geometry, vertex for vertex, else `geom`."""
+    return last if last is not None and shapely.equals_exact(geom, last, tolerance=0.0) else geom
+
+
+def _read_snapshots(layers: Path, snapshot_date: str, *, zone: shapely.Geometry) -> _Read:
+    """Read, verify and check the dated snapshots up to the build's; refuse every damaged one in one line.
+
+    Each but the build's own is kept split as the history uses it, not as
+    read: its occupied parts (`geo.join.split_at_2022`, with `zone` as
+    `_zone` makes it) and its grey zone apart.  A daily history holds a
+    thousand of them; split, each is held once, by the inputs and the history
+    alike.  From `PARALLEL_SNAPSHOTS` on, two forked workers read them, each
+    half of the dates, with the same results in the same order as one process.
 
     Raises
     ------
     geo.errors.SourceError
         Naming every damaged snapshot and how to mend them: the build never draws one.
     """
-    frames: dict[str, gpd.GeoDataFrame] = {}
-    damaged: list[str] = []
-    for date, path in sources.list_snapshots(layers / schema.OCCUPATION_DIR).items():
-        if date > snapshot_date:
-            continue
+    listed = sources.list_snapshots(layers / schema.OCCUPATION_DIR).items()
+    wanted = [(date, path) for date, path in listed if date <= snapshot_date]
+    if len(wanted) < PARALLEL_SNAPSHOTS or not workers.can_fork():
+        chunks = [_read_some(wanted, snapshot_date, zone)]
+    else:
+        half = len(wanted) // 2
         try:
-            frames[date] = sources.read_snapshot(path)
-        except store.DamagedSnapshotError as exc:
-            damaged.append(str(exc))
+            with workers.forked_pool(2) as pool:
+                futures = [
+                    pool.submit(workers.in_worker, _read_some, chunk, snapshot_date, zone)
+                    for chunk in (wanted[:half], wanted[half:])
+                ]
+                chunks = [future.result() for future in futures]
+        except BrokenProcessPool as exc:
+            msg = "a worker reading the snapshots died (killed, or out of memory?); nothing was written: run the build again"
+            raise OutputError(msg) from exc
+    damaged = [line for *_rest, lines in chunks for line in lines]
     if damaged:
         msg = (
             f"{len(damaged)} stored snapshot(s) do not match their .source.json and are not drawn: "
@@ -201,7 +319,41 @@ def _read_snapshots(layers: Path, snapshot_date: str) -> dict[str, gpd.GeoDataFr
             ".source.json from a backup); `refresh_occupation.py --verify` lists the store's health"
         )
         raise SourceError(msg)
-    return frames
+    index = pd.Index([schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022], name="part")
+    crs = pyproj.CRS.from_user_input(schema.STORAGE_CRS)  # parsed once, not once per date
+    parts: dict[str, gpd.GeoDataFrame] = {}
+    contested: dict[str, shapely.Geometry] = {}
+    last_before: shapely.Geometry | None = None
+    last_grey: shapely.Geometry | None = None
+    splits = sorted(
+        ((date, split) for _own, chunk, *_rest in chunks for date, split in chunk.items()), key=lambda item: item[0]
+    )
+    for date, (before, since, grey, _source, _sidecar) in splits:
+        # a part the same, vertex for vertex, as the day before's is held once (most days, the pre-2022 part)
+        last_before = _same(before, last_before)
+        parts[date] = gpd.GeoDataFrame(geometry=[last_before, since], index=index, crs=crs)
+        last_grey = None if grey is None else _same(grey, last_grey)
+        if last_grey is not None:
+            contested[date] = last_grey
+    return _Read(
+        own=next(own for own, *_rest in chunks if own is not None),
+        parts=parts,
+        contested=contested,
+        problems={date: found for _own, _splits, chunk, _damaged in chunks for date, found in chunk.items()},
+        sidecars={date: (Path(source), sidecar) for date, (*_parts, source, sidecar) in splits},
+    )
+
+
+def _give_back_memory() -> None:
+    """Return the heap's free pages to the system (glibc), so that workers forked next start no larger than needed.
+
+    A daily history's snapshots come back from the reading workers as
+    pickles: once unpickled, about a hundred megabytes of the heap is free but
+    still held, and every process forked after would count it again.
+    Elsewhere than glibc, nothing happens.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> Results:
@@ -240,7 +392,7 @@ def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> R
     metals = stats.metals_comparison(control, inputs.figures, figure_ids=schema.METALS_FIGURE_IDS)
     series, statuses, history_regions = history_over_time(inputs, parts, regions, deposits, contested=contested_series)
     since = join.occupied_since(deposits, inputs.since)
-    return Results(
+    results = Results(
         regions=regions,
         deposits=deposits,
         membership=membership,
@@ -258,6 +410,8 @@ def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> R
         bases=stats.share_bases(deposits, deposits["control_status"]),
         history_bases=stats.bases_over_time(deposits, statuses),
     )
+    _give_back_memory()  # the history's and the ledger's intermediate tables: the rendering's workers fork next
+    return results
 
 
 def _occupied(snapshot: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -278,17 +432,47 @@ def grey_zone_series(inputs: Inputs) -> dict[str, shapely.Geometry]:
     for date, frame in inputs.monthly.items():
         if (geom := _grey(frame, "status", schema.CONTESTED)) is not None:
             series[date] = geom
-    for date, frame in [*inputs.dated.items(), (inputs.snapshot_date, inputs.snapshot)]:
+    for date in inputs.dated:
         series.pop(date, None)  # a dated snapshot replaces a month-end file of the same day
-        if (geom := _grey(frame, "class", schema.SNAPSHOT_CONTESTED)) is not None:
-            series[date] = geom
+        if date in inputs.dated_contested:
+            series[date] = inputs.dated_contested[date]
+    series.pop(inputs.snapshot_date, None)
+    if (geom := _grey(inputs.snapshot, "class", schema.SNAPSHOT_CONTESTED)) is not None:
+        series[inputs.snapshot_date] = geom
     return dict(sorted(series.items()))
 
 
 #: A history of at least this many dates is measured in two halves, one per process, each half starting with a
 #: full measurement (the split depends only on the dates, so the outputs do not depend on the machine).
 PARALLEL_HISTORY_DATES = 40
-_SHARED: dict[str, Any] = {}  # what forked history workers read (set just before they start)
+
+
+@dataclass(frozen=True)
+class _HistoryPayload:
+    """What the history's forked workers read (set just before they start, cleared after)."""
+
+    inputs: Inputs
+    parts: gpd.GeoDataFrame  # the build's snapshot's occupied parts
+    regions: gpd.GeoDataFrame
+    deposits: gpd.GeoDataFrame
+    contested: Mapping[str, shapely.Geometry]
+
+
+@dataclass
+class _RenderPayload:
+    """What the rendering's forked worker reads; each process makes its geometry caches once, on first use."""
+
+    inputs: Inputs
+    results: Results
+    maps: tuple[catalogue.MapRecord, ...]
+    arguments: dict[str, Any]  # `map_arguments`
+    drawn: webmap.Drawn | None = None
+    printed: printmap.PrintGeometry | None = None
+
+
+#: The one payload of each kind a forked worker inherits (None outside `history_over_time` / `render_outputs`).
+_HISTORY: list[_HistoryPayload] = []
+_RENDER: list[_RenderPayload] = []
 
 
 def series_dates(inputs: Inputs) -> list[str]:
@@ -297,21 +481,21 @@ def series_dates(inputs: Inputs) -> list[str]:
     return sorted(d for d in dates if d <= inputs.snapshot_date)
 
 
-def _parts_at(inputs: Inputs, zone: gpd.GeoDataFrame, parts: gpd.GeoDataFrame, date: str) -> gpd.GeoDataFrame:
+def _parts_at(inputs: Inputs, parts: gpd.GeoDataFrame, date: str) -> gpd.GeoDataFrame:
     if date == inputs.snapshot_date:
         return parts
     if date in inputs.dated:  # a dated snapshot replaces a month-end file of the same day
-        return join.occupied_parts(_occupied(inputs.dated[date]), zone)
+        return inputs.dated[date]
     return sources.monthly_parts(inputs.monthly[date])
 
 
 def _history_chunk(dates: list[str]) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame, pd.DataFrame]:
-    inputs, zone, parts = _SHARED["inputs"], _SHARED["zone"], _SHARED["parts"]
-    series = {date: _parts_at(inputs, zone, parts, date) for date in dates}
-    statuses, regions_over_time = history_tables(
-        _SHARED["regions"], _SHARED["deposits"], series, contested=_SHARED["contested"]
-    )
-    return series, statuses, regions_over_time
+    """Measure the history at `dates`: the month-end files' parts (the only ones made here), statuses, areas."""
+    shared = _HISTORY[0]
+    series = {date: _parts_at(shared.inputs, shared.parts, date) for date in dates}
+    statuses, regions_over_time = history_tables(shared.regions, shared.deposits, series, contested=shared.contested)
+    made = {date: frame for date, frame in series.items() if date != shared.inputs.snapshot_date}
+    return {date: frame for date, frame in made.items() if date not in shared.inputs.dated}, statuses, regions_over_time
 
 
 def history_over_time(
@@ -324,6 +508,9 @@ def history_over_time(
 ) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame, pd.DataFrame]:
     """Occupied parts, deposit statuses and region areas at every date of the history.
 
+    The parts of the dated snapshots are the inputs' own frames (`Inputs.dated`),
+    shared, not copies: a forked worker sends back only the month-end files'.
+
     Returns
     -------
     tuple
@@ -332,9 +519,7 @@ def history_over_time(
     dates = series_dates(inputs)
     half = len(dates) // 2
     chunks = [dates] if len(dates) < PARALLEL_HISTORY_DATES else [dates[:half], dates[half:]]
-    zone_geom = shapely.union_all(shapely.make_valid(inputs.pre2022.geometry.to_numpy()))
-    zone = gpd.GeoDataFrame(geometry=[zone_geom], crs=schema.STORAGE_CRS)
-    _SHARED.update(inputs=inputs, zone=zone, parts=parts, regions=regions, deposits=deposits, contested=contested)
+    _HISTORY[:] = [_HistoryPayload(inputs, parts, regions, deposits, contested)]
     try:
         if len(chunks) == 1 or not workers.can_fork():
             results = [_history_chunk(chunk) for chunk in chunks]
@@ -345,8 +530,9 @@ def history_over_time(
         msg = "a history worker process died (killed, or out of memory?); nothing was written: run the build again"
         raise OutputError(msg) from exc
     finally:
-        _SHARED.clear()
-    series = {date: frame for chunk_series, _s, _r in results for date, frame in chunk_series.items()}
+        _HISTORY.clear()
+    monthly = {date: frame for made, _s, _r in results for date, frame in made.items()}
+    series = {date: monthly[date] if date in monthly else _parts_at(inputs, parts, date) for date in dates}
     statuses = pd.concat([s for _c, s, _r in results], axis=1)
     regions_over_time = pd.concat([r for _c, _s, r in results], ignore_index=True)
     return series, statuses, regions_over_time
@@ -362,16 +548,17 @@ def history_tables(
     """Control status of every deposit and occupied area of every oblast, raion and focus region, per date."""
     chosen = regions[regions["level"].isin(["country", "oblast", "raion"]) | regions.index.isin(schema.FOCUS_REGIONS)]
     history_regions = stats.occupied_km2_over_time(chosen, series, contested=contested)
-    by_date = dict(iter(history_regions.groupby("date", sort=False)))
+    # the rows are date by date, each date's in the order of `chosen`: each date's oblasts are one slice apart
     oblast_ids = chosen.index[chosen["level"] == "oblast"]
+    at = np.flatnonzero((chosen["level"] == "oblast").to_numpy())
+    columns = ["occupied_share", "occupied_before_2022_km2", "occupied_since_2022_km2"]
+    values = history_regions[columns].to_numpy()
     statuses: dict[str, pd.Series] = {}
-    for date, date_parts in series.items():
-        oblasts = by_date[date].set_index(schema.REGION_ID).loc[oblast_ids]
+    for k, (date, date_parts) in enumerate(series.items()):
+        oblasts = pd.DataFrame(values[k * len(chosen) + at], index=oblast_ids, columns=columns)
         statuses[date] = join.control_status(deposits, date_parts, oblasts=oblasts)
     history_regions = history_regions.join(chosen[["name_en", "level"]], on=schema.REGION_ID)
-    columns = ["date", schema.REGION_ID, "name_en", "level", "area_km2", "occupied_km2", "occupied_before_2022_km2",
-               "occupied_since_2022_km2", "occupied_share", "contested_km2"]  # fmt: skip
-    return pd.DataFrame(statuses, index=deposits.index), history_regions[columns]
+    return pd.DataFrame(statuses, index=deposits.index), history_regions[list(schema.HISTORY_REGION_COLUMNS)]
 
 
 def map_arguments(inputs: Inputs, results: Results) -> dict[str, Any]:
@@ -394,15 +581,20 @@ def map_arguments(inputs: Inputs, results: Results) -> dict[str, Any]:
     }
 
 
-def drawn_geometry(arguments: Mapping[str, Any]) -> webmap.Drawn:
-    """Return the maps' geometry cache (each scale simplified once), from `map_arguments`."""
+def drawn_geometry(arguments: Mapping[str, Any], maps: Sequence[catalogue.MapRecord] = catalogue.MAPS) -> webmap.Drawn:
+    """Return the HTML maps' geometry cache (each scale simplified once) for `maps`, from `map_arguments`."""
     return webmap.Drawn(
-        arguments["regions"], arguments["parts"], arguments["front"], arguments["contested"], arguments["basemap"]
+        arguments["regions"],
+        arguments["parts"],
+        arguments["front"],
+        arguments["contested"],
+        arguments["basemap"],
+        maps=maps,
     )
 
 
 def render_map(
-    spec: webmap.MapSpec, arguments: Mapping[str, Any], drawn: webmap.Drawn, *, words: i18n.Words | None = None
+    spec: catalogue.MapRecord, arguments: Mapping[str, Any], drawn: webmap.Drawn, *, words: i18n.Words | None = None
 ) -> bytes:
     """Render one map from `map_arguments` with the shared geometry cache, in the language of `words`."""
     keep = ("regions", "deposits", "metals", "snapshot_date", "series", "statuses", "bases")
@@ -414,24 +606,13 @@ def language_path(lang: str, name: str) -> str:
     return name if lang == i18n.DEFAULT_LANGUAGE else f"{lang}/{name}"
 
 
-#: The maps a second process renders while this one renders the rest and the tables, charts and QGIS files.
-#: Maps of one scale share their simplified geometry, so the split follows the scales (oblast scale apart);
-#: bench/build_time.py measures the halves.
-_MAPS_APART = tuple(spec.name for spec in webmap.SPECS if spec.scale == "oblast")
-#: The static maps the second process renders (about half of their time; bench/build_time.py measures them).
-_PRINT_APART = ("overview", "lithium", schema.POKROVSK_RAION_ID)
-
-
-def _drawn() -> webmap.Drawn:
-    """Return this process's map geometry cache (made once, shared by every language)."""
-    if "drawn" not in _SHARED:
-        _SHARED["drawn"] = drawn_geometry(_SHARED["maps"])
-    return cast("webmap.Drawn", _SHARED["drawn"])
-
-
-def print_geometry(inputs: Inputs, results: Results) -> printmap.PrintGeometry:
+def print_geometry(
+    inputs: Inputs, results: Results, maps: Sequence[catalogue.MapRecord] = catalogue.MAPS
+) -> printmap.PrintGeometry:
     """Return the static maps' geometry cache (reprojected and simplified once, shared by every language)."""
-    return printmap.PrintGeometry(results.regions, results.parts, results.front, results.contested, inputs.basemap)
+    return printmap.PrintGeometry(
+        results.regions, results.parts, results.front, results.contested, inputs.basemap, maps=maps
+    )
 
 
 def render_print(
@@ -442,7 +623,7 @@ def render_print(
     words: i18n.Words | None = None,
     keys: Sequence[str] | None = None,
 ) -> dict[str, bytes]:
-    """Render the static maps (`keys` of `geo.schema.MAP_FILES`, all by default) in the language of `words`."""
+    """Render the static maps (ids of `geometry.maps`, all by default) in the language of `words`."""
     words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
     files = printmap.render_print_maps(
         geometry,
@@ -455,66 +636,69 @@ def render_print(
     return {language_path(words.lang, name): data for name, data in files.items()}
 
 
-def _print_geometry() -> printmap.PrintGeometry:
-    """Return this process's static-map geometry cache (made once, shared by every language)."""
-    if "print" not in _SHARED:
-        _SHARED["print"] = print_geometry(*_SHARED["outputs"])
-    return cast("printmap.PrintGeometry", _SHARED["print"])
+@dataclass(frozen=True)
+class Job:
+    """One piece of the rendering: HTML or static maps (ids `maps`) or charts in `lang`; the tables; the QGIS files."""
 
-
-def _render_specs(names: Sequence[str], lang: str) -> dict[str, bytes]:
-    words = i18n.words(lang)
-    return {
-        language_path(lang, schema.MAP_FILES[spec.name]): render_map(spec, _SHARED["maps"], _drawn(), words=words)
-        for spec in webmap.SPECS
-        if spec.name in names
-    }
-
-
-#: One piece of the rendering: ("maps", language, map names), ("print", language, map names), ("charts", language),
-#: ("tables",) or ("qgis",).
-Job = tuple[Any, ...]
+    kind: Literal["maps", "print", "charts", "tables", "qgis"]
+    lang: str = i18n.DEFAULT_LANGUAGE
+    maps: tuple[str, ...] = ()
 
 
 def _render_jobs(jobs: Sequence[Job]) -> dict[str, bytes]:
-    inputs, results = _SHARED["outputs"]
+    shared = _RENDER[0]
+    inputs, results = shared.inputs, shared.results
     files: dict[str, bytes] = {}
-    for kind, *rest in jobs:
-        if kind == "maps":
-            files.update(_render_specs(rest[1], rest[0]))
-        elif kind == "print":
-            files.update(render_print(inputs, results, _print_geometry(), words=i18n.words(rest[0]), keys=rest[1]))
-        elif kind == "charts":
-            files.update(render_charts(results, words=i18n.words(rest[0])))
+    for job in jobs:
+        words = i18n.words(job.lang)
+        if job.kind == "maps":
+            if shared.drawn is None:
+                shared.drawn = drawn_geometry(shared.arguments, shared.maps)
+            for spec in shared.maps:
+                if spec.id in job.maps:
+                    html = render_map(spec, shared.arguments, shared.drawn, words=words)
+                    files[language_path(job.lang, spec.file)] = html
+        elif job.kind == "print":
+            if shared.printed is None:
+                shared.printed = print_geometry(inputs, results, shared.maps)
+            files.update(render_print(inputs, results, shared.printed, words=words, keys=job.maps))
+        elif job.kind == "charts":
+            files.update(render_charts(results, words=words))
+        elif job.kind == "tables":
+            files.update(render_tables(results))
         else:
-            files.update(_EXTRAS[kind](inputs, results))
+            files.update(render_qgis(inputs, results, shared.maps))
     return files
 
 
-def render_jobs(languages: Sequence[str]) -> tuple[list[Job], list[Job]]:
+def render_jobs(
+    languages: Sequence[str], maps: Sequence[catalogue.MapRecord] = catalogue.MAPS
+) -> tuple[list[Job], list[Job]]:
     """Split the rendering in two about equal halves: (this process, the second process).
 
-    The second process renders the oblast-scale maps, the charts and the
-    static maps of `_PRINT_APART` in every language; this one the other maps
-    and static maps, the tables and the QGIS files (measured by
-    bench/build_time.py).
+    Maps of one scale share their simplified geometry, so the split follows
+    the scales: the second process renders the oblast-scale HTML maps, the
+    charts and the static maps of the other scales in every language; this
+    one the other HTML maps, the oblast-scale static maps, the tables and the
+    QGIS files (bench/build_time.py measures the halves).
     """
-    names = [spec.name for spec in webmap.SPECS]
-    apart = [name for name in names if name in _MAPS_APART]
-    here = [name for name in names if name not in _MAPS_APART]
-    print_apart = [name for name in names if name in _PRINT_APART]
-    print_here = [name for name in names if name not in _PRINT_APART]
-    jobs_here: list[Job] = [("maps", lang, here) for lang in languages] + [("tables",), ("qgis",)]
-    jobs_here += [("print", lang, print_here) for lang in languages]
-    jobs_apart: list[Job] = [("maps", lang, apart) for lang in languages] + [("charts", lang) for lang in languages]
-    jobs_apart += [("print", lang, print_apart) for lang in languages]
+    apart = tuple(spec.id for spec in maps if spec.scale == "oblast")
+    here = tuple(spec.id for spec in maps if spec.scale != "oblast")
+    jobs_here = [Job("maps", lang, here) for lang in languages] + [Job("tables"), Job("qgis")]
+    jobs_here += [Job("print", lang, apart) for lang in languages]
+    jobs_apart = [Job("maps", lang, apart) for lang in languages] + [Job("charts", lang) for lang in languages]
+    jobs_apart += [Job("print", lang, here) for lang in languages]
     return jobs_here, jobs_apart
 
 
 def render_outputs(
-    inputs: Inputs, results: Results, *, languages: Sequence[str] = (i18n.DEFAULT_LANGUAGE,)
+    inputs: Inputs,
+    results: Results,
+    *,
+    languages: Sequence[str] = (i18n.DEFAULT_LANGUAGE,),
+    maps: Sequence[catalogue.MapRecord] = catalogue.MAPS,
 ) -> dict[str, bytes]:
-    """Render every map, table, chart and QGIS file; in two processes where there are two cores.
+    """Render every map of `maps`, table, chart and QGIS file; in two processes where there are two cores.
 
     Maps and charts are rendered in each of `languages` (`language_path` says
     where each goes); tables and QGIS files once, in English.  `render_jobs`
@@ -523,11 +707,12 @@ def render_outputs(
     Returns
     -------
     dict
-        Output file name → bytes: the maps in `geo.webmap.SPECS` order for each language, then the rest.
+        Output file name → bytes: the maps in `maps` order for each language, then the rest.
     """
-    jobs_here, jobs_apart = render_jobs(languages)
-    _SHARED["maps"] = map_arguments(inputs, results)
-    _SHARED["outputs"] = (inputs, results)
+    maps = tuple(maps)
+    catalogue.check_unique(maps)
+    jobs_here, jobs_apart = render_jobs(languages, maps)
+    _RENDER[:] = [_RenderPayload(inputs, results, maps, map_arguments(inputs, results))]
     try:
         if not workers.can_fork():
             files = {**_render_jobs(jobs_here), **_render_jobs(jobs_apart)}
@@ -540,11 +725,10 @@ def render_outputs(
         msg = "a map worker process died (killed, or out of memory?); nothing was written: run the build again"
         raise OutputError(msg) from exc
     finally:
-        for key in ("maps", "outputs", "drawn", "print"):
-            _SHARED.pop(key, None)
-    order = [language_path(lang, schema.MAP_FILES[spec.name]) for lang in languages for spec in webmap.SPECS]
-    maps = {name: files.pop(name) for name in order}
-    return {**maps, **files}
+        _RENDER.clear()
+    order = [language_path(lang, spec.file) for lang in languages for spec in maps]
+    ordered = {name: files.pop(name) for name in order}
+    return {**ordered, **files}
 
 
 def render_tables(results: Results) -> dict[str, bytes]:
@@ -581,25 +765,43 @@ def front_length_km(results: Results) -> float:
     return float(results.front.to_crs(schema.DISTANCE_CRS).length.iloc[0]) / 1000.0
 
 
-def print_layouts(inputs: Inputs, results: Results) -> list[gpkg.PrintLayout]:
-    """Return the QGIS print layouts: one A4 page per focus region (the three oblasts and Pokrovsk raion)."""
-    layouts = []
-    for rid in (schema.DONETSK_ID, schema.ZAPORIZHZHIA_ID, schema.KIROVOHRAD_ID, schema.POKROVSK_RAION_ID):
-        name = str(results.regions.loc[rid, "name_en"])
-        share = float(results.regions["occupied_share"].to_dict()[rid])
-        xmin, ymin, xmax, ymax = (float(v) for v in results.regions.geometry[rid].bounds)
+def print_layouts(
+    inputs: Inputs, results: Results, maps: Sequence[catalogue.MapRecord] = catalogue.MAPS
+) -> list[gpkg.PrintLayout]:
+    """Return the QGIS print layouts: an A4 page for each map of `maps` that asks for one (in English).
+
+    A layout is named after its region; a name two regions share (74 hromadas share 34 English names) gets the
+    region's id too, as QGIS keeps only one layout of a name.
+    """
+    words = i18n.words("en")  # the QGIS project is in English
+    layouts: list[gpkg.PrintLayout] = []
+    for spec in maps:
+        if not spec.qgis_layout or spec.frame not in results.regions.index:
+            continue
+        name = str(results.regions.loc[spec.frame, "name_en"])
+        if name in {layout.name for layout in layouts}:
+            name = f"{name} ({spec.frame})"
+        share = float(results.regions["occupied_share"].to_dict()[spec.frame])
+        xmin, ymin, xmax, ymax = (float(v) for v in results.regions.geometry[spec.frame].bounds)
         layouts.append(
             gpkg.PrintLayout(
                 name=name,
-                title=f"{name}: who controls the mineral resources",
-                subtitle=f"Occupied areas as of {inputs.snapshot_date} ({style.OCCUPATION_CREDIT}): {share:.1%} of the area",
+                title=words("qgis.layout.title", name=name),
+                subtitle=words(
+                    "qgis.layout.subtitle",
+                    date=inputs.snapshot_date,
+                    credit=style.OCCUPATION_CREDIT,
+                    share=words.share(share, 1),
+                ),
                 bounds=(xmin, ymin, xmax, ymax),
             )
         )
     return layouts
 
 
-def render_qgis(inputs: Inputs, results: Results) -> dict[str, bytes]:
+def render_qgis(
+    inputs: Inputs, results: Results, maps: Sequence[catalogue.MapRecord] = catalogue.MAPS
+) -> dict[str, bytes]:
     """Render the GeoPackage (styled layers) and the QGIS project."""
     revision = sources.source_revision(inputs.snapshot_source)
     layers_for_qgis = gpkg.gpkg_layers(
@@ -618,31 +820,21 @@ def render_qgis(inputs: Inputs, results: Results) -> dict[str, bytes]:
     )
     focus = results.regions.loc[[schema.DONETSK_ID, schema.ZAPORIZHZHIA_ID, schema.KIROVOHRAD_ID]]
     xmin, ymin, xmax, ymax = (round(float(v), 4) for v in focus.total_bounds)
-    layouts = print_layouts(inputs, results)
+    layouts = print_layouts(inputs, results, maps)
     return {
         schema.GPKG_FILE: gpkg.render_gpkg(
             layers_for_qgis, snapshot_date=inputs.snapshot_date, source_revision=revision
         ),
         schema.QGZ_FILE: gpkg.render_project(
             layers_for_qgis,
-            title="Who controls Ukraine's mineral resources",
-            abstract=(
-                f"Regions, deposits and Russian-occupied territory ({style.OCCUPATION_CREDIT}, "
-                f"{inputs.snapshot_date}) from resource-control-mapper; styles as in the HTML maps."
-            ),
+            title=gpkg.project_title(),
+            abstract=gpkg.project_abstract(snapshot_date=inputs.snapshot_date),
             credits=[*style.CREDITS],
             extent=(xmin, ymin, xmax, ymax),
             snapshot_date=inputs.snapshot_date,
             layouts=layouts,
         ),
     }
-
-
-#: The outputs rendered once, in English, by name.
-_EXTRAS: dict[str, Callable[[Inputs, Results], dict[str, bytes]]] = {
-    "tables": lambda _inputs, results: render_tables(results),
-    "qgis": render_qgis,
-}
 
 
 def build(
@@ -652,11 +844,17 @@ def build(
     snapshot: str | None = None,
     near_front_km: float = schema.NEAR_FRONT_KM,
     languages: Sequence[str] = (i18n.DEFAULT_LANGUAGE,),
+    regions: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Build every output from `layers` into `out`, the maps and charts in each of `languages`.
 
+    Besides the maps of `geo.catalogue.MAPS`, each region `regions` names (an
+    id, or a name in English or Ukrainian: `geo.catalogue.resolve`) gets its
+    own HTML map, print set and QGIS layout.
+
     Nothing is written until every input is read, validated and every output
-    rendered in memory; each file is then written atomically.
+    rendered in memory; the output folder is then replaced as a whole
+    (`geo.tables.write_outputs`).
 
     Returns
     -------
@@ -664,11 +862,12 @@ def build(
         The summary also written to ``summary.json``.
     """
     check_apart(layers, out)
-    inputs = load(layers, snapshot=snapshot)
-    results = compute(inputs, near_front_km=near_front_km)
     for lang in languages:
         i18n.words(lang)  # an unknown language fails here, before any work
-    files = render_outputs(inputs, results, languages=languages)
+    inputs = load(layers, snapshot=snapshot)
+    maps = catalogue.all_maps(inputs.regions, [catalogue.resolve(inputs.regions, query) for query in regions])
+    results = compute(inputs, near_front_km=near_front_km)
+    files = render_outputs(inputs, results, languages=languages, maps=maps)
     front_km = front_length_km(results)
     revision = sources.source_revision(inputs.snapshot_source)
     record = tables.summary(

@@ -145,13 +145,30 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
             f"(default: {i18n.DEFAULT_LANGUAGE}); English goes in OUT, the others in OUT/<lang>/"
         ),
     )
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="REGION",
+        dest="maps",
+        help=(
+            "also make an HTML map, the print set and a QGIS layout of this oblast, raion, hromada or city: "
+            'an id from regions.csv (UA63) or a name in English or Ukrainian ("Kharkiv Oblast", Куп\'янська); '
+            "repeatable"
+        ),
+    )
     args = parser.parse_args(argv)
 
     def job() -> int:
         from geo import build  # noqa: PLC0415  (heavy: imported when there is work, so that --help is quick)
 
         record = build.build(
-            args.layers, args.out, snapshot=args.snapshot, near_front_km=args.near_front_km, languages=args.lang
+            args.layers,
+            args.out,
+            snapshot=args.snapshot,
+            near_front_km=args.near_front_km,
+            languages=args.lang,
+            regions=args.maps,
         )
         _print_summary(record, args.out)
         return EXIT_OK

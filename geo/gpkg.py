@@ -11,7 +11,10 @@ date, so the same inputs give the same tables.
 The project (``.qgz``) refers to the GeoPackage by a relative path, groups and
 orders the layers, opens on the focus regions and carries the same styles.
 
-Colours, shapes and labels come from `geo.style`, as for the HTML maps.  No
+Colours, shapes and labels come from `geo.style`, as for the HTML maps; every
+word (field aliases, layer titles and abstracts, group names, the project's
+title and abstract) from the English catalogue, the field aliases by the column
+registry (`geo.schema.COLUMNS`), so that no column is left without one.  No
 QGIS is needed to write any of this.
 
 Every text written into an XML document (the QML styles, the layer metadata,
@@ -228,10 +231,20 @@ def _temporal(layer: LayerInfo) -> str:
 
 
 def qml(layer: LayerInfo) -> str:
-    """Return the QML style document of a layer: renderer, field aliases, map tip."""
+    """Return the QML style document of a layer: renderer, field aliases, map tip.
+
+    Raises
+    ------
+    KeyError
+        If a column of the layer has no alias in `LayerInfo.aliases` (QGIS would show it blank).
+    """
     columns = [c for c in layer.frame.columns if c != "geometry"]
+    missing = [c for c in columns if not layer.aliases.get(c)]
+    if missing:
+        msg = f"layer {layer.name!r}: no alias for {', '.join(missing[:10])}; pass one for every column (see `aliases`)"
+        raise KeyError(msg)
     aliases = "".join(
-        f'<alias field={_attr(c)} index="{i}" name={_attr(layer.aliases.get(c, ""))}/>' for i, c in enumerate(columns)
+        f'<alias field={_attr(c)} index="{i}" name={_attr(layer.aliases[c])}/>' for i, c in enumerate(columns)
     )
     geometry_type = _GEOMETRY_TYPES[layer.kind]
     tip = '[% "name_en" %]' if "name_en" in columns else ""
@@ -258,8 +271,11 @@ def metadata_xml(layer: LayerInfo, *, snapshot_date: str, source_revision: str |
     )
     rights = "".join(f"<rights>{_text(s['credit'])}</rights>" for s in layer.sources)
     licences = "".join(f"<license>{_text(s['licence'])}</license>" for s in layer.sources)
-    history = f"Occupation snapshot {snapshot_date}" + (
-        f"; source revision {source_revision}" if source_revision else ""
+    words = i18n.words("en")  # the GeoPackage is in English
+    history = (
+        words("qgis.metadata.history_revision", date=snapshot_date, revision=source_revision)
+        if source_revision
+        else words("qgis.metadata.history", date=snapshot_date)
     )
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
@@ -320,8 +336,8 @@ def write_gpkg_file(
         db.execute(_STYLES_TABLE)
         db.execute(
             "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change) "
-            "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS default styles', ?)",
-            (stamp,),
+            "VALUES ('layer_styles', 'attributes', 'layer_styles', ?, ?)",
+            (i18n.words("en")("qgis.styles"), stamp),
         )
         for layer in layers:
             geometry_column = "geom" if isinstance(layer.frame, gpd.GeoDataFrame) else ""
@@ -386,52 +402,46 @@ def render_gpkg(layers: Sequence[LayerInfo], *, snapshot_date: str, source_revis
 
 # --- the layers --------------------------------------------------------------------------
 
-ALIASES = {
-    "region_id": "Region id (KATOTTG prefix)",
-    "name_en": "Name",
-    "name_uk": "Name (Ukrainian)",
-    "level": "Level",
-    "parent_id": "Parent region id",
-    "area_km2": "Area, km² (EPSG:6933)",
-    "occupied_km2": "Occupied, km²",
-    "occupied_before_2022_km2": "Occupied before 24 Feb 2022, km²",
-    "occupied_since_2022_km2": "Occupied since 24 Feb 2022, km²",
-    "contested_km2": "Grey zone (contested, not counted as occupied), km²",
-    "occupied_share": "Occupied share (0–1)",
-    "id": "Record id",
-    "primary_commodity": "Primary commodity",
-    "commodities": "Commodities",
-    "commodity_group": "Map group",
-    "site_kind": "Kind of site",
-    "status": "Site status",
-    "oblast": "Oblast",
-    "oblast_recorded": "Oblast as recorded",
-    "raion": "Raion",
-    "hromada": "Hromada",
-    "control_status": "Control at the snapshot",
-    "status_uncertain": "Control uncertain (front within location error)",
-    "distance_to_front_km": "Distance to the line of contact, km",
-    "near_front": "Near the front",
-    "location_known": "Location known",
-    "coord_precision": "Coordinate precision",
-    "coord_uncertainty_km": "Coordinate uncertainty, km",
-    "lon": "Longitude",
-    "lat": "Latitude",
-    "source_url": "Source",
-    "period": "Occupied",
-    "snapshot_date": "Snapshot date",
-    "length_km": "Length, km",
-    "start_date": "Snapshot date (valid from)",
-    "end_date": "Next snapshot date (valid until)",
-    "commodity": "Commodity",
-    "deposits_total": "Records",
-    "known": "Records of known control",
-    "occupied": "Occupied records",
-    "occupied_before_2022": "Occupied before 2022",
-    "occupied_since_2022": "Occupied since 2022",
-    "held": "Held by Ukraine",
-    "unknown": "Control unknown",
-}
+
+def aliases(columns: Sequence[str], *, words: i18n.Words | None = None) -> dict[str, str]:
+    """Return the QGIS field alias of each of `columns`: its label in the catalogue (English by default).
+
+    Raises
+    ------
+    KeyError
+        Naming a column that is not in `geo.schema.COLUMNS`, or whose label the catalogue lacks.
+    """
+    words = words or i18n.words("en")  # the GeoPackage and the QGIS project are in English
+    unknown = [c for c in columns if c != "geometry" and c not in schema.COLUMNS]
+    if unknown:
+        msg = f"columns {', '.join(unknown[:10])} are not in geo.schema.COLUMNS; add an entry for each"
+        raise KeyError(msg)
+    return {c: words(schema.COLUMNS[c].alias_key) for c in columns if c != "geometry"}
+
+
+def _layer(
+    name: str,
+    frame: pd.DataFrame,
+    kind: str,
+    renderer: str,
+    sources: Sequence[Mapping[str, str]],
+    *,
+    temporal: tuple[str, str] | None = None,
+    **values: object,
+) -> LayerInfo:
+    """Describe one table: its title and abstract from the catalogue (``qgis.layer.<name>.*``), its columns' aliases."""
+    words = i18n.words("en")  # the GeoPackage and the QGIS project are in English
+    return LayerInfo(
+        name,
+        words(f"qgis.layer.{name}.title"),
+        words(f"qgis.layer.{name}.abstract", **values),
+        frame,
+        kind,
+        renderer,
+        aliases(list(frame.columns), words=words),
+        sources,
+        temporal=temporal,
+    )
 
 
 def _sources(provenance: Mapping[str, Mapping[str, object]], files: Sequence[str]) -> list[dict[str, str]]:
@@ -467,7 +477,13 @@ def gpkg_layers(
         Sidecar of each input, keyed by its path relative to the layers folder
         (`geo.schema` file constants; the snapshot under ``"snapshot"``).
     """
-    boundaries = [schema.OBLASTS_FILE, schema.RAIONS_FILE, schema.HROMADAS_FILE, schema.POKROVSK_FILE]
+    boundaries = [
+        schema.OBLASTS_FILE,
+        schema.RAIONS_FILE,
+        schema.HROMADAS_FILE,
+        schema.COUNTRY_HROMADAS_FILE,
+        schema.POKROVSK_FILE,
+    ]
     occupation = ["snapshot", schema.PRE2022_FILE]
     region_cols = [c for c in schema.REGION_COLUMNS if c != schema.REGION_ID]
     region_frame = gpd.GeoDataFrame(
@@ -502,7 +518,7 @@ def gpkg_layers(
     occupied_frame = gpd.GeoDataFrame(
         {
             "period": list(parts.index),
-            "area_km2": part_area_km2.reindex(parts.index).round(3).to_numpy(),
+            "area_km2": part_area_km2.reindex(parts.index).round(schema.KM2_DECIMALS).to_numpy(),
             "snapshot_date": snapshot_date,
         },
         geometry=parts.geometry.to_numpy(),
@@ -525,7 +541,7 @@ def gpkg_layers(
         ],
     )
     front_frame = gpd.GeoDataFrame(
-        {"snapshot_date": [snapshot_date], "length_km": [round(front_km, 1)]},
+        {"snapshot_date": [snapshot_date], "length_km": [schema.COLUMNS["length_km"].rounded(front_km)]},
         geometry=front.to_numpy(),
         crs=schema.STORAGE_CRS,
     )
@@ -548,99 +564,74 @@ def gpkg_layers(
 
     grey = [contested] if contested is not None and not shapely.is_empty(contested) else []
     contested_frame = gpd.GeoDataFrame(
-        {"snapshot_date": [snapshot_date] * len(grey), "area_km2": [round(contested_km2, 3)] * len(grey)},
+        {
+            "snapshot_date": [snapshot_date] * len(grey),
+            "area_km2": [schema.COLUMNS["area_km2"].rounded(contested_km2)] * len(grey),
+        },
         geometry=grey,
         crs=schema.STORAGE_CRS,
     )
     stats_frame = regions[region_cols].reset_index(names=schema.REGION_ID)
     control_frame = control.reset_index()[list(schema.CONTROL_COLUMNS)]
     return [
-        LayerInfo(
+        _layer(
             "deposits",
-            "Deposits and mines",
-            f"Deposit and mine records with their region and control at the snapshot ({snapshot_date}). "
-            "Records without coordinates have no geometry (location_known = false).",
             deposit_frame,
             "point",
             deposit_renderer,
-            ALIASES,
             _sources(provenance, [schema.DEPOSITS_FILE]),
+            date=snapshot_date,
         ),
-        LayerInfo(
+        _layer(
             "line_of_contact",
-            "Line of contact",
-            "Edge of the occupied area inside Ukraine, more than 1 km from the state border or coast.",
             front_frame,
             "line",
             single(_line("0", style.FRONT_COLOUR, 2.2)),
-            ALIASES,
             _sources(provenance, occupation),
+            km=words.figure(schema.BORDER_TOLERANCE_M / 1000),
         ),
-        LayerInfo(
+        _layer(
             "occupied_areas",
-            "Occupied areas",
-            f"Russian-occupied territory at {snapshot_date}, split into occupied before and since 24 Feb 2022.",
             occupied_frame,
             "polygon",
             occupied_renderer,
-            ALIASES,
             _sources(provenance, occupation),
+            date=snapshot_date,
         ),
-        LayerInfo(
+        _layer(
             "contested_areas",
-            "Grey zone",
-            f"DeepState's grey zone at {snapshot_date} (unknown status or contested; since 2026 assessed Russian "
-            "infiltration), clipped to Ukraine. Shown apart; never counted as occupied. Empty when the snapshot's "
-            "source has no grey zone.",
             contested_frame,
             "polygon",
             single(_fill("0", style.CONTESTED_COLOUR, style.CONTESTED_COLOUR, 0.6, brush="b_diagonal")),
-            ALIASES,
             _sources(provenance, occupation),
+            date=snapshot_date,
         ),
-        LayerInfo(
+        _layer(
             "occupation_history",
-            "Occupation history",
-            "Occupied areas at each snapshot (month ends from 2022-04, then the refreshed snapshots), before and since "
-            "24 Feb 2022; each valid from start_date until end_date (empty: still current). Temporal properties are "
-            "set, so QGIS's temporal controller animates it.",
             history_frame,
             "polygon",
             occupied_renderer,
-            ALIASES,
             _sources(provenance, occupation),
             temporal=("start_date", "end_date"),
         ),
-        LayerInfo(
-            "regions",
-            "Regions",
-            "Ukraine, its oblasts and raions, the hromadas of the focus oblasts and Pokrovsk city, with areas "
-            "(EPSG:6933) and occupied areas.",
-            region_frame,
-            "polygon",
-            region_renderer,
-            ALIASES,
-            _sources(provenance, boundaries),
+        _layer(
+            "regions", region_frame, "polygon", region_renderer, _sources(provenance, boundaries), crs=schema.AREA_CRS
         ),
-        LayerInfo(
+        _layer(
             "region_stats",
-            "Region statistics",
-            "The regions table without geometry (as regions.csv).",
             stats_frame,
             "none",
             "",
-            ALIASES,
             _sources(provenance, boundaries + occupation),
+            file=schema.REGIONS_CSV,
         ),
-        LayerInfo(
+        _layer(
             "control",
-            "Control by region and commodity",
-            "Deposit records by control status per region and commodity, with the metals aggregate (as control.csv).",
             control_frame,
             "none",
             "",
-            ALIASES,
             _sources(provenance, [schema.DEPOSITS_FILE, *occupation]),
+            file=schema.CONTROL_CSV,
         ),
     ]
 
@@ -657,14 +648,24 @@ _WGS84_SRS = (
     "<ellipsoidacronym>EPSG:7030</ellipsoidacronym><geographicflag>true</geographicflag></spatialrefsys>"
 )
 
-#: Layer-tree groups of the project, top to bottom, and the tables in each.
+#: Layer-tree groups of the project, top to bottom (named by the catalogue's ``qgis.group.<key>``), and their tables.
 PROJECT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Deposits", ("deposits",)),
-    ("Occupation (DeepStateMap.Live)", ("line_of_contact", "contested_areas", "occupied_areas")),
-    ("Occupation history", ("occupation_history",)),
-    ("Regions", ("regions",)),
-    ("Tables", ("region_stats", "control")),
+    ("deposits", ("deposits",)),
+    ("occupation", ("line_of_contact", "contested_areas", "occupied_areas")),
+    ("history", ("occupation_history",)),
+    ("regions", ("regions",)),
+    ("tables", ("region_stats", "control")),
 )
+
+
+def project_title() -> str:
+    """Return the QGIS project's title, from the English catalogue (``qgis.project.title``)."""
+    return i18n.words("en")("qgis.project.title")
+
+
+def project_abstract(*, snapshot_date: str) -> str:
+    """Return the QGIS project's abstract, from the English catalogue (``qgis.project.abstract``)."""
+    return i18n.words("en")("qgis.project.abstract", credit=style.OCCUPATION_CREDIT, date=snapshot_date)
 
 
 def _checked(name: str) -> str:
@@ -730,6 +731,7 @@ def _label(uid: str, text: str, box: tuple[float, float, float, float], font: st
 
 def _print_layout(layout: PrintLayout, index: int, credits: str) -> str:
     """Return one print layout as QGIS 3.22 project XML (QGIS fills in every property left out)."""
+    words = i18n.words("en")  # the QGIS project is in English
     key = f"layout{index}"
     xmin, ymin, xmax, ymax = _map_extent(layout.bounds)
     mx, my, mw, mh = _MAP_MM
@@ -743,7 +745,7 @@ def _print_layout(layout: PrintLayout, index: int, credits: str) -> str:
         f'size="{mw},{mh},mm" frame="true" background="true" keepLayerSet="false" drawCanvasItems="true" '
         f'mapRotation="0" zValue="1"><Extent xmin="{xmin:.1f}" ymin="{ymin:.1f}" xmax="{xmax:.1f}" ymax="{ymax:.1f}"/>'
         f"<crs>{_spatialrefsys(schema.PRINT_CRS)}</crs></LayoutItem>"
-        f'<LayoutItem type="65642" uuid="{{{key}-legend}}" id="legend" map_uuid="{{{key}-map}}" title="Legend" '
+        f'<LayoutItem type="65642" uuid="{{{key}-legend}}" id="legend" map_uuid="{{{key}-map}}" title={_attr(words("legend.title"))} '
         f'position="{lx},{ly},mm" positionOnPage="{lx},{ly},mm" size="{lw},{lh},mm" resizeToContents="1" '
         f'legendFilterByMap="1" columnCount="1" symbolWidth="6" symbolHeight="3.5" background="true" frame="false" '
         f'zValue="2"/>'
@@ -754,7 +756,12 @@ def _print_layout(layout: PrintLayout, index: int, credits: str) -> str:
         f'background="true" frame="false" zValue="3"/>'
         + _label(f"{key}-title", layout.title, (10, 6, 277, 10), "DejaVu Sans,16,-1,5,75,0,0,0,0,0")
         + _label(f"{key}-subtitle", layout.subtitle, (10, 16, 277, 8), "DejaVu Sans,10,-1,5,50,0,0,0,0,0")
-        + _label(f"{key}-credits", f"Credits: {credits}", (10, my + mh + 4, 277, 8), "DejaVu Sans,7,-1,5,50,0,0,0,0,0")
+        + _label(
+            f"{key}-credits",
+            words("credits", credits=credits),
+            (10, my + mh + 4, 277, 8),
+            "DejaVu Sans,7,-1,5,50,0,0,0,0,0",
+        )
         + "</Layout>"
     )
 
@@ -771,8 +778,10 @@ def render_project(
 ) -> bytes:
     """Return the ``.qgz`` project: relative paths to the GeoPackage, groups, extent, metadata, styles, print layouts."""
     by_name = {layer.name: layer for layer in layers}
+    words = i18n.words("en")  # the QGIS project is in English
     tree = []
-    for group, names in PROJECT_GROUPS:
+    for key, names in PROJECT_GROUPS:
+        group = words(f"qgis.group.{key}", credit=style.OCCUPATION_CREDIT)
         children = "".join(
             f'<layer-tree-layer id="{_layer_id(n)}" name={_attr(by_name[n].title)} providerKey="ogr" '
             f'source="./{schema.GPKG_FILE}|layername={n}" checked="{_checked(n)}" expanded="0"><customproperties/></layer-tree-layer>'
@@ -820,9 +829,9 @@ def render_project(
         f'<variableValues type="QStringList"><value>{rights}</value></variableValues></Variables>'
         "</properties>"
         f"<projectMetadata><identifier>resource-control-mapper</identifier><parentidentifier/><language>en</language>"
-        f"<type>project</type><title>{_text(title)}</title><abstract>{_text(abstract, one_line=False)} Credits: {rights}</abstract>"
+        f"<type>project</type><title>{_text(title)}</title><abstract>{_text(abstract, one_line=False)} {_text(words('credits', credits=' · '.join(credits)))}</abstract>"
         f'<keywords vocabulary="snapshot_date"><keyword>{_text(snapshot_date)}</keyword></keywords>'
-        f"<links/><history>Built from the occupation snapshot of {_text(snapshot_date)}</history>"
+        f"<links/><history>{_text(words('qgis.project.history', date=snapshot_date))}</history>"
         f"<author>resource-control-mapper</author><creation>{_stamp(snapshot_date)[:19]}</creation>"
         "</projectMetadata>"
         f"<Layouts>{''.join(_print_layout(layout, i, ' · '.join(credits)) for i, layout in enumerate(layouts))}</Layouts>"

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from geo import i18n, schema, style
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
+from geo import i18n, plot, schema, style
 
 
 def occupation_periods(statuses: pd.DataFrame) -> pd.Series:
@@ -123,21 +118,19 @@ def history_deposits(deposits: pd.DataFrame, since: pd.DataFrame, statuses: pd.D
     return table
 
 
-def _png(figure: Figure) -> bytes:
+def _png(figure: plot.Figure) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
     return buffer.getvalue()
 
 
-def _figure() -> tuple[Figure, Axes]:
-    """Return a new chart (matplotlib is imported here, when a chart is drawn, not with the package)."""
-    from matplotlib.figure import Figure  # noqa: PLC0415
-
-    figure = Figure(figsize=(9, 4.8))
+def _figure() -> tuple[plot.Figure, plot.Axes]:
+    """Return a new chart."""
+    figure = plot.Figure(figsize=(9, 4.8))
     return figure, figure.add_subplot()
 
 
-def _finish(figure: Figure, axes: Axes, words: i18n.Words) -> Figure:
+def _finish(figure: plot.Figure, axes: plot.Axes, words: i18n.Words) -> plot.Figure:
     """Put the legend beside the plot (never over a line) and the credits under it."""
     figure.subplots_adjust(left=0.07, right=0.74, bottom=0.16)
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)

@@ -128,7 +128,17 @@ def xml_text(value: object, *, one_line: bool = True) -> str:
     >>> xml_text("one\ntwo\x0c", one_line=False)
     'one\ntwo '
     """
-    return _XML_BREAKS[one_line].sub(" ", _NOT_XML.sub("", str(value)))
+    return _XML_BREAKS[one_line].sub(" ", _NOT_XML.sub("", without_bidi(str(value))))
+
+
+#: Explicit direction controls (embeddings, overrides, isolates): in a name from data, U+202E would turn the rest of
+#: its line around, so that "5.0% occupied (1,564 km²)" reads backwards. Marks (U+200E, U+200F) are harmless.
+_BIDI_CONTROLS: Final = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def without_bidi(text: str) -> str:
+    """Drop the explicit bidirectional controls from text from data (every writer of HTML and XML calls it)."""
+    return _BIDI_CONTROLS.sub("", text)
 
 
 def _finite(value: object) -> float | None:
@@ -195,3 +205,39 @@ def parse_languages(value: str) -> tuple[str, ...]:
         msg = f"{value!r}: choose one or more languages of {', '.join(LANGUAGES)}, separated by commas (e.g. en,uk)"
         raise ArgumentError(msg)
     return tuple(dict.fromkeys(chosen))
+
+
+#: Ukrainian → Latin, the official transliteration (Cabinet of Ministers of Ukraine resolution No. 55 of 2010).
+_KMU2010: Final = {
+    "а": "a", "б": "b", "в": "v", "г": "h", "ґ": "g", "д": "d", "е": "e", "є": "ie", "ж": "zh", "з": "z",
+    "и": "y", "і": "i", "ї": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
+    "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ь": "", "ю": "iu", "я": "ia", "'": "", "’": "", "ʼ": "",
+}  # fmt: skip
+#: How є, ї, й, ю, я are written at the start of a word.
+_KMU2010_INITIAL: Final = {"є": "ye", "ї": "yi", "й": "y", "ю": "yu", "я": "ya"}
+
+
+def transliterate(text: str) -> str:
+    """Transliterate Ukrainian text into Latin letters by the KMU 2010 rules (resolution No. 55).
+
+    є, ї, й, ю, я are written ye, yi, y, yu, ya at the start of a word and ie,
+    i, i, iu, ia elsewhere (a word starts after anything but a letter or an
+    apostrophe: «Мар'їнка» gives Marinka); зг is written zgh; the soft sign
+    and apostrophes are dropped.  A capital gives a capitalised group (Щ →
+    Shch); characters outside the table pass through.
+    """
+    out = []
+    for k, char in enumerate(text):
+        lower = char.lower()
+        latin = _KMU2010.get(lower)
+        if latin is None:
+            out.append(char)
+            continue
+        previous = text[k - 1].lower() if k else ""
+        if lower == "г" and previous == "з":
+            latin = "gh"
+        elif lower in _KMU2010_INITIAL and not (previous.isalpha() or (previous and previous in "'’ʼ")):
+            latin = _KMU2010_INITIAL[lower]
+        out.append(latin[:1].upper() + latin[1:] if char != lower else latin)
+    return "".join(out)

@@ -35,6 +35,24 @@ def occupied_parts(snapshot: gpd.GeoDataFrame, pre2022: gpd.GeoDataFrame) -> gpd
     return gpd.GeoDataFrame(geometry=[before, since], index=index, crs=schema.STORAGE_CRS)
 
 
+def split_at_2022(occupied: shapely.Geometry, zone: shapely.Geometry) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """Split an occupied area into its parts before and since 24 Feb 2022, as `occupied_parts` does, for a history.
+
+    `occupied_parts` with the two inputs unioned already: `occupied` a valid
+    union (a refreshed snapshot's one MultiPolygon), `zone` the pre-2022
+    layer's union as `occupied_parts` makes it, computed once for every date.
+    The same overlays give the same parts: the same rings, vertex for vertex
+    (a ring may start at another of its vertices).
+
+    Returns
+    -------
+    tuple
+        The part occupied before 2022, the part occupied since.
+    """
+    whole = shapely.union(occupied, zone)
+    return shapely.intersection(whole, zone), shapely.difference(whole, zone)
+
+
 #: How far the border is simplified before the inward buffer of `land_interior` (metres).
 BORDER_SIMPLIFY_M = 50.0
 
@@ -85,6 +103,12 @@ def containing_regions(deposits: gpd.GeoDataFrame, regions: gpd.GeoDataFrame) ->
     point; a deposit without coordinates lies only in the oblast named in its
     record (column ``oblast_id``).  Every deposit also lies in the country.
 
+    A hromada counts only if the deposit lies in its raion too (when `regions`
+    has a ``parent_id`` column and the deposit lies in some raion): outside the
+    focus oblasts the hromadas come from a coarser file than the raions, whose
+    borders can be a few hundred metres off, and a deposit must not be counted
+    in a hromada of one raion while it lies in another.
+
     Returns
     -------
     pandas.DataFrame
@@ -104,7 +128,24 @@ def containing_regions(deposits: gpd.GeoDataFrame, regions: gpd.GeoDataFrame) ->
         pd.DataFrame({"id": deposits.index, schema.REGION_ID: schema.COUNTRY_ID}),
     ]
     membership = pd.concat(pairs, ignore_index=True).drop_duplicates()
+    if "parent_id" in regions.columns and "level" in regions.columns:
+        membership = _hromadas_inside_their_raion(membership, regions)
     return membership.sort_values(["id", schema.REGION_ID]).reset_index(drop=True)
+
+
+def _hromadas_inside_their_raion(membership: pd.DataFrame, regions: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Drop each (deposit, hromada) pair whose hromada's raion is not one of the deposit's raions."""
+    levels = membership[schema.REGION_ID].map(regions["level"])
+    raions = membership[levels == "raion"]
+    in_raion = set(zip(raions["id"], raions[schema.REGION_ID], strict=True))
+    with_raion = set(raions["id"])
+    hromada = levels == "hromada"
+    parents = membership[schema.REGION_ID].map(regions["parent_id"])
+    keep = [
+        not is_hromada or deposit not in with_raion or (deposit, parent) in in_raion
+        for is_hromada, deposit, parent in zip(hromada, membership["id"], parents, strict=True)
+    ]
+    return membership[keep]
 
 
 def assign_regions(deposits: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, membership: pd.DataFrame) -> pd.DataFrame:
@@ -164,7 +205,7 @@ def control_status(deposits: gpd.GeoDataFrame, parts: gpd.GeoDataFrame, *, oblas
     pandas.Series
         One of `geo.schema.CONTROL_STATUSES` per deposit, named ``control_status``.
     """
-    status = pd.Series(schema.HELD, index=deposits.index, name="control_status", dtype=object)
+    status = np.full(len(deposits), schema.HELD, dtype=object)
     located = deposits["location_known"].to_numpy(dtype=bool)
     points = deposits.geometry.to_numpy()
     for part in (schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022):
@@ -173,16 +214,16 @@ def control_status(deposits: gpd.GeoDataFrame, parts: gpd.GeoDataFrame, *, oblas
         inside = np.zeros(len(deposits), dtype=bool)
         inside[located] = shapely.intersects(geom, points[located])
         status[inside] = part
-    for rid in deposits.index[~located]:
-        oblast = oblasts.loc[deposits.loc[rid, "oblast_id"]]
-        if oblast["occupied_share"] == 0.0:
-            status[rid] = schema.HELD
-        elif oblast["occupied_share"] >= schema.WHOLLY_OCCUPIED_SHARE:
-            before = oblast["occupied_before_2022_km2"] >= oblast["occupied_since_2022_km2"]
-            status[rid] = schema.OCCUPIED_BEFORE_2022 if before else schema.OCCUPIED_SINCE_2022
-        else:
-            status[rid] = schema.UNKNOWN
-    return status
+    unlocated = np.flatnonzero(~located)
+    if len(unlocated):
+        oblast = oblasts.loc[deposits["oblast_id"].to_numpy()[unlocated]]
+        share = oblast["occupied_share"].to_numpy(dtype=float)
+        before = oblast["occupied_before_2022_km2"].to_numpy() >= oblast["occupied_since_2022_km2"].to_numpy()
+        wholly = np.where(before, schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022)
+        status[unlocated] = np.where(
+            share == 0.0, schema.HELD, np.where(share >= schema.WHOLLY_OCCUPIED_SHARE, wholly, schema.UNKNOWN)
+        ).astype(object)
+    return pd.Series(status, index=deposits.index, name="control_status", dtype=object)
 
 
 def status_uncertain(deposits: gpd.GeoDataFrame, status: pd.Series, distance_km: pd.Series) -> pd.Series:

@@ -3,6 +3,7 @@
 The refresh measures what changed (km² gained and lost per region, deposits
 whose control changed) from the difference between two versions; this module
 only shapes those measurements into a record, a Markdown section and a line.
+Their words come from the English catalogue (``report.*``, ``control_phrase.*``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo import i18n, style
+from geo import i18n, schema, style
 
 #: Regions whose gain or loss is below this are left out of the report (km²), focus regions excepted.
 MIN_REPORTED_KM2 = 0.001
@@ -71,39 +72,51 @@ def change_report(
     }
 
 
+def _words() -> i18n.Words:
+    return i18n.words("en")  # the refresh report is in English
+
+
 def _phrase(status: str) -> str:
-    phrases = i18n.words("en").messages  # the refresh report is in English
-    return phrases.get(f"control_phrase.{status}", status)
+    return _words().messages.get(f"control_phrase.{status}", status)
 
 
 def deposits_changed_text(report: Mapping[str, Any]) -> str:
     """One line's worth: ``Name: held by Ukraine → occupied since 24 Feb 2022, …`` or ``none``."""
-    return (
-        ", ".join(f"{d['name_en']}: {_phrase(d['before'])} → {_phrase(d['after'])}" for d in report["deposits_changed"])
-        or "none"
-    )
+    return ", ".join(
+        f"{d['name_en']}: {_phrase(d['before'])} → {_phrase(d['after'])}" for d in report["deposits_changed"]
+    ) or _words()("report.none")
 
 
 def report_markdown(report: Mapping[str, Any]) -> str:
     """Render one change report as a Markdown section."""
+    words = _words()
     previous = report["previous_occupied_km2"]
+    headings = [words(f"report.column.{key}") for key in ("region", "level", "gained", "lost", "net")]
     lines = [
-        f"# Occupation change: {report['previous_snapshot'] or 'none'} → {report['snapshot']}",
+        "# "
+        + words("report.title", previous=report["previous_snapshot"] or words("report.none"), date=report["snapshot"]),
         "",
-        f"Occupied: {report['occupied_km2']:,} km² (previous: {f'{previous:,}' if previous is not None else 'n/a'}); "
-        f"gained {report['gained_km2']:,} km², lost {report['lost_km2']:,} km²; grey zone (not counted as occupied) "
-        f"{report.get('contested_km2', 0.0):,} km² (EPSG:6933). Source: {style.OCCUPATION_CREDIT}.",
+        words(
+            "report.totals",
+            occupied=f"{report['occupied_km2']:,}",
+            previous=f"{previous:,}" if previous is not None else words("report.not_available"),
+            gained=f"{report['gained_km2']:,}",
+            lost=f"{report['lost_km2']:,}",
+            contested=f"{report.get('contested_km2', 0.0):,}",
+            crs=schema.AREA_CRS,
+            credit=style.OCCUPATION_CREDIT,
+        ),
         "",
-        "| region | level | gained km² | lost km² | net km² |",
+        "| " + " | ".join(headings) + " |",
         "| --- | --- | ---: | ---: | ---: |",
     ]
     lines += [
         f"| {r['name_en']} ({r['region_id']}) | {r['level']} | {r['gained_km2']:,.3f} | {r['lost_km2']:,.3f} | {r['net_km2']:,.3f} |"
         for r in report["regions"]
     ]
-    lines += ["", "Deposits whose control changed:", ""]
+    lines += ["", words("report.deposits_changed"), ""]
     lines += [
         f"- {d['name_en']} ({d['id']}): {_phrase(d['before'])} → {_phrase(d['after'])}"
         for d in report["deposits_changed"]
-    ] or ["- none"]
+    ] or [f"- {words('report.none')}"]
     return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ stages), so a column or file is renamed in exactly one place.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 # --- coordinate reference systems -------------------------------------------------
@@ -33,6 +34,8 @@ OBLAST_LOOKUP_FILE: Final = "boundaries/ua_adm1_lookup.csv"
 RAIONS_FILE: Final = "boundaries/ua_adm2_raions_osm2026_simplified.geojson"
 HROMADAS_FILE: Final = "boundaries/ua_adm3_hromadas_donetsk_zaporizhzhia_kirovohrad_osm2026.gpkg"
 HROMADAS_LAYER: Final = "hromadas"
+#: Every hromada of Ukraine (Minregion 2020, coarse); read outside `OSM_HROMADA_OBLASTS` only.
+COUNTRY_HROMADAS_FILE: Final = "boundaries/ua_adm3_hromadas_minregion2020_simplified.geojson"
 POKROVSK_FILE: Final = "boundaries/ua_pokrovsk_osm2026.gpkg"
 POKROVSK_CITY_LAYER: Final = "pokrovsk_city"
 BASEMAP_FILE: Final = "basemap/ne50m_neighbours.geojson"
@@ -67,6 +70,8 @@ POKROVSK_CITY_ID: Final = "UA1416021-city"
 DONETSK_ID: Final = "UA14"
 ZAPORIZHZHIA_ID: Final = "UA23"
 KIROVOHRAD_ID: Final = "UA35"
+#: The oblasts whose hromadas come from the OSM file (`HROMADAS_FILE`, finer than `COUNTRY_HROMADAS_FILE`).
+OSM_HROMADA_OBLASTS: Final = (DONETSK_ID, ZAPORIZHZHIA_ID, KIROVOHRAD_ID)
 POKROVSK_RAION_ID: Final = "UA1416"
 POKROVSK_HROMADA_ID: Final = "UA1416021"
 #: The focus regions, in display order.
@@ -288,14 +293,6 @@ PRICE_REQUIRED: Final = (
 METALS_FIGURE_IDS: Final = ("F01", "F02", "F03", "F10")
 
 # --- outputs ------------------------------------------------------------------------
-MAP_FILES: Final = {
-    "overview": "overview.html",
-    DONETSK_ID: "donetsk.html",
-    ZAPORIZHZHIA_ID: "zaporizhzhia.html",
-    KIROVOHRAD_ID: "kirovohrad.html",
-    POKROVSK_RAION_ID: "pokrovsk.html",
-    "lithium": "lithium.html",
-}
 REGIONS_CSV: Final = "regions.csv"
 DEPOSITS_CSV: Final = "deposits.csv"
 CONTROL_CSV: Final = "control.csv"
@@ -306,7 +303,7 @@ LEDGER_CSV: Final = "ledger.csv"
 HISTORY_BASES_CSV: Final = "history_bases.csv"
 CHART_SHARE_PNG: Final = "chart_occupied_share.png"
 CHART_DEPOSITS_PNG: Final = "chart_deposits_occupied.png"
-#: Static maps (``maps/print/``), one set per map of `MAP_FILES`, named after its HTML file: ``<stem><suffix>``.
+#: Static maps (``maps/print/``), one set per map of `geo.catalogue`, named after its HTML file: ``<stem><suffix>``.
 PRINT_DIR: Final = "print"
 PRINT_FILES: Final = {
     "web": ".png",  # 1600 x 1000 px (an 800 x 500 slot at 2x density)
@@ -316,7 +313,138 @@ PRINT_FILES: Final = {
 }
 GPKG_FILE: Final = "resource_control.gpkg"
 QGZ_FILE: Final = "resource_control.qgz"
-REGION_COLUMNS: Final = (
+# --- output columns ----------------------------------------------------------------------
+#: Decimals of an area (``*_km2``) and of a share in [0, 1] (``*_share``) in the tables.
+KM2_DECIMALS: Final = 3
+SHARE_DECIMALS: Final = 6
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the outputs: its name and the decimals the tables round it to.
+
+    Its words live in the message catalogues (`geo.i18n`): the short label
+    (the GeoPackage's field alias) under `alias_key`, and what the column
+    holds in one table (the README's column tables) under `about_key`.
+    """
+
+    name: str
+    decimals: int | None = None  # None: written as computed (text, counts, dates, unrounded figures)
+
+    @property
+    def alias_key(self) -> str:
+        """Return the catalogue key of the column's short label: ``column.<name>``."""
+        return f"column.{self.name}"
+
+    def about_key(self, table: str) -> str:
+        """Return the catalogue key of what the column holds in `table` (a file name such as ``regions.csv``)."""
+        return f"column_about.{table.removesuffix('.csv')}.{self.name}"
+
+    def rounded(self, value: float) -> float:
+        """Return `value` rounded as the tables round this column (as it is where the column is not rounded)."""
+        return value if self.decimals is None else round(value, self.decimals)
+
+
+#: Every column of every output table and GeoPackage layer, once: a new column is one entry here (and its name in
+#: the tables it is in below, and its words in every catalogue; the tests name whatever is missing).
+COLUMNS: Final = {
+    column.name: column
+    for column in (
+        # regions
+        Column("region_id"),
+        Column("name_en"),
+        Column("name_uk"),
+        Column("level"),
+        Column("parent_id"),
+        Column("area_km2", KM2_DECIMALS),
+        Column("occupied_km2", KM2_DECIMALS),
+        Column("occupied_before_2022_km2", KM2_DECIMALS),
+        Column("occupied_since_2022_km2", KM2_DECIMALS),
+        Column("occupied_share", SHARE_DECIMALS),
+        Column("contested_km2", KM2_DECIMALS),
+        # deposits
+        Column("id"),
+        Column("primary_commodity"),
+        Column("commodities"),
+        Column("site_kind"),
+        Column("status"),
+        Column("oblast"),
+        Column("oblast_recorded"),
+        Column("raion"),
+        Column("hromada"),
+        Column("control_status"),
+        Column("status_uncertain"),
+        Column("distance_to_front_km", 2),
+        Column("near_front"),
+        Column("location_known"),
+        Column("coord_precision"),
+        Column("coord_uncertainty_km"),
+        Column("lon"),
+        Column("lat"),
+        Column("source_url"),
+        Column("reserve_quantity"),
+        Column("reserve_unit"),
+        Column("reserve_measure"),
+        Column("reserve_category"),
+        Column("reserve_class"),
+        Column("reserve_confidence"),
+        Column("reserve_as_of"),
+        Column("reserve_source_url"),
+        # control
+        Column("commodity"),
+        Column("deposits_total"),
+        Column("known"),
+        Column("occupied"),
+        Column("occupied_before_2022"),
+        Column("occupied_since_2022"),
+        Column("held"),
+        Column("unknown"),
+        Column("reserve_records"),
+        Column("reserve_coverage", SHARE_DECIMALS),
+        Column("reserve_occupied_t"),
+        Column("reserve_known_t"),
+        Column("reserve_occupied_share", SHARE_DECIMALS),
+        Column("value_records"),
+        Column("value_occupied_share_low", SHARE_DECIMALS),
+        Column("value_occupied_share", SHARE_DECIMALS),
+        Column("value_occupied_share_high", SHARE_DECIMALS),
+        # history
+        Column("date"),
+        Column("occupied_since"),
+        Column("occupied_since_basis"),
+        Column("occupied_periods"),
+        Column("first_snapshot"),
+        Column("last_snapshot"),
+        Column("basis"),
+        Column("measure"),
+        Column("share_low", SHARE_DECIMALS),
+        Column("share_high", SHARE_DECIMALS),
+        Column("records_with_figure"),
+        Column("records"),
+        Column("low_confidence"),
+        Column("occupied_t"),
+        Column("known_t"),
+        # GeoPackage layers only
+        Column("commodity_group"),
+        Column("period"),
+        Column("snapshot_date"),
+        Column("length_km", 1),
+        Column("start_date"),
+        Column("end_date"),
+    )
+}
+
+
+def table_columns(*names: str) -> tuple[str, ...]:
+    """Return the columns of one table, in order, each checked to be in `COLUMNS`."""
+    unknown = [name for name in names if name not in COLUMNS]
+    if unknown:
+        msg = f"columns {', '.join(unknown[:10])} are not in geo.schema.COLUMNS; add an entry for each"
+        raise KeyError(msg)
+    return names
+
+
+REGION_COLUMNS: Final = table_columns(
     "region_id",
     "name_en",
     "name_uk",
@@ -329,7 +457,7 @@ REGION_COLUMNS: Final = (
     "occupied_share",
     "contested_km2",
 )
-DEPOSIT_COLUMNS: Final = (
+DEPOSIT_COLUMNS: Final = table_columns(
     "id",
     "name_en",
     "name_uk",
@@ -360,7 +488,7 @@ DEPOSIT_COLUMNS: Final = (
     "reserve_as_of",
     "reserve_source_url",
 )
-CONTROL_COLUMNS: Final = (
+CONTROL_COLUMNS: Final = table_columns(
     "region_id",
     "name_en",
     "level",
@@ -385,3 +513,69 @@ CONTROL_COLUMNS: Final = (
     "value_occupied_share",
     "value_occupied_share_high",
 )
+#: ``history_regions.csv``: the regions' areas per snapshot date.
+HISTORY_REGION_COLUMNS: Final = table_columns(
+    "date",
+    "region_id",
+    "name_en",
+    "level",
+    "area_km2",
+    "occupied_km2",
+    "occupied_before_2022_km2",
+    "occupied_since_2022_km2",
+    "occupied_share",
+    "contested_km2",
+)
+#: ``history_deposits.csv``: per deposit, occupied since and every occupied period.
+HISTORY_DEPOSIT_COLUMNS: Final = table_columns(
+    "id",
+    "name_en",
+    "primary_commodity",
+    "control_status",
+    "occupied_since",
+    "occupied_since_basis",
+    "occupied_periods",
+    "first_snapshot",
+    "last_snapshot",
+)
+#: ``ledger.csv``: the counts of `CONTROL_COLUMNS` per date.
+LEDGER_COLUMNS: Final = table_columns(
+    "date",
+    "region_id",
+    "commodity",
+    "name_en",
+    "level",
+    "deposits_total",
+    "known",
+    "occupied",
+    "occupied_before_2022",
+    "occupied_since_2022",
+    "held",
+    "unknown",
+    "occupied_share",
+)
+#: ``history_bases.csv``: Ukraine's occupied share by reserves and by value per date.
+HISTORY_BASES_COLUMNS: Final = table_columns(
+    "date",
+    "basis",
+    "commodity",
+    "measure",
+    "occupied_share",
+    "share_low",
+    "share_high",
+    "records_with_figure",
+    "records",
+    "low_confidence",
+    "occupied_t",
+    "known_t",
+)
+#: The columns of each CSV table, by file name.
+TABLE_COLUMNS: Final = {
+    REGIONS_CSV: REGION_COLUMNS,
+    DEPOSITS_CSV: DEPOSIT_COLUMNS,
+    CONTROL_CSV: CONTROL_COLUMNS,
+    HISTORY_REGIONS_CSV: HISTORY_REGION_COLUMNS,
+    HISTORY_DEPOSITS_CSV: HISTORY_DEPOSIT_COLUMNS,
+    LEDGER_CSV: LEDGER_COLUMNS,
+    HISTORY_BASES_CSV: HISTORY_BASES_COLUMNS,
+}

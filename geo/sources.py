@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from xml.etree import ElementTree
 
 import geopandas as gpd
@@ -22,7 +22,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from geo import schema, store
+from geo import i18n, schema, store
 from geo.errors import SourceError
 from geo.files import file_sha256
 
@@ -212,6 +212,120 @@ def read_hromadas(path: Path, *, layer: str = schema.HROMADAS_LAYER) -> gpd.GeoD
         "parent_id": raw["adm2_pcode"],
     }
     return _canonical(raw, raw["adm3_pcode"], "hromada", names)
+
+
+#: Latin letters that look like Cyrillic ones (the Minregion hromada file writes «Пoкpoвськa» with Latin o, p, a).
+_LOOKALIKES: Final = str.maketrans("aceiopxyABCEHIKMOPTX", "асеіорхуАВСЕНІКМОРТХ")
+_CYRILLIC: Final = re.compile(r"[\u0400-\u04ff]")
+_WORD: Final = re.compile(r"[^\W\d_]+")
+_APOSTROPHES: Final = "'’ʼ"
+#: Every apostrophe written as ASCII ', as in the OSM hromada file.
+_APOSTROPHE: Final = str.maketrans("’ʼ", "''")
+
+
+def fix_lookalikes(text: str) -> str:
+    """Replace Latin look-alike letters (a, c, e, i, o, p, x, y and their capitals) with Cyrillic ones, in Cyrillic words.
+
+    A word counts as Cyrillic when it holds at least one Cyrillic letter; other
+    words are left alone, so that a Latin name stays Latin.
+    """
+    return _WORD.sub(lambda m: m[0].translate(_LOOKALIKES) if _CYRILLIC.search(m[0]) else m[0], text)
+
+
+#: A hromada's kind, as the first word of its type, with the English (transliterated) short form.
+_HROMADA_KINDS: Final = {"міська": "miska", "селищна": "selyshchna", "сільська": "silska"}
+_HROMADA: Final = "громада"
+
+
+def read_country_hromadas(
+    path: Path, *, skip_oblasts: tuple[str, ...] = schema.OSM_HROMADA_OBLASTS
+) -> gpd.GeoDataFrame:
+    """Read every hromada of Ukraine from the Minregion 2020 file (coarse), outside `skip_oblasts`.
+
+    The file (columns ``name``, ``TYPE``, ``COD_3``) is read as found; these rules make it a region layer:
+
+    * Only hromadas are kept: rows whose ``TYPE``, with its Latin look-alike
+      letters fixed, is "міська / селищна / сільська … громада" (its typos such as
+      «територіальма» pass, as only the first and last words are read).  The
+      old Crimean councils (``TYPE`` "… рада"), the "Державні території" (lakes,
+      estuaries and the Chornobyl zone, none with a code) and rows with no
+      ``TYPE`` are left out.
+    * Hromadas in `skip_oblasts` (first 4 characters of ``COD_3``) are left out:
+      the OSM file (`geo.schema.HROMADAS_FILE`) is finer there.
+    * A hromada without ``COD_3`` or without a geometry is left out.  The file
+      has 13 features whose geometry is null (the "13 invalid geometries" of
+      the data's SOURCES.md; no polygon is invalid): 4 of them are hromadas
+      (Teplodarska, Kotsiubynska, Pershotravenska, Novodnistrovska: small
+      towns lost in its simplification, their area drawn in a neighbour or in
+      no polygon), the rest councils and a state territory.
+    * Rows sharing a code (9 characters) and a name are one hromada in parts:
+      they become one row, the union of the parts (the file as shipped has
+      none: its 7 rows without ``COD_3`` are the 6 state territories and one
+      Crimean row, and no code repeats).  Rows sharing a code under different
+      names are kept, for `geo.validate.check_regions` to report.
+
+    Names: Latin look-alike letters inside Cyrillic words are replaced with
+    Cyrillic ones (`fix_lookalikes`) and apostrophes written ``'``; ``name_uk``
+    is the name and the type's short form, e.g. "Зіньківська сільська громада",
+    and ``name_en`` its KMU 2010 transliteration (`geo.i18n.transliterate`) with
+    "miska / selyshchna / silska hromada", e.g. "Zinkivska silska hromada"
+    (the forms of the OSM file's ``adm3_name_uk`` and ``adm3_name_translit``).
+    An invalid polygon is read as it is, for `geo.validate.repair_geometries`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``region_id`` (the first 9 characters of ``COD_3``, e.g.
+        ``UA6804019``); ``name_en``, ``name_uk``, ``level`` (``hromada``),
+        ``parent_id`` (the raion, ``COD_3[:6]``), geometry.
+        ``attrs["left_out"]`` maps each reason a row was left out to the
+        number of rows.
+    """
+    raw = read_vector(path)
+    _require_columns(raw, ("name", "TYPE", "COD_3"), path)
+    words = raw["TYPE"].map(lambda t: fix_lookalikes(t).split() if isinstance(t, str) else [])
+    kind = words.map(lambda w: w[0] if len(w) > 1 and w[-1] == _HROMADA and w[0] in _HROMADA_KINDS else "")
+    types = words.map(" ".join)
+    codes = raw["COD_3"].map(lambda c: c.strip() if isinstance(c, str) else "")
+    hromada, coded = kind != "", codes != ""
+    elsewhere = ~codes.str[:4].isin(skip_oblasts)
+    drawn = pd.Series(~raw.geometry.isna().to_numpy(), index=raw.index)
+    council, state = types.str.endswith(" рада"), types == "Державні території"
+    reasons = {
+        "old Crimean council": ~hromada & council,
+        "state territory (Державні території)": ~hromada & state,
+        "not a hromada (no or other TYPE)": ~hromada & ~council & ~state,
+        "hromada without COD_3": hromada & ~coded,
+        "hromada in an oblast with OSM hromadas": hromada & coded & ~elsewhere,
+        "hromada without a geometry": hromada & coded & elsewhere & ~drawn,
+    }
+    keep = (hromada & coded & elsewhere & drawn).to_numpy()
+    names = raw.loc[keep, "name"].map(lambda n: " ".join(fix_lookalikes(str(n)).translate(_APOSTROPHE).split()))
+    short = kind[keep]
+    frame = gpd.GeoDataFrame(
+        {
+            "id": codes[keep].str[:9],
+            "name_uk": names + " " + short + " " + _HROMADA,
+            "name_en": names.map(i18n.transliterate) + " " + short.map(_HROMADA_KINDS) + " hromada",
+        },
+        geometry=raw.geometry[keep],
+        crs=raw.crs,
+    )
+    key = frame["id"] + " " + frame["name_uk"]
+    first = ~key.duplicated()
+    if not first.all():  # one hromada in parts: one row, the parts' union
+        geoms = np.asarray(frame.geometry.array, dtype=object)
+        union = {k: shapely.union_all(geoms[(key == k).to_numpy()]) for k in key[~first].unique()}
+        frame = frame[first.to_numpy()]
+        merged = [union.get(k, g) for k, g in zip(key[first], frame.geometry, strict=True)]
+        frame = frame.set_geometry(gpd.GeoSeries(merged, index=frame.index, crs=frame.crs))
+    frame.attrs["source"] = str(path)
+    names_out = {"name_en": frame["name_en"], "name_uk": frame["name_uk"], "parent_id": frame["id"].str[:6]}
+    out = _canonical(frame, frame["id"], "hromada", names_out)
+    left_out = {reason: int(mask.sum()) for reason, mask in reasons.items()}
+    left_out["hromada part merged into its first row"] = int((~first).sum())
+    out.attrs["left_out"] = left_out
+    return out
 
 
 def read_city(path: Path, *, layer: str = schema.POKROVSK_CITY_LAYER) -> gpd.GeoDataFrame:
@@ -514,6 +628,46 @@ def monthly_parts(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 _CRS84 = ("urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326")
 
 
+#: How `geo.deepstate.snapshot_bytes` writes a snapshot: compact JSON, each feature's properties before its geometry.
+_COLLECTION_HEAD: Final = '{"type":"FeatureCollection","features":['
+_FEATURE_HEAD: Final = '{"type":"Feature","properties":'
+_GEOMETRY_HEAD: Final = ',"geometry":{'
+_DECODER = json.JSONDecoder()
+
+
+def _refresh_layout(data: bytes) -> tuple[list[Any], list[dict[str, Any]], None] | None:
+    """Read a snapshot as the refresh writes it, as `_feature_collection` would, without parsing it twice.
+
+    The properties are read with ``json`` and the geometries with GEOS from
+    the one text; the ``json`` module never parses the coordinates.  None if
+    the text is not exactly in that layout (a copied or hand-made file): then
+    `_feature_collection` reads it.
+    """
+    text = data.decode("utf-8-sig")
+    if not text.startswith(_COLLECTION_HEAD):
+        return None
+    rows: list[dict[str, Any]] = []
+    at = len(_COLLECTION_HEAD)
+    while text.startswith(_FEATURE_HEAD, at):
+        properties, at = _DECODER.raw_decode(text, at + len(_FEATURE_HEAD))
+        if not isinstance(properties, dict) or not text.startswith(_GEOMETRY_HEAD, at):
+            return None
+        end = text.find("}", at + len(_GEOMETRY_HEAD))  # a (Multi)Polygon's object holds no other object
+        if end < 0 or not text.startswith("}", end + 1):
+            return None
+        rows.append(properties)
+        at = end + 2
+        if not text.startswith(",", at):
+            break
+        at += 1
+    if not rows or text[at:].rstrip() != "]}":
+        return None
+    geoms = shapely.get_parts(shapely.from_geojson(text))  # one geometry per feature, in order
+    if len(geoms) != len(rows):
+        return None
+    return list(geoms), rows, None
+
+
 def read_snapshot(path: Path) -> gpd.GeoDataFrame:
     """Read a dated occupation snapshot (GeoJSON in lon/lat) with the ``json`` module, once it verifies.
 
@@ -543,7 +697,7 @@ def parse_snapshot(snapshot: store.Snapshot) -> gpd.GeoDataFrame:
     """
     path = snapshot.path
     try:
-        geoms, rows, name = _feature_collection(path, snapshot.data)
+        geoms, rows, name = _refresh_layout(snapshot.data) or _feature_collection(path, snapshot.data)
         if name is not None and name not in _CRS84:
             raise TypeError(f"CRS {name!r} is not lon/lat WGS 84")  # noqa: EM102
         if any(g is None for g in geoms):

@@ -9,11 +9,13 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 
 from geo import schema
@@ -320,8 +322,12 @@ def _overlap_pieces_km2(geoms: np.ndarray, change: shapely.Geometry) -> np.ndarr
     A piece wholly inside a region adds its own area; only pieces that cross a
     region's edge are intersected, with the region clipped to the piece's box.
     """
+    return _pieces_km2(geoms, shapely.get_parts(change))
+
+
+def _pieces_km2(geoms: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """Area of each geometry's overlap with the union of `pieces` (disjoint polygons), all in the equal-area CRS, km²."""
     out = np.zeros(len(geoms))
-    pieces = shapely.get_parts(change)
     pieces = pieces[shapely.area(pieces) > 0]
     if len(pieces) == 0:
         return out
@@ -358,6 +364,195 @@ def change_overlap_km2(regions: gpd.GeoSeries, change: shapely.Geometry) -> pd.S
     return pd.Series(_overlap_pieces_km2(geoms, change), index=regions.index, name="km2")
 
 
+_TO_AREA = pyproj.Transformer.from_crs(schema.STORAGE_CRS, schema.AREA_CRS, always_xy=True)
+#: How far the box around each changed edge reaches beyond it (metres in `geo.schema.AREA_CRS`).
+_CHANGE_MARGIN_M = 1.0
+
+
+def _to_area(geoms: np.ndarray) -> np.ndarray:
+    """Project lon/lat geometries to `geo.schema.AREA_CRS` (the same coordinates as ``GeoSeries.to_crs``)."""
+    coords = shapely.get_coordinates(geoms)
+    x, y = _TO_AREA.transform(coords[:, 0], coords[:, 1])
+    projected: np.ndarray = shapely.set_coordinates(geoms.copy(), np.column_stack([x, y]))
+    return projected
+
+
+def _edges(geom: shapely.Geometry) -> np.ndarray:
+    """Every edge of a polygonal geometry's rings as (x1, y1, x2, y2), its end points in lexicographic order."""
+    parts = shapely.get_parts(geom)
+    rings = shapely.get_rings(parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON])
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    same = ring[1:] == ring[:-1]
+    start, end = coords[:-1][same], coords[1:][same]
+    swap = (start[:, 0] > end[:, 0]) | ((start[:, 0] == end[:, 0]) & (start[:, 1] > end[:, 1]))
+    start[swap], end[swap] = end[swap], start[swap].copy()
+    return np.column_stack([start, end])
+
+
+def _components(count: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Label the connected components of a graph of `count` nodes with edges (left, right): the least node of each."""
+    labels = np.arange(count)
+    while not np.array_equal(labels[left], labels[right]):
+        np.minimum.at(labels, labels[left], labels[right])
+        np.minimum.at(labels, labels[right], labels[left])
+        while not np.array_equal(labels, labels[labels]):
+            labels = labels[labels]
+    return labels
+
+
+#: Odd 64-bit multipliers that hash an edge's four coordinates (their bits) into one integer.
+_EDGE_HASH = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5], dtype=np.uint64)
+#: Up to this many boxes are merged with a dense overlap test; more with a tree.
+_DENSE_BOXES = 256
+
+
+def _unmatched(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+    """Return the edges (rows) that occur more often in one of `old` and `new` than in the other, each once.
+
+    Edges are grouped by a hash of their coordinates' bits (one integer sort
+    instead of a four-key one); should two different edges share a hash,
+    they are sorted by their coordinates instead.
+    """
+    edges = np.ascontiguousarray(np.concatenate([old, new]))
+    mixed = edges.view(np.uint64) * _EDGE_HASH
+    key = mixed[:, 0] ^ (mixed[:, 1] >> np.uint64(17)) ^ mixed[:, 2] ^ (mixed[:, 3] >> np.uint64(29))
+    order = np.argsort(key, kind="stable")
+    ordered = edges[order]
+    first = np.ones(len(edges), dtype=bool)
+    first[1:] = key[order][1:] != key[order][:-1]
+    group = np.cumsum(first) - 1
+    if not (ordered == ordered[first][group]).all():  # a shared hash: sort exactly
+        order = np.lexsort(edges.T[::-1])
+        ordered = edges[order]
+        first[1:] = (ordered[1:] != ordered[:-1]).any(axis=1)
+        group = np.cumsum(first) - 1
+    balance = np.bincount(group, weights=np.where(order < len(old), 1.0, -1.0))
+    unmatched: np.ndarray = ordered[first][balance != 0]
+    return unmatched
+
+
+def _touching(boxes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pairs (i, j) of boxes that touch or overlap (each box with itself too)."""
+    if len(boxes) <= _DENSE_BOXES:
+        xmin, ymin, xmax, ymax = (boxes[:, k] for k in range(4))
+        touch = (xmin[:, None] <= xmax[None, :]) & (xmin[None, :] <= xmax[:, None])
+        touch &= (ymin[:, None] <= ymax[None, :]) & (ymin[None, :] <= ymax[:, None])
+        left, right = np.nonzero(touch)
+        return left, right
+    rects = shapely.box(*boxes.T)
+    pairs: tuple[np.ndarray, np.ndarray] = tuple(shapely.STRtree(rects).query(rects, predicate="intersects"))
+    return pairs
+
+
+def _change_boxes(old: np.ndarray, new: np.ndarray, *, margin: float) -> np.ndarray:
+    """Disjoint boxes (xmin, ymin, xmax, ymax) outside which two polygonal geometries, given by `_edges`, are the same.
+
+    Where two polygonal geometries differ, the edge of the difference runs
+    along edges that only one of them has (an edge both have has the same
+    area on each side in both, or the difference on both sides).  Each piece
+    of the difference is enclosed by a chain of such edges, which touch one
+    another: it lies inside the box of the group of touching boxes (each
+    `margin` wider than its edge) of its edges.  No boxes: the same geometry.
+    """
+    changed = _unmatched(old, new)
+    boxes = np.column_stack(
+        [
+            np.minimum(changed[:, 0], changed[:, 2]) - margin,
+            np.minimum(changed[:, 1], changed[:, 3]) - margin,
+            np.maximum(changed[:, 0], changed[:, 2]) + margin,
+            np.maximum(changed[:, 1], changed[:, 3]) + margin,
+        ]
+    )
+    while len(boxes):  # merge touching boxes until none touch (a merged box can reach another one)
+        left, right = _touching(boxes)
+        roots, label = np.unique(_components(len(boxes), left, right), return_inverse=True)
+        if len(roots) == len(boxes):
+            break
+        merged = np.empty((len(roots), 4))
+        merged[:, :2], merged[:, 2:] = np.inf, -np.inf
+        for k in (0, 1):
+            np.minimum.at(merged[:, k], label, boxes[:, k])
+            np.maximum.at(merged[:, k + 2], label, boxes[:, k + 2])
+        boxes = merged
+    return boxes
+
+
+def _polygons(geoms: Sequence[shapely.Geometry]) -> np.ndarray:
+    parts = shapely.get_parts(np.asarray(geoms, dtype=object))
+    kept: np.ndarray = parts[shapely.get_type_id(parts) >= shapely.GeometryType.POLYGON]
+    return kept
+
+
+@dataclass
+class _Shape:
+    """A polygonal geometry in a metric CRS, with what comparing it with another needs (each part made once)."""
+
+    geom: shapely.Geometry
+    edges: np.ndarray  # `_edges`
+    valid: bool
+    rings: tuple[shapely.Geometry, np.ndarray, shapely.STRtree] | None = None  # lines, as shells, their tree
+
+    @classmethod
+    def of(cls, geom: shapely.Geometry) -> _Shape:
+        return cls(geom, _edges(geom), bool(shapely.is_valid(geom)))
+
+    def in_box(self, xmin: float, ymin: float, xmax: float, ymax: float) -> shapely.Geometry:
+        """Return ``make_valid(geom)`` within the box, without repairing the whole geometry.
+
+        A valid geometry is clipped.  An invalid one (a reprojection turns a
+        hole touching its shell into two rings crossing by a hair) cannot be:
+        clipping reads its rings' sides wrongly.  Its rings, cut to the box and
+        noded with the box's edge, bound faces; a face is inside where an odd
+        number of rings encloses it, as `shapely.make_valid` decides.
+        """
+        if self.valid:
+            return shapely.clip_by_rect(self.geom, xmin, ymin, xmax, ymax)
+        if self.rings is None:
+            parts = shapely.get_parts(self.geom)
+            rings = shapely.get_rings(parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON])
+            rings = rings[shapely.get_num_coordinates(rings) >= 4]
+            shells: np.ndarray = np.asarray(shapely.polygons(rings), dtype=object)
+            self.rings = (cast("shapely.Geometry", shapely.multilinestrings(rings)), shells, shapely.STRtree(shells))
+        lines, shells, tree = self.rings
+        cut = shapely.clip_by_rect(lines, xmin, ymin, xmax, ymax)
+        edge = shapely.boundary(shapely.box(xmin, ymin, xmax, ymax))
+        faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all([cut, edge]))))
+        if len(faces) == 0:
+            return shapely.Polygon()
+        inner = shapely.point_on_surface(faces)
+        face_idx, ring_idx = tree.query(inner)
+        around = shapely.contains_xy(shells[ring_idx], shapely.get_x(inner[face_idx]), shapely.get_y(inner[face_idx]))
+        odd = np.bincount(face_idx[around], minlength=len(faces)) % 2 == 1
+        return shapely.union_all(faces[odd])
+
+
+def _changes(old: _Shape, new: _Shape) -> tuple[np.ndarray, np.ndarray]:
+    gained: list[shapely.Geometry] = []
+    lost: list[shapely.Geometry] = []
+    for box in _change_boxes(old.edges, new.edges, margin=_CHANGE_MARGIN_M):
+        before, after = old.in_box(*box), new.in_box(*box)
+        gained.append(shapely.difference(after, before))
+        lost.append(shapely.difference(before, after))
+    return _polygons(gained), _polygons(lost)
+
+
+def polygon_changes(old: shapely.Geometry, new: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
+    """Return the pieces of ``difference(make_valid(new), make_valid(old))`` and of the reverse, as polygons.
+
+    Both are polygonal geometries in a metric CRS, valid or nearly (a
+    reprojection can leave rings crossing by a hair).  Only the boxes where
+    the two differ (`_change_boxes`) are overlaid, so that two versions of a
+    large area that differ in a few places cost little more than their
+    differences; neither is repaired whole (`_Shape.in_box`).
+
+    Returns
+    -------
+    tuple
+        Arrays of polygons (disjoint within each array): gained, lost.
+    """
+    return _changes(_Shape.of(old), _Shape.of(new))
+
+
 def occupied_km2_over_time(
     regions: gpd.GeoDataFrame,
     series: Mapping[str, gpd.GeoDataFrame],
@@ -367,8 +562,9 @@ def occupied_km2_over_time(
     """Measure each region's occupied area at every date of a series.
 
     The first date is measured in full; each later one as the previous value
-    plus the area gained and minus the area lost since (two differences), which
-    are small, so a long (daily) series costs little more per date than its changes.
+    plus the area gained and minus the area lost since (`polygon_changes`,
+    which overlays only where the two dates differ), so a long (daily) series
+    costs little more per date than its changes.
 
     Parameters
     ----------
@@ -383,45 +579,51 @@ def occupied_km2_over_time(
         Columns ``date``, ``region_id`` and those of `occupied_km2`, plus ``area_km2``, ``occupied_share``
         and ``contested_km2``.
     """
-    geoms = regions.geometry.to_crs(schema.AREA_CRS).to_numpy()
-    area = area_km2(regions)
+    geoms = _to_area(np.asarray(regions.geometry.array, dtype=object))
+    area = shapely.area(geoms) / _M2_PER_KM2
     keys = (schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022, schema.CONTESTED)
     grey = contested or {}
-    previous: dict[str, shapely.Geometry] = {}
+    empty = shapely.Polygon()
+    previous: dict[str, tuple[shapely.Geometry | None, _Shape]] = {}  # the last date's: lon/lat, projected
     values: dict[str, np.ndarray] = {}
-    frames = []
+    columns: dict[str, list[np.ndarray]] = {key: [] for key in keys}
     for date, date_parts in series.items():
-        geoms_now = [*date_parts.geometry.loc[list(keys[:2])], grey.get(date)]
-        present = [g if g is not None else shapely.Polygon() for g in geoms_now]
-        projected = pd.Series(
-            gpd.GeoSeries(present, crs=schema.STORAGE_CRS).to_crs(schema.AREA_CRS).to_numpy(), index=list(keys)
-        )
+        parts = date_parts.geometry
+        now = {keys[0]: parts[keys[0]], keys[1]: parts[keys[1]], keys[2]: grey.get(date)}
         for key in keys:
-            current = shapely.make_valid(projected[key]) if projected[key] is not None else shapely.Polygon()
-            if key not in previous:
-                values[key] = _overlap_km2(geoms, current)
-            elif not shapely.equals_exact(current, previous[key], tolerance=0.0):
-                # gained and lost as two differences: pieces of one symmetric difference cannot be sorted into
-                # gained and lost, because a gained and a lost piece that share an edge come out as one polygon
-                gained = shapely.difference(current, previous[key])
-                lost = shapely.difference(previous[key], current)
-                values[key] = values[key] + _overlap_pieces_km2(geoms, gained) - _overlap_pieces_km2(geoms, lost)
-            previous[key] = current
-        before, since, grey_km2 = (np.clip(values[k], 0.0, None) for k in keys)
-        frame = pd.DataFrame(
-            {
-                "date": date,
-                schema.REGION_ID: regions.index,
-                "area_km2": area.to_numpy(),
-                "occupied_km2": before + since,
-                "occupied_before_2022_km2": before,
-                "occupied_since_2022_km2": since,
-            }
-        )
-        frame["occupied_share"] = occupied_share(frame["occupied_km2"], frame["area_km2"]).to_numpy()
-        frame["contested_km2"] = grey_km2
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+            current = now[key] if now[key] is not None else empty
+            if key in previous and shapely.equals_exact(current, previous[key][0], tolerance=0.0):
+                pass  # the same rings, vertex for vertex: no change
+            else:
+                shape = _Shape.of(_to_area(np.array([current], dtype=object))[0])
+                if key not in previous:
+                    values[key] = _overlap_km2(geoms, shapely.make_valid(shape.geom))
+                else:
+                    gained, lost = _changes(previous[key][1], shape)
+                    if len(gained):
+                        values[key] = values[key] + _pieces_km2(geoms, gained)
+                    if len(lost):
+                        values[key] = values[key] - _pieces_km2(geoms, lost)
+                previous[key] = (current, shape)
+            columns[key].append(np.clip(values[key], 0.0, None))
+    dates = len(series)
+    before, since, grey_km2 = (np.concatenate(columns[key]) if dates else np.zeros(0) for key in keys)
+    total = np.tile(area, dates)
+    occupied = before + since
+    with np.errstate(divide="ignore", invalid="ignore"):  # as `occupied_share`: 0.0 where the area is 0
+        share = np.clip(np.nan_to_num(np.where(total > 0, occupied / total, 0.0), nan=0.0), 0.0, 1.0)
+    return pd.DataFrame(
+        {
+            "date": np.repeat(np.array(list(series), dtype=object), len(regions)),
+            schema.REGION_ID: np.tile(np.asarray(regions.index, dtype=object), dates),
+            "area_km2": total,
+            "occupied_km2": occupied,
+            "occupied_before_2022_km2": before,
+            "occupied_since_2022_km2": since,
+            "occupied_share": share,
+            "contested_km2": grey_km2,
+        }
+    )
 
 
 # --- reserves and value ------------------------------------------------------------------
@@ -761,34 +963,48 @@ def reserves_by_region(figured: pd.DataFrame, membership: pd.DataFrame, control:
     """
     rows = _commodity_rows(figured, membership, metals=schema.METALS, resource_kinds=schema.RESOURCE_SITE_KINDS)
     rows = rows.join(figured.drop(columns=["commodity_list"]), on="id")
+    by_id = rows.set_index("id")
+    primary = rows["primary_commodity"].to_numpy(dtype=object)
+    has_figure = rows["reserve_t"].notna().to_numpy(dtype=bool)
     records: dict[Any, dict[str, Any]] = {}
-    for (rid, commodity), group in rows.groupby([schema.REGION_ID, "commodity"], sort=False):
+    # positions, not sub-frames: most (region, commodity) rows have no figure, and a frame per row costs milliseconds
+    for key, at in rows.groupby([schema.REGION_ID, "commodity"], sort=False).indices.items():
+        rid, commodity = cast("tuple[Any, Any]", key)
+        positions = np.asarray(at)
         aggregate = commodity == schema.METALS_AGGREGATE
-        own = (group if aggregate else group[group["primary_commodity"] == commodity]).set_index("id")
-        with_figure = own[own["reserve_t"].notna()]
-        status = with_figure[["control_status"]]
-        values = _value_columns(with_figure)
-        valued = int(values.notna().all(axis=1).sum())
-        low, central, high = value_shares(values, with_figure["primary_commodity"], status)
+        own = positions if aggregate else positions[primary[positions] == commodity]
+        figured_at = own[has_figure[own]]
         record: dict[str, Any] = {
             "reserve_measure": "" if aggregate else schema.RESERVE_MEASURE.get(str(commodity), ""),
-            "reserve_records": len(with_figure),
-            "reserve_coverage": _ratio(len(with_figure), len(own)),
+            "reserve_records": len(figured_at),
+            "reserve_coverage": _ratio(len(figured_at), len(own)),
             "reserve_occupied_t": np.nan,
             "reserve_known_t": np.nan,
             "reserve_occupied_share": np.nan,
-            "value_records": valued,
-            "value_occupied_share_low": float(low[0]) if valued else np.nan,
-            "value_occupied_share": float(central[0]) if valued else np.nan,
-            "value_occupied_share_high": float(high[0]) if valued else np.nan,
+            "value_records": 0,
+            "value_occupied_share_low": np.nan,
+            "value_occupied_share": np.nan,
+            "value_occupied_share_high": np.nan,
         }
-        if not aggregate and len(with_figure):
-            occupied, known = reserve_tonnes(with_figure, status)
+        if len(figured_at):
+            with_figure = pd.DataFrame(by_id.iloc[figured_at])
+            status = pd.DataFrame(with_figure[["control_status"]])
+            values = _value_columns(with_figure)
+            valued = int(values.notna().all(axis=1).sum())
+            low, central, high = value_shares(values, with_figure["primary_commodity"], status)
             record.update(
-                reserve_occupied_t=float(occupied[0]),
-                reserve_known_t=float(known[0]),
-                reserve_occupied_share=float(_shares(occupied, known)[0]),
+                value_records=valued,
+                value_occupied_share_low=float(low[0]) if valued else np.nan,
+                value_occupied_share=float(central[0]) if valued else np.nan,
+                value_occupied_share_high=float(high[0]) if valued else np.nan,
             )
+            if not aggregate:
+                occupied, known = reserve_tonnes(with_figure, status)
+                record.update(
+                    reserve_occupied_t=float(occupied[0]),
+                    reserve_known_t=float(known[0]),
+                    reserve_occupied_share=float(_shares(occupied, known)[0]),
+                )
         records[(rid, commodity)] = record
     table = pd.DataFrame.from_dict(records, orient="index")
     table.index = pd.MultiIndex.from_tuples(table.index, names=[schema.REGION_ID, "commodity"])

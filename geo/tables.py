@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import errno
-import glob
 import hashlib
 import json
 import math
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+import os
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pandas as pd
 
-from geo import __version__, schema
+from geo import __version__, i18n, schema
 from geo.errors import OutputError
-from geo.files import write_all_atomic
-
-_KM2_DECIMALS = 3
-_SHARE_DECIMALS = 6
-_KM_DECIMALS = 2
-
+from geo.files import Carry, replace_tree
 
 #: A text cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -41,61 +37,67 @@ def _csv(frame: pd.DataFrame) -> bytes:
     return safe.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
+def _table(frame: pd.DataFrame, name: str) -> bytes:
+    """Render table `name` (a file of `geo.schema.TABLE_COLUMNS`): its columns in order, each rounded as registered."""
+    table = frame[list(schema.TABLE_COLUMNS[name])].copy()
+    for column in table.columns:
+        decimals = schema.COLUMNS[column].decimals
+        if decimals is not None:
+            table[column] = table[column].round(decimals)
+    return _csv(table)
+
+
 def regions_csv(regions: pd.DataFrame) -> bytes:
     """Render ``regions.csv``: one row per region, areas in km², shares in [0, 1]."""
-    table = regions.reset_index().rename(columns={"index": schema.REGION_ID})
-    table = table[list(schema.REGION_COLUMNS)].copy()
-    for column in [c for c in table.columns if c.endswith("_km2")]:
-        table[column] = table[column].round(_KM2_DECIMALS)
-    table["occupied_share"] = table["occupied_share"].round(_SHARE_DECIMALS)
-    return _csv(table)
+    return _table(regions.reset_index().rename(columns={"index": schema.REGION_ID}), schema.REGIONS_CSV)
 
 
 def deposits_csv(deposits: pd.DataFrame) -> bytes:
     """Render ``deposits.csv``: one row per deposit record, with its region and control status."""
-    table = deposits.reset_index()[list(schema.DEPOSIT_COLUMNS)].copy()
-    table["distance_to_front_km"] = table["distance_to_front_km"].round(_KM_DECIMALS)
-    return _csv(table)
+    return _table(deposits.reset_index(), schema.DEPOSITS_CSV)
 
 
 def control_csv(control: pd.DataFrame) -> bytes:
     """Render ``control.csv``: deposits by control status per region × commodity."""
-    table = control.reset_index()[list(schema.CONTROL_COLUMNS)].copy()
-    for column in [c for c in table.columns if c.endswith(("_share", "_share_low", "_share_high", "_coverage"))]:
-        table[column] = table[column].round(_SHARE_DECIMALS)
-    return _csv(table)
+    return _table(control.reset_index(), schema.CONTROL_CSV)
 
 
 def history_bases_csv(bases: pd.DataFrame) -> bytes:
     """Render ``history_bases.csv``: Ukraine's occupied share by reserves (per commodity) and by value, per date."""
-    table = bases.copy()
-    for column in ("occupied_share", "share_low", "share_high"):
-        table[column] = table[column].round(_SHARE_DECIMALS)
-    return _csv(table)
+    return _table(bases, schema.HISTORY_BASES_CSV)
 
 
 def history_regions_csv(series: pd.DataFrame) -> bytes:
     """Render ``history_regions.csv``: occupied area and share per date and region."""
-    table = series.copy()
-    for column in [c for c in table.columns if c.endswith("_km2")]:
-        table[column] = table[column].round(_KM2_DECIMALS)
-    table["occupied_share"] = table["occupied_share"].round(_SHARE_DECIMALS)
-    return _csv(table)
+    return _table(series, schema.HISTORY_REGIONS_CSV)
 
 
 def history_deposits_csv(history: pd.DataFrame) -> bytes:
     """Render ``history_deposits.csv``: per deposit, occupied since and every occupied period."""
-    return _csv(history.reset_index())
+    return _table(history.reset_index(), schema.HISTORY_DEPOSITS_CSV)
 
 
 def ledger_csv(ledger: pd.DataFrame) -> bytes:
     """Render ``ledger.csv``: deposits by control status per date × region × commodity."""
-    table = ledger.copy()
-    table["occupied_share"] = table["occupied_share"].round(_SHARE_DECIMALS)
-    return _csv(table)
+    return _table(ledger, schema.LEDGER_CSV)
 
 
-def _plain(value: Any, *, decimals: int = _SHARE_DECIMALS) -> Any:
+def columns_markdown(name: str, *, words: i18n.Words | None = None) -> str:
+    """Render the README's table of the columns of table `name` (a file of `geo.schema.TABLE_COLUMNS`).
+
+    One row per column, in the table's order: its name, what it holds (the
+    catalogue's ``column_about.<table>.<column>``, English by default) and
+    the decimals the table rounds it to (``—``: written as computed).
+    """
+    words = words or i18n.words("en")  # the README is in English
+    rows = ["| column | meaning | decimals |", "| --- | --- | ---: |"]
+    for column in (schema.COLUMNS[c] for c in schema.TABLE_COLUMNS[name]):
+        decimals = "—" if column.decimals is None else str(column.decimals)
+        rows.append(f"| `{column.name}` | {words(column.about_key(name))} | {decimals} |")
+    return "\n".join(rows) + "\n"
+
+
+def _plain(value: Any, *, decimals: int = schema.SHARE_DECIMALS) -> Any:
     """Make a value JSON-safe and stable: numpy scalars to Python, NaN to None, floats rounded."""
     if hasattr(value, "item"):
         value = value.item()
@@ -105,7 +107,9 @@ def _plain(value: Any, *, decimals: int = _SHARE_DECIMALS) -> Any:
 
 
 def _figure(key: str, value: Any) -> Any:
-    return _plain(value, decimals=_KM2_DECIMALS if key.endswith("_km2") else _SHARE_DECIMALS)
+    """Make a region figure JSON-safe, rounded as its column is in the tables."""
+    decimals = schema.COLUMNS[key].decimals
+    return _plain(value) if decimals is None else _plain(value, decimals=decimals)
 
 
 def summary(
@@ -250,10 +254,20 @@ def digests(files: Mapping[str, bytes]) -> dict[str, str]:
 
 
 def write_outputs(out: Path, files: Mapping[str, bytes]) -> list[Path]:
-    """Write every rendered output into `out`, each atomically, renaming only once all are staged.
+    """Replace the folder `out` as a whole by one holding every rendered output (see `geo.files.replace_tree`).
 
-    ``summary.json`` is renamed last.  Temporary files that an earlier build
-    was killed before renaming (``.<output>.<random>.tmp``) are removed first.
+    Everything is written and fsynced into ``.<out>.staging-<hex>`` beside
+    `out`, then swapped with it in one step, so that a build killed at any
+    point leaves `out` as it was or completely new; the leftovers of killed
+    builds beside it (that name, or ``.<out>.old-<hex>``) are removed first.
+
+    Which folder it replaces (`_survey`): a new or empty one, or one an earlier
+    build wrote (``summary.json`` at its top, listing its outputs). Outputs of
+    the earlier build (in any language folder) that this one does not write
+    are gone afterwards. Every other entry, whoever put it there (the refresh's
+    change report, ``README.md``, a user's notes), is carried over as it is. A
+    folder holding anything else is refused and left untouched. `out` may be a
+    symbolic link: the folder it leads to is replaced, the link stays.
 
     Returns
     -------
@@ -264,12 +278,9 @@ def write_outputs(out: Path, files: Mapping[str, bytes]) -> list[Path]:
     targets = {out / name: files[name] for name in names}
     _check_inside(out, list(targets))
     try:
-        if out.is_dir():
-            for target in targets:  # a name may have a folder (``uk/overview.html``)
-                if target.parent.is_dir():
-                    for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-                        stale.unlink(missing_ok=True)
-        write_all_atomic(targets)
+        replace_tree(out, {name: files[name] for name in names}, lambda root: _survey(out, root, names))
+    except OutputError:
+        raise
     except OSError as exc:
         where = f": {exc.filename}" if exc.filename else ""
         msg = f"{out}: cannot write the outputs ({exc.strerror or exc}{where}); {_WRITE_HINTS.get(exc.errno or 0, _WRITE_HINT)}"
@@ -283,7 +294,103 @@ _WRITE_HINTS = {
     errno.EDQUOT: "free some space, or pass --out DIR on another disk",
     errno.EEXIST: "a file stands where the build needs a folder: move it away, or pass another --out DIR",
     errno.ENOTDIR: "a file stands where the build needs a folder: move it away, or pass another --out DIR",
+    errno.EACCES: (
+        "the build replaces --out as a whole, beside it: make --out and the folder holding it writable, "
+        "or pass another --out DIR"
+    ),
+    errno.EPERM: (
+        "the build replaces --out as a whole, beside it: make --out and the folder holding it writable, "
+        "or pass another --out DIR"
+    ),
+    errno.EBUSY: "a mount point cannot be replaced as a whole: pass --out DIR with a folder inside it",
+    errno.EXDEV: "a mount point cannot be replaced as a whole: pass --out DIR with a folder inside it",
 }
+
+#: Files others write into ``--out`` that the build keeps even in a folder no build wrote yet: the refresh's change
+#: report (`geo.update.REPORT_JSON`, `geo.update.REPORT_MD`) and the README of the repository's ``maps/``.
+_KNOWN = frozenset({"refresh_report.json", "refresh_report.md", "README.md"})
+#: A file `geo.files.stage` wrote (``.<name>.<random>.tmp``), left by an earlier build or refresh killed before its rename.
+_STAGED = re.compile(r"\.(?P<name>.+)\.[^./]+\.tmp")
+#: The folders of the languages other than the default one (``uk``), where their maps go.
+_LANGUAGE_DIRS = tuple(lang for lang in i18n.LANGUAGES if lang != i18n.DEFAULT_LANGUAGE)
+
+
+def _survey(out: Path, root: Path, names: Collection[str]) -> Carry:
+    """Refuse a folder no build wrote that holds anything but `_KNOWN` files; else say which entries to carry over.
+
+    An earlier build's folder has a ``summary.json`` listing its outputs. Its
+    outputs, this build's (`names`), the same names in another language's
+    folder, and the files staged for any of them are the build's own: never
+    carried over. Everything else is.
+    """
+    listed = _listed_outputs(root)
+    own = {*names, *(listed or ())}
+    folders = {str(parent) for name in own for parent in PurePosixPath(name).parents if str(parent) != "."}
+    folders.update(_LANGUAGE_DIRS)  # ``uk/`` is the build's even when no output of it is listed
+
+    def owned(path: str, *, is_dir: bool) -> bool:
+        if is_dir:
+            return bool(_in_languages(path) & folders)
+        staged = _STAGED.fullmatch(PurePosixPath(path).name)
+        if staged:
+            path = str(PurePosixPath(path).parent / staged["name"])
+        return bool(_in_languages(path) & own)
+
+    def carry(path: str, is_dir: bool) -> bool:
+        return not owned(path, is_dir=is_dir)
+
+    if listed is None and root.is_dir():
+        strangers = _strangers(root, "", owned)
+        if strangers:
+            why = "its summary.json is not a build's" if (root / schema.SUMMARY_JSON).exists() else "no summary.json"
+            more = f" and {len(strangers) - 3} more" if len(strangers) > 3 else ""
+            msg = (
+                f"{out}: not a folder a build wrote ({why}) and not empty: it holds {', '.join(strangers[:3])}{more}; "
+                "a build replaces --out as a whole: pass --out DIR with a new or empty folder, or move those out of it"
+            )
+            raise OutputError(msg)
+    return carry
+
+
+def _listed_outputs(root: Path) -> list[str] | None:
+    """Return the outputs listed in the ``summary.json`` at the top of `root`, or None if no build wrote one there."""
+    try:
+        record = json.loads((root / schema.SUMMARY_JSON).read_bytes())
+    except (OSError, ValueError):
+        return None
+    outputs = record.get("outputs") if isinstance(record, dict) else None
+    if not isinstance(outputs, list) or not all(isinstance(name, str) for name in outputs):
+        return None
+    if schema.SUMMARY_JSON not in outputs:
+        return None
+    return outputs
+
+
+def _in_languages(path: str) -> set[str]:
+    """`path` in every language: ``overview.html`` → it and ``uk/overview.html``; ``uk/overview.html`` → the same."""
+    head, _, rest = path.partition("/")
+    base = rest if rest and head in _LANGUAGE_DIRS else path
+    return {base, *(f"{lang}/{base}" for lang in _LANGUAGE_DIRS)}
+
+
+def _strangers(folder: Path, prefix: str, owned: Callable[..., bool]) -> list[str]:
+    """List the entries of a folder no build wrote that are neither the build's (`owned`) nor `_KNOWN`, by path."""
+    found: list[str] = []
+    with os.scandir(folder) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for entry in entries:
+        path, is_dir = f"{prefix}{entry.name}", entry.is_dir(follow_symlinks=False)
+        if owned(path, is_dir=is_dir):
+            if is_dir:
+                found += _strangers(Path(entry.path), f"{path}/", owned)
+        elif prefix or is_dir or not (entry.name in _KNOWN or _known_staged(entry.name)):
+            found.append(path + ("/" if is_dir else ""))
+    return found
+
+
+def _known_staged(name: str) -> bool:
+    staged = _STAGED.fullmatch(name)
+    return staged is not None and staged["name"] in _KNOWN
 
 
 def _check_inside(out: Path, targets: Sequence[Path]) -> None:

@@ -34,10 +34,10 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import deepstate, join, report, schema, sources, stats, store, style, validate, webmap
+from geo import deepstate, geometry, join, report, schema, sources, stats, store, style, validate
 from geo import workers as processes
 from geo.errors import GeoError, RefreshError, SourceError
-from geo.files import check_apart, write_all_atomic
+from geo.files import check_apart, locked, recover_tree, write_all_atomic
 
 LOCK_WAIT_S: Final = 10.0
 #: Processes that prepare versions ahead of the commits in a multi-version run (capped by the cores).
@@ -117,7 +117,7 @@ class Context:
     before_km2: pd.Series  # occupied before 2022 (the pre-2022 zone), per region
     deposits: gpd.GeoDataFrame
     pre2022: gpd.GeoDataFrame
-    views: dict[str, tuple[str, shapely.Geometry]]
+    views: geometry.Views  # where the maps draw a snapshot, for the drawability check
     monthly: dict[str, Path]  # the shipped month-end files by snapshot date: earlier snapshots to compare with
 
 
@@ -208,7 +208,7 @@ def load_context(layers: Path) -> Context:
         before_km2=stats.change_overlap_km2(regions_eq, pre_zone),
         deposits=deposits,
         pre2022=zone,
-        views=webmap.slider_views(everything, deposits),
+        views=geometry.map_views(everything, deposits),
         monthly=_month_ends(layers / schema.MONTHLY_DIR),
     )
 
@@ -284,8 +284,7 @@ def _check_drawable(ctx: Context, parsed: deepstate.Parsed, source: str) -> gpd.
     try:
         parts = join.occupied_parts(_frame(parsed.occupied), ctx.pre2022)
         front = join.front_line(parts, ctx.interior)
-        contested = gpd.GeoSeries([parsed.contested], crs=schema.STORAGE_CRS)
-        webmap.check_drawable(parts, front, contested, views=ctx.views)
+        geometry.check_drawable(parts, front, parsed.contested, views=ctx.views)
         stats.occupied_km2(ctx.regions.iloc[:0], parts)
     except (shapely.errors.GEOSException, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -1038,14 +1037,21 @@ def _keep_replaced(path: Path) -> list[Path]:
 
 
 def _check_writable(out: Path) -> None:
-    """Fail before anything is fetched if the report folder cannot be written."""
+    """Fail before anything is fetched if the report folder cannot be written.
+
+    A build killed in the middle of its folder swap may have left `out` missing
+    and its old copy beside it: that copy is put back first (`geo.files.recover_tree`),
+    never shadowed by a new, empty folder.
+    """
     try:
+        recover_tree(out)
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=out, prefix=".refresh-probe-"):
             pass
-    except OSError as exc:
+    except OSError as exc:  # geo.errors.OutputError too
         msg = (
-            f"{out}: cannot write the change report there ({exc.strerror or exc}); pass --out DIR; nothing was changed"
+            f"{out}: cannot write the change report there ({getattr(exc, 'strerror', None) or exc}); pass --out DIR; "
+            "nothing was changed"
         )
         raise RefreshError(msg) from exc
 
@@ -1054,10 +1060,15 @@ def _write_reports(out: Path, reports: list[dict[str, Any]]) -> None:
     text = json.dumps({"reports": reports}, ensure_ascii=False, indent=2) + "\n"
     markdown = "\n".join(report.report_markdown(r) for r in reports)
     try:
-        write_all_atomic({out / REPORT_JSON: text.encode("utf-8"), out / REPORT_MD: markdown.encode("utf-8")})
-    except OSError as exc:
+        folder = out.resolve()
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        with locked(folder.parent):  # a build swapping `out` meanwhile would drop the report (`geo.files.replace_tree`)
+            recover_tree(out)
+            out.mkdir(parents=True, exist_ok=True)
+            write_all_atomic({out / REPORT_JSON: text.encode("utf-8"), out / REPORT_MD: markdown.encode("utf-8")})
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop
         msg = (
-            f"{out}: cannot write the change report ({exc.strerror or exc}); "
+            f"{out}: cannot write the change report ({getattr(exc, 'strerror', None) or exc}); "
             f"the {len(reports)} new snapshot(s) are stored; rerun the build to use them"
         )
         raise RefreshError(msg) from exc

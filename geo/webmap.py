@@ -1,6 +1,7 @@
 """Render the HTML maps (folium/Leaflet): self-contained, offline, deterministic.
 
-This module keeps the Python: map specs, layers, geometry and its encoding.
+This module keeps the Python: layers, the geometry cache and its encoding (the
+maps are `geo.catalogue`'s records, their geometry steps `geo.geometry`'s).
 The page's own JavaScript and CSS are files in ``geo/web`` (inlined by
 `geo.offline` like the vendored Leaflet), and every HTML fragment (popups,
 panel, legend, region labels) comes from a Jinja template in
@@ -11,10 +12,12 @@ countries, Ukraine), with OpenStreetMap tiles offered as an extra base layer
 that is off by default.  Element ids are numbered in document order, so the
 same inputs give the same bytes.
 
-Geometry is simplified per map scale in `geo.schema.DISTANCE_CRS` (metres),
-once per scale for every map (`Drawn`), region layers as a coverage so that
-neighbours keep one shared border, then snapped to a lon/lat grid; `SCALES`
-states both, and the largest displacement of a drawn vertex is their sum.
+Geometry is reduced by `geo.geometry` (the steps and the one table of
+tolerances the static maps share): simplified per map scale in
+`geo.schema.DISTANCE_CRS` (metres), once per scale for every map (`Drawn`),
+region layers as a coverage so that neighbours keep one shared border, then
+snapped to a lon/lat grid; `geo.geometry.SCALES` states both, and the largest
+displacement of a drawn vertex is their sum.
 """
 
 from __future__ import annotations
@@ -40,39 +43,21 @@ from folium.plugins import MarkerCluster
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from geo import i18n, offline, schema, style
+from geo import catalogue, geometry, i18n, offline, schema, style
+from geo.catalogue import MapRecord
+from geo.geometry import SCALES, Box
 
 WEB_DIR: Final = Path(__file__).resolve().parent / "web"
 
 
-@dataclass(frozen=True)
-class Scale:
-    """How finely one map draws its geometry."""
-
-    tolerance_m: float  # Douglas-Peucker tolerance, metres
-    decimals: int  # lon/lat decimals kept (5 ≈ 1.1 m, 4 ≈ 11 m)
-    base_tolerance_m: float  # for the base map's neighbouring countries
-    region_decimals: int  # for region outlines: a coarser grid would open gaps where neighbours meet
-
-
 #: How far (degrees) beyond a map's frame the base map is drawn.
 _BASE_MARGIN_DEG = 6.0
-#: Lon/lat decimals of the base map's land and neighbouring countries.
-_BASE_DECIMALS = 3
 
-#: Douglas-Peucker tolerance (metres) of the slider's past occupied areas, per map scale.
-_HISTORY_TOLERANCE_M = {"country": 1500.0, "oblast": 150.0, "local": 50.0}
 _STATUS_CODES = {
     schema.OCCUPIED_SINCE_2022: "S",
     schema.OCCUPIED_BEFORE_2022: "B",
     schema.HELD: "H",
     schema.UNKNOWN: "U",
-}
-
-SCALES = {
-    "country": Scale(tolerance_m=400.0, decimals=3, base_tolerance_m=2000.0, region_decimals=4),
-    "oblast": Scale(tolerance_m=25.0, decimals=5, base_tolerance_m=500.0, region_decimals=5),
-    "local": Scale(tolerance_m=5.0, decimals=5, base_tolerance_m=500.0, region_decimals=5),
 }
 
 
@@ -91,7 +76,8 @@ def text(value: object) -> str:
     ``{{`` from data would be evaluated).
     """
     escaped = html.escape(
-        "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value), quote=True
+        "" if value is None or (isinstance(value, float) and pd.isna(value)) else i18n.without_bidi(str(value)),
+        quote=True,
     )
     for char, entity in (("\\", "&#92;"), ("`", "&#96;"), ("$", "&#36;"), ("{", "&#123;"), ("}", "&#125;")):
         escaped = escaped.replace(char, entity)
@@ -149,65 +135,6 @@ def _swatch(css: str) -> Markup:
     return Markup(_templates().get_template("macros.html").module.swatch(css))  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True)
-class MapSpec:
-    """What one HTML map shows."""
-
-    name: str
-    frame: str  # region id to fit, or "lithium"
-    region_levels: tuple[tuple[str, str, bool], ...]  # (level, id prefix, shown)
-    scale: str
-    lithium_first: bool = False
-    slider: bool = False  # a time slider over the month-end snapshots
-    focus: tuple[str, ...] = ()  # regions whose occupied share the panel states, in this order
-
-
-SPECS: tuple[MapSpec, ...] = (
-    MapSpec(
-        "overview",
-        schema.COUNTRY_ID,
-        (("oblast", "", True), ("raion", "", False)),
-        "country",
-        slider=True,
-    ),
-    MapSpec(
-        schema.DONETSK_ID,
-        schema.DONETSK_ID,
-        (("oblast", "", True), ("raion", schema.DONETSK_ID, True), ("hromada", schema.DONETSK_ID, False)),
-        "oblast",
-        focus=(schema.DONETSK_ID,),
-        slider=True,
-    ),
-    MapSpec(
-        schema.ZAPORIZHZHIA_ID,
-        schema.ZAPORIZHZHIA_ID,
-        (("oblast", "", True), ("raion", schema.ZAPORIZHZHIA_ID, True), ("hromada", schema.ZAPORIZHZHIA_ID, False)),
-        "oblast",
-        focus=(schema.ZAPORIZHZHIA_ID,),
-    ),
-    MapSpec(
-        schema.KIROVOHRAD_ID,
-        schema.KIROVOHRAD_ID,
-        (("oblast", "", True), ("raion", schema.KIROVOHRAD_ID, True), ("hromada", schema.KIROVOHRAD_ID, False)),
-        "oblast",
-        focus=(schema.KIROVOHRAD_ID,),
-    ),
-    MapSpec(
-        schema.POKROVSK_RAION_ID,
-        schema.POKROVSK_RAION_ID,
-        (("raion", schema.POKROVSK_RAION_ID, True), ("hromada", schema.POKROVSK_RAION_ID, True), ("city", "", True)),
-        "local",
-        focus=(schema.POKROVSK_CITY_ID, schema.POKROVSK_HROMADA_ID, schema.POKROVSK_RAION_ID),
-    ),
-    MapSpec("lithium", "lithium", (("oblast", "", True),), "country", lithium_first=True),
-)
-
-
-def map_title(spec: MapSpec, words: i18n.Words) -> str:
-    """Return a map's title in the language of `words` (catalogue key ``map.title.<file stem>``)."""
-    return words(f"map.title.{Path(schema.MAP_FILES[spec.name]).stem}")
-
-
 class OfflineMap(folium.Map):
     """A folium map that needs Leaflet and the page's own script only, both inlined (no jQuery, Bootstrap or icon fonts)."""
 
@@ -223,65 +150,6 @@ class OfflineCluster(MarkerCluster):
         ("markerclustercss", offline.MARKERCLUSTER_CSS),
         ("markerclusterdefaultcss", offline.MARKERCLUSTER_DEFAULT_CSS),
     ]
-
-
-def _snap(simple: gpd.GeoSeries, decimals: int) -> gpd.GeoSeries:
-    """Back to lon/lat, made valid where reprojection crossed rings, snapped to a ``10**-decimals`` grid."""
-    lonlat = np.asarray(simple.to_crs(schema.STORAGE_CRS).array, dtype=object)
-    present = ~shapely.is_missing(lonlat)
-    invalid = present & ~shapely.is_valid(lonlat)
-    # GEOS refuses to snap rings that touch or cross ("side location conflict"); keep_collapsed=False keeps
-    # a polygon's result polygonal
-    with np.errstate(invalid="ignore"):  # coordinates that did not reproject are NaN; GEOS says so, not numpy
-        lonlat[invalid] = shapely.make_valid(lonlat[invalid], method="structure", keep_collapsed=False)
-    snapped = shapely.set_precision(lonlat, 10.0**-decimals)
-    keep = ~shapely.is_missing(snapped) & ~shapely.is_empty(snapped)
-    return gpd.GeoSeries(snapped[keep], index=simple.index[keep], crs=schema.STORAGE_CRS)
-
-
-def simplify_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float, decimals: int) -> gpd.GeoSeries:
-    """Simplify each geometry on its own in metres, back to lon/lat, snap to a ``10**-decimals`` grid.
-
-    Returns
-    -------
-    geopandas.GeoSeries
-        Indexed like `geoms` (minus empty results), storage CRS.
-    """
-    return _simplify_metric(geoms.to_crs(schema.DISTANCE_CRS), tolerance_m=tolerance_m, decimals=decimals)
-
-
-def _simplify_metric(metric: gpd.GeoSeries, *, tolerance_m: float, decimals: int) -> gpd.GeoSeries:
-    simple = shapely.simplify(np.asarray(metric.array, dtype=object), tolerance_m, preserve_topology=True)
-    return _snap(gpd.GeoSeries(simple, index=metric.index, crs=schema.DISTANCE_CRS), decimals)
-
-
-def simplify_coverage_for_web(geoms: gpd.GeoSeries, *, tolerance_m: float, decimals: int) -> gpd.GeoSeries:
-    """Simplify polygons that tile an area as one coverage: a border two neighbours share stays one line.
-
-    The input is first made an exact coverage (``shapely.coverage_clean``: where
-    the boundary files overlap, the overlap goes to the smaller region; vertices
-    along shared edges are made identical; gaps are kept).  Each shared edge is then
-    simplified once (``shapely.coverage_simplify``), so neighbours neither
-    overlap nor open gaps, as they would if each polygon were simplified on its
-    own.  Snapping moves a shared vertex the same way in both neighbours.
-    """
-    return simplify_clean_coverage(clean_coverage(geoms), tolerance_m=tolerance_m, decimals=decimals)
-
-
-def clean_coverage(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
-    """Return `geoms` in metres (`geo.schema.DISTANCE_CRS`) as an exact coverage: the first step of `simplify_coverage_for_web`."""
-    metric = np.asarray(geoms.to_crs(schema.DISTANCE_CRS).array, dtype=object)
-    if shapely.geos_version < (3, 14, 0):  # coverage_clean needs GEOS 3.14 (shapely's own wheels bring it)
-        return gpd.GeoSeries(shapely.make_valid(metric), index=geoms.index, crs=schema.DISTANCE_CRS)
-    # an overlap goes to the smaller region, so that a small region (an enclave, a city) keeps its whole shape
-    clean = shapely.coverage_clean(metric, merge_strategy="min_area")  # type: ignore[attr-defined]
-    return gpd.GeoSeries(clean, index=geoms.index, crs=schema.DISTANCE_CRS)
-
-
-def simplify_clean_coverage(clean: gpd.GeoSeries, *, tolerance_m: float, decimals: int) -> gpd.GeoSeries:
-    """Simplify a coverage from `clean_coverage` and snap it (the rest of `simplify_coverage_for_web`)."""
-    simple = shapely.coverage_simplify(np.asarray(clean.array, dtype=object), tolerance_m, simplify_boundary=True)
-    return _snap(gpd.GeoSeries(simple, index=clean.index, crs=schema.DISTANCE_CRS), decimals)
 
 
 _POLYLINE_CHUNKS = 7  # 5-bit chunks per value: enough for ±2**34, i.e. any lon/lat at 1e-7 degrees
@@ -438,7 +306,11 @@ def _vector(
 
 
 class Drawn:
-    """Geometry as the maps draw it, simplified once per scale and shared by every map at that scale."""
+    """Geometry as the HTML maps draw it, simplified once per scale and shared by every map at that scale.
+
+    Region outlines are the regions `maps` draw, cleaned together per level
+    (`geo.geometry.drawn_ids`): regions no map draws take no area from them.
+    """
 
     def __init__(
         self,
@@ -447,12 +319,16 @@ class Drawn:
         front: gpd.GeoSeries,
         contested: shapely.Geometry | None,
         basemap: gpd.GeoDataFrame,
+        *,
+        maps: Sequence[MapRecord] = catalogue.MAPS,
     ) -> None:
         self._regions = regions
         self._parts = parts
         self._front = front
         self._contested = contested
         self._basemap = basemap
+        self._levels = [(lv.level, lv.within) for spec in maps for lv in spec.levels]
+        self._drawn = geometry.drawn_ids(regions, self._levels)
         self._cache: dict[tuple[str, ...], gpd.GeoSeries] = {}
 
     def _memo(self, key: tuple[str, ...], make: Any) -> gpd.GeoSeries:
@@ -460,35 +336,42 @@ class Drawn:
             self._cache[key] = make()
         return self._cache[key]
 
-    def regions(self, level: str, scale: str) -> gpd.GeoSeries:
-        """Return every region of `level`, simplified as one coverage at `scale`."""
+    def regions(self, level: str, scale: str, prefix: str = "") -> gpd.GeoSeries:
+        """Return the regions of `level` whose id starts with `prefix`, simplified as one coverage at `scale`.
+
+        Raises
+        ------
+        ValueError
+            No map this geometry was made for draws those regions.
+        """
+        if not any(lv == level and prefix.startswith(within) for lv, within in self._levels):
+            msg = f"no map of this geometry draws {level} regions {prefix!r}: pass its map record to Drawn"
+            raise ValueError(msg)
         s = SCALES[scale]
-        chosen = gpd.GeoSeries(self._regions.geometry[self._regions["level"] == level])
-        clean = self._memo(("clean", level), lambda: clean_coverage(chosen))  # the same at every scale
-        return self._memo(
+
+        def clean() -> gpd.GeoSeries:  # the same at every scale
+            chosen = gpd.GeoSeries(self._regions.geometry.loc[self._drawn[level]])
+            return geometry.clean_coverage(geometry.project(chosen, what="regions"))
+
+        cleaned = self._memo(("clean", level), clean)
+        drawn = self._memo(
             ("regions", level, scale),
-            lambda: simplify_clean_coverage(clean, tolerance_m=s.tolerance_m, decimals=s.region_decimals),
+            lambda: geometry.to_lonlat(geometry.simplify_coverage(cleaned, s.web.metres), s.region_decimals),
         )
+        return gpd.GeoSeries(drawn[drawn.index.str.startswith(prefix)])
 
     def _metres(self, name: str, make: Any) -> gpd.GeoSeries:
         """Reproject a source once to `geo.schema.DISTANCE_CRS`, for every scale that simplifies it."""
-        return self._memo(("metres", name), lambda: gpd.GeoSeries(make()).to_crs(schema.DISTANCE_CRS))
+        return self._memo(("metres", name), lambda: geometry.project(make(), what=name))
 
     def occupation(self, scale: str) -> gpd.GeoSeries:
         """Return the occupied parts (by part), the line of contact (``front``) and the grey zone (``contested``)."""
         s = SCALES[scale]
-
-        def every() -> gpd.GeoSeries:
-            pieces = [*self._parts.geometry.to_numpy(), shapely.union_all(self._front.to_numpy())]
-            index = [*self._parts.index, "front"]
-            if self._contested is not None and not shapely.is_empty(self._contested):
-                pieces.append(self._contested)
-                index.append("contested")
-            return gpd.GeoSeries(pieces, index=index, crs=schema.STORAGE_CRS)
-
-        metric = self._metres("occupation", every)
+        metric = self._metres(
+            "occupation", lambda: geometry.occupation_layers(self._parts, self._front, self._contested)
+        )
         return self._memo(
-            ("occupation", scale), lambda: _simplify_metric(metric, tolerance_m=s.tolerance_m, decimals=s.decimals)
+            ("occupation", scale), lambda: geometry.to_lonlat(geometry.simplify(metric, s.web.metres), s.decimals)
         )
 
     def country(self, scale: str) -> gpd.GeoSeries:
@@ -496,7 +379,7 @@ class Drawn:
         s = SCALES[scale]
         metric = self._metres("country", lambda: self._regions.geometry.loc[[schema.COUNTRY_ID]])
         return self._memo(
-            ("country", scale), lambda: _simplify_metric(metric, tolerance_m=s.tolerance_m, decimals=s.decimals)
+            ("country", scale), lambda: geometry.to_lonlat(geometry.simplify(metric, s.web.metres), s.decimals)
         )
 
     def base(self, kind: str, scale: str) -> gpd.GeoSeries:
@@ -504,16 +387,15 @@ class Drawn:
         s = SCALES[scale]
         metric = self._metres(f"base {kind}", lambda: self._basemap[self._basemap["kind"] == kind].geometry)
         return self._memo(
-            ("base", kind, str(s.base_tolerance_m)),
-            lambda: _simplify_metric(metric, tolerance_m=s.base_tolerance_m, decimals=_BASE_DECIMALS),
+            ("base", kind, str(s.base.metres)),
+            lambda: geometry.to_lonlat(geometry.simplify(metric, s.base.metres), geometry.BASE_DECIMALS),
         )
 
 
 def _region_layer(
     drawn: Drawn, regions: gpd.GeoDataFrame, level: str, prefix: str, *, scale: str, shown: bool, words: i18n.Words
 ) -> VectorLayer | None:
-    geoms = drawn.regions(level, scale)
-    geoms = gpd.GeoSeries(geoms[geoms.index.str.startswith(prefix)])
+    geoms = drawn.regions(level, scale, prefix)
     if geoms.empty:
         return None
     labels = []
@@ -572,7 +454,9 @@ def _base_layers(fmap: folium.Map, drawn: Drawn, scale: str, bounds: list[list[f
             "interactive": False,
             "pane": "basemap",
         }
-        VectorLayer(geoms, None, name=f"base {kind}", decimals=_BASE_DECIMALS, style_=paint, control=False).add_to(base)
+        VectorLayer(
+            geoms, None, name=f"base {kind}", decimals=geometry.BASE_DECIMALS, style_=paint, control=False
+        ).add_to(base)
     outline, width = style.LEVEL_STYLE["country"]
     paint = {
         "color": outline,
@@ -776,7 +660,8 @@ def _deposit_records(
     return records
 
 
-def _deposit_layers(records: list[dict[str, Any]], *, lithium_first: bool, words: i18n.Words) -> dict[str, _Layer]:
+def _deposit_layers(records: list[dict[str, Any]], *, first: Sequence[str], words: i18n.Words) -> dict[str, _Layer]:
+    """Return a layer per commodity group; those of `first` (all if empty) are shown when the map opens."""
     used = {r["group"] for r in records}
     layers = {}
     rings = {**style.cluster_rings(), "title": words("script.clusterTitle")}
@@ -786,7 +671,7 @@ def _deposit_layers(records: list[dict[str, Any]], *, lithium_first: bool, words
             continue
         label = words(f"group.{key}")
         name = words("layer.lithium") if key == "lithium" else words("layer.deposits", group=label)
-        shown = key == "lithium" or not lithium_first
+        shown = not first or key in first
         element: Element
         if key in style.CLUSTERED_GROUPS:
             element = OfflineCluster(  # type: ignore[no-untyped-call]
@@ -947,62 +832,18 @@ def stabilize_ids(root: Element) -> None:
     rekey(root)
 
 
-def _bounds(spec: MapSpec, regions: gpd.GeoDataFrame, deposits: gpd.GeoDataFrame) -> list[list[float]]:
-    if spec.frame == "lithium":
-        lithium = deposits[deposits["commodity_list"].map(lambda c: "lithium" in c) & deposits["location_known"]]
-        frame = lithium if not lithium.empty else regions.loc[[schema.COUNTRY_ID]]
-        xmin, ymin, xmax, ymax = (float(v) for v in frame.total_bounds)
-        pad = 1.0
-        return [[ymin - pad, xmin - pad], [ymax + pad, xmax + pad]]
-    xmin, ymin, xmax, ymax = regions.geometry[spec.frame].bounds
-    return [[ymin, xmin], [ymax, xmax]]
-
-
-def slider_views(regions: gpd.GeoDataFrame, deposits: gpd.GeoDataFrame) -> dict[str, tuple[str, shapely.Geometry]]:
-    """Return the area each time-slider map draws past occupied areas in: spec name → (scale, lon/lat box)."""
-    views: dict[str, tuple[str, shapely.Geometry]] = {}
-    for spec in SPECS:
-        if spec.slider:
-            (south, west), (north, east) = _bounds(spec, regions, deposits)
-            views[spec.name] = (spec.scale, shapely.box(west - 2, south - 2, east + 2, north + 2))
-    return views
-
-
-def _slider_decimals(scale: str) -> int:
-    return 3 if scale == "country" else 4
+def _latlon(frame: Box) -> list[list[float]]:
+    """Return a lon/lat box as Leaflet takes bounds: [[south, west], [north, east]]."""
+    west, south, east, north = frame
+    return [[south, west], [north, east]]
 
 
 def slider_shapes(geoms: Sequence[shapely.Geometry], *, view: shapely.Geometry, scale: str) -> list[list[Any]]:
-    """Run the time slider's geometry step: clip each date's occupied area to `view`, simplify, encode."""
-    decimals = _slider_decimals(scale)
-    clipped = gpd.GeoSeries(shapely.intersection(np.asarray(geoms, dtype=object), view), crs=schema.STORAGE_CRS)
-    simple = simplify_for_web(clipped, tolerance_m=_HISTORY_TOLERANCE_M[scale], decimals=decimals)
-    polygonal = simple[[_is_polygonal(g) for g in simple]]
-    encoded = dict(zip(polygonal.index, encode_geometries(list(polygonal), 10.0**decimals), strict=True))
+    """Run the time slider's geometry step (`geo.geometry.slider_geometry`) and encode each date's area."""
+    polygonal = geometry.slider_geometry(geoms, view=view, scale=scale)
+    factor = 10.0 ** SCALES[scale].slider_decimals
+    encoded = dict(zip(polygonal.index, encode_geometries(list(polygonal), factor), strict=True))
     return [encoded.get(i, []) for i in range(len(geoms))]
-
-
-def check_drawable(
-    parts: gpd.GeoDataFrame,
-    front: gpd.GeoSeries,
-    contested: gpd.GeoSeries,
-    *,
-    views: Mapping[str, tuple[str, shapely.Geometry]],
-) -> None:
-    """Run every geometry step a map takes on one snapshot: each scale's simplification and the slider's.
-
-    Raises whatever GEOS raises (``shapely.errors.GEOSException``); the caller
-    names the file.  The refresh runs this on every version it accepts, so
-    that each stored snapshot is one the build can draw.
-    """
-    every = gpd.GeoSeries(
-        [*parts.geometry.to_numpy(), *front.to_numpy(), *contested.to_numpy()], crs=schema.STORAGE_CRS
-    )  # simplification works geometry by geometry: one call per scale gives what separate calls give
-    for scale in SCALES.values():
-        simplify_for_web(every, tolerance_m=scale.tolerance_m, decimals=scale.decimals)
-    occupied = shapely.union_all(parts.geometry.to_numpy())
-    for scale_name, view in views.values():
-        slider_shapes([occupied], view=view, scale=scale_name)
 
 
 #: The time slider steps through each month's last snapshot, plus every snapshot of this many last days.
@@ -1024,7 +865,7 @@ def slider_dates(dates: Sequence[str], *, recent_days: int = SLIDER_RECENT_DAYS)
 
 
 def _slider(
-    spec: MapSpec,
+    spec: MapRecord,
     bounds: list[list[float]],
     series: Mapping[str, shapely.Geometry],
     statuses: pd.DataFrame,
@@ -1033,7 +874,7 @@ def _slider(
     words: i18n.Words,
 ) -> _Call:
     (south, west), (north, east) = bounds
-    view = shapely.box(west - 2, south - 2, east + 2, north + 2)
+    view = geometry.slider_view((west, south, east, north))
     dates = slider_dates(list(series))
     shapes = slider_shapes([series[d] for d in dates], view=view, scale=spec.scale)
     chosen = statuses[dates]
@@ -1049,7 +890,7 @@ def _slider(
             "shapes": shapes,
             "codes": codes,
             "outline": outline,
-            "factor": 10.0 ** _slider_decimals(spec.scale),
+            "factor": 10.0 ** SCALES[spec.scale].slider_decimals,
             "style": style.SLIDER_STYLE,
             "words": script_words(words, "slider"),
         },
@@ -1062,7 +903,7 @@ def _colour_variables() -> Element:
 
 
 def build_map(
-    spec: MapSpec,
+    spec: MapRecord,
     *,
     regions: gpd.GeoDataFrame,
     deposits: gpd.GeoDataFrame,
@@ -1082,8 +923,8 @@ def build_map(
     the panel puts the metals share by reserves and by value beside the count.
     """
     words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
-    title = map_title(spec, words)
-    bounds = _bounds(spec, regions, deposits)
+    title = catalogue.title(spec, words, regions)
+    bounds = _latlon(geometry.frame_bounds(spec, regions, deposits))
     fmap = OfflineMap(
         location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
         zoom_start=6,
@@ -1095,20 +936,20 @@ def build_map(
     _base_layers(fmap, drawn, spec.scale, bounds, words)
 
     layers: list[_Layer] = []
-    for level, prefix, shown in spec.region_levels:
-        outline = _region_layer(drawn, regions, level, prefix, scale=spec.scale, shown=shown, words=words)
+    for lv in spec.levels:
+        outline = _region_layer(drawn, regions, lv.level, lv.within, scale=spec.scale, shown=lv.shown, words=words)
         if outline is not None:
-            colour, weight = style.LEVEL_STYLE[level]
+            colour, weight = style.LEVEL_STYLE[lv.level]
             swatch = _swatch(f"border:{weight + 0.5}px solid {colour};background:transparent")
-            entry = words("legend.boundaries", level=words(f"level.{level}").lower())
+            entry = words("legend.boundaries", level=words(f"level.{lv.level}").lower())
             layers.append(_Layer(outline, _legend(swatch, entry)))
     layers += _occupation_layers(drawn, spec.scale, words)
-    grey = _contested_layer(drawn, spec.scale, shown=spec.name != "overview", words=words)
+    grey = _contested_layer(drawn, spec.scale, shown=spec.frame != schema.COUNTRY_ID, words=words)
     if grey is not None:
         layers.append(grey)
     anchors = regions[regions["level"] == "oblast"].geometry.representative_point()
     records = _deposit_records(deposits, anchors, snapshot_date, words, region_names(regions, words))
-    groups = _deposit_layers(records, lithium_first=spec.lithium_first, words=words)
+    groups = _deposit_layers(records, first=spec.groups, words=words)
     layers += list(groups.values())
     for layer in layers:
         layer.element.add_to(fmap)
@@ -1124,7 +965,7 @@ def build_map(
         here = deposits.loc[deposits["region_ids"].map(lambda ids: spec.frame in ids), "control_status"]
     else:
         here = deposits["control_status"]
-    searchable = regions[regions["level"].isin([level for level, _p, _s in spec.region_levels] + ["oblast"])]
+    searchable = regions[regions["level"].isin([lv.level for lv in spec.levels] + ["oblast"])]
     region_entries = []
     for _rid, row in searchable.iterrows():
         xmin, ymin, xmax, ymax = (round(float(v), 4) for v in row.geometry.bounds)
@@ -1160,7 +1001,7 @@ def render_html(fmap: folium.Map, *, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
     return f'<!DOCTYPE html>\n<html lang="{lang}">' + page[len(opening) :]
 
 
-def render_map(spec: MapSpec, **arguments: Any) -> bytes:
+def render_map(spec: MapRecord, **arguments: Any) -> bytes:
     """Render one map to self-contained HTML bytes; `arguments` are those of `build_map`."""
     words = arguments.get("words") or i18n.words(i18n.DEFAULT_LANGUAGE)
     return render_html(build_map(spec, **arguments), lang=words.lang).encode("utf-8")
@@ -1178,7 +1019,7 @@ def render_maps(
     series: Mapping[str, shapely.Geometry] | None = None,
     statuses: pd.DataFrame | None = None,
     contested: shapely.Geometry | None = None,
-    specs: Sequence[MapSpec] = SPECS,
+    specs: Sequence[MapRecord] = catalogue.MAPS,
     words: i18n.Words | None = None,
     bases: Mapping[str, Any] | None = None,
 ) -> dict[str, bytes]:
@@ -1197,9 +1038,9 @@ def render_maps(
     Returns
     -------
     dict
-        Output file name (`geo.schema.MAP_FILES`) → HTML bytes.
+        Output file name (`geo.catalogue.MapRecord.file`) → HTML bytes.
     """
-    drawn = Drawn(regions, parts, front, contested, basemap)
+    drawn = Drawn(regions, parts, front, contested, basemap, maps=specs)
     common: dict[str, Any] = {"regions": regions, "deposits": deposits, "metals": metals}
     common.update(snapshot_date=snapshot_date, series=series, statuses=statuses, words=words, bases=bases)
-    return {schema.MAP_FILES[spec.name]: render_map(spec, drawn=drawn, **common) for spec in specs}
+    return {spec.file: render_map(spec, drawn=drawn, **common) for spec in specs}

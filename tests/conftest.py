@@ -14,8 +14,10 @@ quarter of UA14, half of UA1416, the hromada and the city, and 1/12 of the count
 from __future__ import annotations
 
 import csv
+import fcntl
 import hashlib
 import json
+import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -280,6 +282,31 @@ def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> 
         layer=schema.HROMADAS_LAYER,
     )
     vector(
+        schema.COUNTRY_HROMADAS_FILE,
+        _frame(
+            [  # as Minregion's file has them: Latin look-alikes, a focus oblast's hromada (the OSM file has it), a council
+                {
+                    "name": "Зaхiдна",
+                    "ADMIN_1": "Кіровоградська область",
+                    "ADMIN_2": "Західний район",
+                    "TYPE": "сільська територіальна громада",
+                    "KOATUU_old": "3500000000",
+                    "COD_3": "UA35010010000000001",
+                    "geometry": box(30, 48, 31, 49),
+                },
+                {
+                    "name": "Рада",
+                    "ADMIN_1": "Автономна Республіка Крим",
+                    "ADMIN_2": None,
+                    "TYPE": "сільська рада",
+                    "KOATUU_old": "0100000000",
+                    "COD_3": None,
+                    "geometry": box(30, 48, 30.5, 48.5),
+                },
+            ]
+        ),
+    )
+    vector(
         schema.POKROVSK_FILE,
         _frame([{"name_en": "Pokrovsk", "name_uk": "Покровськ", "geometry": box(31.2, 48.2, 31.3, 48.3)}]),
         layer=schema.POKROVSK_CITY_LAYER,
@@ -404,10 +431,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def shipped_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """Build the shipped layers once per test run, in English and Ukrainian (read-only for the tests).
 
+    Under pytest-xdist (``-n 2``) the workers share one build: the first to
+    come builds it under a lock in the run's common temporary folder, the
+    others wait and read its summary.
+
     Returns the output folder and the summary.
     """
-    out = tmp_path_factory.mktemp("shipped_maps")
-    return out, build.build(SHIPPED_LAYERS, out, languages=("en", "uk"))
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        out = tmp_path_factory.mktemp("shipped_maps")
+        return out, build.build(SHIPPED_LAYERS, out, languages=("en", "uk"))
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, above each worker's own
+    out = shared / "shipped_maps"
+    with (shared / "shipped_maps.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        summary = out / schema.SUMMARY_JSON
+        if not summary.is_file():
+            build.build(SHIPPED_LAYERS, out, languages=("en", "uk"))
+        record: dict[str, Any] = json.loads(summary.read_text(encoding="utf-8"))
+    return out, record
 
 
 @pytest.fixture

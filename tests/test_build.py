@@ -10,25 +10,27 @@ import shutil
 import signal
 import subprocess
 import sys
+import zipfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import shapely
+from shapely.geometry import box
 
-from geo import build, cli, schema, webmap, workers
+from geo import build, catalogue, cli, deepstate, schema, store, webmap, workers
 from geo.errors import ArgumentError, ValidationError
 from tests.conftest import REPO, deposit_row, make_layers
 
 #: The static maps, in the folder print/ of each language.
 PRINT_FILES = sorted(
-    f"{schema.PRINT_DIR}/{name.removesuffix('.html')}{suffix}"
-    for name in schema.MAP_FILES.values()
-    for suffix in schema.PRINT_FILES.values()
+    f"{schema.PRINT_DIR}/{spec.id}{suffix}" for spec in catalogue.MAPS for suffix in schema.PRINT_FILES.values()
 )
 EXPECTED_FILES = sorted(
     [
         *PRINT_FILES,
-        *schema.MAP_FILES.values(),
+        *(spec.file for spec in catalogue.MAPS),
         schema.REGIONS_CSV,
         schema.DEPOSITS_CSV,
         schema.CONTROL_CSV,
@@ -125,7 +127,9 @@ def shipped(shipped_build: tuple[Path, dict[str, object]]) -> tuple[Path, dict[s
 
 
 #: What a second language adds, in its own folder: the maps, the charts and the static maps.
-LANGUAGE_FILES = sorted([*schema.MAP_FILES.values(), schema.CHART_SHARE_PNG, schema.CHART_DEPOSITS_PNG, *PRINT_FILES])
+LANGUAGE_FILES = sorted(
+    [*(spec.file for spec in catalogue.MAPS), schema.CHART_SHARE_PNG, schema.CHART_DEPOSITS_PNG, *PRINT_FILES]
+)
 
 
 def test_shipped_build_writes_every_output(shipped: tuple[Path, dict[str, object]]) -> None:
@@ -164,19 +168,56 @@ def test_an_unknown_language_fails_before_anything_is_written(tiny_layers: Path,
     assert not (tmp_path / "maps").exists()
 
 
+def test_a_map_of_any_region_on_demand(tiny_layers: Path, tmp_path: Path) -> None:
+    out = tmp_path / "maps"
+    code = cli.build_maps(
+        ["--layers", str(tiny_layers), "--out", str(out), "--map", "Східний район", "--lang", "en,uk"]
+    )
+    assert code == 0
+    stem = "ua1402-eastskyi-raion"  # the raion UA1402 of the tiny world, "Eastskyi Raion" in English
+    for folder in (out, out / "uk"):
+        assert (folder / f"{stem}.html").is_file()
+        for suffix in schema.PRINT_FILES.values():
+            assert (folder / schema.PRINT_DIR / f"{stem}{suffix}").is_file(), suffix
+    page = (out / "uk" / f"{stem}.html").read_text(encoding="utf-8")
+    assert "<title>Східний район" in page
+    with zipfile.ZipFile(out / schema.QGZ_FILE) as qgz:
+        project = qgz.read(next(n for n in qgz.namelist() if n.endswith(".qgs"))).decode("utf-8")
+    assert 'Layout name="Eastskyi Raion"' in project
+    assert "Eastskyi Raion: who controls the mineral resources" in project
+
+
+def test_an_unknown_region_fails_in_one_line_before_anything_is_written(
+    tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "maps"
+    code = cli.build_maps(["--layers", str(tiny_layers), "--out", str(out), "--map", "Eastsky Raoin"])
+    err = capsys.readouterr().err
+    assert code != 0
+    assert err.count("\n") == 1
+    assert err.startswith("error: --map 'Eastsky Raoin'")
+    assert "closest: UA1402 (Eastskyi Raion, raion, in Donetsk Oblast)" in err
+    assert not out.exists()
+
+
 def test_shipped_known_facts(shipped: tuple[Path, dict[str, object]]) -> None:
     out, _ = shipped
     regions = _rows(out / schema.REGIONS_CSV, "region_id")
     assert float(regions[schema.KIROVOHRAD_ID]["occupied_share"]) == 0.0
     assert float(regions[schema.POKROVSK_CITY_ID]["occupied_share"]) == pytest.approx(1.0, abs=1e-4)
-    # 27 oblast-level units, 136 raions, 182 focus hromadas, Pokrovsk city, the country.
+    # 27 oblast-level units, 136 raions, 182 focus hromadas (OSM) and 1,283 others (Minregion), Pokrovsk city.
     levels = [r["level"] for r in regions.values()]
     assert (levels.count("oblast"), levels.count("raion"), levels.count("hromada"), levels.count("city")) == (
         27,
         136,
-        182,
+        182 + 1_283,
         1,
     )
+    # Outside the focus oblasts: Chaplynka, on the left bank of the Dnipro, has been occupied since February 2022;
+    # Kherson city was liberated in November 2022.
+    assert regions["UA6506029"]["name_uk"] == "Чаплинська селищна громада"
+    assert float(regions["UA6506029"]["occupied_share"]) == pytest.approx(1.0, abs=1e-3)
+    assert float(regions["UA6510015"]["occupied_share"]) == 0.0
     # Official reference areas (SOURCES.md, EPSG:6933): Donetsk 26 508, Zaporizhzhia 27 229, Kirovohrad 24 567 km².
     assert float(regions["UA14"]["area_km2"]) == pytest.approx(26508, abs=1)
     assert float(regions["UA23"]["area_km2"]) == pytest.approx(27229, abs=1)
@@ -286,20 +327,19 @@ def _mismatched(out: Path) -> list[str]:
     ]
 
 
-def test_a_killed_build_leaves_a_detectable_mix_and_the_next_one_cleans_up(tiny_layers: Path, tmp_path: Path) -> None:
+def test_a_build_killed_at_its_swap_leaves_the_old_outputs_and_the_next_one_cleans_up(
+    tiny_layers: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "maps"
     record = build.build(tiny_layers, out)
     assert sorted(record["output_sha256"]) == sorted(set(EXPECTED_FILES) - {schema.SUMMARY_JSON})
-    assert _mismatched(out) == []
+    before = {name: (out / name).read_bytes() for name in _files(out)}
     script = (
-        "import os, signal, pathlib, sys\n"
-        "real, calls = pathlib.Path.replace, [0]\n"
-        "def replace(self, target):\n"
-        "    calls[0] += 1\n"
-        "    if calls[0] == 4:\n"
-        "        os.kill(os.getpid(), signal.SIGKILL)\n"
-        "    return real(self, target)\n"
-        "pathlib.Path.replace = replace\n"
+        "import os, signal, sys\n"
+        "from geo import files\n"
+        "def swap(first, second):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "files.exchange = swap\n"
         "from geo.cli import build_maps\n"
         "sys.exit(build_maps(sys.argv[1:]))\n"
     )
@@ -308,11 +348,12 @@ def test_a_killed_build_leaves_a_detectable_mix_and_the_next_one_cleans_up(tiny_
         capture_output=True, text=True, check=False, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300,
     )  # fmt: skip
     assert killed.returncode == -signal.SIGKILL
-    assert _mismatched(out)  # three new files beside the old summary: the mix shows
-    assert [p for p in out.iterdir() if p.name.endswith(".tmp")]  # the killed build's staged files
+    assert {name: (out / name).read_bytes() for name in _files(out)} == before  # the old build, whole
+    (staging,) = tmp_path.glob(".maps.staging-*")  # the new one, complete, was about to be swapped in
+    assert sorted(_files(staging)) == sorted(before)
     build.build(tiny_layers, out, near_front_km=0.0)
     assert _mismatched(out) == []
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    assert not list(tmp_path.glob(".maps.*"))
 
 
 def test_a_full_disk_leaves_the_outputs_as_they_were(
@@ -378,3 +419,60 @@ def test_the_shipped_build_puts_shevchenkivske_at_its_published_share_of_ukraine
     # Khaustov et al. (2025): Shevchenkivske 0.353 Mt LCE of Ukraine's 5.274 Mt LCE (the issue's "about 7 %")
     assert abs(lithium["occupied_share"] - 0.353 / 5.274) < 0.001
     assert (lithium["records_with_figure"], lithium["records"]) == (3, 4)  # Kruta Balka: no figure published
+
+
+def _store_day(layers: Path, day: str, occupied: shapely.Geometry, grey: shapely.Geometry) -> None:
+    """Store a dated snapshot as the refresh stores it (its bytes and sidecar), of a version published that day."""
+    moment = datetime.fromisoformat(f"{day}T12:00:00+00:00")
+    version, published = str(int(moment.timestamp())), deepstate.iso_utc(moment)
+    parsed = deepstate.Parsed(occupied, shapely.Polygon(), grey)
+    path = store.snapshot_path(layers / schema.OCCUPATION_DIR, day)
+    data = deepstate.snapshot_bytes(parsed, properties={"version_id": version, "published_utc": published})
+    sidecar = deepstate.sidecar_for(
+        data=data,
+        file_name=path.name,
+        url="https://example.org",
+        version=version,
+        published=published,
+        snapshot_date=day,
+        parsed=parsed,
+        km2=0.0,
+        check="test",
+    )
+    path.write_bytes(data)
+    store.sidecar_path(path).write_text(json.dumps(sidecar), encoding="utf-8")
+
+
+def test_a_daily_history_read_and_measured_in_two_processes_is_the_one_of_one_process(
+    tiny_layers: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Five days of February 2025: the front moves west by 0.05° a day from lon 31.5, a 0.1° grey strip ahead of it.
+    days = {f"2025-02-{20 + k}": 31.5 - 0.05 * k for k in range(5)}
+    for day, west in days.items():
+        _store_day(tiny_layers, day, box(west, 48, 32, 49), box(west - 0.1, 48, west, 49))
+    runs = []
+    for snapshots, dates in ((1, 4), (10**6, 10**6)):  # two processes for both (if the machine has two cores), one
+        monkeypatch.setattr(build, "PARALLEL_SNAPSHOTS", snapshots)
+        monkeypatch.setattr(build, "PARALLEL_HISTORY_DATES", dates)
+        inputs = build.load(tiny_layers)
+        runs.append((inputs, build.compute(inputs)))
+    (apart, results), (together, alone) = runs
+    assert list(apart.dated) == list(together.dated) == list(days)
+    assert apart.provenance == together.provenance
+    for day in days:
+        pairs = zip(apart.dated[day].geometry, together.dated[day].geometry, strict=True)
+        assert all(shapely.equals_exact(a, b, tolerance=0.0) for a, b in pairs)
+        assert shapely.equals_exact(apart.dated_contested[day], together.dated_contested[day], tolerance=0.0)
+    assert list(results.series) == list(alone.series)
+    assert results.statuses.equals(alone.statuses)
+    history = results.history_regions.set_index(["date", schema.REGION_ID])
+    other = alone.history_regions.set_index(["date", schema.REGION_ID])
+    for column in ("occupied_before_2022_km2", "occupied_since_2022_km2", "contested_km2"):
+        assert history[column].to_numpy() == pytest.approx(other[column].to_numpy(), abs=1e-6)
+    # by hand (equal-area CRS: area in a latitude band is proportional to the longitude span; UA14 is lon 31–32)
+    for day, west in days.items():
+        row = history.loc[[(day, "UA14")]].iloc[0].to_dict()
+        area = float(row["area_km2"])
+        assert row["occupied_since_2022_km2"] == pytest.approx((31.75 - west) * area, rel=1e-6)
+        assert row["occupied_before_2022_km2"] == pytest.approx(0.25 * area, rel=1e-6)
+        assert row["contested_km2"] == pytest.approx(0.1 * area, rel=1e-6)

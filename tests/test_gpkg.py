@@ -19,6 +19,7 @@ from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -81,6 +82,60 @@ def test_every_layer_has_one_default_style_qgis_can_find(tiny_outputs: Path) -> 
     deposits_qml = next(r[5] for r in rows if r[2] == "deposits")
     assert 'attr="commodity_group"' in deposits_qml
     assert "control_status" in deposits_qml  # the outline follows control
+
+
+def test_every_column_of_every_layer_has_its_alias_from_the_catalogue(tiny_outputs: Path) -> None:
+    words = i18n.words("en")
+    with sqlite3.connect(tiny_outputs / schema.GPKG_FILE) as db:
+        styles = dict(_rows(db, "SELECT f_table_name, styleQML FROM layer_styles"))
+        geometry_columns = dict(_rows(db, "SELECT table_name, column_name FROM gpkg_geometry_columns"))
+        columns = {table: [row[1] for row in _rows(db, f"PRAGMA table_info('{table}')")] for table in styles}
+    in_layers: set[str] = set()
+    for table, qml in styles.items():
+        fields = [c for c in columns[table] if c not in ("fid", geometry_columns.get(table))]
+        root = ET.fromstring(qml.split("\n", 1)[1])
+        aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
+        assert aliases == {c: words(f"column.{c}") for c in fields}, table
+        assert all(aliases.values()), table  # none blank
+        in_layers |= set(fields)
+    # and the registry holds no column that no table and no layer has
+    in_tables = {c for columns in schema.TABLE_COLUMNS.values() for c in columns}
+    assert set(schema.COLUMNS) == in_layers | in_tables
+
+
+def test_a_column_without_an_alias_is_refused_not_left_blank() -> None:
+    frame = pd.DataFrame({"area_km2": [1.0], "mystery": [2]})
+    with pytest.raises(KeyError, match=r"columns mystery are not in geo\.schema\.COLUMNS"):
+        gpkg.aliases(list(frame.columns))
+    layer = gpkg.LayerInfo("t", "T", "", frame, "none", aliases={"area_km2": "Area"})
+    with pytest.raises(KeyError, match="layer 't': no alias for mystery"):
+        gpkg.qml(layer)
+
+
+def test_layer_titles_and_abstracts_come_from_the_catalogue(tiny_outputs: Path) -> None:
+    words = i18n.words("en")
+    with sqlite3.connect(tiny_outputs / schema.GPKG_FILE) as db:
+        contents = {
+            row[0]: row[1:] for row in _rows(db, "SELECT table_name, identifier, description FROM gpkg_contents")
+        }
+    for table in (*SPATIAL, *TABLES):
+        assert contents[table][0] == words(f"qgis.layer.{table}.title"), table
+    assert contents["occupied_areas"][1] == (
+        "Russian-occupied territory at 2026-08-22, split into occupied before and since 24 Feb 2022."
+    )
+    assert contents["line_of_contact"][1] == (
+        "Edge of the occupied area inside Ukraine, more than 1 km from the state border or coast."
+    )
+    assert contents["region_stats"][1] == "The regions table without geometry (as regions.csv)."
+    assert contents["layer_styles"][1] == "QGIS default styles"
+
+
+def test_a_source_revision_lands_escaped_in_the_layer_metadata() -> None:
+    layer = gpkg.LayerInfo("t", "T", "A", pd.DataFrame({"area_km2": [1.0]}), "none", aliases={"area_km2": "Area"})
+    document = gpkg.metadata_xml(layer, snapshot_date="2026-08-22", source_revision="<r&1>\x00\n2")
+    root = ET.fromstring(document.split("\n", 1)[1])
+    assert root.findtext("history") == "Occupation snapshot 2026-08-22; source revision <r&1> 2"
+    assert "&lt;r&amp;1&gt;" in document
 
 
 def test_layer_metadata_is_stored_for_qgis(tiny_outputs: Path) -> None:
@@ -152,13 +207,13 @@ def test_qgis_opens_every_layer_with_the_expected_features(qgis_report: tuple[di
         control_rows = sum(1 for _ in csv.DictReader(fh))
     expected = {
         "deposits": 92,
-        "regions": 1 + 27 + 136 + 182 + 1,
+        "regions": 1 + 27 + 136 + 182 + 1_283 + 1,  # the hromadas: 182 from OSM, 1,283 from Minregion
         "occupied_areas": 2,
         "contested_areas": 0,  # the shipped 2026-08-22 snapshot's source (cyterat) leaves the grey zone out
         "line_of_contact": 1,
         # 53 dates (the 2026-08 month-end is the 2026-08-22 snapshot itself), each split before/since 2022
         "occupation_history": 2 * 53,
-        "region_stats": 347,
+        "region_stats": 1 + 27 + 136 + 182 + 1_283 + 1,
         "control": control_rows,
     }
     assert {name: layers[name]["features"] for name in expected} == expected
@@ -192,6 +247,10 @@ def test_qgis_shows_aliases_and_metadata(qgis_report: tuple[dict[str, Any], Path
     layers = qgis_report[0]["layers"]
     assert layers["regions"]["aliases"]["area_km2"] == "Area, km² (EPSG:6933)"
     assert layers["control"]["aliases"]["occupied_share"] == "Occupied share (0–1)"
+    assert layers["control"]["aliases"]["reserve_occupied_share"] == "Occupied share of reserves (0–1)"
+    assert layers["deposits"]["aliases"]["reserve_quantity"] == "Reserve figure (as published)"
+    for name, layer in layers.items():  # every field QGIS shows has its alias ("fid" is the GeoPackage's row id)
+        assert [field for field, alias in layer["aliases"].items() if not alias and field != "fid"] == [], name
     assert "© Мінрегіон" in layers["regions"]["metadata"]["rights"]
     assert "© OpenStreetMap contributors" in layers["regions"]["metadata"]["rights"]
     assert layers["occupied_areas"]["metadata"]["rights"] == ["Source: DeepStateMap.Live"]

@@ -7,7 +7,7 @@ import string
 
 import pytest
 
-from geo import i18n, schema, style
+from geo import catalogue, i18n, schema, style
 from geo.errors import ArgumentError, ValidationError
 
 
@@ -39,7 +39,7 @@ def test_the_catalogue_names_every_value_the_outputs_show() -> None:
             *(f"precision.{p}" for p in schema.COORD_PRECISIONS),
             *(f"level.{level}" for level in style.LEVEL_STYLE),
             *(f"level_one.{level}" for level in style.LEVEL_STYLE),
-            *(f"map.title.{name.removesuffix('.html')}" for name in schema.MAP_FILES.values()),
+            *(f"map.title.{spec.id}" for spec in catalogue.MAPS),
         ]
         assert [key for key in needed if key not in words.messages] == []
 
@@ -107,3 +107,45 @@ def test_a_catalogue_with_missing_keys_or_other_placeholders_is_refused_at_once(
         "geo/messages/xx.json: missing b; not in en.json d; other placeholders than en.json a; "
         "every catalogue needs the keys and placeholders of en.json"
     )
+
+
+def test_every_registered_column_has_a_label_and_no_label_is_left_over() -> None:
+    for lang in i18n.LANGUAGES:
+        messages = i18n.words(lang).messages
+        labels = {key for key in messages if key.startswith("column.")}
+        assert labels == {column.alias_key for column in schema.COLUMNS.values()}, lang
+        assert all(messages[key].strip() for key in labels), lang
+
+
+@pytest.mark.parametrize(
+    ("uk", "en"),
+    [  # the examples of the KMU 2010 table (resolution No. 55)
+        ("Згорани", "Zghorany"),
+        ("Розгон", "Rozghon"),
+        ("Єнакієве", "Yenakiieve"),
+        ("Гаєвич", "Haievych"),
+        ("Їжакевич", "Yizhakevych"),
+        ("Кадиївка", "Kadyivka"),
+        ("Йосипівка", "Yosypivka"),
+        ("Стрий", "Stryi"),
+        ("Юрій", "Yurii"),
+        ("Корюківка", "Koriukivka"),
+        ("Яготин", "Yahotyn"),
+        ("Костянтин", "Kostiantyn"),
+        ("Знам'янка", "Znamianka"),
+        ("Феодосія", "Feodosiia"),
+        ("Щербухи", "Shcherbukhy"),
+        ("Ґалаґан", "Galagan"),
+        ("Мар’їнська міська громада", "Marinska miska hromada"),  # ї after an apostrophe is not word-initial
+        ("Кам'янець-Подільський", "Kamianets-Podilskyi"),
+    ],
+)
+def test_transliteration_follows_kmu_2010(uk: str, en: str) -> None:
+    assert i18n.transliterate(uk) == en
+
+
+def test_direction_controls_from_data_are_dropped_where_text_is_written() -> None:
+    spoof = "Kharkiv\u202e%0.5 occupied"  # RIGHT-TO-LEFT OVERRIDE would turn the rest of the line around
+    assert i18n.xml_text(spoof) == "Kharkiv%0.5 occupied"
+    assert i18n.without_bidi("a\u2066b\u2069c\u202ad") == "abcd"
+    assert i18n.without_bidi("שלום\u200f") == "שלום\u200f"  # a mark is harmless and kept

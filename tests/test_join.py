@@ -52,6 +52,17 @@ def test_occupied_parts_split_at_2022_and_add_the_pre2022_layer() -> None:
     assert since.bounds == pytest.approx((31.25, 48, 31.75, 49))
 
 
+def test_split_at_2022_gives_occupied_parts_with_the_layers_unioned_once() -> None:
+    zone = shapely.union_all(shapely.make_valid(PRE2022.geometry.to_numpy()))
+    zone = shapely.union_all(shapely.make_valid(np.array([zone], dtype=object)))  # as occupied_parts unions it
+    expected = join.occupied_parts(SNAPSHOT, PRE2022).geometry
+    before, since = join.split_at_2022(SNAPSHOT.geometry.iloc[0], zone)
+    # the same rings, vertex for vertex (a ring may start elsewhere)
+    assert shapely.equals_exact(shapely.normalize(before), shapely.normalize(expected.iloc[0]), tolerance=0.0)
+    assert shapely.equals_exact(shapely.normalize(since), shapely.normalize(expected.iloc[1]), tolerance=0.0)
+    assert shapely.area(since) == pytest.approx(0.5)
+
+
 def test_front_line_is_the_occupied_edge_inside_the_country() -> None:
     parts = join.occupied_parts(SNAPSHOT, PRE2022)
     front = join.front_line(parts, join.land_interior(COUNTRY))
@@ -138,6 +149,33 @@ def test_containing_regions_and_assign_regions() -> None:
     rows = named.to_dict(orient="index")
     assert [rows["a"][k] for k in ("oblast", "raion", "hromada")] == ["East", "East Raion", ""]
     assert [rows["c"][k] for k in ("oblast_id", "raion_id")] == ["UA35", ""]
+
+
+def test_a_hromada_counts_only_where_its_raion_does() -> None:
+    # Two raions side by side at lon 31.5; the coarse hromada of the west raion reaches 0.1 degree into the east one.
+    regions = gpd.GeoDataFrame(
+        {
+            "level": ["oblast", "raion", "raion", "hromada", "hromada"],
+            "name_en": ["East", "West Raion", "East Raion", "West hromada", "East hromada"],
+            "parent_id": ["UA", "UA14", "UA14", "UA1401", "UA1402"],
+        },
+        geometry=[box(31, 48, 32, 49), box(31, 48, 31.5, 49), box(31.5, 48, 32, 49), box(31, 48, 31.6, 49),
+                  box(31.6, 48, 32, 49)],
+        index=pd.Index(["UA14", "UA1401", "UA1402", "UA1401001", "UA1402001"], name=schema.REGION_ID),
+        crs=schema.STORAGE_CRS,
+    )  # fmt: skip
+    # "gap": in the east raion but inside the west hromada's overreach; "west": in both west units.
+    deposits = _deposits({"gap": (31.55, 48.5), "west": (31.2, 48.5)})
+    membership = join.containing_regions(deposits, regions)
+    assert list(membership.itertuples(index=False, name=None)) == [
+        ("gap", "UA"),
+        ("gap", "UA14"),
+        ("gap", "UA1402"),  # its raion; the west raion's hromada is dropped, and it lies in no hromada of its own
+        ("west", "UA"),
+        ("west", "UA14"),
+        ("west", "UA1401"),
+        ("west", "UA1401001"),
+    ]
 
 
 def test_status_uncertain_when_the_front_is_within_the_uncertainty() -> None:

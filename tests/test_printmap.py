@@ -1,5 +1,5 @@
 """Static maps: the shipped layers in English and Ukrainian (files, sizes, text, colours, labels, same bytes),
-the label placer on boxes checked by hand, and the tiny world for the grey zone and hostile names."""
+the scale bar, and the tiny world for the grey zone and hostile names (the label placer: test_labels.py)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,17 @@ from typing import Any
 import numpy as np
 import pytest
 import shapely
-from matplotlib.text import Text
 from PIL import Image
 
-from geo import build, i18n, printmap, schema, style
+from geo import build, catalogue, i18n, page, plot, printmap, schema, style
 from geo.errors import ValidationError
+from geo.geometry import Box
 from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
 
 SVG = "{http://www.w3.org/2000/svg}"
 #: A4 landscape in PDF points (297 x 210 mm).
 A4_POINTS = (297 / 25.4 * 72, 210 / 25.4 * 72)
-STEMS = [name.removesuffix(".html") for name in schema.MAP_FILES.values()]
+STEMS = [spec.id for spec in catalogue.MAPS]
 #: Maps whose frame is mostly occupied territory or has much of it.
 OCCUPIED_IN_FRAME = ["overview", "donetsk", "zaporizhzhia", "pokrovsk", "lithium"]
 
@@ -33,7 +33,7 @@ OCCUPIED_IN_FRAME = ["overview", "donetsk", "zaporizhzhia", "pokrovsk", "lithium
 class Rendered:
     files: dict[str, bytes]
     labels: dict[tuple[str, str], list[printmap.PlacedLabel]]  # (map key, layout) → labels placed
-    frames: dict[tuple[str, str], printmap.Box]  # (map key, layout) → the map's box in pixels
+    frames: dict[tuple[str, str], Box]  # (map key, layout) → the map's box in pixels
     legends: dict[tuple[str, str], list[str]]
 
 
@@ -176,8 +176,8 @@ def test_kirovohrad_names_its_two_lithium_sites(rendered: dict[str, Rendered], l
         labels = _text_items(_group(_svg(rendered[lang].files[f"print/kirovohrad{suffix}"]), "labels"))
         for en, uk in names.values():
             assert (uk if lang == "uk" else en) in labels
-    for layout in printmap.LAYOUTS:
-        placed = {label.deposit_id for label in rendered[lang].labels[(schema.KIROVOHRAD_ID, layout)]}
+    for layout in page.LAYOUTS:
+        placed = {label.deposit_id for label in rendered[lang].labels[("kirovohrad", layout)]}
         assert {"CUR-003", "CUR-004"} <= placed, layout
 
 
@@ -191,7 +191,7 @@ def test_labels_overlap_nothing_and_stay_on_the_map(rendered: dict[str, Rendered
                 assert y0 <= a[1] <= a[3] <= y1, (lang, where, labels[i])
                 for b in boxes[i + 1 :]:
                     assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (lang, where, a, b)
-        assert len(result.labels[(schema.DONETSK_ID, "web")]) >= 10  # a regional map names its records
+        assert len(result.labels[("donetsk", "web")]) >= 10  # a regional map names its records
 
 
 def test_legend_lists_what_is_drawn(rendered: dict[str, Rendered]) -> None:
@@ -200,7 +200,7 @@ def test_legend_lists_what_is_drawn(rendered: dict[str, Rendered]) -> None:
     lithium = legend[("lithium", "web")]
     assert words("group.lithium") in lithium
     assert words("group.coal") not in lithium  # the lithium map draws the lithium sites only
-    kirovohrad = legend[(schema.KIROVOHRAD_ID, "web")]
+    kirovohrad = legend[("kirovohrad", "web")]
     assert words("control.occupied") not in kirovohrad  # every record in its frame is held
     assert words("control.held_by_ukraine") in kirovohrad
     overview = legend[("overview", "web")]
@@ -212,7 +212,7 @@ def test_same_inputs_give_the_same_bytes(
     shipped: tuple[printmap.PrintGeometry, dict[str, Any]], rendered: dict[str, Rendered]
 ) -> None:
     geometry, arguments = shipped
-    again = _render(geometry, arguments, "uk", keys=[schema.KIROVOHRAD_ID, "lithium"]).files
+    again = _render(geometry, arguments, "uk", keys=["kirovohrad", "lithium"]).files
     assert again
     for name, data in again.items():
         assert data == rendered["uk"].files[name], name
@@ -225,7 +225,7 @@ def test_a_second_language_does_no_geometry_work(
     shipped: tuple[printmap.PrintGeometry, dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     geometry, arguments = shipped
-    _render(geometry, arguments, "en", keys=[schema.POKROVSK_RAION_ID])
+    _render(geometry, arguments, "en", keys=["pokrovsk"])
     calls: list[str] = []
     for name in ("simplify", "coverage_simplify", "clip_by_rect", "union_all"):
         original = getattr(shapely, name)
@@ -235,52 +235,11 @@ def test_a_second_language_does_no_geometry_work(
             return _original(*args, **kw)
 
         monkeypatch.setattr(shapely, name, counting)
-    _render(geometry, arguments, "uk", keys=[schema.POKROVSK_RAION_ID])
+    _render(geometry, arguments, "uk", keys=["pokrovsk"])
     assert calls == []
 
 
-# --- the label placer, by hand -----------------------------------------------------------
-
-
-def test_two_labels_at_one_point_take_different_places() -> None:
-    boxes = printmap.place_labels(
-        [(50.0, 50.0), (50.0, 50.0)], [(20.0, 10.0), (20.0, 10.0)], [2.0, 2.0], obstacles=[], bounds=(0, 0, 100, 100)
-    )
-    assert boxes[0] == (52.0, 45.0, 72.0, 55.0)  # right of the point, centred on it
-    # upper and lower right (1.6 off the point on both axes) overlap the first; the left is free
-    assert boxes[1] == (28.0, 45.0, 48.0, 55.0)
-
-
-def test_a_label_goes_left_where_the_right_is_off_the_map() -> None:
-    (box,) = printmap.place_labels([(90.0, 50.0)], [(20.0, 10.0)], [2.0], obstacles=[], bounds=(0, 0, 100, 100))
-    assert box is not None
-    assert box == (68.0, 45.0, 88.0, 55.0)
-
-
-def test_a_label_that_cannot_fit_is_skipped() -> None:
-    # the map is 30 x 12: a 20-wide label fits on neither side of a point in the middle, nor above or below it
-    boxes = printmap.place_labels(
-        [(15.0, 6.0), (5.0, 6.0)], [(20.0, 10.0), (4.0, 4.0)], [2.0, 1.0], obstacles=[], bounds=(0, 0, 30, 12)
-    )
-    assert boxes[0] is None
-    assert boxes[1] == (6.0, 4.0, 10.0, 8.0)
-
-
-def test_a_label_never_covers_an_obstacle() -> None:
-    # every position around the point is blocked by one big obstacle box
-    boxes = printmap.place_labels(
-        [(50.0, 50.0)], [(10.0, 4.0)], [1.0], obstacles=[(20.0, 20.0, 80.0, 80.0)], bounds=(0, 0, 100, 100)
-    )
-    assert boxes == [None]
-
-
-def test_a_long_hostile_name_becomes_a_short_plain_label() -> None:
-    label = printmap.label_text("W" * 300)
-    assert max(printmap.text_width_pt(line, 1.0) for line in label.split("\n")) <= printmap.LABEL_LINE_EMS
-    assert max(len(line) for line in label.split("\n")) < 20  # W is about an em wide
-    assert len(label.split("\n")) <= 2
-    assert label.endswith("…")
-    assert printmap.label_text("  a\tb\x00c  ") == "a bc"
+# --- the scale bar ----------------------------------------------------------------------------
 
 
 def test_nice_scale_bar_lengths() -> None:
@@ -312,12 +271,12 @@ def test_tiny_world_draws_the_grey_zone_hatched_and_lists_it(
     tiny: tuple[printmap.PrintGeometry, dict[str, Any]],
 ) -> None:
     geometry, arguments = tiny
-    result = _render(geometry, arguments, "en", keys=[schema.POKROVSK_RAION_ID])
+    result = _render(geometry, arguments, "en", keys=["pokrovsk"])
     root = _svg(result.files["print/pokrovsk.svg"])
     fills = [path.get("style", "") for path in _group(root, "grey-zone").iter(f"{SVG}path")]
     assert fills
     assert all(re.search(r"fill: url\(#h\w+\)", fill) for fill in fills), fills  # a hatch pattern, not a colour
-    assert i18n.words("en")("layer.contested") in result.legends[(schema.POKROVSK_RAION_ID, "web")]
+    assert i18n.words("en")("layer.contested") in result.legends[("pokrovsk", "web")]
     # the grey zone is hatched, never filled with the occupied colour
     occupied = _blend(style.OCCUPIED_SINCE_2022_COLOUR, style.OCCUPATION_OPACITY, style.UKRAINE_FILL)
     assert _share_of_pixels(result.files["print/pokrovsk.png"], occupied) > 0.05  # lon 31.25-31.5 of 31-31.5
@@ -325,7 +284,7 @@ def test_tiny_world_draws_the_grey_zone_hatched_and_lists_it(
 
 def test_names_from_data_stay_plain_text(tiny: tuple[printmap.PrintGeometry, dict[str, Any]]) -> None:
     geometry, arguments = tiny
-    result = _render(geometry, arguments, "en", keys=[schema.KIROVOHRAD_ID])
+    result = _render(geometry, arguments, "en", keys=["kirovohrad"])
     root = _svg(result.files["print/kirovohrad.svg"])
     labels = _text_items(_group(root, "labels"))
     assert any(label.startswith("$x^2$ <script>alert(1)</script>") for label in labels), labels  # not mathtext
@@ -347,7 +306,7 @@ def test_missing_regions_and_wrong_crs_are_errors(tiny: tuple[printmap.PrintGeom
     words = i18n.words("en")
     without = {**arguments, "regions": arguments["regions"].drop(index=schema.POKROVSK_RAION_ID)}
     with pytest.raises(ValidationError, match=schema.POKROVSK_RAION_ID):
-        printmap.render_print_maps(geometry, words=words, keys=[schema.POKROVSK_RAION_ID], **without)
+        printmap.render_print_maps(geometry, words=words, keys=["pokrovsk"], **without)
     metres = {**arguments, "deposits": arguments["deposits"].to_crs(schema.PRINT_CRS)}
     with pytest.raises(ValidationError, match="deposits: expected CRS EPSG:4326"):
         printmap.render_print_maps(geometry, words=words, keys=["lithium"], **metres)
@@ -360,17 +319,9 @@ def test_a_character_the_font_lacks_is_drawn_as_a_replacement_without_a_warning(
     deposits = arguments["deposits"].copy()
     deposits.loc["D3", "name_uk"] = "漢字 Добра"  # DejaVu Sans has no CJK glyphs
     # the suite turns every warning into an error: matplotlib's "Glyph … missing" would fail this test
-    result = _render(geometry, {**arguments, "deposits": deposits}, "uk", keys=[schema.KIROVOHRAD_ID])
+    result = _render(geometry, {**arguments, "deposits": deposits}, "uk", keys=["kirovohrad"])
     labels = _text_items(_group(_svg(result.files["print/kirovohrad.svg"]), "labels"))
-    assert f"{printmap.MISSING_GLYPH * 2} Добра" in labels
-
-
-def test_a_word_wider_than_the_line_is_cut_to_fit() -> None:
-    wrapped = printmap.wrap_text("Кіровоградська " + "Ш" * 120 + " область", 200.0, 10.0)
-    lines = wrapped.split("\n")
-    assert len(lines) > 3
-    assert all(printmap.text_width_pt(line, 10.0) <= 200.0 for line in lines), lines
-    assert wrapped.replace("\n", "").replace(" ", "") == "Кіровоградська" + "Ш" * 120 + "область"  # nothing lost
+    assert f"{page.MISSING_GLYPH * 2} Добра" in labels
 
 
 #: Every C0 control character and U+FFFE, which XML 1.0 forbids (but TAB, LF and CR).
@@ -390,12 +341,12 @@ def test_control_characters_in_names_leave_the_svg_well_formed_and_the_pdf_text_
     drawn: dict[str, list[str]] = {}
 
     def keep(_key: str, layout: str, result: printmap.PrintMap) -> None:
-        drawn[layout] = [item.get_text() for item in result.figure.findobj(Text)]
+        drawn[layout] = [item.get_text() for item in result.figure.findobj(plot.Text)]
 
     files = printmap.render_print_maps(
         geometry,
         words=i18n.words("en"),
-        keys=[schema.KIROVOHRAD_ID],
+        keys=["kirovohrad"],
         on_map=keep,
         **{**arguments, "deposits": deposits, "regions": regions},
     )
@@ -404,7 +355,7 @@ def test_control_characters_in_names_leave_the_svg_well_formed_and_the_pdf_text_
     root = ET.fromstring(svg)  # expat: strict XML 1.0
     assert "Lithium three" in _text_items(_group(root, "labels"))  # the run of controls is one space
     assert "Kirovohrad Oblast" in _text_items(_group(root, "title"))[1]
-    assert set(drawn) == set(printmap.LAYOUTS)
+    assert set(drawn) == set(page.LAYOUTS)
     for layout, texts in drawn.items():  # the PDF is the "pdf" figure, the SVG the "web" one
         assert "Lithium three" in [text.replace("\n", " ") for text in texts], layout
         assert not [text for text in texts if NOT_DRAWN.search(text)], layout

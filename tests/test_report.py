@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
-from geo import report, schema
+from geo import i18n, report, schema
 
 
 def _report() -> dict[str, object]:
@@ -51,3 +52,29 @@ def test_markdown_states_totals_grey_zone_regions_and_deposits() -> None:
     assert "| Donetsk Oblast (UA14) | oblast | 12.346 | 0.500 | 11.846 |" in text
     assert text.endswith("- Pokrovske mine (D1): held by Ukraine → occupied since 24 Feb 2022\n")
     assert report.deposits_changed_text(_report()) == "Pokrovske mine: held by Ukraine → occupied since 24 Feb 2022"
+
+
+def test_the_markdown_takes_every_word_from_the_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
+    english = i18n.words("en")
+    marked = i18n.Words(
+        lang="en",
+        messages={
+            k: f"«{v}»" if k.startswith(("report.", "control_phrase.")) else v for k, v in english.messages.items()
+        },
+    )
+    monkeypatch.setattr(i18n, "words", lambda *_: marked)
+    lines = report.report_markdown(_report()).splitlines()
+    assert lines[0] == "# «Occupation change: 2026-08-21 → 2026-08-22»"
+    assert lines[2].startswith("«Occupied: 116,000.0 km² (previous: 115,988.2);")
+    assert lines[4] == "| «region» | «level» | «gained km²» | «lost km²» | «net km²» |"
+    assert lines[-3:] == [
+        "«Deposits whose control changed:»",
+        "",
+        "- Pokrovske mine (D1): «held by Ukraine» → «occupied since 24 Feb 2022»",
+    ]
+    record = {**_report(), "deposits_changed": [], "previous_snapshot": None, "previous_occupied_km2": None}
+    lines = report.report_markdown(record).splitlines()
+    assert lines[0] == "# «Occupation change: «none» → 2026-08-22»"
+    assert "(previous: «n/a»)" in lines[2]
+    assert lines[-1] == "- «none»"
+    assert report.deposits_changed_text(record) == "«none»"

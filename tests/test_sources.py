@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -124,7 +125,7 @@ def test_every_shipped_data_file_has_provenance_and_a_matching_hash() -> None:
         for p in SHIPPED_LAYERS.rglob("*")
         if p.is_file() and p.name != "README.md" and not p.name.endswith(".source.json")
     )
-    assert len(data_files) == 13 + 53 + 1  # + the month-end series and the occupied-since layer
+    assert len(data_files) == 14 + 53 + 1  # + the month-end series and the occupied-since layer
     provenance = sources.read_provenance(data_files)
     for path, row in provenance.iterrows():
         sidecar = row["sidecar"]
@@ -165,3 +166,111 @@ def test_a_geojson_layer_is_read_without_gdal(tmp_path: Path, content: str) -> N
     path.write_text(content, encoding="utf-8")
     with pytest.raises(SourceError, match=r"country.geojson: cannot read it as a vector layer \("):
         sources.read_vector(path)
+
+
+# --- every hromada of Ukraine (Minregion 2020, coarse) ---------------------------------------------------------------
+
+
+def _square(x: float, y: float) -> dict[str, Any]:
+    """A 1° × 1° square with its south-west corner at (x, y), as a GeoJSON geometry."""
+    return {"type": "Polygon", "coordinates": [[[x, y], [x + 1, y], [x + 1, y + 1], [x, y + 1], [x, y]]]}
+
+
+def _minregion(path: Path, rows: list[tuple[str | None, str | None, str | None, dict[str, Any] | None]]) -> Path:
+    """Write a tiny Minregion-style hromada file: rows of (name, TYPE, COD_3, geometry)."""
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"name": name, "ADMIN_1": "", "ADMIN_2": "", "TYPE": kind, "KOATUU_old": None, "COD_3": code},
+            "geometry": geometry,
+        }
+        for name, kind, code, geometry in rows
+    ]
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False), "utf-8")
+    return path
+
+
+def test_country_hromadas_keep_hromadas_outside_the_focus_oblasts(tmp_path: Path) -> None:
+    path = _minregion(
+        tmp_path / "hromadas.geojson",
+        [
+            ("Пoкpoвськa", "міська територіальна громада", "UA05020010000012345", _square(28, 48)),  # Latin o, p, a
+            ("Гресівська", "селищна рада", "UA01160030030037634", _square(33, 44)),  # an old Crimean council
+            ("Бахмутська", "міська територіальна громада", "UA14020010000012345", _square(37, 48)),  # a focus oblast
+            ("оз. Ялпуг", "Державні території", None, _square(28, 45)),  # a state territory, no code
+            ("Зіньківська", "сільськa теритaріальна громада", "UA68040190000021840", _square(27, 49)),  # Latin a
+            ("Ямпільська", "селищна територіальма громада", "UA59020150000012345", _square(33, 51)),  # a typo
+            ("Тeплoдapськa", "міська територіальна громада", "UA51100310000010196", None),  # no polygon
+        ],
+    )
+    hromadas = sources.read_country_hromadas(path)
+    assert list(hromadas.index) == ["UA0502001", "UA6804019", "UA5902015"]
+    assert hromadas.index.name == schema.REGION_ID
+    assert list(hromadas["name_uk"]) == [
+        "Покровська міська громада",
+        "Зіньківська сільська громада",
+        "Ямпільська селищна громада",
+    ]
+    assert list(hromadas["name_en"]) == [
+        "Pokrovska miska hromada",
+        "Zinkivska silska hromada",
+        "Yampilska selyshchna hromada",
+    ]
+    assert list(hromadas["parent_id"]) == ["UA0502", "UA6804", "UA5902"]
+    assert set(hromadas["level"]) == {"hromada"}
+    assert hromadas.attrs["source"] == str(path)
+    assert hromadas.attrs["left_out"] == {
+        "old Crimean council": 1,
+        "state territory (Державні території)": 1,
+        "not a hromada (no or other TYPE)": 0,
+        "hromada without COD_3": 0,
+        "hromada in an oblast with OSM hromadas": 1,
+        "hromada without a geometry": 1,
+        "hromada part merged into its first row": 0,
+    }
+    every = sources.read_country_hromadas(path, skip_oblasts=())
+    assert "UA1402001" in every.index
+    assert every.loc["UA1402001", "name_en"] == "Bakhmutska miska hromada"
+
+
+def test_a_hromada_in_two_parts_becomes_one_row_and_a_clash_of_names_stays(tmp_path: Path) -> None:
+    path = _minregion(
+        tmp_path / "hromadas.geojson",
+        [
+            ("Вільшанська", "селищна територіальна громада", "UA71020010000012345", _square(30, 49)),
+            ("Іванівська", "сільська територіальна громада", "UA71020030000012345", _square(31, 49)),
+            ("Вільшанськa", "селищна територіальна громада", "UA71020010000012345", _square(30, 47)),  # Latin a
+            ("Інша", "сільська територіальна громада", "UA71020030000012345", _square(32, 49)),
+        ],
+    )
+    hromadas = sources.read_country_hromadas(path)
+    assert list(hromadas.index) == ["UA7102001", "UA7102003", "UA7102003"]  # validate reports the second id
+    assert hromadas.geometry.iloc[0].area == pytest.approx(2.0)  # both squares, in square degrees
+    assert hromadas.geometry.iloc[0].geom_type == "MultiPolygon"
+    assert hromadas.attrs["left_out"]["hromada part merged into its first row"] == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "fixed"),
+    [
+        ("Пoкpoвськa", "Покровська"),  # Latin o, p, a in a Cyrillic word
+        ("Кaм'янськa", "Кам'янська"),
+        ("Pokrovsk Пoкpoвськa", "Pokrovsk Покровська"),  # a Latin word stays Latin
+        ("Oлeксaндpiвкa", "Олександрівка"),
+    ],
+)
+def test_latin_lookalikes_become_cyrillic_in_cyrillic_words(text: str, fixed: str) -> None:
+    assert sources.fix_lookalikes(text) == fixed
+
+
+def test_shipped_country_hromadas_fit_the_raions_and_the_osm_hromadas() -> None:
+    hromadas = sources.read_country_hromadas(SHIPPED_LAYERS / schema.COUNTRY_HROMADAS_FILE)
+    raions = sources.read_raions(SHIPPED_LAYERS / schema.RAIONS_FILE)
+    osm = sources.read_hromadas(SHIPPED_LAYERS / schema.HROMADAS_FILE)
+    assert len(hromadas) == 1469 - 182 - 4  # SOURCES.md's 1 469 hromadas, less the focus oblasts and 4 without polygon
+    assert hromadas.attrs["left_out"]["old Crimean council"] == 303
+    assert hromadas.attrs["left_out"]["state territory (Державні території)"] == 6
+    assert set(hromadas["parent_id"]) <= set(raions.index)
+    assert not set(hromadas.index) & set(osm.index)
+    assert not hromadas.index.duplicated().any()
+    assert not hromadas["name_uk"].str.contains("[A-Za-z]").any()

@@ -178,6 +178,69 @@ def test_over_time_a_lost_and_a_gained_piece_that_share_an_edge() -> None:
         assert table.loc[(date, "W"), "contested_km2"] == pytest.approx(0.0, abs=1e-6)
 
 
+def test_over_time_a_daily_series_equals_a_full_measurement_of_every_date() -> None:
+    # The front moves a little every day in West (one small notch gained, one given back), and jumps once into
+    # East; each date's areas are the previous date's plus its changes, and must equal a measurement made afresh.
+    regions = _regions()
+    notches = [box(30.4 + 0.01 * k, 48.4, 30.41 + 0.01 * k, 48.41) for k in range(6)]
+    series = {}
+    for day in range(6):
+        since = shapely.union_all([box(30.5, 48, 31, 49), *notches[max(0, day - 2) : day + 1]])
+        if day >= 4:
+            since = shapely.union(since, box(31, 48.5, 31.2, 49))
+        series[f"2024-01-{day + 1:02d}"] = _parts(box(30.9, 48, 31, 48.1), since)
+    table = stats.occupied_km2_over_time(regions, series).set_index(["date", schema.REGION_ID])
+    for date, parts in series.items():
+        fresh = stats.occupied_km2(regions, parts)
+        for rid in ("W", "E"):
+            for column in ("occupied_before_2022_km2", "occupied_since_2022_km2"):
+                assert table.loc[(date, rid), column] == pytest.approx(fresh.loc[rid, column], abs=1e-6)
+    # on the last date East is occupied in lon 31–31.2, lat 48.5–49: its geodesic share of East
+    part, whole = (abs(GEOD.geometry_area_perimeter(box(31, y, x, 49))[0]) for x, y in ((31.2, 48.5), (32, 48)))
+    assert table.loc[("2024-01-06", "E"), "occupied_share"] == pytest.approx(part / whole, rel=1e-4)
+
+
+def _notched(shift: float) -> shapely.Polygon:
+    """A 10 x 10 m square with a 4 x 4 m hole whose corner touches the square's edge, moved by `shift` across it."""
+    hole = [(3, 0 + shift), (7, 4), (7, 8), (3, 8), (3, 0 + shift)]
+    return shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)], [hole[::-1]])
+
+
+def test_changes_are_those_of_the_repaired_geometries_even_where_one_is_invalid_by_a_hair() -> None:
+    # The hole's corner crosses the square's edge by a micrometre: invalid, as a reprojection leaves a hole that
+    # touched its shell.  A 2 x 2 m square added far away, on the other side of the hole, is all that changed.
+    old = _notched(-1e-6)
+    assert not shapely.is_valid(old)
+    new = shapely.union(shapely.make_valid(old), box(20, 4, 22, 6))
+    gained, lost = stats.polygon_changes(old, new)
+    assert shapely.area(gained).sum() == pytest.approx(4.0, abs=1e-6)
+    assert shapely.area(lost).sum() == pytest.approx(0.0, abs=1e-6)
+    # and against the raw (invalid) geometry on the other side: the hole stays a hole, not land
+    gained, lost = stats.polygon_changes(new, old)
+    assert shapely.area(lost).sum() == pytest.approx(4.0, abs=1e-6)
+    assert shapely.area(gained).sum() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_changes_of_an_invalid_geometry_are_read_as_make_valid_reads_it() -> None:
+    # The same hole grows by one metre eastwards; the square's edge is crossed by the hole in both versions.
+    old = _notched(-1e-6)
+    grown = [(3, -1e-6), (8, 4), (8, 8), (3, 8), (3, -1e-6)]
+    new = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)], [grown[::-1]])
+    gained, lost = stats.polygon_changes(old, new)
+    expected_lost = shapely.difference(shapely.make_valid(old), shapely.make_valid(new))
+    assert shapely.area(lost).sum() == pytest.approx(shapely.area(expected_lost), abs=1e-9)
+    assert shapely.area(lost).sum() == pytest.approx(4.0 * 1.0 + 0.5 * 4 * 1, abs=1e-3)  # a strip and a triangle
+    assert shapely.area(gained).sum() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_unchanged_geometry_has_no_changes_even_with_its_rings_started_elsewhere() -> None:
+    square = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)])
+    turned = shapely.Polygon([(10, 10), (0, 10), (0, 0), (10, 0)])
+    gained, lost = stats.polygon_changes(square, turned)
+    assert len(gained) == 0
+    assert len(lost) == 0
+
+
 # --- reserves and value --------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from geo import build, i18n, schema, style
+from geo import build, catalogue, i18n, schema, style
 from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,7 +37,7 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-MAPS = sorted(schema.MAP_FILES.values())
+MAPS = sorted(spec.file for spec in catalogue.MAPS)
 #: A deposit inside each map's frame, clear of the panels, to click.
 CLICK = {
     "overview.html": "CUR-001",
