@@ -632,7 +632,7 @@ def _deposit_records(
             lat, lon = round(anchor.y, 5), round(anchor.x, 5)
         group = style.commodity_group(row["primary_commodity"])
         stroke, width, dash = style.CONTROL_OUTLINE[row["control_status"]]
-        name, _other = words.names(row.to_dict())
+        name = i18n.without_bidi(words.names(row.to_dict())[0])  # the title attribute and search are plain text
         rsize = sizes.get(rid)
         records.append(
             {
@@ -654,7 +654,11 @@ def _deposit_records(
                 "popup": popup_html(row, words, names),
                 "name": text(name),  # HTML, for the tooltip
                 "title": str(name),  # plain text, set as the icon's title attribute by Leaflet
-                "search": [n for n in dict.fromkeys((i18n.visible(row["name_en"]), i18n.visible(row["name_uk"]))) if n],
+                "search": [
+                    i18n.without_bidi(n)
+                    for n in dict.fromkeys((i18n.visible(row["name_en"]), i18n.visible(row["name_uk"])))
+                    if n
+                ],
             }
         )
     return records
@@ -970,7 +974,7 @@ def build_map(
     for _rid, row in searchable.iterrows():
         xmin, ymin, xmax, ymax = (round(float(v), 4) for v in row.geometry.bounds)
         for label in dict.fromkeys(name for name in words.names(row.to_dict()) if name):
-            region_entries.append({"label": label, "bounds": [[ymin, xmin], [ymax, xmax]]})
+            region_entries.append({"label": i18n.without_bidi(label), "bounds": [[ymin, xmin], [ymax, xmax]]})
     panel = _panel_html(snapshot_date, metals, focus, here, words=words, bases=bases)
     MapExtras(
         title=title, panel=panel, records=records, groups=groups, layers=layers, regions=region_entries, words=words

@@ -84,7 +84,10 @@ def test_popup_escapes_data_and_refuses_non_http_links() -> None:
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    rows = [dict(d) for d in DEPOSITS] + [deposit_row(id="EVIL-1", name_en=EVIL, lon="30.7", oblast="Kirovohrad")]
+    rows = [dict(d) for d in DEPOSITS] + [
+        deposit_row(id="EVIL-1", name_en=EVIL, lon="30.7", oblast="Kirovohrad"),
+        deposit_row(id="SPOOF-1", name_en="Spoof\u202e%0.5 mine", lon="30.6", oblast="Kirovohrad"),
+    ]
     layers = make_layers(tmp_path_factory.mktemp("w") / "layers", deposits=rows)
     inputs = build.load(layers)
     results = build.compute(inputs)
@@ -112,6 +115,14 @@ def test_no_data_string_reaches_the_page_unescaped(rendered: dict[str, bytes]) -
         assert "<img src=x" not in page, name
         # the popup and tooltip carry the HTML-escaped name, JSON-encoded inside the script
         assert htmlsafe_json_dumps("&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;")[1:-1] in page, name
+
+
+def test_direction_controls_from_data_never_reach_the_page(rendered: dict[str, bytes]) -> None:
+    for name, data in rendered.items():
+        page = data.decode("utf-8")
+        assert "Spoof%0.5 mine" in page, name  # in the popup, the tooltip and the search list
+        assert "\u202e" not in page, name
+        assert "\\u202e" not in page.lower(), name  # nor JSON-escaped
 
 
 def test_focus_maps_frame_their_region(rendered: dict[str, bytes], tmp_path: Path) -> None:
