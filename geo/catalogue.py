@@ -15,6 +15,7 @@ Adding a map is one record here plus its title in each message catalogue
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import unicodedata
@@ -155,7 +156,7 @@ def region_map(regions: pd.DataFrame, rid: str) -> MapRecord:
     else:
         msg = f"--map {rid}: a map of all Ukraine is overview.html; name an oblast, raion, hromada or city"
         raise ArgumentError(msg)
-    return MapRecord(**{**record.__dict__, "region_title": True})
+    return dataclasses.replace(record, region_title=True)
 
 
 def all_maps(regions: pd.DataFrame, region_ids: Iterable[str] = ()) -> tuple[MapRecord, ...]:
@@ -179,11 +180,6 @@ def title(record: MapRecord, words: i18n.Words, regions: pd.DataFrame) -> str:
 
 # --- finding the region a user names --------------------------------------------------
 
-#: Words that say a region's kind, not its name: a query may leave them out.
-_KIND_WORDS: Final = frozenset(
-    ("oblast", "raion", "rayon", "hromada", "urban", "rural", "settlement", "city", "miska", "silska", "selyshchna",
-     "misto", "oblasti", "autonomous", "republic", "of"),
-)  # fmt: skip
 #: The region levels a kind word in a query asks for ("city" also names the oblast-level cities, Kyiv and Sevastopol).
 _KIND_LEVELS: Final = {
     "oblast": {"oblast"}, "oblasti": {"oblast"}, "raion": {"raion"}, "rayon": {"raion"},
@@ -191,6 +187,8 @@ _KIND_LEVELS: Final = {
     "urban": {"hromada"}, "rural": {"hromada"}, "settlement": {"hromada"},
     "city": {"city", "hromada", "oblast city"}, "misto": {"city", "hromada", "oblast city"},
 }  # fmt: skip
+#: Words that say a region's kind, not its name: a query may leave them out ("Autonomous Republic of Crimea" too).
+_KIND_WORDS: Final = frozenset(_KIND_LEVELS) | {"autonomous", "republic", "of"}
 _APOSTROPHES: Final = re.compile("['’ʼ`ʹ‘]")
 
 
