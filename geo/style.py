@@ -80,6 +80,10 @@ LEVEL_STYLE: Final = {
     "hromada": (FOCUS_COLOUR, 0.6),
     "city": (FOCUS_COLOUR, 2.5),
 }
+#: The focus region of a regional map (its `geo.catalogue.MapRecord.focus`): drawn over the other outlines in this
+#: colour and width (screen px), with the land outside it veiled in white at this opacity, in HTML and print alike.
+FOCUS_OUTLINE: Final = (FOCUS_COLOUR, 3.0)
+OUTSIDE_FOCUS_VEIL: Final = ("#ffffff", 0.45)
 #: Millimetres per screen pixel at 96 dpi, to carry widths into QGIS.
 MM_PER_PX: Final = 0.2646
 
@@ -121,6 +125,10 @@ SLIDER_STYLE: Final = {
     "fillColor": OCCUPIED_SINCE_2022_COLOUR,
     "fillOpacity": 0.3,
 }
+#: The time slider's change against today's line: land occupied at the slider's date and freed since, and land
+#: taken since that date (occupied now, not then). Distinct in hue, both in the legend.
+FREED_SINCE_COLOUR: Final = "#1a9850"
+TAKEN_SINCE_COLOUR: Final = "#f46d43"
 #: The web page's own colours (CSS variables of geo/web/map.css).
 WEB_COLOURS: Final = {
     "sea": SEA_COLOUR,
