@@ -886,6 +886,7 @@ def build(
         near_front_km=near_front_km,
         digests=tables.digests(files),
         bases=results.bases,
+        history=tables.history_dates(series_dates(inputs), dated=inputs.dated, snapshot_date=inputs.snapshot_date),
     )
     files[schema.SUMMARY_JSON] = tables.summary_json(record)
     tables.write_outputs(out, files)

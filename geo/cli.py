@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -94,28 +95,112 @@ def _languages(value: str) -> tuple[str, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def _print_summary(record: dict[str, Any], out: Path) -> None:
-    def say(text: str) -> None:
-        print(one_line(text))
+#: The terminal summary's width: longer lines wrap (with an indent), never cut.
+SUMMARY_WIDTH = 110
 
-    say(f"snapshot {record['snapshot_date']} ({record['source_revision']})")
+
+def _percent(share: float | None) -> str:
+    return "—" if share is None else f"{share:.0%}"
+
+
+def _value_line(item: Mapping[str, Any]) -> str:
+    """Say a value basis: the central share, its range, and what was valued."""
+    low = f", {item['low_confidence']} on low-confidence figures" if item["low_confidence"] else ""
+    return (
+        f"{_percent(item['central'])} ({_percent(item['low'])}–{_percent(item['high'])}), "
+        f"{item['records_valued']} of {item['records']} records valued{low}"
+    )
+
+
+def _reserves_line(items: Sequence[Mapping[str, Any]]) -> str:
+    """Say the reserves basis: one share per commodity, in its measure, with its coverage."""
+    words = i18n.words("en")
+    parts = []
+    for item in items:
+        low = ", low-confidence" if item["low_confidence"] else ""
+        name = words("commodity." + item["commodity"])
+        if item["records_with_figure"]:
+            parts.append(
+                f"{name} {_percent(item['occupied_share'])} "
+                f"({item['measure']}, {item['records_with_figure']} of {item['records']} with a figure{low})"
+            )
+        else:
+            parts.append(f"{name} — (no {item['measure']} figure in {item['records']})")
+    return "; ".join(parts)
+
+
+def summary_lines(record: Mapping[str, Any], out: Path) -> list[str]:
+    """Return the build's summary for the terminal, from its ``summary.json`` record: whole, wrapped at `SUMMARY_WIDTH`."""
+    lines: list[str] = []
+
+    def say(head: str, text: str = "", *, indent: int = 0) -> None:
+        width = max(SUMMARY_WIDTH - len(head), 30)
+        wrapped = textwrap.wrap(one_line(text), width, break_long_words=False, break_on_hyphens=False) or [""]
+        lines.append((head + wrapped[0]).rstrip())
+        lines.extend(" " * (indent or len(head)) + rest for rest in wrapped[1:])
+
+    say(f"snapshot {record['snapshot_date']} ({one_line(str(record['source_revision']))})")
+    history = record.get("history")
+    if history:
+        monthly, dated = history["month_end_files"], history["dated_snapshots"]
+        parts = [
+            f"{monthly['count']} month-end files"
+            + (f" {monthly['first']} → {monthly['last']}" if monthly["count"] else "")
+        ]
+        parts.append(
+            f"{dated['count']} dated snapshots" + (f" {dated['first']} → {dated['last']}" if dated["count"] else "")
+        )
+        parts.append(f"the snapshot {history['snapshot']}")
+        say(
+            "history: ",
+            f"{history['count']} dates {history['first']} → {history['last']} ({'; '.join(parts)}; "
+            f"longest gap {history['longest_gap_days']} days)",
+        )
     ua = record["ukraine"]
     say(f"Ukraine: {ua['occupied_share']:.1%} occupied ({ua['occupied_km2']:,.0f} of {ua['area_km2']:,.0f} km²)")
     for region in record["focus_regions"]:
         counts = region["deposits"]
         occupied = counts[schema.OCCUPIED_SINCE_2022] + counts[schema.OCCUPIED_BEFORE_2022]
         say(
-            f"  {region['name_en']:<26} {region['occupied_share']:6.1%} occupied "
+            f"  {one_line(region['name_en']):<26} {region['occupied_share']:6.1%} occupied "
             f"({region['occupied_km2']:>9,.1f} of {region['area_km2']:>9,.1f} km²); "
             f"deposits {occupied} occupied, {counts[schema.HELD]} held, {counts[schema.UNKNOWN]} unknown"
         )
-    print("metals under Russian control:")
+    bases = record.get("metals_comparison")
+    if bases:
+        count = bases["count"]
+        say("metals under Russian control, by basis (this project's records):")
+        say(
+            "  by count     ",
+            f"{_percent(count['share'])}, {count['occupied_records']} of {count['known_records']} records of known "
+            "control; not weighted by size or value",
+        )
+        say("  by value     ", _value_line(bases["value"]))
+        say(
+            "    without low-confidence figures: ",
+            _value_line(bases["value_without_low_confidence_figures"]),
+            indent=15,
+        )
+        say("  by reserves  ", _reserves_line(bases["reserves_by_commodity"]))
+    say("published estimates:")
     for row in record["metals"]["comparison"]:
-        share = f"{row['share']:.0%}" if row["share"] is not None else row["value"]
-        source = textwrap.shorten(row["source_name"], 70, placeholder="…")
-        basis = textwrap.shorten(row["basis"], 70, placeholder="…")
-        say(f"  {row['figure_id']:<8} {share:>5}  {source} (basis: {basis})")
+        if row["figure_id"] == "computed":
+            continue
+        share = f"{row['share']:.0%}" if row["share"] is not None else str(row["value"])
+        say(f"  {one_line(row['figure_id']):<8} {share:>5}  ", f"{row['source_name']} (basis: {row['basis']})")
+    if bases:
+        say(
+            "  ",
+            "a published share weighs what is in the ground (by value or reserves), not records: compare it with "
+            "the value basis above, not the count",
+        )
     say(f"wrote {len(record['outputs'])} files to {out}")
+    return lines
+
+
+def _print_summary(record: dict[str, Any], out: Path) -> None:
+    for line in summary_lines(record, out):
+        print(line)
 
 
 def build_maps(argv: Sequence[str] | None = None) -> int:
@@ -298,5 +383,58 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
             )
             return EXIT_ERROR
         return EXIT_OK
+
+    return _run(job)
+
+
+def _port(value: str) -> int:
+    if not re.fullmatch(r"[0-9]{1,5}", value, flags=re.ASCII) or int(value) > 65_535:
+        msg = f"not a TCP port (0–65535; 0: any free one): {value!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return int(value)
+
+
+def replay_deepstate(argv: Sequence[str] | None = None) -> int:
+    """Run ``scripts/replay_deepstate.py``: serve a folder of archived DeepState versions on 127.0.0.1 until Ctrl-C."""
+    parser = _Parser(
+        prog="replay_deepstate.py",
+        description=(
+            "Serve a folder of archived DeepState versions (<id>.geojson.gz or <id>.geojson, and DeepState's own "
+            "figures in areas.csv) as the DeepStateMap API on 127.0.0.1, so that refresh_occupation.py can run "
+            "without the internet: point it there with --base-url or $DEEPSTATE_API_URL. Stops with Ctrl-C."
+        ),
+    )
+    parser.add_argument(
+        "folder", type=Path, help="the folder of archived versions (e.g. tests/fixtures/deepstate_archive)"
+    )
+    parser.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765; 0: any free one)")
+    args = parser.parse_args(argv)
+
+    def job() -> int:
+        from geo import replay  # noqa: PLC0415
+
+        if not args.folder.is_dir():
+            msg = f"{args.folder}: not a folder; give the folder of <id>.geojson.gz files"
+            raise ArgumentError(msg)
+        routes = replay.build_routes(args.folder, keep=False)
+        ids = replay.archive_ids(args.folder)
+        figures = len(replay.areas_rows(args.folder))
+        first, last = deepstate.version_of(ids[0]), deepstate.version_of(ids[-1])
+        with replay.serve(routes, port=args.port) as server:
+            print(
+                one_line(
+                    f"serving {len(ids)} versions ({first.date} → {last.date}; DeepState's own figures for "
+                    f"{figures}) of {args.folder} at {server.url}"
+                )
+            )
+            print(
+                f"try: {deepstate.BASE_URL_ENV}={server.url} python3 scripts/refresh_occupation.py --since {first.date}"
+            )
+            print("stop with Ctrl-C", flush=True)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return EXIT_OK
 
     return _run(job)

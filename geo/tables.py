@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import itertools
 import json
 import math
 import os
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -129,6 +131,7 @@ def summary(
     near_front_km: float,
     digests: Mapping[str, str] | None = None,
     bases: Mapping[str, Any] | None = None,
+    history: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the run summary written to ``summary.json``.
 
@@ -187,10 +190,38 @@ def summary(
             ],
         },
         **({"metals_comparison": metals_comparison(metals, bases)} if bases is not None else {}),
+        **({"history": dict(history)} if history is not None else {}),
         "credits": list(credits),
         "repairs": list(repairs),
         "outputs": list(outputs),
         "output_sha256": dict(sorted((digests or {}).items())),
+    }
+
+
+def history_dates(dates: Sequence[str], *, dated: Collection[str], snapshot_date: str) -> dict[str, Any]:
+    """Say which dates the history used (``summary.json``'s ``history``).
+
+    `dates` is every date of the series (`geo.build.series_dates`); a date is
+    the build's own snapshot, else a dated snapshot the refresh stored (in
+    `dated`; it replaces a month-end file of the same day), else a month-end file.
+    The month-end and dated ones are given as their count and their first and
+    last date, with the longest gap between two dates of the series.
+    """
+    ordered = sorted(dates)
+    stored = [d for d in ordered if d != snapshot_date and d in dated]
+    monthly = [d for d in ordered if d != snapshot_date and d not in dated]
+    days = [date.fromisoformat(d) for d in ordered]
+    gaps = [(b - a).days for a, b in itertools.pairwise(days)]
+
+    def span(chosen: Sequence[str]) -> dict[str, Any]:
+        return {"count": len(chosen), "first": chosen[0] if chosen else None, "last": chosen[-1] if chosen else None}
+
+    return {
+        **span(ordered),
+        "snapshot": snapshot_date,
+        "month_end_files": span(monthly),
+        "dated_snapshots": span(stored),
+        "longest_gap_days": max(gaps, default=0),
     }
 
 

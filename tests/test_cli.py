@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
@@ -204,3 +205,90 @@ def test_help_does_not_import_the_heavy_libraries() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def _summary_record() -> dict[str, Any]:
+    value = {"low": 0.4, "central": 0.5, "high": 0.625, "records_valued": 3, "records": 7, "low_confidence": 1}
+    return {
+        "snapshot_date": "2026-08-22",
+        "source_revision": "rev",
+        "history": {
+            "count": 4,
+            "first": "2022-04-30",
+            "last": "2026-08-22",
+            "snapshot": "2026-08-22",
+            "month_end_files": {"count": 2, "first": "2022-04-30", "last": "2022-05-31"},
+            "dated_snapshots": {"count": 1, "first": "2026-08-21", "last": "2026-08-21"},
+            "longest_gap_days": 1543,
+        },
+        "ukraine": {"occupied_share": 0.25, "occupied_km2": 150.0, "area_km2": 600.0},
+        "focus_regions": [],
+        "metals_comparison": {
+            "count": {"share": 0.1875, "occupied_records": 6, "known_records": 32},
+            "value": value,
+            "value_without_low_confidence_figures": {**value, "central": 0.1, "low_confidence": 0},
+            "reserves_by_commodity": [
+                {
+                    "commodity": "lithium",
+                    "measure": "LCE",
+                    "records": 4,
+                    "records_with_figure": 3,
+                    "low_confidence": 0,
+                    "occupied_share": 0.0669,
+                },
+                {
+                    "commodity": "titanium",
+                    "measure": "TiO2",
+                    "records": 4,
+                    "records_with_figure": 0,
+                    "low_confidence": 0,
+                    "occupied_share": None,
+                },
+            ],
+        },
+        "metals": {
+            "comparison": [
+                {"figure_id": "computed", "share": 0.1875, "value": "", "source_name": "us", "basis": "count"},
+                {
+                    "figure_id": "F10",
+                    "share": 0.42,
+                    "value": "42",
+                    "basis": "not stated in article (SecDev total is by dollar value)",
+                    "source_name": "The Washington Post, 10 Aug 2022 (analysis by SecDev, Canada) "
+                    "with a very long tail of words that goes on and on past the width",
+                },
+            ]
+        },
+        "outputs": ["a", "b"],
+    }
+
+
+def test_the_summary_states_every_basis_and_the_history_dates_and_cuts_nothing() -> None:
+    lines = cli.summary_lines(_summary_record(), Path("maps"))
+    text = "\n".join(lines)
+    assert all(len(line) <= cli.SUMMARY_WIDTH for line in lines)
+    assert "…" not in text
+    joined = " ".join(" ".join(lines).split())  # the wrapped lines read as one text
+    assert (
+        "history: 4 dates 2022-04-30 → 2026-08-22 (2 month-end files 2022-04-30 → 2022-05-31; 1 dated snapshots "
+        "2026-08-21 → 2026-08-21; the snapshot 2026-08-22; longest gap 1543 days)"
+    ) in joined
+    assert "by count 19%, 6 of 32 records of known control" in joined
+    assert "by value 50% (40%–62%), 3 of 7 records valued, 1 on low-confidence figures" in joined
+    assert "without low-confidence figures: 10% (40%–62%), 3 of 7 records valued" in joined
+    assert "by reserves lithium 7% (LCE, 3 of 4 with a figure); titanium — (no TiO2 figure in 4)" in joined
+    assert (
+        "F10 42% The Washington Post, 10 Aug 2022 (analysis by SecDev, Canada) with a very long tail of words that "
+        "goes on and on past the width (basis: not stated in article (SecDev total is by dollar value))"
+    ) in joined
+    assert "compare it with the value basis above, not the count" in joined
+    assert lines[-1] == "wrote 2 files to maps"
+
+
+def test_the_summary_of_a_record_without_bases_or_history_still_prints() -> None:
+    record = _summary_record()
+    del record["history"], record["metals_comparison"]
+    text = "\n".join(cli.summary_lines(record, Path("maps")))
+    assert "history:" not in text
+    assert "by value" not in text
+    assert "F10" in text

@@ -415,3 +415,21 @@ def test_a_write_killed_at_any_point_leaves_the_old_or_the_new_folder(tmp_path: 
     assert states == sorted(states, key=["old", "new"].index)  # old, …, old, new, …, new: one switch
     assert states.count("old") > 10
     assert states.count("new") > 3  # the old tree's removal, cut at every step, leaves the new folder
+
+
+def test_history_dates_say_which_dates_the_history_used() -> None:
+    dates = ["2022-04-30", "2022-05-31", "2026-08-01", "2026-08-21", "2026-08-22"]
+    # 2026-08-01 is a dated snapshot that replaced the month-end file of that day
+    record = tables.history_dates(dates, dated={"2026-08-01", "2026-08-21", "2026-09-01"}, snapshot_date="2026-08-22")
+    assert record == {
+        "count": 5,
+        "first": "2022-04-30",
+        "last": "2026-08-22",
+        "snapshot": "2026-08-22",
+        "month_end_files": {"count": 2, "first": "2022-04-30", "last": "2022-05-31"},
+        "dated_snapshots": {"count": 2, "first": "2026-08-01", "last": "2026-08-21"},
+        "longest_gap_days": 1523,  # 2022-05-31 → 2026-08-01
+    }
+    alone = tables.history_dates(["2026-08-22"], dated=set(), snapshot_date="2026-08-22")
+    assert alone["dated_snapshots"] == {"count": 0, "first": None, "last": None}
+    assert alone["longest_gap_days"] == 0

@@ -1,0 +1,112 @@
+"""The local DeepState replay: real HTTP on 127.0.0.1, a folder built in code, and the script as a user runs it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from geo import cli, replay
+from geo.errors import ArgumentError
+from tests.conftest import REPO
+
+OLD, NEW = "1700000000", "1700086400"  # 2023-11-14T22:13:20Z and a day later
+
+
+def _collection(name: str) -> dict[str, Any]:
+    ring = [[37.0, 47.0], [37.1, 47.0], [37.1, 47.1], [37.0, 47.0]]
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"name": name}, "geometry": {"type": "Polygon", "coordinates": [ring]}}
+        ],
+    }
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    (folder / f"{OLD}.geojson").write_text(json.dumps(_collection("old")), encoding="utf-8")
+    (folder / f"{NEW}.geojson.gz").write_bytes(gzip.compress(json.dumps(_collection("new")).encode()))
+    (folder / "notes.txt").write_text("not a version", encoding="utf-8")
+    (folder / "12x.geojson").write_text("{}", encoding="utf-8")
+    (folder / "areas.csv").write_text(
+        "snapshot_id,occupied_after_24_02_2022_km2,occupied_to_24_02_2022_km2,unspecified_km2,liberated_km2\n"
+        f"{NEW},70000.5,43000,,\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def test_the_replay_serves_the_listing_last_versions_and_areas_over_http(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    assert replay.archive_ids(folder) == [OLD, NEW]
+    with replay.serve(replay.build_routes(folder)) as server:
+        assert server.url.startswith("http://127.0.0.1:")
+        listing = _get(f"{server.url}/history/public")
+        assert [item["id"] for item in listing] == [1700000000, 1700086400]
+        last = _get(f"{server.url}/history/last")
+        assert last["id"] == 1700086400
+        assert last["map"]["features"][0]["properties"]["name"] == "new"
+        assert _get(f"{server.url}/history/{OLD}/geojson")["features"][0]["properties"]["name"] == "old"
+        assert _get(f"{server.url}/history/{NEW}/areas") == [
+            {"hash": "#a52714", "area": 70000.5, "type": "occupied_after_24_02_2022"},
+            {"hash": "#880e4f", "area": 43000.0, "type": "occupied_to_24_02_2022"},
+        ]
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            _get(f"{server.url}/history/{OLD}/areas")  # no figure for it in areas.csv
+        with pytest.raises(urllib.error.HTTPError, match="404"):
+            _get(f"{server.url}/history/12x/geojson")
+
+
+def test_an_empty_folder_or_a_bad_areas_file_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ArgumentError, match="no archived versions"):
+        replay.build_routes(tmp_path)
+    folder = _folder(tmp_path)
+    (folder / "areas.csv").write_text("id,km2\n1,2\n", encoding="utf-8")
+    with pytest.raises(ArgumentError, match=r"areas.csv: no column .*snapshot_id"):
+        replay.build_routes(folder)
+
+
+def test_the_script_serves_until_stopped_and_says_how_to_point_the_refresh_at_it(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    command = [sys.executable, str(REPO / "scripts" / "replay_deepstate.py"), str(folder), "--port", "0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO) as process:
+        try:
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            assert first.startswith(
+                f"serving 2 versions (2023-11-14 → 2023-11-15; DeepState's own figures for 1) of {folder} at "
+            )
+            url = first.rsplit(" at ", 1)[1].strip()
+            assert process.stdout.readline().strip() == (
+                f"try: DEEPSTATE_API_URL={url} python3 scripts/refresh_occupation.py --since 2023-11-14"
+            )
+            assert _get(f"{url}/history/last")["id"] == 1700086400
+        finally:
+            process.send_signal(2)  # Ctrl-C
+            assert process.wait(timeout=30) == 0
+
+
+def test_the_script_refuses_a_missing_folder_and_a_bad_port(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.replay_deepstate([str(tmp_path / "nowhere")]) == 1
+    assert (
+        capsys.readouterr().err
+        == f"error: {tmp_path / 'nowhere'}: not a folder; give the folder of <id>.geojson.gz files\n"
+    )
+    with pytest.raises(SystemExit) as stopped:
+        cli.replay_deepstate([str(tmp_path), "--port", "70000"])
+    assert stopped.value.code == 2
+    assert "not a TCP port" in capsys.readouterr().err
