@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -476,3 +477,42 @@ def test_a_daily_history_read_and_measured_in_two_processes_is_the_one_of_one_pr
         assert row["occupied_since_2022_km2"] == pytest.approx((31.75 - west) * area, rel=1e-6)
         assert row["occupied_before_2022_km2"] == pytest.approx(0.25 * area, rel=1e-6)
         assert row["contested_km2"] == pytest.approx(0.1 * area, rel=1e-6)
+
+
+def _maps_readme_names() -> list[str]:
+    """The file names the first column of maps/README.md's table lists (its back-quoted names)."""
+    rows = [
+        line
+        for line in (REPO / "maps" / "README.md").read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `")
+    ]
+    return [name for row in rows for name in re.findall(r"`([^`]+)`", row.split(" | ")[0])]
+
+
+def test_maps_readme_lists_every_output_and_no_other(shipped: tuple[Path, dict[str, object]]) -> None:
+    out, summary = shipped
+    names = _maps_readme_names()
+    patterns = [
+        re.compile(re.sub(r"<[a-z]+>", "[a-z0-9-]+", re.escape(n).replace(r"\<", "<").replace(r"\>", ">")))
+        for n in names
+    ]
+    written = [str(n) for n in summary["outputs"]]  # type: ignore[attr-defined]
+    assert written == _files(out)
+    for name in written:
+        english = name.removeprefix("uk/")
+        assert name == english or "uk/…" in names, name
+        assert any(p.fullmatch(english) for p in patterns), f"maps/README.md does not list {name}"
+    # and nothing it names is missing from a build, but the refresh's reports and the on-demand maps
+    made = {n.removeprefix("uk/") for n in written}
+    for name, pattern in zip(names, patterns, strict=True):
+        if name.startswith(("refresh_report", "uk/", "<region>")):
+            continue
+        assert any(pattern.fullmatch(n) for n in made), f"maps/README.md lists {name}, which the build does not write"
+
+
+def test_the_readme_figures_are_those_of_the_shipped_build(shipped: tuple[Path, dict[str, object]]) -> None:
+    _, summary = shipped
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    stated = re.search(r"The line is ([0-9,.]+) km long at this snapshot", readme)
+    assert stated is not None
+    assert float(stated.group(1).replace(",", "")) == summary["front_line_km"]
