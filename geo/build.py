@@ -18,6 +18,7 @@ import shapely
 
 from geo import (
     catalogue,
+    geometry,
     gpkg,
     history,
     i18n,
@@ -561,8 +562,38 @@ def history_tables(
     return pd.DataFrame(statuses, index=deposits.index), history_regions[list(schema.HISTORY_REGION_COLUMNS)]
 
 
-def map_arguments(inputs: Inputs, results: Results) -> dict[str, Any]:
-    """Everything `geo.webmap.render_maps` (and `geo.webmap.build_map`) needs, from the inputs and results."""
+def slider_history(
+    results: Results, dates: Sequence[str], maps: Sequence[catalogue.MapRecord] = catalogue.MAPS
+) -> pd.DataFrame:
+    """Return the occupied share, km² and area of Ukraine and of every region a time-slider map's panel states, at `dates`.
+
+    From `Results.history_regions` (`history_regions.csv`); a region it leaves out (a hromada made with ``--map``) is
+    measured here, at those dates, as the history is (`geo.stats.occupied_km2_over_time`).
+    """
+    wanted = sorted({schema.COUNTRY_ID, *(rid for spec in maps if spec.slider for rid in spec.focus)})
+    table = results.history_regions
+    columns = ["date", schema.REGION_ID, "occupied_share", "occupied_km2", "area_km2"]
+    known = table.loc[table["date"].isin(dates) & table[schema.REGION_ID].isin(wanted), columns]
+    missing = [rid for rid in wanted if rid not in set(known[schema.REGION_ID]) and rid in results.regions.index]
+    if not missing or not dates:
+        return known.reset_index(drop=True)
+    measured = stats.occupied_km2_over_time(results.regions.loc[missing], {d: results.series[d] for d in dates})
+    return pd.concat([known, measured[columns]], ignore_index=True)
+
+
+def map_arguments(
+    inputs: Inputs,
+    results: Results,
+    maps: Sequence[catalogue.MapRecord] = catalogue.MAPS,
+    *,
+    slider: Sequence[webmap.SliderSteps] = webmap.DEFAULT_SLIDER,
+) -> dict[str, Any]:
+    """Everything `geo.webmap.render_maps` (and `geo.webmap.build_map`) needs, from the inputs and results.
+
+    The time slider steps through the dates `slider` picks (`geo.webmap.slider_dates`); its panel states the
+    regions of `maps`.
+    """
+    dates = webmap.slider_dates(list(results.series), slider)
     return {
         "regions": results.regions,
         "deposits": results.deposits,
@@ -572,11 +603,10 @@ def map_arguments(inputs: Inputs, results: Results) -> dict[str, Any]:
         "bases": results.bases,
         "basemap": inputs.basemap,
         "snapshot_date": inputs.snapshot_date,
-        "series": {
-            date: shapely.union_all(results.series[date].geometry.to_numpy())
-            for date in webmap.slider_dates(list(results.series))
-        },
+        "series": {date: shapely.union_all(results.series[date].geometry.to_numpy()) for date in dates},
         "statuses": results.statuses,
+        "history": slider_history(results, dates, maps),
+        "slider_steps": tuple(slider),
         "contested": results.contested,
     }
 
@@ -597,7 +627,7 @@ def render_map(
     spec: catalogue.MapRecord, arguments: Mapping[str, Any], drawn: webmap.Drawn, *, words: i18n.Words | None = None
 ) -> bytes:
     """Render one map from `map_arguments` with the shared geometry cache, in the language of `words`."""
-    keep = ("regions", "deposits", "metals", "snapshot_date", "series", "statuses", "bases")
+    keep = ("regions", "deposits", "metals", "snapshot_date", "series", "statuses", "bases", "history", "slider_steps")
     return webmap.render_map(spec, drawn=drawn, words=words, **{key: arguments[key] for key in keep})
 
 
@@ -697,6 +727,7 @@ def render_outputs(
     *,
     languages: Sequence[str] = (i18n.DEFAULT_LANGUAGE,),
     maps: Sequence[catalogue.MapRecord] = catalogue.MAPS,
+    slider: Sequence[webmap.SliderSteps] = webmap.DEFAULT_SLIDER,
 ) -> dict[str, bytes]:
     """Render every map of `maps`, table, chart and QGIS file; in two processes where there are two cores.
 
@@ -712,7 +743,7 @@ def render_outputs(
     maps = tuple(maps)
     catalogue.check_unique(maps)
     jobs_here, jobs_apart = render_jobs(languages, maps)
-    _RENDER[:] = [_RenderPayload(inputs, results, maps, map_arguments(inputs, results))]
+    _RENDER[:] = [_RenderPayload(inputs, results, maps, map_arguments(inputs, results, maps, slider=slider))]
     try:
         if not workers.can_fork():
             files = {**_render_jobs(jobs_here), **_render_jobs(jobs_apart)}
@@ -770,23 +801,31 @@ def print_layouts(
 ) -> list[gpkg.PrintLayout]:
     """Return the QGIS print layouts: an A4 page for each map of `maps` that asks for one (in English).
 
+    A layout shows what its map frames (`geo.geometry.frame_bounds`: a region, or the lithium sites) and states
+    the occupied share of its `geo.catalogue.MapRecord.share_id`; the lithium map's is named by its title.
+
     A layout is named after its region; a name two regions share (74 hromadas share 34 English names) gets the
     region's id too, as QGIS keeps only one layout of a name.
     """
     words = i18n.words("en")  # the QGIS project is in English
     layouts: list[gpkg.PrintLayout] = []
     for spec in maps:
-        if not spec.qgis_layout or spec.frame not in results.regions.index:
+        if not spec.qgis_layout or (spec.frame != catalogue.LITHIUM and spec.frame not in results.regions.index):
             continue
-        name = str(results.regions.loc[spec.frame, "name_en"])
+        lithium = spec.frame == catalogue.LITHIUM  # a map of no one region: named and titled by its title
+        name = (
+            catalogue.title(spec, words, results.regions)
+            if lithium
+            else str(results.regions.loc[spec.frame, "name_en"])
+        )
         if name in {layout.name for layout in layouts}:
             name = f"{name} ({spec.frame})"
-        share = float(results.regions["occupied_share"].to_dict()[spec.frame])
-        xmin, ymin, xmax, ymax = (float(v) for v in results.regions.geometry[spec.frame].bounds)
+        share = float(results.regions["occupied_share"].to_dict()[spec.share_id])
+        xmin, ymin, xmax, ymax = geometry.frame_bounds(spec, results.regions, results.deposits)
         layouts.append(
             gpkg.PrintLayout(
                 name=name,
-                title=words("qgis.layout.title", name=name),
+                title=name if lithium else words("qgis.layout.title", name=name),
                 subtitle=words(
                     "qgis.layout.subtitle",
                     date=inputs.snapshot_date,
@@ -817,6 +856,7 @@ def render_qgis(
         control=results.control,
         provenance=inputs.provenance,
         snapshot_date=inputs.snapshot_date,
+        basemap=inputs.basemap,
     )
     focus = results.regions.loc[[schema.DONETSK_ID, schema.ZAPORIZHZHIA_ID, schema.KIROVOHRAD_ID]]
     xmin, ymin, xmax, ymax = (round(float(v), 4) for v in focus.total_bounds)
@@ -845,12 +885,14 @@ def build(
     near_front_km: float = schema.NEAR_FRONT_KM,
     languages: Sequence[str] = (i18n.DEFAULT_LANGUAGE,),
     regions: Sequence[str] = (),
+    slider: Sequence[webmap.SliderSteps] = webmap.DEFAULT_SLIDER,
 ) -> dict[str, Any]:
     """Build every output from `layers` into `out`, the maps and charts in each of `languages`.
 
     Besides the maps of `geo.catalogue.MAPS`, each region `regions` names (an
     id, or a name in English or Ukrainian: `geo.catalogue.resolve`) gets its
-    own HTML map, print set and QGIS layout.
+    own HTML map, print set and QGIS layout.  The time slider steps through the dates `slider` picks
+    (``--slider``: `geo.webmap.parse_slider`).
 
     Nothing is written until every input is read, validated and every output
     rendered in memory; the output folder is then replaced as a whole
@@ -867,7 +909,7 @@ def build(
     inputs = load(layers, snapshot=snapshot)
     maps = catalogue.all_maps(inputs.regions, [catalogue.resolve(inputs.regions, query) for query in regions])
     results = compute(inputs, near_front_km=near_front_km)
-    files = render_outputs(inputs, results, languages=languages, maps=maps)
+    files = render_outputs(inputs, results, languages=languages, maps=maps, slider=slider)
     front_km = front_length_km(results)
     revision = sources.source_revision(inputs.snapshot_source)
     record = tables.summary(

@@ -71,6 +71,15 @@ class MapRecord:
         return self.scale != "country"
 
     @property
+    def focus_region(self) -> str | None:
+        """Return the region the map highlights: the one it frames, where that is a focus region; else None.
+
+        Outlined in `geo.style.FOCUS_OUTLINE`, the land outside it under `geo.style.OUTSIDE_FOCUS_VEIL` (a hromada's
+        map: that hromada among its raion's; the Pokrovsk map: the raion, its hromada and city outlined inside).
+        """
+        return self.frame if self.frame in self.focus else None
+
+    @property
     def locator(self) -> bool:
         """Tell whether the print map carries a locator of Ukraine (every map but the one of all Ukraine)."""
         return self.frame != schema.COUNTRY_ID
@@ -95,7 +104,14 @@ def _oblast_map(map_id: str, rid: str, *, slider: bool = False) -> MapRecord:
 
 #: The maps every build makes, in this order.
 MAPS: Final = (
-    MapRecord("overview", schema.COUNTRY_ID, (Level("oblast"), Level("raion", shown=False)), "country", slider=True),
+    MapRecord(
+        "overview",
+        schema.COUNTRY_ID,
+        (Level("oblast"), Level("raion", shown=False)),
+        "country",
+        slider=True,
+        qgis_layout=True,
+    ),
     _oblast_map("donetsk", schema.DONETSK_ID, slider=True),
     _oblast_map("zaporizhzhia", schema.ZAPORIZHZHIA_ID),
     _oblast_map("kirovohrad", schema.KIROVOHRAD_ID),
@@ -107,7 +123,7 @@ MAPS: Final = (
         focus=(schema.POKROVSK_CITY_ID, schema.POKROVSK_HROMADA_ID, schema.POKROVSK_RAION_ID),
         qgis_layout=True,
     ),
-    MapRecord("lithium", LITHIUM, (Level("oblast"),), "country", groups=("lithium",)),
+    MapRecord("lithium", LITHIUM, (Level("oblast"),), "country", groups=("lithium",), qgis_layout=True),
 )
 
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")

@@ -88,6 +88,15 @@ def _kilometres(value: str) -> float:
     return _number(value, what="a distance in km", zero_allowed=True)
 
 
+def _slider_steps(value: str) -> Any:
+    from geo import webmap  # noqa: PLC0415  (heavy: imported only when --slider is given)
+
+    try:
+        return webmap.parse_slider(value)
+    except ArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _languages(value: str) -> tuple[str, ...]:
     try:
         return i18n.parse_languages(value)
@@ -242,6 +251,18 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
             "repeatable"
         ),
     )
+    parser.add_argument(
+        "--slider",
+        action="append",
+        type=_slider_steps,
+        default=[],
+        metavar="STEPS",
+        help=(
+            "the time slider's steps: monthly, weekly or daily (the last snapshot of each month or week, or every "
+            "one), each optionally between :START[:END] (e.g. daily:2022-04-01:2022-05-31), or last:DAYS; "
+            "repeatable, the steps add up; the map's own snapshot is always the last (default: monthly and last:90)"
+        ),
+    )
     args = parser.parse_args(argv)
 
     def job() -> int:
@@ -254,6 +275,7 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
             near_front_km=args.near_front_km,
             languages=args.lang,
             regions=args.maps,
+            **({"slider": tuple(args.slider)} if args.slider else {}),
         )
         _print_summary(record, args.out)
         return EXIT_OK

@@ -33,11 +33,12 @@ import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pyproj
@@ -64,6 +65,7 @@ class LayerInfo:
     aliases: Mapping[str, str] = field(default_factory=dict)
     sources: Sequence[Mapping[str, str]] = ()  # {"url", "licence", "credit"}
     temporal: tuple[str, str] | None = None  # start and end date fields, for QGIS's temporal controller
+    label: str = ""  # the column QGIS labels the features by; empty: no labels
 
 
 # --- text -------------------------------------------------------------------------------
@@ -174,7 +176,7 @@ def _fill(
         "color": _rgba(colour, alpha) if colour else "0,0,0,0",
         "style": brush if colour else "no",
         "outline_color": _rgba(outline),
-        "outline_style": "solid",
+        "outline_style": "solid" if width_px else "no",
         "outline_width": f"{width_px * style.MM_PER_PX:.2f}",
         "outline_width_unit": "MM",
         "joinstyle": "bevel",
@@ -218,6 +220,63 @@ def single(symbol: str) -> str:
     )
 
 
+def field_ref(column: str) -> str:
+    """Return a QGIS expression naming the field `column`: in double quotes, a double quote in it doubled.
+
+    So that no column name can end the reference and add to the expression (``"a""b"`` is the field ``a"b``).
+    """
+    return '"' + column.replace('"', '""') + '"'
+
+
+#: The font of every text QGIS draws from the project (layout labels, scale bar, deposit labels); Debian ships it.
+_FONT: Final = "DejaVu Sans"
+#: The deposit labels: points, and the white halo around them (mm), as the static maps' labels have one.
+LABEL_SIZE_PT: Final = 7.0
+LABEL_HALO_MM: Final = 0.8
+
+
+def _text_style(size_pt: float, *, buffer_mm: float = 0.0, expression: str = "") -> str:
+    """Return a QGIS text format (``<text-style>``): `_FONT` at `size_pt` points, black, with a white halo if asked.
+
+    A scale bar without one makes QGIS 3.22 parse an empty font description (``QFont::fromString`` warns).  A
+    label's text is the QGIS `expression` (a layer's labels keep it in this element).
+    """
+    halo = (
+        f'<text-buffer bufferDraw="1" bufferSize="{buffer_mm}" bufferSizeUnits="MM" bufferColor="255,255,255,255" '
+        'bufferOpacity="0.85" bufferJoinStyle="128" bufferNoFill="1" bufferBlendMode="0"/>'
+        if buffer_mm
+        else '<text-buffer bufferDraw="0"/>'
+    )
+    field_attrs = f'fieldName={_attr(expression)} isExpression="1" ' if expression else ""
+    return (
+        f'<text-style {field_attrs}fontFamily="{_FONT}" namedStyle="Book" fontSize="{size_pt}" fontSizeUnit="Point" '
+        'fontWeight="50" fontItalic="0" textColor="0,0,0,255" textOpacity="1" multilineHeight="1" '
+        f'fontKerning="1" blendMode="0" allowHtml="0" capitalization="0">{halo}</text-style>'
+    )
+
+
+def _labeling(layer: LayerInfo) -> str:
+    """Return the layer's labels (``<labeling>``): its `LayerInfo.label` column, around the point, never overlapping."""
+    if not layer.label:
+        return ""
+    # placement 6: ordered positions around the point (top right first), 1 mm from the marker's edge
+    return (
+        '<labeling type="simple"><settings calloutType="simple">'
+        f"{_text_style(LABEL_SIZE_PT, buffer_mm=LABEL_HALO_MM, expression=field_ref(layer.label))}"
+        '<text-format wrapChar="" autoWrapLength="24" useMaxLineLengthForAutoWrap="1" multilineAlign="3" '
+        'formatNumbers="0" decimals="3" plussign="0" addDirectionSymbol="0"/>'
+        '<placement placement="6" dist="1" distUnits="MM" offsetType="1" '
+        'predefinedPositionOrder="TR,TL,BR,BL,R,L,TSR,BSR" priority="5" quadOffset="4" xOffset="0" yOffset="0" '
+        'rotationAngle="0" centroidWhole="0" centroidInside="0" fitInPolygonOnly="0" overrunDistance="0" '
+        'overrunDistanceUnit="MM" lineAnchorPercent="0.5" lineAnchorType="0" placementFlags="10" '
+        'repeatDistance="0" repeatDistanceUnit="MM" maxCurvedCharAngleIn="25" maxCurvedCharAngleOut="-25"/>'
+        '<rendering obstacle="1" obstacleFactor="1" obstacleType="1" scaleVisibility="0" displayAll="0" '
+        'upsidedownLabels="0" limitNumLabels="0" maxNumLabels="2000" drawLabels="1" labelPerPart="0" '
+        'mergeLines="0" minFeatureSize="0" zIndex="0" fontLimitPixelSize="0" unplacedVisibility="0"/>'
+        "</settings></labeling>"
+    )
+
+
 def _temporal(layer: LayerInfo) -> str:
     if layer.temporal is None:
         return ""
@@ -251,8 +310,9 @@ def qml(layer: LayerInfo) -> str:
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" '
-        'minScale="100000000" maxScale="0" readOnly="0" labelsEnabled="0">'
-        f"{_temporal(layer)}{layer.renderer}<aliases>{aliases}</aliases>"
+        'minScale="100000000" maxScale="0" readOnly="0" '
+        f'labelsEnabled="{int(bool(layer.label))}">'
+        f"{_temporal(layer)}{layer.renderer}{_labeling(layer)}<aliases>{aliases}</aliases>"
         f"<mapTip>{_text(tip)}</mapTip><previewExpression>{_text(tip.strip('[]% '))}</previewExpression>"
         f"<layerGeometryType>{geometry_type}</layerGeometryType></qgis>\n"
     )
@@ -427,6 +487,7 @@ def _layer(
     sources: Sequence[Mapping[str, str]],
     *,
     temporal: tuple[str, str] | None = None,
+    label: str = "",
     **values: object,
 ) -> LayerInfo:
     """Describe one table: its title and abstract from the catalogue (``qgis.layer.<name>.*``), its columns' aliases."""
@@ -441,6 +502,7 @@ def _layer(
         aliases(list(frame.columns), words=words),
         sources,
         temporal=temporal,
+        label=label,
     )
 
 
@@ -468,11 +530,15 @@ def gpkg_layers(
     provenance: Mapping[str, Mapping[str, object]],
     snapshot_date: str,
     contested_km2: float = 0.0,
+    basemap: gpd.GeoDataFrame | None = None,
 ) -> list[LayerInfo]:
     """Assemble the GeoPackage's tables, styles and descriptions from the computed frames.
 
     Parameters
     ----------
+    basemap
+        The offline base map (`geo.sources.read_basemap`): with it, the layers ``neighbours`` and ``sea``
+        (`base_layers`) are added, drawn beneath everything else.
     provenance
         Sidecar of each input, keyed by its path relative to the layers folder
         (`geo.schema` file constants; the snapshot under ``"snapshot"``).
@@ -580,6 +646,7 @@ def gpkg_layers(
             "point",
             deposit_renderer,
             _sources(provenance, [schema.DEPOSITS_FILE]),
+            label=words.name_column,  # the GeoPackage's language is English
             date=snapshot_date,
         ),
         _layer(
@@ -633,6 +700,59 @@ def gpkg_layers(
             _sources(provenance, [schema.DEPOSITS_FILE, *occupation]),
             file=schema.CONTROL_CSV,
         ),
+        *(base_layers(basemap, regions.geometry[schema.COUNTRY_ID], provenance) if basemap is not None else []),
+    ]
+
+
+def base_frames(basemap: gpd.GeoDataFrame, ukraine: shapely.Geometry) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return the base map as two layers: (neighbouring land, sea), both derived from the base map alone.
+
+    Neighbouring land is the base map's features (its ``land`` feature and the countries around Ukraine), the
+    ``land`` feature without `ukraine` so that Ukraine stays white as on the other maps; the sea is the base map's
+    frame (`geo.schema.BASEMAP_BBOX`, the box its data was clipped to) minus all its land, Ukraine's included.
+    """
+    geoms = shapely.make_valid(basemap.geometry.to_numpy())
+    land = np.asarray(basemap["kind"].astype(str) == "land")
+    neighbours = np.where(land, shapely.difference(geoms, ukraine), geoms)
+    keep = ~shapely.is_empty(neighbours)
+    neighbour_frame = gpd.GeoDataFrame(
+        {"name_en": basemap["name"].astype(str).to_numpy()[keep]}, geometry=neighbours[keep], crs=schema.STORAGE_CRS
+    )
+    sea = shapely.difference(shapely.box(*schema.BASEMAP_BBOX), shapely.union_all(geoms))
+    sea_frame = gpd.GeoDataFrame(geometry=[sea] if not shapely.is_empty(sea) else [], crs=schema.STORAGE_CRS)
+    return neighbour_frame, sea_frame
+
+
+def base_layers(
+    basemap: gpd.GeoDataFrame, ukraine: shapely.Geometry, provenance: Mapping[str, Mapping[str, object]]
+) -> list[LayerInfo]:
+    """Return the base map's layers for QGIS: neighbouring land and sea, in `geo.style`'s base-map colours."""
+    neighbour_frame, sea_frame = base_frames(basemap, ukraine)
+    credit = _sources(provenance, [schema.BASEMAP_FILE])
+    west, south, east, north = schema.BASEMAP_BBOX
+    return [
+        _layer(
+            "neighbours",
+            neighbour_frame,
+            "polygon",
+            single(_fill("0", style.LAND_COLOUR, style.BORDER_COLOUR, 0.8)),
+            credit,
+            west=west,
+            south=south,
+            east=east,
+            north=north,
+        ),
+        _layer(
+            "sea",
+            sea_frame,
+            "polygon",
+            single(_fill("0", style.SEA_COLOUR, style.SEA_COLOUR, 0.0)),
+            credit,
+            west=west,
+            south=south,
+            east=east,
+            north=north,
+        ),
     ]
 
 
@@ -655,6 +775,7 @@ PROJECT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("history", ("occupation_history",)),
     ("regions", ("regions",)),
     ("tables", ("region_stats", "control")),
+    ("base", ("neighbours", "sea")),
 )
 
 
@@ -674,7 +795,8 @@ def _checked(name: str) -> str:
 
 
 def _layer_id(name: str) -> str:
-    return f"{name}_0000"
+    """Return the layer's id in the project: QGIS 3.22 ignores an id of 10 characters or fewer (and makes one up)."""
+    return f"{name}_layer_0000"
 
 
 @dataclass(frozen=True)
@@ -700,6 +822,28 @@ def _spatialrefsys(crs: str) -> str:
         f"<spatialrefsys><wkt>{_text(found.to_wkt(), one_line=False)}</wkt>"
         f"<authid>{_text(crs)}</authid><description>{_text(found.name)}</description></spatialrefsys>"
     )
+
+
+#: The project's CRS: the print layouts' (UTM zone 36N), so that the canvas shows Ukraine in the shape the print
+#: maps and layouts do (lon/lat stretches it east-west by half at 48° N). The layers stay in `geo.schema.STORAGE_CRS`:
+#: both are on the WGS 84 datum, so QGIS reprojects them on the fly with no datum transformation to choose.
+PROJECT_CRS: Final = schema.PRINT_CRS
+
+
+def project_ellipsoid() -> str:
+    """Return the ellipsoid QGIS measures on (``EPSG:7030``, WGS 84): the layers' own, as the EPSG code QGIS reads.
+
+    With it QGIS's measure tool and ``$area``/``$length`` are ellipsoidal, whatever the canvas projection.
+    """
+    ident = pyproj.CRS(schema.STORAGE_CRS).ellipsoid.to_json_dict()["id"]  # type: ignore[union-attr]
+    return f"{ident['authority']}:{ident['code']}"
+
+
+def _project_extent(extent: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """Return the lon/lat box `extent` in `PROJECT_CRS` metres (the box around its edges, densified)."""
+    outline = gpd.GeoSeries([shapely.segmentize(shapely.box(*extent), 0.05)], crs=schema.STORAGE_CRS)
+    xmin, ymin, xmax, ymax = (round(float(v), 1) for v in outline.to_crs(PROJECT_CRS).total_bounds)
+    return xmin, ymin, xmax, ymax
 
 
 def _map_extent(bounds: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
@@ -729,8 +873,61 @@ def _label(uid: str, text: str, box: tuple[float, float, float, float], font: st
     )
 
 
-def _print_layout(layout: PrintLayout, index: int, credits: str) -> str:
-    """Return one print layout as QGIS 3.22 project XML (QGIS fills in every property left out)."""
+#: The layouts' key to the deposits' outlines, at the foot of the legend column: the row height and marker size, mm.
+_KEY_ROW_MM = 5.0
+_KEY_MARKER_MM = 3.5
+
+
+def _shape(uid: str, box: tuple[float, float, float, float], symbol: str) -> str:
+    """Return a layout ellipse (a legend key's marker) drawn with the fill `symbol`."""
+    x, y, width, height = box
+    return (
+        f'<LayoutItem type="65643" uuid="{{{uid}}}" id={_attr(uid)} shapeType="0" cornerRadiusMeasure="0,mm" '
+        f'position="{x},{y},mm" positionOnPage="{x},{y},mm" size="{width},{height},mm" background="false" '
+        f'frame="false" zValue="6">{symbol}</LayoutItem>'
+    )
+
+
+def control_key() -> list[tuple[str, str]]:
+    """Return the layouts' key to the deposits' outline: (status, words), held, occupied, unknown, as the HTML's.
+
+    Its heading is the catalogue's ``legend.control``; the outlines are `geo.style.CONTROL_OUTLINE`'s on the
+    legends' neutral fill, so the key says what the map's message is: a black outline is an occupied deposit.
+    """
+    words = i18n.words("en")  # the QGIS project is in English
+    return [
+        (schema.HELD, words("control.held_by_ukraine")),
+        (schema.OCCUPIED_SINCE_2022, words("control.occupied")),
+        (schema.UNKNOWN, words("control.unknown")),
+    ]
+
+
+def _control_key(key: str, left: float, bottom: float) -> str:
+    """Return the key to the deposits' outlines as layout items, its last row ending at `bottom` (mm)."""
+    words = i18n.words("en")
+    rows = control_key()
+    top = bottom - _KEY_ROW_MM * (len(rows) + 1)
+    items = [_label(f"{key}-key", words("legend.control"), (left + 2, top, 73, _KEY_ROW_MM), _legend_font("subgroup"))]
+    for i, (status, text) in enumerate(rows, start=1):
+        y = top + i * _KEY_ROW_MM
+        colour, width_px, dash = style.CONTROL_OUTLINE[status]
+        symbol = _fill("0", style.LEGEND_MARKER_FILL, colour, width_px)
+        if dash:
+            symbol = symbol.replace('name="outline_style" value="solid"', 'name="outline_style" value="dash"')
+        pad = (_KEY_ROW_MM - _KEY_MARKER_MM) / 2
+        items.append(_shape(f"{key}-key-{status}", (left + 3, y + pad, _KEY_MARKER_MM, _KEY_MARKER_MM), symbol))
+        items.append(
+            _label(f"{key}-key-{status}-text", text, (left + 9.5, y, 65, _KEY_ROW_MM), _legend_font("symbolLabel"))
+        )
+    return "".join(items)
+
+
+def _print_layout(layout: PrintLayout, index: int, credits: str, tree: Sequence[str] = ()) -> str:
+    """Return one print layout as QGIS 3.22 project XML (QGIS fills in every property left out).
+
+    `tree` is its legend's layer tree (`_layer_tree`); the scale bar is in kilometres (QGIS converts the map's
+    metres itself, so one scale bar unit is one kilometre, not a thousand map units).
+    """
     words = i18n.words("en")  # the QGIS project is in English
     key = f"layout{index}"
     xmin, ymin, xmax, ymax = _map_extent(layout.bounds)
@@ -748,22 +945,90 @@ def _print_layout(layout: PrintLayout, index: int, credits: str) -> str:
         f'<LayoutItem type="65642" uuid="{{{key}-legend}}" id="legend" map_uuid="{{{key}-map}}" title={_attr(words("legend.title"))} '
         f'position="{lx},{ly},mm" positionOnPage="{lx},{ly},mm" size="{lw},{lh},mm" resizeToContents="1" '
         f'legendFilterByMap="1" columnCount="1" symbolWidth="6" symbolHeight="3.5" background="true" frame="false" '
-        f'zValue="2"/>'
+        f'zValue="2">{_legend_styles()}<layer-tree-group><customproperties/>{"".join(tree)}</layer-tree-group>'
+        "</LayoutItem>"
         f'<LayoutItem type="65646" uuid="{{{key}-scale}}" id="scale bar" mapUuid="{{{key}-map}}" style="Single Box" '
-        f'unitType="kilometers" unitLabel="km" numMapUnitsPerScaleBarUnit="1000" segmentSizeMode="1" '
+        f'unitType="km" unitLabel="km" numMapUnitsPerScaleBarUnit="1" segmentSizeMode="1" '
         f'minBarWidth="25" maxBarWidth="55" numSegments="2" numSegmentsLeft="0" height="2" '
         f'position="{mx + 3},{my + mh - 12},mm" positionOnPage="{mx + 3},{my + mh - 12},mm" size="60,10,mm" '
-        f'background="true" frame="false" zValue="3"/>'
-        + _label(f"{key}-title", layout.title, (10, 6, 277, 10), "DejaVu Sans,16,-1,5,75,0,0,0,0,0")
-        + _label(f"{key}-subtitle", layout.subtitle, (10, 16, 277, 8), "DejaVu Sans,10,-1,5,50,0,0,0,0,0")
+        f'background="true" frame="false" zValue="3">{_text_style(8)}</LayoutItem>'
+        + _control_key(key, lx, ly + lh)
+        + _label(f"{key}-title", layout.title, (10, 6, 277, 10), f"{_FONT},16,-1,5,75,0,0,0,0,0")
+        + _label(f"{key}-subtitle", layout.subtitle, (10, 16, 277, 8), f"{_FONT},10,-1,5,50,0,0,0,0,0")
         + _label(
             f"{key}-credits",
             words("credits", credits=credits),
             (10, my + mh + 4, 277, 8),
-            "DejaVu Sans,7,-1,5,50,0,0,0,0,0",
+            f"{_FONT},7,-1,5,50,0,0,0,0,0",
         )
         + "</Layout>"
     )
+
+
+def _group_properties(group: str, titles: Sequence[str]) -> str:
+    """Return a layer-tree group's custom properties: its legend heading hidden where it would repeat its one layer's.
+
+    A group of one layer whose title starts with the group's name ("Regions" › "Regions", "Deposits" › "Deposits
+    and mines") shows in the layouts' legends as the layer alone (``legend/title-style`` ``hidden``).
+    """
+    if len(titles) == 1 and titles[0].casefold().startswith(group.casefold()):
+        return '<customproperties><property key="legend/title-style" value="hidden"/></customproperties>'
+    return "<customproperties/>"
+
+
+def _layer_tree(by_name: Mapping[str, LayerInfo], *, legend: bool = False) -> list[str]:
+    """Return the project's layer-tree groups (`PROJECT_GROUPS`), or, if `legend`, a layout legend's own tree.
+
+    A legend's tree holds only what its map draws (layers with geometry, shown when the project opens), so that
+    the attribute tables and the history (off) take no room on the page.
+    """
+    words = i18n.words("en")  # the QGIS project is in English
+    tree = []
+    for key, group_names in PROJECT_GROUPS:
+        names = [n for n in group_names if n in by_name]
+        if legend:
+            names = [n for n in names if by_name[n].kind != "none" and _checked(n) == "Qt::Checked"]
+            if not names:
+                continue
+        group = words(f"qgis.group.{key}", credit=style.OCCUPATION_CREDIT)
+        children = "".join(
+            f'<layer-tree-layer id="{_layer_id(n)}" name={_attr(by_name[n].title)} providerKey="ogr" '
+            f'source="./{schema.GPKG_FILE}|layername={n}" checked="{_checked(n)}" expanded="{int(legend)}">'
+            "<customproperties/></layer-tree-layer>"
+            for n in names
+        )
+        tree.append(
+            f'<layer-tree-group name={_attr(group)} checked="Qt::Checked" expanded="1">'
+            f"{_group_properties(group, [by_name[n].title for n in names])}{children}</layer-tree-group>"
+        )
+    return tree
+
+
+#: The layout legends' text: (style, point size, bold, space above in mm); smaller than QGIS's defaults (16 to 12
+#: points), so that a regional map's legend and the key to the outlines beneath it fit the A4 page's column.
+_LEGEND_STYLES: Final = (
+    ("title", 12, True, 0.0),
+    ("group", 10, True, 2.0),
+    ("subgroup", 9, True, 1.5),
+    ("symbol", 8, False, 1.2),
+    ("symbolLabel", 8, False, 1.2),
+)
+
+
+def _legend_font(name: str) -> str:
+    """Return the Qt font description of the legend style `name` (`_LEGEND_STYLES`)."""
+    size, bold = next((size, bold) for key, size, bold, _top in _LEGEND_STYLES if key == name)
+    return f"{_FONT},{size},-1,5,{75 if bold else 50},0,0,0,0,0"
+
+
+def _legend_styles() -> str:
+    styles = "".join(
+        f'<style name="{name}" alignment="1" indent="0" marginTop="{top}" '
+        f'marginLeft="{1.5 if name == "symbolLabel" else 0}" marginBottom="{2.5 if name == "title" else 0}">'
+        f'<styleFont description="{_legend_font(name)}" style=""/></style>'
+        for name, _size, _bold, top in _LEGEND_STYLES
+    )
+    return f"<styles>{styles}</styles>"
 
 
 def render_project(
@@ -779,19 +1044,8 @@ def render_project(
     """Return the ``.qgz`` project: relative paths to the GeoPackage, groups, extent, metadata, styles, print layouts."""
     by_name = {layer.name: layer for layer in layers}
     words = i18n.words("en")  # the QGIS project is in English
-    tree = []
-    for key, names in PROJECT_GROUPS:
-        group = words(f"qgis.group.{key}", credit=style.OCCUPATION_CREDIT)
-        children = "".join(
-            f'<layer-tree-layer id="{_layer_id(n)}" name={_attr(by_name[n].title)} providerKey="ogr" '
-            f'source="./{schema.GPKG_FILE}|layername={n}" checked="{_checked(n)}" expanded="0"><customproperties/></layer-tree-layer>'
-            for n in names
-            if n in by_name
-        )
-        tree.append(
-            f'<layer-tree-group name={_attr(group)} checked="Qt::Checked" expanded="1"><customproperties/>'
-            f"{children}</layer-tree-group>"
-        )
+    tree = _layer_tree(by_name)
+    legend_tree = _layer_tree(by_name, legend=True)
 
     maplayers = []
     for layer in layers:
@@ -802,28 +1056,31 @@ def render_project(
         maplayers.append(
             f'<maplayer type="vector" geometry="{geometry}" hasScaleBasedVisibilityFlag="0" minScale="100000000" '
             f'maxScale="0" readOnly="0" refreshOnNotifyEnabled="0" autoRefreshEnabled="0" autoRefreshTime="0" '
-            f'styleCategories="AllStyleCategories" labelsEnabled="0">'
+            f'styleCategories="AllStyleCategories" labelsEnabled="{int(bool(layer.label))}">'
             f"<id>{_layer_id(layer.name)}</id><datasource>./{schema.GPKG_FILE}|layername={layer.name}</datasource>"
             f"<layername>{_text(layer.title)}</layername>{srs}"
             f'<provider encoding="UTF-8">ogr</provider>{inner}</maplayer>'
         )
     order = "".join(f"<item>{_layer_id(n)}</item>" for _g, names in PROJECT_GROUPS for n in names if n in by_name)
-    xmin, ymin, xmax, ymax = extent
+    xmin, ymin, xmax, ymax = _project_extent(extent)
     rights = _text(" · ".join(credits))
     project = (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         f'<qgis projectname={_attr(title)} version="{QGIS_VERSION}">'
         '<homePath path=""/>'
         f"<title>{_text(title)}</title>"
-        f"<projectCrs>{_WGS84_SRS}</projectCrs>"
+        f"<projectCrs>{_spatialrefsys(PROJECT_CRS)}</projectCrs>"
         f'<layer-tree-group><customproperties/>{"".join(tree)}<custom-order enabled="0">{order}</custom-order></layer-tree-group>'
-        '<mapcanvas name="theMapCanvas" annotationsVisible="1"><units>degrees</units>'
+        '<mapcanvas name="theMapCanvas" annotationsVisible="1"><units>meters</units>'
         f"<extent><xmin>{xmin}</xmin><ymin>{ymin}</ymin><xmax>{xmax}</xmax><ymax>{ymax}</ymax></extent>"
-        f"<rotation>0</rotation><destinationsrs>{_WGS84_SRS}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>"
+        f"<rotation>0</rotation><destinationsrs>{_spatialrefsys(PROJECT_CRS)}</destinationsrs><rendermaptile>0</rendermaptile></mapcanvas>"
         f'<ProjectViewSettings UseProjectScales="0"><Scales/><DefaultViewExtent xmin="{xmin}" ymin="{ymin}" '
-        f'xmax="{xmax}" ymax="{ymax}">{_WGS84_SRS}</DefaultViewExtent></ProjectViewSettings>'
+        f'xmax="{xmax}" ymax="{ymax}">{_spatialrefsys(PROJECT_CRS)}</DefaultViewExtent></ProjectViewSettings>'
         f"<projectlayers>{''.join(maplayers)}</projectlayers>"
         '<properties><Paths><Absolute type="bool">false</Absolute></Paths>'
+        # QGIS 3.22 ignores <projectCrs> unless projections are enabled; the ellipsoid makes measurements ellipsoidal
+        '<SpatialRefSys><ProjectionsEnabled type="int">1</ProjectionsEnabled></SpatialRefSys>'
+        f'<Measure><Ellipsoid type="QString">{project_ellipsoid()}</Ellipsoid></Measure>'
         '<Measurement><DistanceUnits type="QString">km</DistanceUnits><AreaUnits type="QString">km2</AreaUnits></Measurement>'
         f'<Variables><variableNames type="QStringList"><value>project_credits</value></variableNames>'
         f'<variableValues type="QStringList"><value>{rights}</value></variableValues></Variables>'
@@ -834,7 +1091,7 @@ def render_project(
         f"<links/><history>{_text(words('qgis.project.history', date=snapshot_date))}</history>"
         f"<author>resource-control-mapper</author><creation>{_stamp(snapshot_date)[:19]}</creation>"
         "</projectMetadata>"
-        f"<Layouts>{''.join(_print_layout(layout, i, ' · '.join(credits)) for i, layout in enumerate(layouts))}</Layouts>"
+        f"<Layouts>{''.join(_print_layout(layout, i, ' · '.join(credits), legend_tree) for i, layout in enumerate(layouts))}</Layouts>"
         "</qgis>\n"
     )
     buffer = io.BytesIO()

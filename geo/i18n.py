@@ -71,6 +71,18 @@ class Words:
         other = next((name for name in found[1:] if name != found[0]), None)
         return found[0], other
 
+    def map_name(self, row: Mapping[Any, Any]) -> str:
+        """Return the name a map shows for a record: in Ukrainian its Ukrainian name, in Latin `national_name`.
+
+        The one naming rule of the maps (print and HTML): the data keep the source's spelling (``name_en``), the
+        maps write a Latin name in the Ukrainian national transliteration where the record's Ukrainian name gives it.
+        A record with only one name goes by it (`names`).
+        """
+        name, _other = self.names(row)
+        if self.lang == "uk" or visible(row.get("name_en")) is None:
+            return name
+        return national_name(str(row.get("name_en")), row.get("name_uk"))
+
     @property
     def name_column(self) -> str:
         """Return the column that holds region and deposit names in this language (``name_en``, ``name_uk``)."""
@@ -241,3 +253,41 @@ def transliterate(text: str) -> str:
             latin = _KMU2010_INITIAL[lower]
         out.append(latin[:1].upper() + latin[1:] if char != lower else latin)
     return "".join(out)
+
+
+#: Source names that end in an English kind phrase after a Russian-style spelling of a Ukrainian proper name (Global
+#: Energy Monitor's "Ilovayskaya Coal Mine"), and the Ukrainian words around the same proper name in ``name_uk``
+#: («Шахта Іловайська», «Шахта імені В. М. Бажанова») that the Latin name leaves out.
+_KIND_PHRASES: Final = (
+    (re.compile(r"^(?P<proper>.+?) Coal Mi+ne(?: \(Ukraine\))?$"), "Coal Mine", ("шахта", "імені", "ім.")),
+)
+
+
+def national_name(name_en: str, name_uk: object) -> str:
+    """Return a record's Latin name in the Ukrainian national transliteration (KMU 2010, `transliterate`).
+
+    Where the source's English name is a proper name and a kind phrase (`_KIND_PHRASES`: "<X> Coal Mine") and the
+    record has a Ukrainian name, the proper name is transliterated from the Ukrainian one, its kind words left out:
+    "Ilovayskaya Coal Mine" with «Шахта Іловайська» gives "Ilovaiska Coal Mine".  Any other name is the source's
+    own (the curated records are already in the national system); so is one without a Ukrainian name
+    ("Gorskaya Coal Mine": no Ukrainian name is invented).
+
+    Examples
+    --------
+    >>> national_name("Zasyadko Coal Mine", "А. Ф. Засядько")
+    'A. F. Zasiadko Coal Mine'
+    >>> national_name("Gorskaya Coal Mine", None)
+    'Gorskaya Coal Mine'
+    """
+    ukrainian = visible(name_uk)
+    if ukrainian is None:
+        return name_en
+    for pattern, phrase, kind_words in _KIND_PHRASES:
+        if not pattern.match(name_en):
+            continue
+        words = ukrainian.split()
+        while words and words[0].casefold() in kind_words:
+            words = words[1:]
+        if words:
+            return f"{transliterate(' '.join(words))} {phrase}"
+    return name_en

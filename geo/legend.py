@@ -3,7 +3,7 @@
 Part of the static maps (`geo.printmap`).  Symbols are those of the HTML maps
 (`geo.style`), sized in points: `PT_PER_PX` turns the HTML styles' pixels into
 points.  The legend lists only what its map shows (`Shown`): occupied areas,
-the grey zone, the line of contact, the region levels, the commodity groups and
+the grey zone, the line of contact, the region levels, the focus region, the commodity groups and
 control statuses of the records in view, and how many records have no known site.
 """
 
@@ -88,6 +88,7 @@ class Shown:
     front: bool
     levels: tuple[str, ...]
     points: pd.DataFrame  # located records in view: group, control_status (and x, y, lithium…)
+    focus: str = ""  # the name of the region the map highlights (`geo.catalogue.MapRecord.focus_region`), if any
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ def legend_entries(words: Words, shown: Shown, not_drawn: int) -> list[Entry]:
     for level in shown.levels:
         colour, width = style.LEVEL_STYLE[level]
         entries.append(Entry(words("legend.boundaries", level=words(f"level.{level}")), "line", colour, width))
+    if shown.focus:
+        colour, width = style.FOCUS_OUTLINE
+        entries.append(Entry(words("print.focus", name=shown.focus), "line", colour, width))
     groups = set(shown.points["group"])
     for key, *_rest in style.COMMODITY_GROUPS:
         if key in groups:

@@ -53,10 +53,12 @@ FILE_LAYOUT: Final = {"web": "web", "svg": "web", "card": "card", "pdf": "pdf"}
 #: The format each kind of `geo.schema.PRINT_FILES` is saved in (`geo.plot.save`).
 FILE_FORMAT: Final = {"web": "png", "card": "png", "svg": "svg", "pdf": "pdf"}
 
-#: A label longer than this is cut (data is hostile: a 300-character name must not take over the map).
-LABEL_MAX_CHARS: Final = 48
+#: A label's name is read up to this many characters (data is hostile: a 10,000-character name is not wrapped whole).
+LABEL_MAX_CHARS: Final = 160
 #: A label's lines are at most this wide, in ems (about 26 characters of text; fewer of W or Ж).
 LABEL_LINE_EMS: Final = 14.0
+#: A label has at most this many lines; only a name longer than any real one (about 100 characters) is cut, with ….
+LABEL_MAX_LINES: Final = 4
 #: A region or a subtitle name longer than this is cut.
 NAME_MAX_CHARS: Final = 80
 #: Text wider than this share of the measured advance widths is wrapped (advances ignore kerning).
@@ -110,41 +112,40 @@ def cut(text: str, limit: int) -> str:
 
 
 def label_text(name: object) -> str:
-    """Return a record's name as a map label: at most two lines of `LABEL_LINE_EMS`, cut with … when longer."""
-    lines: list[str] = []
-    for word in cut(clean_text(name), LABEL_MAX_CHARS).split(" "):
-        trial = f"{lines[-1]} {word}" if lines else word
-        if lines and text_width_pt(trial, 1.0) <= LABEL_LINE_EMS:
-            lines[-1] = trial
-            continue
-        rest = word
-        while text_width_pt(rest, 1.0) > LABEL_LINE_EMS:  # a word wider than a line is broken
-            at = next(i for i in range(len(rest), 0, -1) if text_width_pt(rest[:i], 1.0) <= LABEL_LINE_EMS)
-            lines.append(rest[:at])
-            rest = rest[at:]
-        lines.append(rest)
-    if len(lines) > 2:
-        rest = " ".join(lines[1:])
-        while text_width_pt(rest + "…", 1.0) > LABEL_LINE_EMS:
+    """Return a record's name as a map label: wrapped at spaces into lines of `LABEL_LINE_EMS`, never cut mid-name.
+
+    A word wider than a line is broken; only a name of more than `LABEL_MAX_LINES` lines (no real one: the longest,
+    83 characters, takes four) is cut there, its last line ending in ….
+    """
+    lines = wrap_text(clean_text(name)[:LABEL_MAX_CHARS], LABEL_LINE_EMS, 1.0, slack=1.0).split("\n")
+    if len(lines) > LABEL_MAX_LINES:
+        rest = lines[LABEL_MAX_LINES - 1]
+        while rest and text_width_pt(rest + "…", 1.0) > LABEL_LINE_EMS:
             rest = rest[:-1]
-        lines = [lines[0], rest.rstrip() + "…"]
+        lines = [*lines[: LABEL_MAX_LINES - 1], rest.rstrip() + "…"]
     return "\n".join(lines)
 
 
 def _break_word(word: str, limit: float, size: float) -> list[str]:
-    """Cut a word wider than `limit` points into pieces that fit (a 120-letter name must not leave the page)."""
+    """Cut a word wider than `limit` points into pieces that fit (a 120-letter name must not leave the page).
+
+    A word is cut after a hyphen where one leaves a piece that fits («цирконій-» «рідкісноземельне»), else anywhere.
+    """
     pieces: list[str] = []
     while len(word) > 1 and text_width_pt(word, size) > limit:
-        at = max(1, next((i for i in range(len(word) - 1, 0, -1) if text_width_pt(word[:i], size) <= limit), 1))
+        hyphens = [i + 1 for i, ch in enumerate(word[:-1]) if ch == "-" and text_width_pt(word[: i + 1], size) <= limit]
+        at = hyphens[-1] if hyphens else 0
+        if not at:
+            at = max(1, next((i for i in range(len(word) - 1, 0, -1) if text_width_pt(word[:i], size) <= limit), 1))
         pieces.append(word[:at])
         word = word[at:]
     return [*pieces, word]
 
 
-def wrap_text(text: str, width_pt: float, size: float) -> str:
-    """Break `text` at spaces into lines no wider than `width_pt` (a word wider than that is cut)."""
+def wrap_text(text: str, width_pt: float, size: float, *, slack: float = WRAP_SLACK) -> str:
+    """Break `text` at spaces into lines no wider than `slack` times `width_pt` (a word wider than that is cut)."""
     lines: list[str] = []
-    limit = width_pt * WRAP_SLACK
+    limit = width_pt * slack
     for paragraph in text.split("\n"):
         line = ""
         for word in (piece for whole in paragraph.split(" ") for piece in _break_word(whole, limit, size)):

@@ -40,6 +40,7 @@ from matplotlib.transforms import IdentityTransform, ScaledTranslation, Transfor
 mpl.use("Agg")
 
 __all__ = [
+    "AUTHOR",
     "PRODUCER",
     "Artist",
     "Axes",
@@ -69,6 +70,8 @@ __all__ = [
 
 #: The producer and creator the PDF and SVG files name (fixed, so that the same inputs give the same bytes).
 PRODUCER: Final = "resource-control-mapper (matplotlib)"
+#: The author the PDF and SVG files name: the project that makes them (the data's credits are on the page).
+AUTHOR: Final = "resource-control-mapper"
 
 
 @contextmanager
@@ -80,11 +83,14 @@ def settings(values: Mapping[Any, Any]) -> Iterator[None]:
         yield
 
 
-def save(figure: Figure, fmt: str, *, compress_level: int = 1) -> bytes:
+def save(figure: Figure, fmt: str, *, compress_level: int = 1, title: str = "", subject: str = "") -> bytes:
     """Save a figure as ``png`` (at its dpi), ``svg`` or ``pdf``, with fixed metadata: no dates, `PRODUCER`.
 
-    PNGs use zlib level `compress_level` (1: as small as the default level for
-    flat colours, and faster).
+    A PDF carries `title`, `AUTHOR` and `subject` in its document information
+    (``/Title``, ``/Author``, ``/Subject``); an SVG carries them as Dublin Core
+    metadata, and matplotlib writes `title` as its ``<title>`` too (what a
+    browser's tab and a screen reader show).  PNGs use zlib level `compress_level` (1: as small as the
+    default level for flat colours, and faster).
     """
     buffer = io.BytesIO()
     if fmt == "png":
@@ -96,9 +102,12 @@ def save(figure: Figure, fmt: str, *, compress_level: int = 1) -> bytes:
             pil_kwargs={"compress_level": compress_level},
         )
     elif fmt == "svg":
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": PRODUCER})
+        described = {"Title": title, "Description": subject} if title else {}
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": PRODUCER, **described})
     elif fmt == "pdf":
         metadata = {"CreationDate": None, "ModDate": None, "Producer": PRODUCER, "Creator": PRODUCER}
+        if title:
+            metadata.update({"Title": title, "Author": AUTHOR, "Subject": subject})
         figure.savefig(buffer, format="pdf", metadata=metadata)
     else:
         msg = f"cannot save a figure as {fmt!r}: png, svg or pdf"

@@ -49,7 +49,18 @@ from geo.legend import (
     plan_legend,
     rgba,
 )
-from geo.page import FILE_FORMAT, FILE_LAYOUT, LAYOUTS, Layout, draw_page, label_text, name_of, page_words
+from geo.page import (
+    FILE_FORMAT,
+    FILE_LAYOUT,
+    LAYOUTS,
+    NAME_MAX_CHARS,
+    Layout,
+    clean_text,
+    cut,
+    draw_page,
+    label_text,
+    page_words,
+)
 
 #: Region outlines are drawn finest first, so that a coarser border on the same line shows (the city last).
 DRAW_ORDER: Final = ("hromada", "raion", "oblast", "country", "city")
@@ -58,6 +69,9 @@ SVG_HASHSALT: Final = "resource-control-mapper"
 #: The white box behind a label (padding in points) and its opacity.
 LABEL_PAD_PT: Final = 0.8
 LABEL_BOX_ALPHA: Final = 0.8
+#: Commodity groups whose records are labelled first, in this order, and float on a leader line at once where they
+#: find no room beside their marker (the rest is labelled after them, and floats only once all have tried).
+LABEL_FIRST: Final = ("lithium", "rare_earths")
 #: How far beyond the frame region the map shows (share of its size; the lithium frame has its margin built in).
 FRAME_MARGIN: Final = 0.04
 
@@ -141,12 +155,14 @@ class PrintGeometry:
         drawn = geometry.drawn_ids(regions, [(level, p) for (level, _s), prefixes in wanted.items() for p in prefixes])
         clean = {level: geometry.clean_coverage(gpd.GeoSeries(metric.loc[ids])) for level, ids in drawn.items()}
         self._outlines: dict[tuple[str, str], pd.Series] = {}
+        self._areas: dict[tuple[str, str], pd.Series] = {}  # the same regions as polygons (a map's focus region)
         for (level, scale), prefixes in sorted(wanted.items()):
             chosen = clean[level][[rid.startswith(tuple(prefixes)) for rid in clean[level].index]]
             clipped = geometry.clip(gpd.GeoSeries(chosen), areas.get(scale))
             cut = gpd.GeoSeries(clipped[~shapely.is_empty(clipped.to_numpy())])
             simple = geometry.simplify_coverage(cut, geometry.SCALES[scale].printed.metres)
             self._outlines[(level, scale)] = pd.Series(shapely.boundary(simple.to_numpy()), index=cut.index)
+            self._areas[(level, scale)] = pd.Series(simple.to_numpy(), index=cut.index)
         # Occupied parts, line of contact, grey zone and Ukraine: simplified one by one at each scale.
         ukraine = gpd.GeoSeries([regions.geometry[schema.COUNTRY_ID]], ["ukraine"], crs=regions.crs)
         every = gpd.GeoSeries(pd.concat([geometry.occupation_layers(parts, front, contested), ukraine]))
@@ -192,7 +208,31 @@ class PrintGeometry:
             self._paths[key] = self._make_path(name, scale, clip)
         return self._paths[key]
 
+    def focus(self, spec: MapRecord) -> shapely.Geometry | None:
+        """Return a map's focus region (`geo.catalogue.MapRecord.focus_region`) as drawn, or None if it has none."""
+        rid = spec.focus_region
+        for level, prefix in spec.printed_levels:
+            areas = self._areas.get((level, spec.scale))
+            if rid is not None and rid.startswith(prefix) and areas is not None and rid in areas.index:
+                geom: shapely.Geometry = areas[rid]
+                return geom
+        return None
+
+    def _focus_path(self, name: str, scale: str, clip: Box) -> plot.Path | None:
+        """Return ``focus <map id>``, the outline of a map's focus region, or ``veil <map id>``, the land outside it."""
+        kind, key = name.split(" ", 1)
+        focus = self.focus(next(s for s in self.maps if s.id == key))
+        if focus is None:
+            return None
+        if kind == "focus":
+            return _path(shapely.clip_by_rect(shapely.boundary(focus), *clip), polygons=False)
+        land = [self.shape(n, scale) for n in ("base land", "base country", "ukraine")]
+        clipped = shapely.clip_by_rect(np.asarray([g for g in land if g is not None], dtype=object), *clip)
+        return _path(shapely.difference(shapely.union_all(clipped), shapely.clip_by_rect(focus, *clip)), polygons=True)
+
     def _make_path(self, name: str, scale: str, clip: Box) -> plot.Path | None:
+        if name.startswith(("focus ", "veil ")):
+            return self._focus_path(name, scale, clip)
         if name.startswith("regions "):
             _word, level, prefix = [*name.split(" "), ""][:3]
             lines = self._outlines.get((level, scale))
@@ -211,11 +251,17 @@ class PrintGeometry:
 
 @dataclass(frozen=True)
 class PlacedLabel:
-    """A label on a drawn map: the record it names, its text and its box (pixels of the figure at its dpi)."""
+    """A label on a drawn map: the record it names, its text, its box and its marker's centre, and its leader.
+
+    Pixels of the figure at its dpi; the leader line is there where the label floats away from its marker
+    (`geo.labels.leader`).
+    """
 
     deposit_id: str
     text: str
     box: Box
+    anchor: tuple[float, float]
+    leader: labels.Segment | None = None
 
 
 @dataclass
@@ -223,12 +269,14 @@ class PrintMap:
     """One drawn figure and what was put on it."""
 
     figure: plot.Figure
+    title: str = ""  # the page's title and subtitle, also the PDF's and the SVG's title and subject
+    subject: str = ""
     labels: list[PlacedLabel] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # ids of records whose label found no free place
     legend: list[str] = field(default_factory=list)  # the legend's texts, in order
 
 
-def _shown(geoms: PrintGeometry, spec: MapRecord, points: pd.DataFrame, view: Box) -> Shown:
+def _shown(geoms: PrintGeometry, spec: MapRecord, points: pd.DataFrame, view: Box, focus: str = "") -> Shown:
     parts = tuple(
         part
         for part in (schema.OCCUPIED_SINCE_2022, schema.OCCUPIED_BEFORE_2022)
@@ -241,6 +289,7 @@ def _shown(geoms: PrintGeometry, spec: MapRecord, points: pd.DataFrame, view: Bo
         front=geoms.in_view("front", spec.scale, view),
         levels=tuple(level for level, _prefix in spec.printed_levels),
         points=points[inside.to_numpy()],
+        focus=focus,
     )
 
 
@@ -273,8 +322,7 @@ def _map_data(
     else:
         frame = geoms.frames[spec.frame]
         here = np.asarray([spec.frame in tuple(ids) for ids in deposits["region_ids"]], dtype=bool)
-    columns = list(dict.fromkeys(["name_en", words.name_column]))
-    names = [name_of(row, words) for row in deposits[columns].to_dict("records")]
+    names = [words.map_name(row) for row in deposits[["name_en", "name_uk"]].to_dict("records")]
     points = pd.DataFrame(
         {
             "id": deposits.index.astype(str).to_numpy(),
@@ -332,6 +380,13 @@ def _base_layers(
         name = f"regions {level} {prefix}".rstrip()
         outlines += patch(name, f"regions-{level}", facecolor="none", edgecolor=colour, linewidth=width * px)
     plot.group(axes, "regions", outlines, zorder=3, clip=True)
+    if spec.focus_region is not None:  # over the other outlines, under the line of contact and the records
+        veil_colour, veil_opacity = style.OUTSIDE_FOCUS_VEIL
+        veil = patch(f"veil {spec.id}", facecolor=rgba(veil_colour, veil_opacity), edgecolor="none", linewidth=0)
+        plot.group(axes, "focus-veil", veil, zorder=3.5, clip=True)
+        focus_colour, focus_width = style.FOCUS_OUTLINE
+        outline = patch(f"focus {spec.id}", facecolor="none", edgecolor=focus_colour, linewidth=focus_width * px)
+        plot.group(axes, "focus", outline, zorder=3.6, clip=True)
     if shown.front:
         line = patch("front", facecolor="none", edgecolor=style.FRONT_COLOUR, linewidth=2.2 * px, capstyle="round")
         plot.group(axes, "front", line, zorder=4, clip=True)
@@ -414,10 +469,10 @@ def _labels(
     to_px = axes.transData.transform
     chosen = points[(points["lithium"] | data.spec.label_all) & (points["name"].str.strip() != "")]
     ranked = chosen.assign(
-        not_lithium=~chosen["lithium"],
+        rank=[LABEL_FIRST.index(g) if g in LABEL_FIRST else len(LABEL_FIRST) for g in chosen["group"]],
         away=~chosen["here"],
         held=~chosen["control_status"].isin(schema.OCCUPIED_STATUSES),
-    ).sort_values(["not_lithium", "away", "held", "id"], kind="stable")
+    ).sort_values(["rank", "away", "held", "id"], kind="stable")
     blocked = list(obstacles)
     if len(points):
         for (x, y), group in zip(to_px(points[["x", "y"]].to_numpy()), points["group"], strict=True):
@@ -435,12 +490,16 @@ def _labels(
         gaps.append((marker_diameter(str(group), layout) / 2 + 1.0) * dpi / 72)
     frame = axes.get_window_extent(plot.measurer(dpi))
     bounds = (frame.x0 + 1, frame.y0 + 1, frame.x1 - 1, frame.y1 - 1)
-    boxes = labels.place_labels(anchors, sizes, gaps, obstacles=blocked, bounds=bounds)
+    must = [str(g) in LABEL_FIRST for g in ranked["group"]]
+    boxes = labels.place_labels(anchors, sizes, gaps, obstacles=blocked, bounds=bounds, must=must)
     artists: list[plot.Artist] = []
+    ties: list[plot.Artist] = []
     placed: list[PlacedLabel] = []
     skipped: list[str] = []
     backdrop = {"facecolor": "white", "edgecolor": "none", "alpha": LABEL_BOX_ALPHA}
-    for rid, (x, y), text, anchor, box in zip(ids, where, texts, anchors, boxes, strict=True):
+    to_data = axes.transData.inverted().transform
+    colour, width = style.LABEL_LEADER
+    for rid, (x, y), text, anchor, gap, box in zip(ids, where, texts, anchors, gaps, boxes, strict=True):
         if box is None:
             skipped.append(rid)
             continue
@@ -460,7 +519,14 @@ def _labels(
             bbox={"boxstyle": f"square,pad={LABEL_PAD_PT / layout.label_pt:.4f}", **backdrop},
         )
         artists.append(item)
-        placed.append(PlacedLabel(rid, text, box))
+        tie = labels.leader(anchor, box, gap)
+        if tie is not None:
+            (x0, y0), (x1, y1) = to_data([tie[0], tie[1]])
+            line = plot.Line2D([x0, x1], [y0, y1], color=colour, linewidth=width * PT_PER_PX * layout.symbol_scale)
+            line.set_solid_capstyle("round")
+            ties.append(line)
+        placed.append(PlacedLabel(rid, text, box, anchor, tie))
+    plot.group(axes, "leaders", ties, zorder=6.5)
     plot.group(axes, "labels", artists, zorder=7)
     return placed, skipped
 
@@ -549,9 +615,13 @@ def _draw(
     """Draw one map at one figure size."""
     spec = data.spec
     figure = plot.Figure(figsize=(layout.width_in, layout.height_in), dpi=layout.dpi, facecolor="white")
-    bottom, top = draw_page(figure, layout, *page_words(spec, words, regions=regions, snapshot_date=snapshot_date))
+    title, subtitle, credits = page_words(spec, words, regions=regions, snapshot_date=snapshot_date)
+    bottom, top = draw_page(figure, layout, title, subtitle, credits)
 
-    arranged = _arrange(figure, geoms, data, layout, words, band=(bottom, top))
+    focus = ""
+    if spec.focus_region is not None and geoms.focus(spec) is not None:
+        focus = cut(clean_text(words.names(regions.loc[spec.focus_region].to_dict())[0]), NAME_MAX_CHARS)
+    arranged = _arrange(figure, geoms, data, layout, words, band=(bottom, top), focus=focus)
     draw_legend(figure, arranged.plan, (arranged.panel[0], arranged.panel[3]), layout)
     view, map_box, shown = arranged.view, arranged.map_box, arranged.shown
     clip = geometry.clip_box(data.frame)  # the same for every figure size of a map, so that they share its paths
@@ -583,7 +653,7 @@ def _draw(
         box = (float(x0), float(y0), float(x1), float(y1))
         _locator(figure, geoms, spec=spec, view=view, box=box, layout=layout, inset=True)
     placed, skipped = _labels(axes, data, shown.points, obstacles, layout)
-    return PrintMap(figure, placed, skipped, [e.text for e in arranged.entries])
+    return PrintMap(figure, title, subtitle, placed, skipped, [e.text for e in arranged.entries])
 
 
 @dataclass(frozen=True)
@@ -607,6 +677,7 @@ def _arrange(
     words: Words,
     *,
     band: tuple[float, float],
+    focus: str = "",
 ) -> _Arranged:
     """Divide the band between the title and the credits into the map and the panel, and plan the legend.
 
@@ -627,7 +698,7 @@ def _arrange(
         return geometry.widen(data.frame, (box[2] - box[0]) / (box[3] - box[1]), margin=margin)
 
     map_box, panel = boxes(layout.panel_in)
-    shown = _shown(geoms, data.spec, data.points, view_of(map_box))
+    shown = _shown(geoms, data.spec, data.points, view_of(map_box), focus)
     entries = legend_entries(words, shown, data.not_drawn)
     locator = None
     legend_h = panel[3] - panel[1]
@@ -638,7 +709,7 @@ def _arrange(
     plan = plan_legend(figure, entries, panel[2] - panel[0], legend_h, layout)
     if layout.panel == "bottom":
         map_box, panel = boxes(min(plan.height_in, layout.panel_in))
-        shown = _shown(geoms, data.spec, data.points, view_of(map_box))
+        shown = _shown(geoms, data.spec, data.points, view_of(map_box), focus)
         final = legend_entries(words, shown, data.not_drawn)
         if final != entries:  # the map's final frame shows more or less than the first guess
             entries = final
@@ -757,7 +828,9 @@ def render_print_maps(
                 drawn = _draw(geoms, data, layout, regions=regions, snapshot_date=snapshot_date, words=words)
                 for kind, suffix in schema.PRINT_FILES.items():
                     if FILE_LAYOUT[kind] == name:
-                        out[f"{schema.PRINT_DIR}/{data.stem}{suffix}"] = plot.save(drawn.figure, FILE_FORMAT[kind])
+                        out[f"{schema.PRINT_DIR}/{data.stem}{suffix}"] = plot.save(
+                            drawn.figure, FILE_FORMAT[kind], title=drawn.title, subject=drawn.subject
+                        )
                 if on_map is not None:
                     on_map(spec.id, name, drawn)
     return out

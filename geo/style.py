@@ -129,6 +129,8 @@ SLIDER_STYLE: Final = {
 #: taken since that date (occupied now, not then). Distinct in hue, both in the legend.
 FREED_SINCE_COLOUR: Final = "#1a9850"
 TAKEN_SINCE_COLOUR: Final = "#f46d43"
+#: The fill opacity of those two areas (drawn over the occupied area of today and of the slider's date).
+SLIDER_CHANGE_OPACITY: Final = 0.55
 #: The web page's own colours (CSS variables of geo/web/map.css).
 WEB_COLOURS: Final = {
     "sea": SEA_COLOUR,
@@ -140,6 +142,8 @@ WEB_COLOURS: Final = {
 }
 #: The neutral fill of the legend's control symbols (the outline is what they show).
 LEGEND_MARKER_FILL: Final = "#bbbbbb"
+#: The line that ties a static map's label to its marker where the label floats away from it: colour, width (px).
+LABEL_LEADER: Final = ("#333333", 1.2)
 #: The static maps' locator (Ukraine in grey, the mapped region in `FOCUS_COLOUR`) and their grey text.
 LOCATOR_FILL: Final = "#dddddd"
 LOCATOR_EDGE: Final = "#888888"

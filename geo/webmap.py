@@ -25,12 +25,12 @@ from __future__ import annotations
 import html
 import re
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final, TypeVar, cast
 
 import folium
 import geopandas as gpd
@@ -45,13 +45,13 @@ from markupsafe import Markup
 
 from geo import catalogue, geometry, i18n, offline, schema, style
 from geo.catalogue import MapRecord
+from geo.errors import ArgumentError
 from geo.geometry import SCALES, Box
 
 WEB_DIR: Final = Path(__file__).resolve().parent / "web"
 
+_T = TypeVar("_T")
 
-#: How far (degrees) beyond a map's frame the base map is drawn.
-_BASE_MARGIN_DEG = 6.0
 
 _STATUS_CODES = {
     schema.OCCUPIED_SINCE_2022: "S",
@@ -330,6 +330,7 @@ class Drawn:
         self._levels = [(lv.level, lv.within) for spec in maps for lv in spec.levels]
         self._drawn = geometry.drawn_ids(regions, self._levels)
         self._cache: dict[tuple[str, ...], gpd.GeoSeries] = {}
+        self._made: dict[tuple[str, ...], object] = {}
 
     def _memo(self, key: tuple[str, ...], make: Any) -> gpd.GeoSeries:
         if key not in self._cache:
@@ -360,6 +361,12 @@ class Drawn:
         )
         return gpd.GeoSeries(drawn[drawn.index.str.startswith(prefix)])
 
+    def once(self, key: tuple[str, ...], make: Callable[[], _T]) -> _T:
+        """Return what `make` makes, made once per `key` for every map and language drawn from this geometry."""
+        if key not in self._made:
+            self._made[key] = make()
+        return cast("_T", self._made[key])
+
     def _metres(self, name: str, make: Any) -> gpd.GeoSeries:
         """Reproject a source once to `geo.schema.DISTANCE_CRS`, for every scale that simplifies it."""
         return self._memo(("metres", name), lambda: geometry.project(make(), what=name))
@@ -381,6 +388,11 @@ class Drawn:
         return self._memo(
             ("country", scale), lambda: geometry.to_lonlat(geometry.simplify(metric, s.web.metres), s.decimals)
         )
+
+    def base_extent(self) -> Box:
+        """Return the lon/lat box the base map's data covers (Natural Earth, as shipped: cut to a box around Ukraine)."""
+        west, south, east, north = (float(v) for v in self._basemap.total_bounds)
+        return west, south, east, north
 
     def base(self, kind: str, scale: str) -> gpd.GeoSeries:
         """Return the base map's land or neighbouring countries at `scale`'s base tolerance."""
@@ -436,27 +448,65 @@ def _legend(symbol: Markup, words: str, note: str = "") -> Markup:
     return Markup("{} {}{}").format(symbol, words, note)
 
 
-def _base_layers(fmap: folium.Map, drawn: Drawn, scale: str, bounds: list[list[float]], words: i18n.Words) -> None:
-    """Sea (the map's background colour), land and neighbouring countries, and Ukraine, in the base-map pane."""
-    (south, west), (north, east) = bounds
-    view = shapely.box(
-        west - _BASE_MARGIN_DEG, south - _BASE_MARGIN_DEG, east + _BASE_MARGIN_DEG, north + _BASE_MARGIN_DEG
-    )
+#: The base map fades into the sea over this many rings, from the farthest point of Ukraine to the edge of its disk.
+_FADE_RINGS = 6
+
+
+def base_disk(extent: Box, country: shapely.Geometry) -> tuple[shapely.Geometry, list[shapely.Geometry]]:
+    """Return where the base map is drawn: the largest disk (round on the web's Mercator map) inside its data's box.
+
+    Natural Earth's land and borders are shipped cut to a box around Ukraine; drawn as they are, they end in a
+    hard rectangle.  Cut to a disk centred in that box, fading into the sea from the farthest point of Ukraine
+    (`country`) outwards, the base map ends as a vignette.  Returns the disk and the fading rings (lon/lat),
+    innermost first.
+    """
+    west, south, east, north = extent
+    corners = gpd.GeoSeries([shapely.Point(west, south), shapely.Point(east, north)], crs=schema.STORAGE_CRS)
+    (x0, y0), (x1, y1) = shapely.get_coordinates(corners.to_crs(_WEB_CRS).to_numpy())
+    centre = shapely.Point((x0 + x1) / 2, (y0 + y1) / 2)
+    radius = min(x1 - x0, y1 - y0) / 2
+    outline = gpd.GeoSeries([country], crs=schema.STORAGE_CRS).to_crs(_WEB_CRS).iloc[0]
+    farthest = float(shapely.hausdorff_distance(centre, shapely.boundary(outline))) if not outline.is_empty else 0
+    inner = min(max(farthest * 1.02, radius * 0.8), radius * 0.95)
+    steps = [inner + (radius - inner) * k / _FADE_RINGS for k in range(_FADE_RINGS + 1)]
+    circles = [centre.buffer(r, quad_segs=32) for r in steps]
+    rings = [shapely.difference(b, a) for a, b in pairwise(circles)]
+    lonlat = gpd.GeoSeries([circles[-1], *rings], crs=_WEB_CRS).to_crs(schema.STORAGE_CRS).to_numpy()
+    return lonlat[0], list(lonlat[1:])
+
+
+#: Leaflet's map projection (Web Mercator), in which the base map's disk is round.
+_WEB_CRS: Final = "EPSG:3857"
+
+
+def _base_layers(fmap: folium.Map, drawn: Drawn, scale: str, words: i18n.Words) -> None:
+    """Sea (the map's background colour), land and neighbouring countries, and Ukraine, in the base-map pane.
+
+    The land ends in a disk that fades into the sea (`base_disk`), not in the box the data is cut to.
+    """
+    country = drawn.country(scale)
+    disk, rings = base_disk(drawn.base_extent(), shapely.union_all(country.to_numpy()))
     base = folium.FeatureGroup(name=words("layer.base"), overlay=False, control=True, show=True)
-    for kind, stroke in (("land", style.LAND_COLOUR), ("country", style.BORDER_COLOUR)):
-        clipped = drawn.base(kind, scale).clip(view)
-        geoms = gpd.GeoSeries(clipped[~clipped.is_empty])
-        paint = {
-            "color": stroke,
-            "weight": 0.8,
-            "fillColor": style.LAND_COLOUR,
-            "fillOpacity": 1.0,
-            "interactive": False,
-            "pane": "basemap",
-        }
-        VectorLayer(
-            geoms, None, name=f"base {kind}", decimals=geometry.BASE_DECIMALS, style_=paint, control=False
-        ).add_to(base)
+    land = drawn.base("land", scale).intersection(disk)
+    paint = {"stroke": False, "fillColor": style.LAND_COLOUR, "fillOpacity": 1.0, "interactive": False}
+    VectorLayer(
+        gpd.GeoSeries(land[~land.is_empty]),
+        None,
+        name="base land",
+        decimals=geometry.BASE_DECIMALS,
+        style_={**paint, "pane": "basemap"},
+        control=False,
+    ).add_to(base)
+    borders = drawn.base("country", scale).boundary.intersection(disk)  # the borders, not the disk's edge
+    line = {"color": style.BORDER_COLOUR, "weight": 0.8, "fill": False, "interactive": False, "pane": "basemap"}
+    VectorLayer(
+        gpd.GeoSeries(borders[~borders.is_empty]),
+        None,
+        name="base borders",
+        decimals=geometry.BASE_DECIMALS,
+        style_=line,
+        control=False,
+    ).add_to(base)
     outline, width = style.LEVEL_STYLE["country"]
     paint = {
         "color": outline,
@@ -467,10 +517,50 @@ def _base_layers(fmap: folium.Map, drawn: Drawn, scale: str, bounds: list[list[f
         "pane": "basemap",
     }
     VectorLayer(
-        drawn.country(scale), None, name="base Ukraine", decimals=SCALES[scale].decimals, style_=paint, control=False
+        country, None, name="base Ukraine", decimals=SCALES[scale].decimals, style_=paint, control=False
     ).add_to(base)
+    for k, ring in enumerate(rings):
+        fade = {
+            "stroke": False,
+            "fillColor": style.SEA_COLOUR,
+            "fillOpacity": round((k + 1) / (len(rings) + 1), 3),
+            "interactive": False,
+            "pane": "basemap",
+        }
+        VectorLayer(
+            gpd.GeoSeries([ring]), None, name="base fade", decimals=geometry.BASE_DECIMALS, style_=fade, control=False
+        ).add_to(base)
     base.add_to(fmap)
     folium.TileLayer("OpenStreetMap", name=words("layer.osm"), overlay=False, control=True, show=False).add_to(fmap)
+
+
+def _focus_layers(fmap: folium.Map, drawn: Drawn, regions: gpd.GeoDataFrame, spec: MapRecord) -> None:
+    """Highlight the map's focus region (`MapRecord.focus_region`): veil the land outside it, outline it.
+
+    The veil (`geo.style.OUTSIDE_FOCUS_VEIL`) lies over the other regions' outlines and occupied areas but under the
+    markers; the outline (`geo.style.FOCUS_OUTLINE`) over the veil.  Neither takes the pointer.
+    """
+    rid = spec.focus_region
+    if rid is None or rid not in regions.index:
+        return
+    level = str(regions.loc[rid, "level"])
+    drawn_regions = drawn.regions(level, spec.scale, rid)
+    if rid not in drawn_regions.index:
+        return
+    focus = gpd.GeoSeries(drawn_regions.loc[[rid]])
+    land = shapely.union_all([*drawn.base("land", spec.scale).to_numpy(), *drawn.country(spec.scale).to_numpy()])
+    disk, _rings = base_disk(drawn.base_extent(), shapely.union_all(drawn.country(spec.scale).to_numpy()))
+    outside = shapely.difference(shapely.intersection(land, disk), focus.iloc[0])
+    colour, opacity = style.OUTSIDE_FOCUS_VEIL
+    veil = {"stroke": False, "fillColor": colour, "fillOpacity": opacity, "interactive": False, "pane": "veil"}
+    VectorLayer(
+        gpd.GeoSeries([outside]), None, name="focus veil", decimals=geometry.BASE_DECIMALS, style_=veil, control=False
+    ).add_to(fmap)
+    colour, width = style.FOCUS_OUTLINE
+    line = {"color": colour, "weight": width, "fill": False, "interactive": False, "pane": "focus"}
+    VectorLayer(
+        focus, None, name="focus outline", decimals=SCALES[spec.scale].region_decimals, style_=line, control=False
+    ).add_to(fmap)
 
 
 #: The hatching the grey zone is filled with (an SVG pattern the map's paths refer to by id).
@@ -564,7 +654,13 @@ def _reserve(record: Mapping[Any, Any], words: i18n.Words) -> dict[str, Any] | N
     if not isinstance(quantity, float | int) or pd.isna(quantity):
         return None
     return {
-        "figure": f"{words.figure(float(quantity))} {record['reserve_unit']} {record['reserve_measure']}",
+        "figure": " ".join(
+            (
+                words.figure(float(quantity)),
+                _word(words, "reserve_unit", record["reserve_unit"]),
+                _word(words, "measure", record["reserve_measure"]),
+            )
+        ),
         "category": record["reserve_category"],
         "as_of": record["reserve_as_of"],
         "confidence": _word(words, "confidence", record.get("reserve_confidence")),
@@ -620,8 +716,15 @@ def reserve_marker_sizes(deposits: pd.DataFrame) -> pd.Series:
 
 
 def _deposit_records(
-    deposits: gpd.GeoDataFrame, anchors: pd.Series, snapshot_date: str, words: i18n.Words, names: Mapping[str, str]
+    deposits: gpd.GeoDataFrame,
+    anchors: pd.Series,
+    snapshot_date: str,
+    words: i18n.Words,
+    names: Mapping[str, str],
+    *,
+    labelled: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
+    """Return each deposit's marker data; those of the commodity groups `labelled` carry their name as a label."""
     records = []
     sizes = reserve_marker_sizes(deposits).dropna().to_dict()
     for rid, row in deposits.assign(snapshot_date=snapshot_date).iterrows():
@@ -637,6 +740,7 @@ def _deposit_records(
         records.append(
             {
                 "rsize": None if rsize is None else int(rsize),
+                "label": group in labelled,
                 "id": str(rid),
                 "lat": lat,
                 "lon": lon,
@@ -681,7 +785,7 @@ def _deposit_layers(records: list[dict[str, Any]], *, first: Sequence[str], word
             element = OfflineCluster(  # type: ignore[no-untyped-call]
                 name=name,
                 show=shown,
-                options={"maxClusterRadius": 40, "disableClusteringAtZoom": 9},
+                options={"maxClusterRadius": 40, "disableClusteringAtZoom": 9, "clusterPane": "clusters"},
                 icon_create_function=cluster_icon,
             )
         else:
@@ -743,9 +847,11 @@ class MapExtras(MacroElement):
         layers: list[_Layer],
         regions: list[dict[str, Any]],
         words: i18n.Words,
+        slider_legend: Markup | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "MapExtras"
+        self.slider_legend = slider_legend
         self.words = words
         self.records = records
         self.groups = groups
@@ -772,6 +878,7 @@ class MapExtras(MacroElement):
             sections=[(layer.element.get_name(), layer.legend) for layer in self.layers],
             title=self.title,
             panel=self.panel,
+            slider=self.slider_legend,
         )
         super().render(**kwargs)  # type: ignore[no-untyped-call]
 
@@ -781,36 +888,134 @@ def _valued(basis: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
     return basis if basis and basis.get("records_valued") else None
 
 
+def _panel_state(
+    date: str,
+    focus: Sequence[Mapping[str, Any]],
+    shares: Mapping[str, Mapping[str, Any]],
+    counts: Mapping[str, int],
+    words: i18n.Words,
+) -> dict[str, Any]:
+    """Return the panel's lines that follow the time slider: the date, each focus region's share, the counts.
+
+    `shares` is region id → ``occupied_share``, ``occupied_km2``, ``area_km2`` at `date`; `counts` is control
+    status → records at `date`.  Plain text (the page sets it as text; the template escapes it).
+    """
+    lines = []
+    for f in focus:
+        row = shares.get(f["id"])
+        if row is not None:
+            lines.append(
+                i18n.without_bidi(
+                    words(
+                        "panel.focus",
+                        name=f["name"],
+                        share=words.share(row["occupied_share"]),
+                        occupied=words.number(row["occupied_km2"]),
+                        area=words.number(row["area_km2"]),
+                    )
+                )
+            )
+    phrases = [
+        words("panel.count", count=int(counts.get(status, 0)), phrase=words(f"control_phrase.{status}"))
+        for status in schema.CONTROL_STATUSES
+    ]
+    return {
+        "when": words("panel.occupied_as_of", date=date, credit=style.OCCUPATION_CREDIT),
+        "focus": lines,
+        "counts": ", ".join(phrases),
+    }
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """What a map's panel is about: the regions whose share it states and the records it counts."""
+
+    focus: list[dict[str, Any]]  # each region's `regions` columns, ``id`` and ``name`` (in the page's language)
+    records: pd.Index  # the deposit ids it counts
+    label: str  # what it calls them
+    groups: tuple[str, ...]  # the commodity groups it is about (empty: all)
+
+
+def _subject(spec: MapRecord, regions: gpd.GeoDataFrame, deposits: gpd.GeoDataFrame, words: i18n.Words) -> _Subject:
+    """Return what the panel of `spec` states: its focus regions (Ukraine on the maps of all Ukraine) and records.
+
+    A map about some commodity groups (`MapRecord.groups`: the lithium map) counts the records of those groups;
+    a regional map the records in its region; the overview every record.
+    """
+    table = regions.drop(columns=regions.geometry.name)
+    focus = [
+        {**(values := {str(k): v for k, v in table.loc[rid].items()}), "id": rid, "name": words.names(values)[0]}
+        for rid in (spec.focus or (schema.COUNTRY_ID,))
+        if rid in table.index
+    ]
+    if spec.groups:
+        chosen = deposits["primary_commodity"].map(style.commodity_group).isin(spec.groups)
+        names = ", ".join(words(f"group.{group}") for group in spec.groups)
+        label = words("panel.records_groups", groups=names)
+    elif spec.frame in regions.index and spec.frame != schema.COUNTRY_ID:
+        chosen = deposits["region_ids"].map(lambda ids: isinstance(ids, tuple) and spec.frame in ids)
+        label = words("panel.records_here")
+    else:
+        chosen = pd.Series(True, index=deposits.index)
+        label = words("panel.records")
+    return _Subject(focus, deposits.index[chosen.to_numpy(dtype=bool)], label, spec.groups)
+
+
+def _now_state(subject: _Subject, snapshot_date: str, deposits: gpd.GeoDataFrame, words: i18n.Words) -> dict[str, Any]:
+    """Return the panel's slider lines at the map's own snapshot."""
+    shares = {f["id"]: f for f in subject.focus}
+    counts = deposits.loc[subject.records, "control_status"].value_counts().to_dict()
+    return _panel_state(snapshot_date, subject.focus, shares, counts, words)
+
+
+def _sites(subject: _Subject, deposits: gpd.GeoDataFrame, words: i18n.Words) -> list[str]:
+    """Name each record a map about commodity groups counts, with its control (and where it has no known site)."""
+    if not subject.groups:
+        return []
+    sites = []
+    for _rid, row in deposits.loc[subject.records].iterrows():
+        key = "panel.site" if row["location_known"] else "panel.site_unlocated"
+        name = words.names(row.to_dict())[0]
+        sites.append(words(key, name=name, control=words(f"control.{row['control_status']}")))
+    return sites
+
+
 def _panel_html(
-    snapshot_date: str,
+    subject: _Subject,
+    state: Mapping[str, Any],
     metals: pd.DataFrame,
-    focus: list[dict[str, Any]],
-    here: pd.Series,
+    deposits: gpd.GeoDataFrame,
     *,
     words: i18n.Words,
     bases: Mapping[str, Any] | None,
 ) -> Markup:
-    counts = here.value_counts()
     figures = [
         {"id": fid, **{k: (None if pd.isna(v) else v) for k, v in fig.items()}}
         for fid, fig in metals.drop(index="computed").iterrows()
     ]
+    about = {key for group, members, _c in style.COMMODITY_GROUPS if group in subject.groups for key in members}
     return fragment(
         "panel.html",
         words=words,
-        snapshot_date=snapshot_date,
-        occupation_credit=style.OCCUPATION_CREDIT,
-        focus=focus,
-        counts=[(int(counts.get(s, 0)), words(f"control_phrase.{s}")) for s in schema.CONTROL_STATUSES],
+        state=state,
+        records_label=subject.label,
+        sites=_sites(subject, deposits, words),
+        metals=not subject.groups,
         computed=metals.loc["computed"].to_dict(),
         figures=figures,
         reserves=[
-            {**item, "label": _word(words, "commodity", item["commodity"])}
+            {
+                **item,
+                "label": _word(words, "commodity", item["commodity"]),
+                "measure": _word(words, "measure", item["measure"]),
+            }
             for item in (bases or {}).get("reserves", [])
-            if item["commodity"] in schema.METALS and item["records_with_figure"]
+            if item["commodity"] in schema.METALS
+            and item["records_with_figure"]
+            and (not subject.groups or item["commodity"] in about)
         ],
-        value=_valued((bases or {}).get("value_metals")),
-        value_confident=_valued((bases or {}).get("value_metals_confident")),
+        value=None if subject.groups else _valued((bases or {}).get("value_metals")),
+        value_confident=None if subject.groups else _valued((bases or {}).get("value_metals_confident")),
     )
 
 
@@ -853,19 +1058,116 @@ def slider_shapes(geoms: Sequence[shapely.Geometry], *, view: shapely.Geometry, 
 #: The time slider steps through each month's last snapshot, plus every snapshot of this many last days.
 SLIDER_RECENT_DAYS = 90
 
+#: The kinds of step ``--slider`` takes: the last snapshot of each month or ISO week, every snapshot, or every
+#: snapshot of the last N days (``last:N``).
+SLIDER_KINDS: Final = ("monthly", "weekly", "daily", "last")
 
-def slider_dates(dates: Sequence[str], *, recent_days: int = SLIDER_RECENT_DAYS) -> list[str]:
-    """Pick the time slider's steps: each month's last snapshot, plus every snapshot of the last `recent_days` days.
 
-    A daily history of a thousand dates becomes about fifty steps and the
-    last three months day by day, so that the page stays small.
+@dataclass(frozen=True)
+class SliderSteps:
+    """One rule of the time slider's steps (``--slider``): `kind` between `start` and `end` (inclusive, if given)."""
+
+    kind: str
+    start: str | None = None
+    end: str | None = None
+    days: int = 0  # for ``last``
+
+    def pick(self, dates: Sequence[str]) -> set[str]:
+        """Return the dates of `dates` (ISO, any order) this rule steps through."""
+        if self.kind == "last":
+            newest = pd.Timestamp(max(dates))
+            return {d for d in dates if (newest - pd.Timestamp(d)).days <= self.days}
+        within = sorted(d for d in dates if (self.start or d) <= d <= (self.end or d))
+        if self.kind == "daily":
+            return set(within)
+        if self.kind == "weekly":
+            key = {d: "{}-W{:02d}".format(*pd.Timestamp(d).isocalendar()[:2]) for d in within}
+        else:
+            key = {d: d[:7] for d in within}
+        return set({key[d]: d for d in within}.values())
+
+
+#: The steps when ``--slider`` is not given: each month's last snapshot and every snapshot of the last 90 days.
+DEFAULT_SLIDER: Final = (SliderSteps("monthly"), SliderSteps("last", days=SLIDER_RECENT_DAYS))
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_slider(text: str) -> SliderSteps:
+    """Read one ``--slider`` rule: ``KIND[:START[:END]]`` (``monthly``, ``weekly``, ``daily``) or ``last:DAYS``.
+
+    START and END are ISO dates (either may be empty: ``daily::2022-05-31``).
+
+    Raises
+    ------
+    geo.errors.ArgumentError
+        One line saying what is wrong and what is allowed.
+    """
+    shown = "".join(char for char in text if char.isprintable())[:60]
+    usage = (
+        "use monthly, weekly or daily, each optionally with :START[:END] (ISO dates, e.g. daily:2022-04-01:2022-05-31),"
+        " or last:DAYS (e.g. last:90)"
+    )
+    kind, *rest = text.strip().split(":")
+    if kind not in SLIDER_KINDS or len(rest) > 2:
+        msg = f"--slider {shown!r}: not a slider step rule; {usage}"
+        raise ArgumentError(msg)
+    if kind == "last":
+        if len(rest) != 1 or not re.fullmatch(r"[0-9]{1,5}", rest[0], flags=re.ASCII) or int(rest[0]) == 0:
+            msg = f"--slider {shown!r}: last takes a number of days (1-99999), e.g. last:90"
+            raise ArgumentError(msg)
+        return SliderSteps("last", days=int(rest[0]))
+    start, end = [*rest, None, None][:2]
+    for value in (start, end):
+        if value and not _valid_date(value):
+            msg = f"--slider {shown!r}: {value!r} is not an ISO date (YYYY-MM-DD); {usage}"
+            raise ArgumentError(msg)
+    if start and end and end < start:
+        msg = f"--slider {shown!r}: the end {end} is before the start {start}"
+        raise ArgumentError(msg)
+    return SliderSteps(kind, start or None, end or None)
+
+
+def _valid_date(value: str) -> bool:
+    if not _ISO_DATE.fullmatch(value):
+        return False
+    try:
+        return pd.Timestamp(value).strftime("%Y-%m-%d") == value
+    except ValueError:
+        return False
+
+
+def slider_dates(dates: Sequence[str], steps: Sequence[SliderSteps] = DEFAULT_SLIDER) -> list[str]:
+    """Pick the time slider's steps: the dates any rule of `steps` picks, and always the newest (the map's own).
+
+    By default each month's last snapshot plus every snapshot of the last 90
+    days: a daily history of a thousand dates becomes about 140 steps, so that
+    the page stays small.  Picking again from the picked dates gives them back.
     """
     if not dates:
         return []
-    month_ends = {date[:7]: date for date in sorted(dates)}
-    last = pd.Timestamp(max(dates))
-    recent = {date for date in dates if (last - pd.Timestamp(date)).days <= recent_days}
-    return sorted(set(month_ends.values()) | recent)
+    picked = {max(dates)}
+    for rule in steps or DEFAULT_SLIDER:
+        picked |= rule.pick(dates)
+    return sorted(picked)
+
+
+def slider_changes(
+    geoms: Sequence[shapely.Geometry], now: shapely.Geometry, *, view: shapely.Geometry
+) -> tuple[list[shapely.Geometry], list[shapely.Geometry]]:
+    """Return, for each past date's occupied area, what was occupied then and freed since, and what was taken since.
+
+    Both are measured against `now` (the map's own snapshot) within `view`, at full detail (the slider's geometry
+    step simplifies them as it does each date's area).
+    """
+    here = shapely.intersection(now, view)
+    freed: list[shapely.Geometry] = []
+    taken: list[shapely.Geometry] = []
+    for geom in geoms:
+        then = shapely.intersection(geom, view)
+        freed.append(shapely.difference(then, here))
+        taken.append(shapely.difference(here, then))
+    return freed, taken
 
 
 def _slider(
@@ -875,30 +1177,71 @@ def _slider(
     statuses: pd.DataFrame,
     deposits: gpd.GeoDataFrame,
     *,
+    drawn: Drawn,
+    subject: _Subject,
+    now: Mapping[str, Any],
+    history: pd.DataFrame | None,
+    steps: Sequence[SliderSteps],
     words: i18n.Words,
 ) -> _Call:
     (south, west), (north, east) = bounds
     view = geometry.slider_view((west, south, east, north))
-    dates = slider_dates(list(series))
-    shapes = slider_shapes([series[d] for d in dates], view=view, scale=spec.scale)
+    dates = slider_dates(list(series), steps)
+
+    def encode() -> tuple[list[list[Any]], list[list[Any]], list[list[Any]]]:
+        past = [series[d] for d in dates]
+        freed, taken = slider_changes(past[:-1], series[dates[-1]], view=view)
+        return tuple(slider_shapes(g, view=view, scale=spec.scale) for g in (past, freed, taken))  # type: ignore[return-value]
+
+    shapes, freed, taken = drawn.once(("slider", spec.id, spec.scale, *dates), encode)  # the same in every language
     chosen = statuses[dates]
     codes = ["".join(_STATUS_CODES[str(v)] for v in chosen.loc[rid].tolist()) for rid in deposits.index]
     outline = {
         code: [*style.CONTROL_OUTLINE[status], "occupied" if status in schema.OCCUPIED_STATUSES else status]
         for status, code in _STATUS_CODES.items()
     }
+    counted = chosen.loc[subject.records]
+    table = history if history is not None else pd.DataFrame(columns=["date", schema.REGION_ID])
+    panel = []
+    for date in dates[:-1]:
+        rows = table[table["date"] == date].set_index(schema.REGION_ID)
+        shares = {str(rid): {str(k): v for k, v in row.items()} for rid, row in rows.iterrows()}
+        counts = {str(k): int(v) for k, v in counted[date].value_counts().items()}
+        panel.append(_panel_state(date, subject.focus, shares, counts, words))
+    panel.append(dict(now))
     return _Call(
         "resourceSlider",
         {
             "dates": dates,
             "shapes": shapes,
+            "freed": [*freed, []],
+            "taken": [*taken, []],
             "codes": codes,
             "outline": outline,
+            "panel": panel,
             "factor": 10.0 ** SCALES[spec.scale].slider_decimals,
             "style": style.SLIDER_STYLE,
+            "change": {
+                "freed": _change_style(style.FREED_SINCE_COLOUR),
+                "taken": _change_style(style.TAKEN_SINCE_COLOUR),
+            },
             "words": script_words(words, "slider"),
         },
     )
+
+
+def _change_style(colour: str) -> dict[str, Any]:
+    return {"color": colour, "weight": 1.0, "fillColor": colour, "fillOpacity": style.SLIDER_CHANGE_OPACITY}
+
+
+def _slider_legend(words: i18n.Words) -> Markup:
+    """Return the legend's entries of the time slider at a past date: that date's area, freed since, taken since."""
+    then = _swatch(f"border:1.5px dashed {style.SLIDER_STYLE['color']};background:transparent")
+    items = [_legend(then, words("slider.then"))]
+    for colour, key in ((style.FREED_SINCE_COLOUR, "slider.freed"), (style.TAKEN_SINCE_COLOUR, "slider.taken")):
+        swatch = _swatch(f"background:{colour};opacity:{style.SLIDER_CHANGE_OPACITY + 0.25}")
+        items.append(_legend(swatch, words(key)))
+    return Markup("<br>").join(items)
 
 
 def _colour_variables() -> Element:
@@ -918,13 +1261,17 @@ def build_map(
     statuses: pd.DataFrame | None = None,
     words: i18n.Words | None = None,
     bases: Mapping[str, Any] | None = None,
+    history: pd.DataFrame | None = None,
+    slider_steps: Sequence[SliderSteps] = DEFAULT_SLIDER,
 ) -> folium.Map:
     """Build one map: base map, region outlines, occupied areas, line of contact, deposits, controls.
 
     With `series` (date → occupied area) and `statuses` (control per deposit and
     date), a map whose spec asks for it gets a time slider.  The page is in the
     language of `words` (default: English).  With `bases` (`geo.stats.share_bases`),
-    the panel puts the metals share by reserves and by value beside the count.
+    the panel puts the metals share by reserves and by value beside the count.  With `history` (columns
+    ``date``, ``region_id``, ``occupied_share``, ``occupied_km2``, ``area_km2``), the panel follows the time
+    slider (`slider_steps`: `slider_dates`) to each date.
     """
     words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
     title = catalogue.title(spec, words, regions)
@@ -936,8 +1283,10 @@ def build_map(
         control_scale=True,
     )
     fmap.options.update(minZoom=4, maxZoom=18)  # with no tile layer, Leaflet (and clustering) need these on the map
+    fmap.options.update(zoomSnap=0.25)  # the opening frame fills the window, not the nearest whole zoom below it
     _Call("resourceSetup", bounds, script_words(words, "setup")).add_to(fmap)
-    _base_layers(fmap, drawn, spec.scale, bounds, words)
+    _base_layers(fmap, drawn, spec.scale, words)
+    _focus_layers(fmap, drawn, regions, spec)
 
     layers: list[_Layer] = []
     for lv in spec.levels:
@@ -952,35 +1301,48 @@ def build_map(
     if grey is not None:
         layers.append(grey)
     anchors = regions[regions["level"] == "oblast"].geometry.representative_point()
-    records = _deposit_records(deposits, anchors, snapshot_date, words, region_names(regions, words))
+    names = region_names(regions, words)
+    records = _deposit_records(deposits, anchors, snapshot_date, words, names, labelled=spec.groups)
     groups = _deposit_layers(records, first=spec.groups, words=words)
     layers += list(groups.values())
     for layer in layers:
         layer.element.add_to(fmap)
     folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
 
-    table = regions.drop(columns=regions.geometry.name)
-    focus = [
-        {**(values := {str(k): v for k, v in table.loc[rid].items()}), "name": words.names(values)[0]}
-        for rid in spec.focus
-        if rid in table.index
-    ]
-    if spec.frame in regions.index and spec.frame != schema.COUNTRY_ID:
-        here = deposits.loc[deposits["region_ids"].map(lambda ids: spec.frame in ids), "control_status"]
-    else:
-        here = deposits["control_status"]
+    subject = _subject(spec, regions, deposits, words)
     searchable = regions[regions["level"].isin([lv.level for lv in spec.levels] + ["oblast"])]
     region_entries = []
     for _rid, row in searchable.iterrows():
         xmin, ymin, xmax, ymax = (round(float(v), 4) for v in row.geometry.bounds)
         for label in dict.fromkeys(name for name in words.names(row.to_dict()) if name):
             region_entries.append({"label": i18n.without_bidi(label), "bounds": [[ymin, xmin], [ymax, xmax]]})
-    panel = _panel_html(snapshot_date, metals, focus, here, words=words, bases=bases)
+    now = _now_state(subject, snapshot_date, deposits, words)
+    panel = _panel_html(subject, now, metals, deposits, words=words, bases=bases)
+    sliding = bool(spec.slider and series and statuses is not None)
     MapExtras(
-        title=title, panel=panel, records=records, groups=groups, layers=layers, regions=region_entries, words=words
+        title=title,
+        panel=panel,
+        records=records,
+        groups=groups,
+        layers=layers,
+        regions=region_entries,
+        words=words,
+        slider_legend=_slider_legend(words) if sliding else None,
     ).add_to(fmap)
-    if spec.slider and series and statuses is not None:
-        _slider(spec, bounds, series, statuses, deposits, words=words).add_to(fmap)
+    if sliding and series and statuses is not None:
+        _slider(
+            spec,
+            bounds,
+            series,
+            statuses,
+            deposits,
+            drawn=drawn,
+            subject=subject,
+            now=now,
+            history=history,
+            steps=slider_steps,
+            words=words,
+        ).add_to(fmap)
     root = cast("Figure", fmap.get_root())
     csp = Element(f'<meta http-equiv="Content-Security-Policy" content="{offline.CONTENT_SECURITY_POLICY}">')
     root.header.add_child(csp, name="content_security_policy", index=0)
@@ -1026,6 +1388,8 @@ def render_maps(
     specs: Sequence[MapRecord] = catalogue.MAPS,
     words: i18n.Words | None = None,
     bases: Mapping[str, Any] | None = None,
+    history: pd.DataFrame | None = None,
+    slider_steps: Sequence[SliderSteps] = DEFAULT_SLIDER,
 ) -> dict[str, bytes]:
     """Render every map in `specs` to self-contained HTML bytes, one after another.
 
@@ -1047,4 +1411,5 @@ def render_maps(
     drawn = Drawn(regions, parts, front, contested, basemap, maps=specs)
     common: dict[str, Any] = {"regions": regions, "deposits": deposits, "metals": metals}
     common.update(snapshot_date=snapshot_date, series=series, statuses=statuses, words=words, bases=bases)
+    common.update(history=history, slider_steps=slider_steps)
     return {spec.file: render_map(spec, drawn=drawn, **common) for spec in specs}

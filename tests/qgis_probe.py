@@ -9,24 +9,31 @@ It needs only QGIS and the standard library.
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
 from qgis.core import (  # type: ignore[import-not-found]
     QgsApplication,
+    QgsExpression,
+    QgsExpressionContext,
     QgsExpressionContextUtils,
     QgsLayoutExporter,
     QgsLayoutItemLabel,
     QgsLayoutItemLegend,
     QgsLayoutItemMap,
     QgsLayoutItemScaleBar,
+    QgsLayoutItemShape,
+    QgsLegendRenderer,
+    QgsLegendStyle,
     QgsMapRendererParallelJob,
     QgsMapSettings,
     QgsProject,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QSize  # type: ignore[import-not-found]
+from qgis.PyQt.QtCore import QSize, Qt  # type: ignore[import-not-found]
 from qgis.PyQt.QtGui import QColor  # type: ignore[import-not-found]
 
 
@@ -60,7 +67,65 @@ def describe(layer: QgsVectorLayer) -> dict[str, Any]:
         }
     elif renderer and renderer.type() == "singleSymbol":
         info["colour"] = renderer.symbol().color().name(QColor.HexRgb)
+        info["stroke"] = renderer.symbol().symbolLayer(0).strokeColor().name(QColor.HexRgb)
+    info["labels"] = labels(layer)
     return info
+
+
+def labels(layer: QgsVectorLayer) -> dict[str, Any] | None:
+    """Describe the layer's labels: on or not, the expression, and the text it gives each feature (by fid)."""
+    if not layer.labelsEnabled() or layer.labeling() is None:
+        return None
+    settings = layer.labeling().settings()
+    expression = QgsExpression(
+        settings.fieldName if settings.isExpression else QgsExpression.quotedColumnRef(settings.fieldName)
+    )
+    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    texts = {}
+    for feature in layer.getFeatures():
+        context.setFeature(feature)
+        texts[str(feature.id())] = expression.evaluate(context)
+    return {
+        "field": settings.fieldName,
+        "is_expression": settings.isExpression,
+        "parse_error": expression.parserErrorString(),
+        "eval_error": expression.evalErrorString(),
+        "texts": texts,
+    }
+
+
+def legend_lines(legend: Any) -> list[list[str]]:
+    """Return the lines a layout legend prints, top to bottom, as [style, text]: headings and item labels.
+
+    A heading whose style is hidden (``legend/title-style``) is left out, as QGIS leaves it out of the page.
+    """
+    model = legend.model()
+    names = {
+        QgsLegendStyle.Title: "title",
+        QgsLegendStyle.Group: "group",
+        QgsLegendStyle.Subgroup: "subgroup",
+        QgsLegendStyle.SymbolLabel: "item",
+    }
+    lines: list[list[str]] = []
+
+    def walk(node: Any) -> None:
+        for child in node.children():
+            style = QgsLegendRenderer.nodeLegendStyle(child, model)
+            if child.nodeType() == 0:  # a group
+                if style != QgsLegendStyle.Hidden:
+                    lines.append([names.get(style, str(style)), child.name()])
+                walk(child)
+                continue
+            nodes = model.layerLegendNodes(child)
+            if style != QgsLegendStyle.Hidden and not (len(nodes) == 1 and nodes[0].data(Qt.DisplayRole) == ""):
+                lines.append([names.get(style, str(style)), child.name()])
+            for item in nodes:
+                text = item.data(Qt.DisplayRole)
+                if text:
+                    lines.append(["item", text])
+
+    walk(model.rootGroup())
+    return lines
 
 
 def print_layout(layout: Any, png: Path) -> dict[str, Any]:
@@ -77,10 +142,42 @@ def print_layout(layout: Any, png: Path) -> dict[str, Any]:
         "labels": [i.text() for i in items if isinstance(i, QgsLayoutItemLabel)],
         "maps": [{"crs": m.crs().authid(), "scale": m.scale(), "layers": len(m.layersToRender())} for m in maps],
         "legends": [{"linked": lg.linkedMap() is not None, "rows": lg.model().rowCount()} for lg in legends],
-        "scale_bars": [{"linked": b.linkedMap() is not None, "units": b.unitLabel()} for b in bars],
+        "legend_lines": [legend_lines(lg) for lg in legends],
+        "shapes": [
+            {
+                "fill": s.symbol().color().name(QColor.HexRgb),
+                "stroke": s.symbol().symbolLayer(0).strokeColor().name(QColor.HexRgb),
+                "width": s.symbol().symbolLayer(0).strokeWidth(),
+                "style": s.symbol().symbolLayer(0).properties().get("outline_style"),
+            }
+            for s in items
+            if isinstance(s, QgsLayoutItemShape)
+        ],
+        "scale_bars": [
+            {"linked": b.linkedMap() is not None, "units": b.unitLabel(), "per_segment": b.unitsPerSegment()}
+            for b in bars
+        ],
         "exported": result == QgsLayoutExporter.Success,
         "png": str(png),
     }
+
+
+def read_capturing_stderr(project: Any, path: Path) -> tuple[bool, str]:
+    """Read the project, returning what QGIS, Qt and PROJ wrote on the standard error meanwhile (file descriptor 2)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            ok = project.read(str(path))
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+        capture.seek(0)
+        text = capture.read().decode("utf-8", "replace")
+    sys.stderr.write(text)  # still shown to whoever runs the probe
+    return ok, text
 
 
 def main() -> None:
@@ -98,11 +195,14 @@ def main() -> None:
     del probe
 
     project = QgsProject.instance()
-    ok = project.read(str(maps / "resource_control.qgz"))
+    ok, opening = read_capturing_stderr(project, maps / "resource_control.qgz")
     root = project.layerTreeRoot()
     layers = list(project.mapLayers().values())
     report["project"] = {
         "read": ok,
+        "stderr": opening,
+        "crs": {"valid": project.crs().isValid(), "authid": project.crs().authid()},
+        "ellipsoid": project.ellipsoid(),
         "title": project.title(),
         "absolute_paths": project.readBoolEntry("Paths", "/Absolute", True)[0],
         "groups": [g.name() for g in root.children()],

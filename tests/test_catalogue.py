@@ -40,7 +40,14 @@ def test_the_shipped_maps_are_six_records_with_their_files() -> None:
         "lithium.html",
     ]
     assert [m.frame for m in catalogue.MAPS[1:5]] == ["UA14", "UA23", "UA35", "UA1416"]
-    assert [m.id for m in catalogue.MAPS if m.qgis_layout] == ["donetsk", "zaporizhzhia", "kirovohrad", "pokrovsk"]
+    assert [m.id for m in catalogue.MAPS if m.qgis_layout] == [
+        "overview",
+        "donetsk",
+        "zaporizhzhia",
+        "kirovohrad",
+        "pokrovsk",
+        "lithium",
+    ]
     assert [m.id for m in catalogue.MAPS if m.slider] == ["overview", "donetsk"]
 
 

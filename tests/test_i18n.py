@@ -149,3 +149,38 @@ def test_direction_controls_from_data_are_dropped_where_text_is_written() -> Non
     assert i18n.xml_text(spoof) == "Kharkiv%0.5 occupied"
     assert i18n.without_bidi("a\u2066b\u2069c\u202ad") == "abcd"
     assert i18n.without_bidi("שלום\u200f") == "שלום\u200f"  # a mark is harmless and kept
+
+
+@pytest.mark.parametrize(
+    ("name_en", "name_uk", "latin"),
+    [  # Global Energy Monitor's spellings, and the Ukrainian names the records carry (layers/deposits/deposits.csv)
+        ("Ilovayskaya Coal Mine", "Шахта Іловайська", "Ilovaiska Coal Mine"),
+        ("Yuvileyna Coal Mine", "шахта Ювілейна", "Yuvileina Coal Mine"),
+        ("Bilozerskaya Coal Mine", "Білозерська", "Bilozerska Coal Mine"),
+        ("Zasyadko Coal Mine", "А. Ф. Засядько", "A. F. Zasiadko Coal Mine"),
+        ("Bazhanova Coal Mine", "Шахта імені В. М. Бажанова", "V. M. Bazhanova Coal Mine"),
+        ("Kirova Coal Mine (Ukraine)", "Шахта імені С. М. Кірова", "S. M. Kirova Coal Mine"),
+        ("Novovolynskaya No 10 Coal Miine", "Шахта Нововолинська №10", "Novovolynska №10 Coal Mine"),
+        # no Ukrainian name: the source's spelling, nothing invented
+        ("Gorskaya Coal Mine", "", "Gorskaya Coal Mine"),
+        ("Gorskaya Coal Mine", None, "Gorskaya Coal Mine"),
+        # not a "<name> Coal Mine": the source's name (the curated ones are national already)
+        ("Shevchenkivske lithium deposit", "Шевченківське родовище літієвих руд", "Shevchenkivske lithium deposit"),
+        ("Northern GOK", "", "Northern GOK"),
+        # a Ukrainian name of kind words only gives no proper name: the source's
+        ("Odd Coal Mine", "Шахта", "Odd Coal Mine"),
+    ],
+)
+def test_latin_names_follow_the_national_transliteration(name_en: str, name_uk: str | None, latin: str) -> None:
+    assert i18n.national_name(name_en, name_uk) == latin
+
+
+def test_a_map_names_a_record_in_its_language_by_one_rule() -> None:
+    en, uk = i18n.words("en"), i18n.words("uk")
+    gem = {"name_en": "Ilovayskaya Coal Mine", "name_uk": "Шахта Іловайська"}
+    assert en.map_name(gem) == "Ilovaiska Coal Mine"
+    assert uk.map_name(gem) == "Шахта Іловайська"
+    alone = {"name_en": "Gorskaya Coal Mine", "name_uk": None}
+    assert en.map_name(alone) == "Gorskaya Coal Mine"
+    assert uk.map_name(alone) == "Gorskaya Coal Mine"  # no Ukrainian name is made up
+    assert en.map_name({"name_en": "", "name_uk": "Шахта Степова"}) == "Шахта Степова"  # its only name

@@ -118,3 +118,51 @@ def test_a_box_avoids_a_place_taken_and_then_the_frame() -> None:
     assert _place([], frame=(0.0, 0.0, 30.0, 100.0)) == (75.0, 5.0, 95.0, 15.0)
     # every place taken: the first corner all the same
     assert _place([], avoid=(0.0, 0.0, 100.0, 100.0)) == (5.0, 5.0, 25.0, 15.0)
+
+
+# --- labels that float on a leader line ------------------------------------------------------
+
+
+def test_a_label_with_no_room_beside_its_marker_floats_on_a_leader() -> None:
+    # the anchor's own marker (an obstacle that holds it) is 40 x 20; a 10 x 4 label with a gap of 2 finds no near
+    # place, nor a far one right, left or diagonal up to 5.5 gaps; straight up at 5.5 gaps (11) it clears y = 60
+    own = (30.0, 40.0, 70.0, 60.0)
+    (box,) = labels.place_labels([(50.0, 50.0)], [(10.0, 4.0)], [2.0], obstacles=[own], bounds=MAP)
+    assert box is not None
+    assert box == pytest.approx((45.0, 61.0, 55.0, 65.0))
+    tie = labels.leader((50.0, 50.0), box, 2.0)
+    assert tie is not None
+    assert [*tie[0], *tie[1]] == pytest.approx([50.0, 52.0, 50.0, 61.0])  # from the gap above the anchor to the box
+    assert labels.leader((50.0, 50.0), (52.0, 48.0, 62.0, 52.0), 2.0) is None  # beside its marker: no line
+
+
+def test_a_leader_crosses_no_other_marker_and_no_label_covers_a_leader() -> None:
+    own = (30.0, 40.0, 70.0, 60.0)
+    other = (48.0, 62.0, 52.0, 64.0)  # another marker right above: the straight-up line would cross it
+    boxes = labels.place_labels(
+        [(50.0, 50.0), (20.0, 80.0)], [(10.0, 4.0), (40.0, 4.0)], [2.0, 2.0], obstacles=[own, other], bounds=MAP
+    )
+    first, second = boxes
+    assert first is not None
+    assert second is not None
+    tie = labels.leader((50.0, 50.0), first, 2.0)
+    assert tie is not None
+    (x0, y0), (x1, y1) = tie
+    for t in np.linspace(0.0, 1.0, 201):  # no point of the line inside the other marker or the other label
+        x, y = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+        for box in (other, second):
+            assert not (box[0] < x < box[2] and box[1] < y < box[3]), (t, box)
+
+
+def test_a_label_that_must_be_placed_floats_before_the_others_take_the_room() -> None:
+    # the second label's place right of its anchor is where the first floats to, straight up at 5.5 gaps
+    own = (30.0, 40.0, 70.0, 60.0)
+    anchors, sizes, gaps = [(50.0, 50.0), (50.0, 63.0)], [(10.0, 4.0), (10.0, 4.0)], [2.0, 2.0]
+    polite = labels.place_labels(anchors, sizes, gaps, obstacles=[own], bounds=MAP)
+    assert polite[1] == (52.0, 61.0, 62.0, 65.0)  # placed first, beside its anchor
+    assert polite[0] == pytest.approx((45.0, 35.0, 55.0, 39.0))  # then the first floats down (up is taken)
+    urgent = labels.place_labels(anchors, sizes, gaps, obstacles=[own], bounds=MAP, must=[True, False])
+    assert urgent[0] is not None
+    assert urgent[0] == pytest.approx((45.0, 61.0, 55.0, 65.0))  # the first floats at once
+    assert urgent[1] is not None
+    assert not labels.overlaps(urgent[0], urgent[1])

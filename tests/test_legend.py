@@ -59,3 +59,14 @@ def test_a_legend_shrinks_its_text_to_fit_its_box() -> None:
     assert tight.height_in <= 1.0
     legend.draw_legend(figure, tight, (0.1, 4.5), layout)
     assert [a.get_gid() for a in figure.artists] == ["legend"]
+
+
+def test_the_focus_region_is_keyed_in_its_outline() -> None:
+    shown = _shown(["coal"], [schema.HELD], levels=("hromada",), focus="Kupianska urban hromada")
+    entries = legend.legend_entries(i18n.words("en"), shown, not_drawn=0)
+    focus = next(e for e in entries if e.text.startswith("Kupianska"))
+    assert focus.text == "Kupianska urban hromada: the map's region (land outside it lightened)"
+    assert (focus.kind, focus.colour, focus.width) == ("line", "#1f4e9c", 3.0)  # `style.FOCUS_OUTLINE`
+    assert [e.kind for e in entries[:2]] == ["line", "line"]  # after the region outlines, before the records
+    uk = legend.legend_entries(i18n.words("uk"), _shown([], [], focus="Куп'янська міська громада"), not_drawn=0)
+    assert [e.text for e in uk] == ["Куп'янська міська громада: регіон мапи (поза ним суходіл освітлено)"]

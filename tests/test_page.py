@@ -11,9 +11,22 @@ def test_a_long_hostile_name_becomes_a_short_plain_label() -> None:
     label = page.label_text("W" * 300)
     assert max(page.text_width_pt(line, 1.0) for line in label.split("\n")) <= page.LABEL_LINE_EMS
     assert max(len(line) for line in label.split("\n")) < 20  # W is about an em wide
-    assert len(label.split("\n")) <= 2
-    assert label.endswith("…")
+    assert len(label.split("\n")) == 4
+    assert label.endswith("…")  # only a name longer than four lines is cut
     assert page.label_text("  a\tb\x00c  ") == "a bc"
+
+
+def test_a_long_real_name_is_wrapped_whole_never_cut() -> None:
+    # the longest names of the shipped deposits: cut with … before issue 19
+    assert page.label_text("Irshansk titanium (ilmenite) placer deposits - Irshansk Mining and Processing Plant") == (
+        "Irshansk titanium (ilmenite)\nplacer deposits - Irshansk\nMining and Processing\nPlant"
+    )
+    assert page.label_text("Nikopol manganese basin - Pokrov MPP (former Ordzhonikidze GOK)") == (
+        "Nikopol manganese basin -\nPokrov MPP (former\nOrdzhonikidze GOK)"
+    )
+    assert page.label_text("Нікопольський марганцеворудний басейн - Марганецький ГЗК") == (
+        "Нікопольський\nмарганцеворудний\nбасейн - Марганецький\nГЗК"
+    )
 
 
 def test_a_short_name_is_one_line_and_two_words_may_share_it() -> None:
@@ -52,3 +65,10 @@ def test_the_page_states_the_region_share_and_the_credits_and_leaves_a_band_betw
     assert layout.margin_in < bottom < top < layout.height_in - layout.margin_in
     assert top - bottom > layout.height_in / 2  # the map keeps most of the page
     assert [a.get_gid() for a in figure.artists] == ["title", "credits"]
+
+
+def test_a_word_too_wide_for_a_label_line_is_cut_after_a_hyphen() -> None:
+    # "цирконій-рідкісноземельне" is wider than 14 ems: cut after its hyphen, not mid-letter ("…рідкісноземельн\nе")
+    assert page.label_text("Азовське цирконій-рідкісноземельне родовище") == (
+        "Азовське цирконій-\nрідкісноземельне\nродовище"
+    )

@@ -55,3 +55,50 @@ def test_settings_start_from_the_defaults_and_are_restored() -> None:
         assert mpl.rcParams["font.size"] == before
     finally:
         mpl.rcParams["lines.linewidth"] = mpl.rcParamsDefault["lines.linewidth"]
+
+
+def pdf_info(data: bytes) -> dict[str, str]:
+    """Read a PDF's document information (``/Key (literal string)`` entries), written here, not by matplotlib.
+
+    A literal string's escapes (backslash, parentheses) are undone; one that starts with the UTF-16 byte order mark
+    is UTF-16BE, else Latin-1 (ASCII here).
+    """
+    info: dict[str, str] = {}
+    for key in (b"/Title", b"/Author", b"/Subject", b"/Producer"):
+        at = data.rfind(key + b" (")
+        if at < 0:
+            continue
+        raw, i, depth = bytearray(), at + len(key) + 2, 1
+        while True:
+            byte = data[i]
+            if byte == 0x5C:  # backslash: the next byte is literal
+                raw.append(data[i + 1])
+                i += 2
+                continue
+            depth += {0x28: 1, 0x29: -1}.get(byte, 0)
+            if depth == 0:
+                break
+            raw.append(byte)
+            i += 1
+        text = bytes(raw)
+        info[key.decode()[1:]] = (
+            text[2:].decode("utf-16-be") if text.startswith(b"\xfe\xff") else text.decode("latin-1")
+        )
+    return info
+
+
+def test_a_pdf_and_an_svg_carry_the_title_author_and_subject() -> None:
+    title, subject = "Донецька область (карта)", "Occupied (80.1%) \\ as of 2026-08-22"
+    with plot.settings({"svg.hashsalt": "test", "svg.fonttype": "none"}):
+        pdf = plot.save(_figure(), "pdf", title=title, subject=subject)
+        svg = plot.save(_figure(), "svg", title="A & <b>", subject="sub").decode("utf-8")
+        bare = plot.save(_figure(), "pdf")
+    assert pdf_info(pdf) == {
+        "Title": "Донецька область (карта)",
+        "Author": "resource-control-mapper",
+        "Subject": "Occupied (80.1%) \\ as of 2026-08-22",
+        "Producer": "resource-control-mapper (matplotlib)",
+    }
+    assert "Title" not in pdf_info(bare)  # no title given: none claimed
+    assert "<title>A &amp; &lt;b&gt;</title>" in svg  # escaped
+    assert "<dc:description>sub</dc:description>" in svg

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -20,6 +21,7 @@ from geo import build, catalogue, i18n, page, plot, printmap, schema, style
 from geo.errors import ValidationError
 from geo.geometry import Box
 from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
+from tests.test_plot import pdf_info
 
 SVG = "{http://www.w3.org/2000/svg}"
 #: A4 landscape in PDF points (297 x 210 mm).
@@ -359,3 +361,170 @@ def test_control_characters_in_names_leave_the_svg_well_formed_and_the_pdf_text_
     for layout, texts in drawn.items():  # the PDF is the "pdf" figure, the SVG the "web" one
         assert "Lithium three" in [text.replace("\n", " ") for text in texts], layout
         assert not [text for text in texts if NOT_DRAWN.search(text)], layout
+
+
+# --- issue 19: metadata, labels that are never cut and always tied to their marker, the focus region ----------
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_pdfs_and_svgs_carry_the_map_title_author_and_subject(rendered: dict[str, Rendered], lang: str) -> None:
+    titles = {
+        "en": {"donetsk": "Donetsk Oblast", "lithium": "Ukraine's lithium deposits"},
+        "uk": {"donetsk": "Донецька область", "lithium": "Родовища літію України"},
+    }[lang]
+    subject_starts = {"en": "Occupied areas as of 2026-08-22", "uk": "Окуповані території станом на 2026-08-22"}[lang]
+    for stem, title in titles.items():
+        info = pdf_info(rendered[lang].files[f"print/{stem}.pdf"])
+        assert info["Title"] == title, stem
+        assert info["Author"] == "resource-control-mapper"
+        assert info["Subject"].startswith(subject_starts), info
+        svg = rendered[lang].files[f"print/{stem}.svg"].decode("utf-8")
+        assert f"<title>{title.replace(chr(39), '&#x27;')}</title>" in svg or f"<title>{title}</title>" in svg, stem
+    for stem in STEMS:  # every PDF has a title
+        assert pdf_info(rendered[lang].files[f"print/{stem}.pdf"])["Title"], stem
+
+
+def test_no_label_is_cut_and_every_floating_label_has_a_leader(rendered: dict[str, Rendered]) -> None:
+    leaders = 0
+    for lang, result in rendered.items():
+        for where, placed in result.labels.items():
+            for label in placed:
+                assert "…" not in label.text, (lang, where, label.text)
+                # a label more than 2.5 gaps (marker radius + 1 pt, in pixels) from its marker has a leader line
+                gap = _gap_px(where[1], lithium=label.deposit_id in LITHIUM_IDS)
+                far = labels_distance(label.anchor, label.box) > 2.5 * gap + 0.01
+                assert (label.leader is not None) == far, (lang, where, label)
+                leaders += label.leader is not None
+    assert leaders > 0  # the shipped maps are dense enough that some labels float
+
+
+#: The shipped lithium records with a known site, and the records whose label every map that shows them carries.
+LITHIUM_IDS = {"CUR-001", "CUR-002", "CUR-003", "CUR-004"}
+MUST_LABEL = {
+    "CUR-001": ["overview", "donetsk", "zaporizhzhia", "pokrovsk", "lithium"],  # Shevchenkivske, occupied lithium
+    "CUR-006": ["donetsk", "zaporizhzhia"],  # Azov, occupied rare earths
+}
+
+
+def _gap_px(layout: str, *, lithium: bool) -> float:
+    """A label's gap from its anchor in pixels, worked out here: (marker radius + 1 pt) at the layout's dpi."""
+    size = style.LITHIUM_MARKER_SIZE if lithium else style.MARKER_SIZE
+    diameter = size * 0.6 * 0.62 * page.LAYOUTS[layout].symbol_scale  # PT_PER_PX, MARKER_SHARE
+    return (diameter / 2 + 1.0) * page.LAYOUTS[layout].dpi / 72
+
+
+def labels_distance(anchor: tuple[float, float], box: Box) -> float:
+    dx = max(box[0] - anchor[0], 0.0, anchor[0] - box[2])
+    dy = max(box[1] - anchor[1], 0.0, anchor[1] - box[3])
+    return float(np.hypot(dx, dy))
+
+
+def test_the_occupied_lithium_site_and_azov_are_labelled_wherever_they_are_shown(rendered: dict[str, Rendered]) -> None:
+    names = _names("CUR-001", "CUR-006")
+    assert names["CUR-001"][0] == "Shevchenkivske lithium deposit"
+    assert names["CUR-006"][0] == "Azov zirconium-rare-earth deposit"
+    for lang, result in rendered.items():
+        for rid, stems in MUST_LABEL.items():
+            for stem in stems:
+                for layout in page.LAYOUTS:
+                    placed = {label.deposit_id for label in result.labels[(stem, layout)]}
+                    assert rid in placed, (lang, rid, stem, layout)
+
+
+def test_labels_follow_the_national_transliteration(rendered: dict[str, Rendered]) -> None:
+    en = {label.text.replace("\n", " ") for label in rendered["en"].labels[("donetsk", "pdf")]}
+    assert "Ilovaiska Coal Mine" in en  # GEM: "Ilovayskaya Coal Mine", «Шахта Іловайська»
+    assert "Ilovayskaya Coal Mine" not in en
+    uk = {label.text.replace("\n", " ") for label in rendered["uk"].labels[("donetsk", "pdf")]}
+    assert "Шахта Іловайська" in uk
+
+
+@pytest.fixture(scope="module")
+def dense(tmp_path_factory: pytest.TempPathFactory) -> tuple[printmap.PrintGeometry, dict[str, Any]]:
+    """The tiny world with 24 coal mines of long names packed round lon 31.6, lat 48.5 (Donetsk), 2 km apart."""
+    rows = [dict(d) for d in DEPOSITS]
+    for k in range(24):
+        lon, lat = 31.55 + (k % 6) * 0.025, 48.45 + (k // 6) * 0.025
+        rows.append(
+            deposit_row(
+                id=f"M{k:02d}",
+                name_en=f"Shakhta number {k} of the Dense Cluster Mining and Processing Plant",
+                name_uk=f"Шахта {k}",
+                lon=f"{lon:.3f}",
+                lat=f"{lat:.3f}",
+            )
+        )
+    inputs = build.load(make_layers(tmp_path_factory.mktemp("dense") / "layers", deposits=rows))
+    results = build.compute(inputs)
+    maps = catalogue.all_maps(results.regions, [schema.POKROVSK_HROMADA_ID])
+    geometry = printmap.PrintGeometry(
+        results.regions, results.parts, results.front, results.contested, inputs.basemap, maps=maps
+    )
+    return geometry, {"regions": results.regions, "deposits": results.deposits, "snapshot_date": inputs.snapshot_date}
+
+
+def test_a_dense_cluster_gets_whole_labels_tied_to_their_markers(
+    dense: tuple[printmap.PrintGeometry, dict[str, Any]],
+) -> None:
+    geometry, arguments = dense
+    result = _render(geometry, arguments, "en", keys=["donetsk"])
+    tied = 0
+    for where, placed in result.labels.items():
+        assert len(placed) >= 6, where  # of 27 named records, 24 of them within 13 km
+        for label in placed:
+            assert "…" not in label.text, label.text
+            assert label.text.replace("\n", " ").endswith("Mining and Processing Plant") or label.deposit_id[0] == "D"
+            gap = _gap_px(where[1], lithium=False)
+            if labels_distance(label.anchor, label.box) > 2.5 * gap + 0.01:  # floats: a leader ties it to its marker
+                assert label.leader is not None, label
+                (x0, y0), (x1, y1) = label.leader
+                assert np.hypot(x0 - label.anchor[0], y0 - label.anchor[1]) == pytest.approx(gap)
+                assert labels_distance((x1, y1), label.box) == pytest.approx(0.0, abs=1e-6)  # it ends on the label
+                tied += 1
+            else:
+                assert label.leader is None
+    assert tied >= 3
+    lines = _group(_svg(result.files["print/donetsk.svg"]), "leaders")
+    web = [label for label in result.labels[("donetsk", "web")] if label.leader is not None]
+    assert len(list(lines.iter(f"{SVG}path"))) == len(web)
+
+
+def _pixel(data: bytes, figure_xy: np.ndarray) -> np.ndarray:
+    image = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=float)
+    x, y = figure_xy
+    pixel: np.ndarray = image[image.shape[0] - 1 - round(float(y)), round(float(x))]
+    return pixel
+
+
+def test_the_focus_region_is_outlined_and_the_land_outside_it_veiled(
+    dense: tuple[printmap.PrintGeometry, dict[str, Any]],
+) -> None:
+    geometry, arguments = dense
+    region = next(spec for spec in geometry.maps if spec.frame == schema.POKROVSK_HROMADA_ID)  # a --map map
+    assert region.focus_region == schema.POKROVSK_HROMADA_ID
+    to_px: dict[str, Callable[[Any], np.ndarray]] = {}
+
+    def keep(key: str, layout: str, drawn: printmap.PrintMap) -> None:
+        if layout == "web":
+            to_px[key] = next(a for a in drawn.figure.axes if a.get_gid() == "map").transData.transform
+
+    files = printmap.render_print_maps(
+        geometry, words=i18n.words("en"), keys=[region.id, "overview"], on_map=keep, **arguments
+    )
+    lonlat = [(31.4, 48.1), (31.7, 48.15)]  # both occupied since 2022: inside the hromada (lon 31–31.5), outside it
+    points = gpd.GeoSeries(gpd.points_from_xy(*zip(*lonlat, strict=True)), crs=schema.STORAGE_CRS)
+    metres = points.to_crs(schema.PRINT_CRS)
+    px = to_px[region.id](np.column_stack([metres.x, metres.y]))
+    png = files[f"print/{region.id}.png"]
+    occupied = _blend(style.OCCUPIED_SINCE_2022_COLOUR, style.OCCUPATION_OPACITY, style.UKRAINE_FILL)
+    veiled = 0.45 * _rgb("#ffffff") + 0.55 * occupied  # OUTSIDE_FOCUS_VEIL: white at 0.45
+    assert _pixel(png, px[0]) == pytest.approx(occupied, abs=2.5)
+    assert _pixel(png, px[1]) == pytest.approx(veiled, abs=2.5)
+    root = _svg(files[f"print/{region.id}.svg"])
+    strokes = [p.get("style", "") for p in _group(root, "focus").iter(f"{SVG}path")]
+    assert strokes
+    assert all("stroke: #1f4e9c" in s and "stroke-width: 1.8" in s for s in strokes), strokes  # 3 px × 0.6 pt/px
+    _group(root, "focus-veil")
+    assert "Pokrovsk urban hromada: the map's region (land outside it lightened)" in _text_items(_group(root, "legend"))
+    overview = _svg(files["print/overview.svg"])  # all Ukraine: no focus
+    assert not [g for g in overview.iter(f"{SVG}g") if g.get("id") in ("focus", "focus-veil")]

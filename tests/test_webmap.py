@@ -14,6 +14,7 @@ import shapely
 from jinja2.utils import htmlsafe_json_dumps
 
 from geo import build, catalogue, i18n, schema, style, webmap
+from geo.errors import ArgumentError
 from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
 
 EVIL = '<img src=x onerror="window.__pwned=1">'
@@ -105,8 +106,12 @@ def test_maps_carry_credits_layers_and_the_published_figure(rendered: dict[str, 
             assert json.dumps(credit)[1:-1] in page, (name, credit)  # inside the script, JSON-escaped
         for layer in ("Occupied since 24 Feb 2022", "Occupied before 24 Feb 2022", "Line of contact", "Lithium sites"):
             assert layer in page, (name, layer)
-        assert "F01: <b>40%</b>" in page, name
-        assert "This project: <b>" in page, name
+        if name == "lithium.html":  # its panel is about the lithium sites: their count, names and reserves
+            assert "F01: <b>40%</b>" not in page
+            assert "Records (Lithium):" in page
+        else:
+            assert "F01: <b>40%</b>" in page, name
+            assert "This project: <b>" in page, name
 
 
 def test_no_data_string_reaches_the_page_unescaped(rendered: dict[str, bytes]) -> None:
@@ -282,7 +287,10 @@ def test_popup_gives_the_reserve_figure_with_its_category_and_source() -> None:
     assert "Reserve figure: 0.353 Mt LCE (potential &lt;resources&gt;, 2025; medium confidence)" in popup
     assert 'href="https://ouci.dntb.gov.ua/works/4LY15rnv"' in popup
     ukrainian = webmap.popup_html(_row(**figure), i18n.words("uk"))
-    assert "Запаси (опубліковано): 0,353 Mt LCE (potential &lt;resources&gt;, 2025; надійність: середня)" in ukrainian
+    assert (
+        "Запаси (опубліковано): 0,353 млн т екв. карбонату літію (potential &lt;resources&gt;, 2025; надійність: середня)"
+        in ukrainian
+    )
     unsafe = webmap.popup_html(_row(**{**figure, "reserve_source_url": "javascript:alert(1)"}), i18n.words("en"))
     assert "javascript:" not in unsafe
     assert "Reserve figure" not in webmap.popup_html(_row(reserve_quantity=float("nan")), i18n.words("en"))
@@ -305,3 +313,98 @@ def test_reserve_marker_sizes_put_area_in_proportion_to_tonnes_within_a_group_an
     assert pd.isna(sizes["c"])
     assert sizes["d"] == high  # alone in its group
     assert sizes["e"] == sizes["f"] == high  # one group (titanium and zirconium), two measures: not compared
+
+
+# --- issue 19: the time slider's steps, the base map's disk, the measure words ---------------------------------
+
+DAILY = [f"2022-04-{d:02d}" for d in range(25, 31)] + ["2022-05-01", "2022-05-15", "2022-05-31", "2022-06-30"]
+
+
+@pytest.mark.parametrize(
+    ("rules", "expected"),
+    [
+        # the last snapshot of each month; the newest (the map's own) always
+        (["monthly"], ["2022-04-30", "2022-05-31", "2022-06-30"]),
+        # every snapshot in the period, and the newest
+        (["daily:2022-04-28:2022-05-01"], ["2022-04-28", "2022-04-29", "2022-04-30", "2022-05-01", "2022-06-30"]),
+        # the rules add up; an open start
+        (["monthly", "daily::2022-04-26"], ["2022-04-25", "2022-04-26", "2022-04-30", "2022-05-31", "2022-06-30"]),
+        # ISO weeks: 2022-04-25..05-01 is week 17 (its last: 05-01), 05-15 week 19, 05-31 week 22, 06-30 week 26
+        (["weekly"], ["2022-05-01", "2022-05-15", "2022-05-31", "2022-06-30"]),
+        # every snapshot of the last 30 days before 2022-06-30 (05-31 is 30 days before)
+        (["last:30"], ["2022-05-31", "2022-06-30"]),
+    ],
+)
+def test_slider_rules_pick_the_steps(rules: list[str], expected: list[str]) -> None:
+    steps = [webmap.parse_slider(rule) for rule in rules]
+    assert webmap.slider_dates(DAILY, steps) == expected
+    assert webmap.slider_dates(expected, steps) == expected  # picking again from the picked gives them back
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["hourly", "daily:2022-13-01", "daily:2022-05-31:2022-04-01", "monthly:2022-01-01:2022-02-01:x", "last:", "last:0"],
+)
+def test_bad_slider_rules_are_refused_in_one_line(bad: str) -> None:
+    with pytest.raises(ArgumentError) as caught:
+        webmap.parse_slider(bad)
+    assert "\n" not in str(caught.value)
+    assert str(caught.value).startswith(f"--slider {bad!r}")
+
+
+def test_the_command_line_takes_slider_rules_and_refuses_bad_ones(
+    tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geo import cli  # noqa: PLC0415
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.build_maps(["--layers", str(tiny_layers), "--out", str(tmp_path / "m"), "--slider", "daily:2022-05-31:x"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("error: argument --slider: --slider 'daily:2022-05-31:x': 'x' is not an ISO date")
+    out = tmp_path / "maps"
+    assert (
+        cli.build_maps(["--layers", str(tiny_layers), "--out", str(out), "--slider", "daily:2025-02-01:2025-12-31"])
+        == 0
+    )
+    html = (out / "overview.html").read_text(encoding="utf-8")
+    # the tiny world's history: month-ends 2025-01-31 and 2025-02-28, the snapshot 2026-08-22; only February's is in
+    assert '"dates": ["2025-02-28", "2026-08-22"]' in html
+
+
+def test_the_base_map_is_a_disk_inside_its_data_not_a_box() -> None:
+    # Natural Earth as shipped: lon 16-46, lat 40-57.  In Web Mercator the box is 30 degrees of longitude wide
+    # (3,339,585 m) and y(57) - y(40) = 6,378,137 * (1.216705 - 0.762909) = 2,894,318 m high: the disk's radius is
+    # half that, 1,447,159 m, or 13.0 degrees of longitude either side of lon 31.
+    country = shapely.box(22, 45, 40, 52)
+    disk, rings = webmap.base_disk((16.0, 40.0, 46.0, 57.0), country)
+    west, south, east, north = shapely.bounds(disk)
+    assert (west, east) == (pytest.approx(18.0, abs=0.01), pytest.approx(44.0, abs=0.01))
+    # the box is wider than high (in Mercator): the disk touches its bottom and top, not its sides
+    assert (south, north) == (pytest.approx(40.0, abs=1e-6), pytest.approx(57.0, abs=1e-6))
+    assert shapely.box(16, 40, 46, 57).buffer(1e-9).contains(disk)
+    assert len(rings) == 6
+    assert not any(
+        shapely.intersects(ring, shapely.box(22.5, 45.5, 39.5, 51.5)) for ring in rings
+    )  # no fading in Ukraine
+
+
+def test_reserve_measure_words_are_the_pages_language() -> None:
+    figure = {
+        "reserve_quantity": 12.5,
+        "reserve_unit": "Mt",
+        "reserve_measure": "ore",
+        "reserve_category": "C1",
+        "reserve_as_of": "2020",
+        "reserve_confidence": "medium",
+        "reserve_source_url": "https://example.org/r",
+    }
+    assert "Reserve figure: 12.5 Mt ore (C1" in webmap.popup_html(_row(**figure), i18n.words("en"))
+    assert "Запаси (опубліковано): 12,5 млн т руда (C1" in webmap.popup_html(_row(**figure), i18n.words("uk"))
+    lce = {**figure, "reserve_unit": "kt", "reserve_measure": "LCE"}
+    assert "12,5 тис. т екв. карбонату літію" in webmap.popup_html(_row(**lce), i18n.words("uk"))
+    for lang in i18n.LANGUAGES:  # every measure and unit the data may use has its word
+        words = i18n.words(lang)
+        assert all(f"measure.{m}" in words.messages for m in schema.RESERVE_MEASURES)
+        assert all(f"reserve_unit.{u}" in words.messages for u in schema.RESERVE_UNITS)

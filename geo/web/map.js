@@ -59,6 +59,13 @@ function resourceVectorLayer(source, style, highlight) {
    and the panel (right). The base map gets its own pane below the overlays. */
 function resourceSetup(map, bounds, words) {
   map.createPane('basemap').style.zIndex = 250;
+  /* the veil over the land outside a regional map's focus lies over the overlays (400), under the markers (600);
+     the focus outline over it; marker clusters over the markers, so that no marker hides a cluster's count */
+  [['veil', 450], ['focus', 460], ['clusters', 620]].forEach(function (p) {
+    var pane = map.createPane(p[0]);
+    pane.style.zIndex = p[1];
+    pane.style.pointerEvents = p[0] === 'clusters' ? '' : 'none';
+  });
   if (map.zoomControl) {  /* the same buttons, with titles in the page's language */
     map.removeControl(map.zoomControl);
     map.zoomControl = L.control.zoom({zoomInTitle: words.zoomIn, zoomOutTitle: words.zoomOut}).addTo(map);
@@ -114,7 +121,11 @@ function resourceExtras(map, groups, layers, o) {
     m.options.control = d.control;
     m.resourceData = d;
     m.bindPopup(d.popup, {maxWidth: Math.min(360, window.innerWidth - 60)});
-    m.bindTooltip(d.name, {direction: 'top', offset: [0, -d.size / 2]});
+    if (d.label) {  /* the sites a map is about are named on it, always */
+      m.bindTooltip(d.name, {permanent: true, direction: 'right', offset: [d.size / 2, 0], className: 'deposit-label'});
+    } else {
+      m.bindTooltip(d.name, {direction: 'top', offset: [0, -d.size / 2]});
+    }
     m.depositId = d.id;
     (byGroup[d.group] = byGroup[d.group] || []).push(m);
     return m;
@@ -222,7 +233,22 @@ function resourceExtras(map, groups, layers, o) {
   map.on('overlayadd overlayremove layeradd layerremove', updateLegend);
   updateLegend();
   map.attributionControl.addAttribution(o.credits);
-  window.resourceMap = {map: map, markers: markers, groups: groups, layers: layers, icon: icon};
+  /* On a narrow screen the credits take the whole width: the left corner (legend, scale bar) stands on them, and
+     the panel leaves room for the legend's button. */
+  function layoutCorners() {
+    var narrow = window.innerWidth < 700, credits = map.attributionControl.getContainer();
+    var left = map.getContainer().querySelector('.leaflet-bottom.leaflet-left');
+    left.style.bottom = narrow ? credits.offsetHeight + 'px' : '';
+    if (!narrow) { return; }
+    var a = document.getElementById(o.id + '_legend').getBoundingClientRect();
+    var b = document.getElementById(o.id + '_panel').getBoundingClientRect();
+    if (a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom) {  /* the legend above the panel */
+      left.style.bottom = (credits.offsetHeight + a.bottom - b.top + 4) + 'px';
+    }
+  }
+  layoutCorners();
+  window.addEventListener('resize', layoutCorners);
+  window.resourceMap = {map: map, markers: markers, groups: groups, layers: layers, icon: icon, id: o.id};
   var sizing = document.getElementById(o.id + '_size');
   if (sizing) {  /* markers sized by their published reserve, where a figure in the group's measure exists */
     sizing.addEventListener('change', function () {
@@ -239,19 +265,41 @@ function resourceExtras(map, groups, layers, o) {
   }
 }
 
-/* Step through dated snapshots: draw each date's occupied area and recolour the deposits by their status then. */
+/* Step through dated snapshots: draw each date's occupied area (dashed), what was occupied then and freed since
+   and what was taken since, recolour the deposits by their status then, and set the panel to that date. */
 function resourceSlider(map, o) {
   var dates = o.dates, shapes = o.shapes, codes = o.codes, outline = o.outline, words = o.words;
   var style = L.extend({interactive: false, smoothFactor: 0}, o.style);
+  var changeStyle = {
+    freed: L.extend({interactive: false, smoothFactor: 0, className: 'slider-freed'}, o.change.freed),
+    taken: L.extend({interactive: false, smoothFactor: 0, className: 'slider-taken'}, o.change.taken)
+  };
   var past = L.featureGroup(), cache = {}, label;
-  function drawn(i) {
-    if (!cache[i]) { cache[i] = resourcePolygon(shapes[i], o.factor, style); }
-    return cache[i];
+  function drawn(kind, i) {
+    var key = kind + i;
+    if (!cache[key]) {
+      cache[key] = kind === 'then' ? resourcePolygon(shapes[i], o.factor, style)
+        : resourcePolygon(o[kind][i], o.factor, changeStyle[kind]);
+    }
+    return cache[key];
+  }
+  var panel = document.getElementById(window.resourceMap.id + '_panel');
+  var legend = document.querySelector('#' + window.resourceMap.id + '_legend .legend-slider');
+  function setPanel(i) {
+    var p = o.panel[i];
+    panel.querySelector('.panel-when').textContent = p.when;
+    panel.querySelectorAll('.panel-focus').forEach(function (el, k) { el.textContent = p.focus[k] || ''; });
+    panel.querySelector('.panel-counts').textContent = p.counts;
   }
   function show(i) {
     past.clearLayers();
     var now = i === dates.length - 1;
-    if (!now) { past.addLayer(drawn(i)); if (!map.hasLayer(past)) { past.addTo(map); } } else { map.removeLayer(past); }
+    if (!now) {
+      ['freed', 'taken'].forEach(function (kind) { if (o[kind][i].length) { past.addLayer(drawn(kind, i)); } });
+      past.addLayer(drawn('then', i));
+      if (!map.hasLayer(past)) { past.addTo(map); }
+    } else { map.removeLayer(past); }
+    if (legend) { legend.style.display = now ? 'none' : ''; }
     window.resourceMap.markers.forEach(function (m, k) {
       var c = outline[codes[k].charAt(i)];
       m.outline = {stroke: c[0], sw: c[1], dash: c[2] || ''};
@@ -263,6 +311,7 @@ function resourceSlider(map, o) {
       if (g.refreshClusters && map.hasLayer(g)) { g.refreshClusters(); }
     });
     label.textContent = dates[i] + (now ? words.now : words.past);
+    setPanel(i);
     window.resourceMap.sliderDate = dates[i];
   }
   var Slider = L.Control.extend({
