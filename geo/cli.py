@@ -143,12 +143,21 @@ def summary_lines(record: Mapping[str, Any], out: Path) -> list[str]:
     lines: list[str] = []
 
     def say(head: str, text: str = "", *, indent: int = 0) -> None:
-        width = max(SUMMARY_WIDTH - len(head), 30)
-        wrapped = textwrap.wrap(one_line(text), width, break_long_words=False, break_on_hyphens=False) or [""]
-        lines.append((head + wrapped[0]).rstrip())
-        lines.extend(" " * (indent or len(head)) + rest for rest in wrapped[1:])
+        """Add `head` + `text` (both made one printable line), wrapped; later lines indented under the text."""
+        head, text = one_line(head), one_line(text)
+        hang = " " * (indent or min(len(head), 40))
+        wrapped = textwrap.wrap(
+            head + text,
+            SUMMARY_WIDTH,
+            subsequent_indent=hang,
+            break_long_words=True,  # only a token longer than a line (a revision, a path) is split, never cut
+            break_on_hyphens=False,
+        )
+        lines.extend(line.rstrip() for line in wrapped or [""])
 
-    say(f"snapshot {record['snapshot_date']} ({one_line(str(record['source_revision']))})")
+    revision = record["source_revision"]
+    say(f"snapshot {record['snapshot_date']}, source revision:")
+    say("  ", str(revision) if revision else "none recorded")
     history = record.get("history")
     if history:
         monthly, dated = history["month_end_files"], history["dated_snapshots"]
@@ -171,9 +180,10 @@ def summary_lines(record: Mapping[str, Any], out: Path) -> list[str]:
         counts = region["deposits"]
         occupied = counts[schema.OCCUPIED_SINCE_2022] + counts[schema.OCCUPIED_BEFORE_2022]
         say(
-            f"  {one_line(region['name_en']):<26} {region['occupied_share']:6.1%} occupied "
-            f"({region['occupied_km2']:>9,.1f} of {region['area_km2']:>9,.1f} km²); "
-            f"deposits {occupied} occupied, {counts[schema.HELD]} held, {counts[schema.UNKNOWN]} unknown"
+            f"  {one_line(region['name_en']):<26} {region['occupied_share']:6.1%} occupied ",
+            f"({region['occupied_km2']:>7,.0f} of {region['area_km2']:>7,.0f} km²); "
+            f"deposits {occupied} occupied, {counts[schema.HELD]} held, {counts[schema.UNKNOWN]} unknown",
+            indent=4,
         )
     bases = record.get("metals_comparison")
     if bases:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import math
 import re
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,7 +31,7 @@ from geo.errors import ArgumentError
 #: The path the routes hang under, as in the public API (``https://deepstatemap.live/api``).
 API_PATH: Final = "/api"
 #: A version's file: its id (ASCII digits) and ``.geojson``, gzipped or not.
-_VERSION_FILE: Final = re.compile(r"([0-9]{1,20})\.geojson(\.gz)?", flags=re.ASCII)
+_VERSION_FILE: Final = re.compile(r"([1-9][0-9]{0,19})\.geojson(\.gz)?", flags=re.ASCII)
 AREAS_FILE: Final = "areas.csv"
 #: The areas.csv columns that become the ``/areas`` entries: (type, fill colour, column).
 _AREA_KINDS: Final = (
@@ -41,11 +43,14 @@ _AREA_KINDS: Final = (
 
 
 def version_files(folder: Path) -> dict[str, Path]:
-    """Return the folder's version files by id, oldest first (a gzipped file wins over a plain one of the same id)."""
+    """Return the folder's version files by id, oldest first (a gzipped file wins over a plain one of the same id).
+
+    Symbolic links are left out, as are files of any other name (an id is digits without a leading zero).
+    """
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir(), key=lambda p: p.name, reverse=True):  # ".gz" sorts after ".geojson"
         match = _VERSION_FILE.fullmatch(path.name)
-        if match and path.is_file():
+        if match and not path.is_symlink() and path.is_file():
             found.setdefault(match.group(1), path)
     return dict(sorted(found.items(), key=lambda item: int(item[0])))
 
@@ -56,17 +61,46 @@ def archive_ids(folder: Path) -> list[str]:
 
 
 def areas_rows(folder: Path) -> dict[str, dict[str, str]]:
-    """Return DeepState's own figures per version id, from the folder's ``areas.csv`` (none without one)."""
+    """Return DeepState's own figures per version id, from the folder's ``areas.csv`` (none without one).
+
+    Every figure is checked here, once: a number of km² (finite, not negative) or empty.
+    """
     path = folder / AREAS_FILE
     if not path.is_file():
         return {}
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"snapshot_id", *(column for _kind, _colour, column in _AREA_KINDS)} - set(reader.fieldnames or ())
-        if missing:
-            msg = f"{path}: no column {', '.join(sorted(missing))}; it needs snapshot_id and the *_km2 columns"
-            raise ArgumentError(msg)
-        return {row["snapshot_id"]: row for row in reader}
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            needed = {"snapshot_id", *(column for _kind, _colour, column in _AREA_KINDS)}
+            missing = needed - set(reader.fieldnames or ())
+            if missing:
+                msg = f"{path}: no column {', '.join(sorted(missing))}; it needs snapshot_id and the *_km2 columns"
+                raise ArgumentError(msg)
+            rows = {}
+            for number, row in enumerate(reader, start=2):
+                for _kind, _colour, column in _AREA_KINDS:
+                    if not _area(row[column]):
+                        msg = (
+                            f"{path}: line {number}: {column} is {(row[column] or '(missing)')[:40]!r}, not a number of km² "
+                            "(finite, not negative) or empty"
+                        )
+                        raise ArgumentError(msg)
+                rows[row["snapshot_id"]] = row
+            return rows
+    except UnicodeDecodeError:
+        msg = f"{path}: not UTF-8 text; save it as UTF-8 CSV"
+        raise ArgumentError(msg) from None
+
+
+def _area(value: str | None) -> bool:
+    """Say whether an areas.csv cell is empty or a finite number of km² that is not negative."""
+    if value is None or value == "":
+        return value == ""
+    try:
+        number = float(value)
+    except ValueError:
+        return False
+    return math.isfinite(number) and number >= 0
 
 
 def areas_payload(row: dict[str, str]) -> list[dict[str, Any]]:
@@ -78,6 +112,8 @@ def areas_payload(row: dict[str, str]) -> list[dict[str, Any]]:
     ]
 
 
+#: How many requests' User-Agent headers a server keeps (the tests read the first few).
+_AGENTS_KEPT: Final = 10_000
 #: What a route answers: status, headers, body, and seconds to wait before answering.
 Reply = tuple[int, dict[str, str], bytes, float]
 Route = Callable[[], Reply]
@@ -118,13 +154,15 @@ def build_routes(
 
     def text(real_id: str) -> bytes:
         with lock:
-            if real_id not in cache:
-                data = files[real_id].read_bytes()
-                data = gzip.decompress(data) if files[real_id].suffix == ".gz" else data
-                if not keep:
-                    return data
+            kept = cache.get(real_id)
+        if kept is not None:
+            return kept
+        data = files[real_id].read_bytes()
+        data = gzip.decompress(data) if files[real_id].suffix == ".gz" else data
+        if keep:
+            with lock:
                 cache[real_id] = data
-            return cache[real_id]
+        return data
 
     def geojson(real_id: str) -> Route:
         return lambda: (200, JSON, text(real_id), 0.0)
@@ -174,9 +212,13 @@ def serve(routes: dict[str, Route] | None = None, *, port: int = 0) -> Iterator[
         def do_GET(self) -> None:
             with state.lock:
                 state.hits[self.path] = state.hits.get(self.path, 0) + 1
-                state.agents.append(self.headers.get("User-Agent", ""))
+                if len(state.agents) < _AGENTS_KEPT:
+                    state.agents.append(self.headers.get("User-Agent", ""))
             route = state.routes.get(self.path)
-            status, headers, body, delay = route() if route else (404, {}, b"not found", 0.0)
+            try:
+                status, headers, body, delay = route() if route else (404, {}, b"not found", 0.0)
+            except (OSError, EOFError, ValueError, zlib.error) as exc:  # a damaged or vanished file: say so, serve on
+                status, headers, body, delay = 500, {}, f"cannot read this version: {exc}"[:300].encode(), 0.0
             time.sleep(delay)
             try:
                 self.send_response(status)

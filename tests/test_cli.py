@@ -222,11 +222,19 @@ def _summary_record() -> dict[str, Any]:
             "longest_gap_days": 1543,
         },
         "ukraine": {"occupied_share": 0.25, "occupied_km2": 150.0, "area_km2": 600.0},
-        "focus_regions": [],
+        "focus_regions": [
+            {
+                "name_en": "Donetsk Oblast",
+                "occupied_share": 0.801,
+                "occupied_km2": 21222.5,
+                "area_km2": 26507.8,
+                "deposits": {"occupied_since_2022": 15, "occupied_before_2022": 5, "held_by_ukraine": 5, "unknown": 0},
+            },
+        ],
         "metals_comparison": {
             "count": {"share": 0.1875, "occupied_records": 6, "known_records": 32},
             "value": value,
-            "value_without_low_confidence_figures": {**value, "central": 0.1, "low_confidence": 0},
+            "value_without_low_confidence_figures": {**value, "low": 0.05, "central": 0.1, "low_confidence": 0},
             "reserves_by_commodity": [
                 {
                     "commodity": "lithium",
@@ -275,7 +283,8 @@ def test_the_summary_states_every_basis_and_the_history_dates_and_cuts_nothing()
     ) in joined
     assert "by count 19%, 6 of 32 records of known control" in joined
     assert "by value 50% (40%–62%), 3 of 7 records valued, 1 on low-confidence figures" in joined
-    assert "without low-confidence figures: 10% (40%–62%), 3 of 7 records valued" in joined
+    assert "without low-confidence figures: 10% (5%–62%), 3 of 7 records valued" in joined
+    assert "Donetsk Oblast 80.1% occupied ( 21,222 of 26,508 km²); deposits 20 occupied, 5 held, 0 unknown" in joined
     assert "by reserves lithium 7% (LCE, 3 of 4 with a figure); titanium — (no TiO2 figure in 4)" in joined
     assert (
         "F10 42% The Washington Post, 10 Aug 2022 (analysis by SecDev, Canada) with a very long tail of words that "
@@ -292,3 +301,16 @@ def test_the_summary_of_a_record_without_bases_or_history_still_prints() -> None
     assert "history:" not in text
     assert "by value" not in text
     assert "F10" in text
+
+
+def test_the_summary_prints_no_control_character_from_data_or_the_command_line() -> None:
+    record = _summary_record()
+    record["source_revision"] = None
+    record["metals"]["comparison"][1].update(share=None, value="\x1b[5mBLINK", figure_id="F\x1b[31m1")
+    record["focus_regions"][0]["name_en"] = "Evil\x1b[2J\nOblast"
+    lines = cli.summary_lines(record, Path("ma\x1bps\nx"))
+    text = "\n".join(lines)
+    assert "\x1b" not in text
+    assert all(line.isprintable() for line in lines)
+    assert lines[:2] == ["snapshot 2026-08-22, source revision:", "  none recorded"]
+    assert lines[-1] == "wrote 2 files to ma\\x1bps\\x0ax"

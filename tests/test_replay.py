@@ -110,3 +110,45 @@ def test_the_script_refuses_a_missing_folder_and_a_bad_port(tmp_path: Path, caps
         cli.replay_deepstate([str(tmp_path), "--port", "70000"])
     assert stopped.value.code == 2
     assert "not a TCP port" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("cell", "said"),
+    [("abc", "'abc'"), ("nan", "'nan'"), ("inf", "'inf'"), ("1e999", "'1e999'"), ("-5", "'-5'")],
+)
+def test_a_bad_figure_in_areas_csv_is_one_clear_error_at_start(tmp_path: Path, cell: str, said: str) -> None:
+    folder = _folder(tmp_path)
+    (folder / "areas.csv").write_text(
+        "snapshot_id,occupied_after_24_02_2022_km2,occupied_to_24_02_2022_km2,unspecified_km2,liberated_km2\n"
+        f"{NEW},{cell},43000,,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ArgumentError) as caught:
+        replay.build_routes(folder)
+    assert str(caught.value) == (
+        f"{folder / 'areas.csv'}: line 2: occupied_after_24_02_2022_km2 is {said}, not a number of km² "
+        "(finite, not negative) or empty"
+    )
+
+
+def test_an_areas_csv_that_is_not_utf8_is_one_clear_error(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "areas.csv").write_bytes(b"\xff\xfesnapshot_id\n")
+    with pytest.raises(ArgumentError, match="not UTF-8 text"):
+        replay.build_routes(folder)
+
+
+def test_links_padded_ids_and_damaged_files_are_not_served_as_versions(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    secret = tmp_path / "secret.geojson"
+    secret.write_text('{"secret": true}', encoding="utf-8")
+    (folder / "1700172800.geojson").symlink_to(secret)
+    (folder / f"000{OLD}.geojson").write_text("{}", encoding="utf-8")
+    (folder / "1700259200.geojson.gz").write_bytes(b"\x1f\x8b not gzip at all")
+    assert replay.archive_ids(folder) == [OLD, NEW, "1700259200"]
+    with replay.serve(replay.build_routes(folder)) as server:
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            _get(f"{server.url}/history/1700259200/geojson")
+        assert failed.value.code == 500
+        assert failed.value.read().startswith(b"cannot read this version: ")
+        assert _get(f"{server.url}/history/{OLD}/geojson")["features"][0]["properties"]["name"] == "old"  # serves on
