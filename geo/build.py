@@ -593,7 +593,7 @@ def map_arguments(
     The time slider steps through the dates `slider` picks (`geo.webmap.slider_dates`); its panel states the
     regions of `maps`.
     """
-    dates = webmap.slider_dates(list(results.series), slider)
+    dates = webmap.slider_dates(list(results.series), slider, month_ends=inputs.monthly)
     return {
         "regions": results.regions,
         "deposits": results.deposits,
@@ -607,6 +607,7 @@ def map_arguments(
         "statuses": results.statuses,
         "history": slider_history(results, dates, maps),
         "slider_steps": tuple(slider),
+        "month_ends": tuple(inputs.monthly),
         "contested": results.contested,
     }
 
@@ -627,7 +628,10 @@ def render_map(
     spec: catalogue.MapRecord, arguments: Mapping[str, Any], drawn: webmap.Drawn, *, words: i18n.Words | None = None
 ) -> bytes:
     """Render one map from `map_arguments` with the shared geometry cache, in the language of `words`."""
-    keep = ("regions", "deposits", "metals", "snapshot_date", "series", "statuses", "bases", "history", "slider_steps")
+    keep = (
+        *("regions", "deposits", "metals", "snapshot_date", "series", "statuses", "bases", "history"),
+        *("slider_steps", "month_ends"),
+    )
     return webmap.render_map(spec, drawn=drawn, words=words, **{key: arguments[key] for key in keep})
 
 
@@ -907,6 +911,8 @@ def build(
     for lang in languages:
         i18n.words(lang)  # an unknown language fails here, before any work
     inputs = load(layers, snapshot=snapshot)
+    if tuple(slider) != webmap.DEFAULT_SLIDER:  # a --slider rule that adds no step stops the build, before any work
+        webmap.check_slider(series_dates(inputs), slider, month_ends=inputs.monthly)
     maps = catalogue.all_maps(inputs.regions, [catalogue.resolve(inputs.regions, query) for query in regions])
     results = compute(inputs, near_front_km=near_front_km)
     files = render_outputs(inputs, results, languages=languages, maps=maps, slider=slider)

@@ -268,9 +268,10 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
         default=[],
         metavar="STEPS",
         help=(
-            "the time slider's steps: monthly, weekly or daily (the last snapshot of each month or week, or every "
-            "one), each optionally between :START[:END] (e.g. daily:2022-04-01:2022-05-31), or last:DAYS; "
-            "repeatable, the steps add up; the map's own snapshot is always the last (default: monthly and last:90)"
+            "the time slider's steps: monthly, weekly or daily (each month-end snapshot, the last snapshot of each "
+            "ISO week, or every one), each optionally between :START[:END] (e.g. daily:2022-04-01:2022-05-31), or "
+            "last:DAYS; repeatable, the steps add up, and a rule that picks no snapshot stops the build; the map's "
+            "own snapshot is always the last (default: monthly and last:90)"
         ),
     )
     args = parser.parse_args(argv)

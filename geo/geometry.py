@@ -61,8 +61,27 @@ class Scale:
     decimals: int  # lon/lat decimals of the HTML maps' occupied areas, line of contact and Ukraine
     region_decimals: int  # of their region outlines: a coarser grid would open gaps where neighbours meet
     slider_decimals: int  # of the time slider's areas
+    slider_change: ChangeFilter  # which differences against now the time slider draws (`slider_changes`)
 
 
+@dataclass(frozen=True)
+class ChangeFilter:
+    """The smallest difference between two dates' occupied areas the time slider draws as a change of control.
+
+    DeepState redraws its lines from version to version; the redraw leaves thin slivers between two dates' areas
+    that are no change of control.  A piece narrower than `width_m` (metres, `geo.schema.DISTANCE_CRS`: an
+    opening, a buffer in by half of it and out again) or smaller than `km2` (`geo.schema.AREA_CRS`) is dropped.
+    """
+
+    width_m: float
+    km2: float
+    reason: str
+
+
+#: Measured on the shipped data (Donetsk oblast's slider view, occupied on 2024-08-31 and not on 2026-08-22): 87
+#: pieces, 21.4 km² in all, 82 of them under 1 km²; an opening of 200 m leaves 18, of which 5 (11.9 km²) are of
+#: 1 km² or more.  Occupied now and not then: 137 pieces, 117 under 1 km²; 20 are left (7,138 of 7,152 km²).
+_REDRAW = "DeepState's redraws shift its lines by tens of metres to about 100 m from version to version"
 #: One map scale per kind of frame: Ukraine (and the lithium sites), an oblast, a raion or smaller.  Web zooms are
 #: Leaflet's at 48.5° N (zoom 8: 405 m a CSS pixel); the maps open at zoom 5 (overview), 7-8 (oblasts, lithium)
 #: and 9 (Pokrovsk) on a 1400 x 900 screen.  Print scales are those of the A4 PDF's map (197 mm wide), the
@@ -76,6 +95,7 @@ SCALES: Final = {
         decimals=3,
         region_decimals=4,
         slider_decimals=3,
+        slider_change=ChangeFilter(200.0, 1.0, f"{_REDRAW}; 1 km² is under a pixel at zoom 6 (1.6 km), where the overview's slider is watched"),
     ),
     "oblast": Scale(
         web=Tolerance(25.0, "a pixel at zoom 12 (25 m), four past the oblast maps' opening zoom (7-8): a hromada fills the screen"),
@@ -85,6 +105,7 @@ SCALES: Final = {
         decimals=5,
         region_decimals=5,
         slider_decimals=4,
+        slider_change=ChangeFilter(200.0, 1.0, f"{_REDRAW}; a village is 1-2 km across, 1 km² is 7 x 7 pixels at zoom 9.5"),
     ),
     "local": Scale(
         web=Tolerance(5.0, "a pixel at zoom 14 (6.3 m), five past Pokrovsk's opening zoom 9: a town's streets"),
@@ -94,6 +115,7 @@ SCALES: Final = {
         decimals=5,
         region_decimals=5,
         slider_decimals=4,
+        slider_change=ChangeFilter(100.0, 0.1, f"{_REDRAW}; at a town's scale 0.1 km² is a few blocks (6 x 6 pixels at zoom 11)"),
     ),
 }  # fmt: skip
 #: The static maps' locator of Ukraine (and of the mapped region in it).
@@ -428,6 +450,55 @@ def slider_geometry(geoms: Sequence[shapely.Geometry], *, view: shapely.Geometry
 
 
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
+
+
+def slider_changes(
+    geoms: Sequence[shapely.Geometry],
+    now: shapely.Geometry,
+    *,
+    scale: str,
+    view: shapely.Geometry | None = None,
+    grey: shapely.Geometry | None = None,
+) -> tuple[list[shapely.Geometry], list[shapely.Geometry]]:
+    """Return, for each past date's occupied area, what was occupied then and is not now, and what was taken since.
+
+    Both are measured against `now` (the map's own snapshot) within `view` (None: everywhere), lon/lat at full
+    detail; land in `grey` (the grey zone now, where the snapshot has one) is not "no longer occupied".  Pieces
+    that are no change of control but a redraw of DeepState's lines are dropped (`SCALES` [scale]
+    ``.slider_change``: `drop_slivers`).
+    """
+    here = now if view is None else shapely.intersection(now, view)
+    not_free = here if grey is None or shapely.is_empty(grey) else shapely.union(here, grey)
+    then = np.asarray(list(geoms), dtype=object)
+    if view is not None:
+        then = shapely.intersection(then, view)
+    keep = SCALES[scale].slider_change
+    return drop_slivers(shapely.difference(then, not_free), keep), drop_slivers(shapely.difference(here, then), keep)
+
+
+def drop_slivers(geoms: np.ndarray, keep: ChangeFilter) -> list[shapely.Geometry]:
+    """Drop from each lon/lat geometry the parts narrower than ``keep.width_m`` or smaller than ``keep.km2``.
+
+    The width is an opening in `geo.schema.DISTANCE_CRS` (in by half the width, out again: corners sharper than
+    that are rounded, and the arcs' chords may reach up to 2 % of half the width, 2 m, beyond the original, under
+    the slider's grid); the area is measured in `geo.schema.AREA_CRS`.  Returns one (Multi)Polygon per geometry,
+    empty where nothing is left.
+    """
+    if len(geoms) == 0:
+        return []
+    metric = _array(project(gpd.GeoSeries(geoms, crs=schema.STORAGE_CRS), what="slider changes"))
+    half = keep.width_m / 2
+    opened = shapely.buffer(shapely.buffer(metric, -half), half)
+    parts, owner = shapely.get_parts(opened, return_index=True)  # a collection may hold a multipolygon: twice
+    parts, within = shapely.get_parts(parts, return_index=True)
+    owner = owner[within]
+    polygons = shapely.get_type_id(parts) == shapely.GeometryType.POLYGON
+    parts, owner = parts[polygons], owner[polygons]
+    km2 = gpd.GeoSeries(parts, crs=schema.DISTANCE_CRS).to_crs(schema.AREA_CRS).area.to_numpy() / 1e6
+    big = km2 >= keep.km2
+    lonlat = np.asarray(gpd.GeoSeries(parts[big], crs=schema.DISTANCE_CRS).to_crs(schema.STORAGE_CRS).array)
+    owner = owner[big]
+    return [shapely.multipolygons(lonlat[owner == i]) for i in range(len(geoms))]
 
 
 def _finite(geoms: gpd.GeoSeries, what: str) -> None:

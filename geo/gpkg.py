@@ -306,7 +306,7 @@ def qml(layer: LayerInfo) -> str:
         f'<alias field={_attr(c)} index="{i}" name={_attr(layer.aliases[c])}/>' for i, c in enumerate(columns)
     )
     geometry_type = _GEOMETRY_TYPES[layer.kind]
-    tip = '[% "name_en" %]' if "name_en" in columns else ""
+    tip = next((f"[% {field_ref(c)} %]" for c in ("name_map", "name_en") if c in columns), "")
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" '
@@ -567,6 +567,8 @@ def gpkg_layers(
     deposit_cols = [c for c in schema.DEPOSIT_COLUMNS if c not in ("lon", "lat")] + ["lon", "lat"]
     deposit_frame = deposits.reset_index()[deposit_cols].copy()
     deposit_frame.insert(3, "commodity_group", deposits["primary_commodity"].map(style.commodity_group).to_numpy())
+    # the Latin name the maps show (the print and HTML maps' one rule), which QGIS labels the deposits by
+    deposit_frame.insert(3, "name_map", [words.map_name(row) for row in deposit_frame.to_dict("records")])
     for column in ("status_uncertain", "location_known"):
         deposit_frame[column] = deposit_frame[column].astype(bool)
     deposit_frame["near_front"] = deposit_frame["near_front"].astype("boolean")
@@ -646,7 +648,7 @@ def gpkg_layers(
             "point",
             deposit_renderer,
             _sources(provenance, [schema.DEPOSITS_FILE]),
-            label=words.name_column,  # the GeoPackage's language is English
+            label="name_map",  # the GeoPackage's language is English: the maps' Latin name
             date=snapshot_date,
         ),
         _layer(

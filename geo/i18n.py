@@ -74,9 +74,10 @@ class Words:
     def map_name(self, row: Mapping[Any, Any]) -> str:
         """Return the name a map shows for a record: in Ukrainian its Ukrainian name, in Latin `national_name`.
 
-        The one naming rule of the maps (print and HTML): the data keep the source's spelling (``name_en``), the
-        maps write a Latin name in the Ukrainian national transliteration where the record's Ukrainian name gives it.
-        A record with only one name goes by it (`names`).
+        The one naming rule of every map (print, HTML, the QGIS labels): the data keep the source's spelling
+        (``name_en``), the maps respell its Russian-style words in the Ukrainian national transliteration where the
+        record's Ukrainian name gives the same words (`national_name`).  A record with only one name goes by it
+        (`names`).
         """
         name, _other = self.names(row)
         if self.lang == "uk" or visible(row.get("name_en")) is None:
@@ -255,39 +256,78 @@ def transliterate(text: str) -> str:
     return "".join(out)
 
 
-#: Source names that end in an English kind phrase after a Russian-style spelling of a Ukrainian proper name (Global
-#: Energy Monitor's "Ilovayskaya Coal Mine"), and the Ukrainian words around the same proper name in ``name_uk``
-#: («Шахта Іловайська», «Шахта імені В. М. Бажанова») that the Latin name leaves out.
-_KIND_PHRASES: Final = (
-    (re.compile(r"^(?P<proper>.+?) Coal Mi+ne(?: \(Ukraine\))?$"), "Coal Mine", ("шахта", "імені", "ім.")),
-)
+#: Source names that end in an English kind phrase after a spelling of a Ukrainian proper name (Global Energy
+#: Monitor's "Ilovayskaya Coal Mine"), and the phrase the Latin name ends in ("Coal Miine" and "(Ukraine)" dropped).
+_KIND_PHRASES: Final = ((re.compile(r"^(?P<proper>.+?) Coal Mi+ne(?: \(Ukraine\))?$"), "Coal Mine"),)
+#: A Ukrainian name with «імені»/«ім.» names the site after someone in the genitive (Сургая, Бажанова): not a
+#: spelling of the source's name, which is kept.
+_GENITIVE_NAME: Final = re.compile(r"(?:^|\s)(?:імені|ім\.)(?=\s|$)", re.IGNORECASE)
+#: A word of a name: letters (with apostrophes, hyphens and the dot of an initial), the text around it kept.
+_WORD: Final = re.compile(r"[^\W\d_](?:[\w'’ʼ-]*[^\W\d_])?")
 
 
-def national_name(name_en: str, name_uk: object) -> str:
-    """Return a record's Latin name in the Ukrainian national transliteration (KMU 2010, `transliterate`).
+def spelling_key(latin: str) -> str:
+    """Return what a Latin word's Russian-style and national spellings share (`national_name` compares words by it).
 
-    Where the source's English name is a proper name and a kind phrase (`_KIND_PHRASES`: "<X> Coal Mine") and the
-    record has a Ukrainian name, the proper name is transliterated from the Ukrainian one, its kind words left out:
-    "Ilovayskaya Coal Mine" with «Шахта Іловайська» gives "Ilovaiska Coal Mine".  Any other name is the source's
-    own (the curated records are already in the national system); so is one without a Ukrainian name
-    ("Gorskaya Coal Mine": no Ukrainian name is invented).
+    Lower case without apostrophes; the Russian adjective endings -aya and -oye/-oe written as the Ukrainian -a and
+    -e; g as h (Russian г); e, i, o and y as one vowel (и, і, й, ы, е and the Ukrainian і of a Russian о or е); a
+    doubled letter once.  "Ilovayskaya" and "Ilovaiska" share ``ilivaiska``; "Vakhrushev" and "Vakhrusheva" (a
+    genitive) do not.
 
     Examples
     --------
-    >>> national_name("Zasyadko Coal Mine", "А. Ф. Засядько")
-    'A. F. Zasiadko Coal Mine'
+    >>> spelling_key("Novogrodovskaya") == spelling_key("Novohrodivska")
+    True
+    >>> spelling_key("Vakhrushev") == spelling_key("Vakhrusheva")
+    False
+    """
+    key = re.sub(r"['’ʼ]", "", latin.casefold())
+    key = re.sub(r"aya$", "a", key)
+    key = re.sub(r"o?ye$|oe$", "e", key)
+    key = re.sub(r"[eioy]", "i", key.replace("g", "h"))
+    return re.sub(r"(.)\1+", r"\1", key)
+
+
+def national_name(name_en: str, name_uk: object) -> str:
+    """Return a record's Latin name with the source's Russian-style spellings in the national transliteration.
+
+    Rule: a map's Latin name is the source's English name, each of whose words is respelt in the Ukrainian
+    national transliteration (KMU 2010, `transliterate`) from the same word of the Ukrainian name, and only if
+    every word of its proper name (`_KIND_PHRASES`: "<X> Coal Mine") has such a counterpart (`spelling_key`);
+    otherwise the source's name is kept as it is, so that an English translation ("Red Partisan", «Червоний
+    партизан»), another name («Шахта ім. М. С. Сургая» for "Pivdennodonbaska 3"), a genitive after «імені» or
+    a genitive alone («В. В. Вахрушева» for "V. V. Vakhrushev") never replace it.  Numbers, "No" and the source's
+    word order are the source's, so nothing is lost and no "№" reaches a Latin name.  A record without a Ukrainian
+    name keeps its name ("Gorskaya Coal Mine": no Ukrainian name is invented).
+
+    Examples
+    --------
+    >>> national_name("Ilovayskaya Coal Mine", "Шахта Іловайська")
+    'Ilovaiska Coal Mine'
+    >>> national_name("Red Partisan Coal Mine", "Червоний партизан")
+    'Red Partisan Coal Mine'
     >>> national_name("Gorskaya Coal Mine", None)
     'Gorskaya Coal Mine'
     """
     ukrainian = visible(name_uk)
-    if ukrainian is None:
+    if ukrainian is None or _GENITIVE_NAME.search(ukrainian):
         return name_en
-    for pattern, phrase, kind_words in _KIND_PHRASES:
-        if not pattern.match(name_en):
+    national: dict[str, str] = {}
+    for word in _WORD.findall(ukrainian):
+        latin = transliterate(word)
+        national.setdefault(spelling_key(latin), latin)
+    for pattern, phrase in _KIND_PHRASES:
+        found = pattern.match(name_en)
+        if found is None:
             continue
-        words = ukrainian.split()
-        while words and words[0].casefold() in kind_words:
-            words = words[1:]
-        if words:
-            return f"{transliterate(' '.join(words))} {phrase}"
+        proper = found.group("proper")
+        words = [w for w in _WORD.findall(proper) if w.casefold() != "no"]
+        if not words or any(spelling_key(w) not in national for w in words):
+            return name_en
+
+        def respell(word: re.Match[str]) -> str:
+            return word[0] if word[0].casefold() == "no" else national[spelling_key(word[0])]
+
+        respelt = _WORD.sub(respell, proper)
+        return name_en if respelt == proper else f"{respelt} {phrase}"
     return name_en

@@ -115,11 +115,12 @@ def label_text(name: object) -> str:
     """Return a record's name as a map label: wrapped at spaces into lines of `LABEL_LINE_EMS`, never cut mid-name.
 
     A word wider than a line is broken; only a name of more than `LABEL_MAX_LINES` lines (no real one: the longest,
-    83 characters, takes four) is cut there, its last line ending in ….
+    83 characters, takes four) or of more than `LABEL_MAX_CHARS` characters (a long name of narrow letters may fit
+    in four lines after that cap) is cut, its last line ending in ….
     """
-    lines = wrap_text(clean_text(name)[:LABEL_MAX_CHARS], LABEL_LINE_EMS, 1.0, slack=1.0).split("\n")
+    lines = wrap_text(cut(clean_text(name), LABEL_MAX_CHARS), LABEL_LINE_EMS, 1.0, slack=1.0).split("\n")
     if len(lines) > LABEL_MAX_LINES:
-        rest = lines[LABEL_MAX_LINES - 1]
+        rest = lines[LABEL_MAX_LINES - 1].removesuffix("…")
         while rest and text_width_pt(rest + "…", 1.0) > LABEL_LINE_EMS:
             rest = rest[:-1]
         lines = [*lines[: LABEL_MAX_LINES - 1], rest.rstrip() + "…"]

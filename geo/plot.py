@@ -37,6 +37,8 @@ from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.transforms import IdentityTransform, ScaledTranslation, Transform
 
+from geo import i18n
+
 mpl.use("Agg")
 
 __all__ = [
@@ -90,8 +92,10 @@ def save(figure: Figure, fmt: str, *, compress_level: int = 1, title: str = "", 
     (``/Title``, ``/Author``, ``/Subject``); an SVG carries them as Dublin Core
     metadata, and matplotlib writes `title` as its ``<title>`` too (what a
     browser's tab and a screen reader show).  PNGs use zlib level `compress_level` (1: as small as the
-    default level for flat colours, and faster).
+    default level for flat colours, and faster).  `title` and `subject` are first made what XML 1.0 can carry
+    (`geo.i18n.xml_text`: a control character from a region's name would leave the SVG unreadable).
     """
+    title, subject = i18n.xml_text(title), i18n.xml_text(subject)
     buffer = io.BytesIO()
     if fmt == "png":
         figure.savefig(

@@ -426,6 +426,7 @@ COLUMNS: Final = {
         Column("known_t"),
         # GeoPackage layers only
         Column("commodity_group"),
+        Column("name_map"),  # a deposit's Latin name on the maps (`geo.i18n.Words.map_name`), its QGIS label
         Column("period"),
         Column("snapshot_date"),
         Column("length_km", 1),

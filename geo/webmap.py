@@ -25,8 +25,9 @@ from __future__ import annotations
 import html
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date as _date
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
@@ -361,6 +362,11 @@ class Drawn:
         )
         return gpd.GeoSeries(drawn[drawn.index.str.startswith(prefix)])
 
+    @property
+    def grey(self) -> shapely.Geometry | None:
+        """The grey zone at the map's snapshot (lon/lat), or None."""
+        return self._contested
+
     def once(self, key: tuple[str, ...], make: Callable[[], _T]) -> _T:
         """Return what `make` makes, made once per `key` for every map and language drawn from this geometry."""
         if key not in self._made:
@@ -675,7 +681,9 @@ def popup_html(row: pd.Series, words: i18n.Words, names: Mapping[str, str] | Non
     """
     distance = row["distance_to_front_km"]
     record = row.to_dict()
-    name, other = words.names(record)
+    name = words.map_name(record)  # the maps' one naming rule; the source's own spelling follows where it differs
+    other = words.names(record)[1]
+    source = i18n.visible(record.get("name_en"))
     return str(
         fragment(
             "popup.html",
@@ -683,6 +691,7 @@ def popup_html(row: pd.Series, words: i18n.Words, names: Mapping[str, str] | Non
             d=record,
             name=name,
             other_name=other,
+            source_name=source if source not in (name, other) else None,
             rid=row.name,
             commodities=", ".join(_word(words, "commodity", c) for c in row["commodity_list"]),
             status=_word(words, "status", row["status"]),
@@ -727,6 +736,7 @@ def _deposit_records(
     """Return each deposit's marker data; those of the commodity groups `labelled` carry their name as a label."""
     records = []
     sizes = reserve_marker_sizes(deposits).dropna().to_dict()
+    latin = i18n.words("en")  # a Ukrainian map's search finds the Latin map name too
     for rid, row in deposits.assign(snapshot_date=snapshot_date).iterrows():
         if row["location_known"]:
             lat, lon = float(row["lat"]), float(row["lon"])
@@ -735,7 +745,7 @@ def _deposit_records(
             lat, lon = round(anchor.y, 5), round(anchor.x, 5)
         group = style.commodity_group(row["primary_commodity"])
         stroke, width, dash = style.CONTROL_OUTLINE[row["control_status"]]
-        name = i18n.without_bidi(words.names(row.to_dict())[0])  # the title attribute and search are plain text
+        name = i18n.without_bidi(words.map_name(row.to_dict()))  # the title attribute and search are plain text
         rsize = sizes.get(rid)
         records.append(
             {
@@ -758,10 +768,17 @@ def _deposit_records(
                 "popup": popup_html(row, words, names),
                 "name": text(name),  # HTML, for the tooltip
                 "title": str(name),  # plain text, set as the icon's title attribute by Leaflet
-                "search": [
-                    i18n.without_bidi(n)
-                    for n in dict.fromkeys((i18n.visible(row["name_en"]), i18n.visible(row["name_uk"])))
-                    if n
+                "search": [  # the map's name, its Latin map name, and the source's spellings in both languages
+                    *dict.fromkeys(
+                        i18n.without_bidi(n)
+                        for n in (
+                            name,
+                            latin.map_name(row.to_dict()),
+                            i18n.visible(row["name_en"]),
+                            i18n.visible(row["name_uk"]),
+                        )
+                        if n
+                    )
                 ],
             }
         )
@@ -975,7 +992,7 @@ def _sites(subject: _Subject, deposits: gpd.GeoDataFrame, words: i18n.Words) -> 
     sites = []
     for _rid, row in deposits.loc[subject.records].iterrows():
         key = "panel.site" if row["location_known"] else "panel.site_unlocated"
-        name = words.names(row.to_dict())[0]
+        name = words.map_name(row.to_dict())
         sites.append(words(key, name=name, control=words(f"control.{row['control_status']}")))
     return sites
 
@@ -1058,8 +1075,8 @@ def slider_shapes(geoms: Sequence[shapely.Geometry], *, view: shapely.Geometry, 
 #: The time slider steps through each month's last snapshot, plus every snapshot of this many last days.
 SLIDER_RECENT_DAYS = 90
 
-#: The kinds of step ``--slider`` takes: the last snapshot of each month or ISO week, every snapshot, or every
-#: snapshot of the last N days (``last:N``).
+#: The kinds of step ``--slider`` takes: each month-end snapshot, the last snapshot of each ISO week, every
+#: snapshot, or every snapshot of the last N days (``last:N``).
 SLIDER_KINDS: Final = ("monthly", "weekly", "daily", "last")
 
 
@@ -1072,16 +1089,25 @@ class SliderSteps:
     end: str | None = None
     days: int = 0  # for ``last``
 
-    def pick(self, dates: Sequence[str]) -> set[str]:
-        """Return the dates of `dates` (ISO, any order) this rule steps through."""
+    def pick(self, dates: Sequence[str], month_ends: Collection[str] = ()) -> set[str]:
+        """Return the dates of `dates` (ISO, any order) this rule steps through.
+
+        ``monthly`` picks the dates of `month_ends`, the month-end files (`geo.sources.read_monthly`: each is
+        dated by its publication, the 1st of the next month for some); without them, the last date of each
+        calendar month.
+        """
+        if not dates:
+            return set()
         if self.kind == "last":
-            newest = pd.Timestamp(max(dates))
-            return {d for d in dates if (newest - pd.Timestamp(d)).days <= self.days}
+            newest = _date.fromisoformat(max(dates))
+            return {d for d in dates if (newest - _date.fromisoformat(d)).days <= self.days}
         within = sorted(d for d in dates if (self.start or d) <= d <= (self.end or d))
         if self.kind == "daily":
             return set(within)
+        if self.kind == "monthly" and month_ends:
+            return set(within).intersection(month_ends)
         if self.kind == "weekly":
-            key = {d: "{}-W{:02d}".format(*pd.Timestamp(d).isocalendar()[:2]) for d in within}
+            key = {d: "{}-W{:02d}".format(*_date.fromisoformat(d).isocalendar()[:2]) for d in within}
         else:
             key = {d: d[:7] for d in within}
         return set({key[d]: d for d in within}.values())
@@ -1132,42 +1158,44 @@ def _valid_date(value: str) -> bool:
     if not _ISO_DATE.fullmatch(value):
         return False
     try:
-        return pd.Timestamp(value).strftime("%Y-%m-%d") == value
+        return _date.fromisoformat(value).isoformat() == value
     except ValueError:
         return False
 
 
-def slider_dates(dates: Sequence[str], steps: Sequence[SliderSteps] = DEFAULT_SLIDER) -> list[str]:
+def slider_dates(
+    dates: Sequence[str], steps: Sequence[SliderSteps] = DEFAULT_SLIDER, *, month_ends: Collection[str] = ()
+) -> list[str]:
     """Pick the time slider's steps: the dates any rule of `steps` picks, and always the newest (the map's own).
 
-    By default each month's last snapshot plus every snapshot of the last 90
-    days: a daily history of a thousand dates becomes about 140 steps, so that
-    the page stays small.  Picking again from the picked dates gives them back.
+    By default each month-end snapshot (`month_ends`: `SliderSteps.pick`) plus every snapshot of the last 90
+    days: a daily history of a thousand dates becomes about 140 steps, so that the page stays small.  Picking
+    again from the picked dates gives them back.
     """
     if not dates:
         return []
     picked = {max(dates)}
     for rule in steps or DEFAULT_SLIDER:
-        picked |= rule.pick(dates)
+        picked |= rule.pick(dates, month_ends)
     return sorted(picked)
 
 
-def slider_changes(
-    geoms: Sequence[shapely.Geometry], now: shapely.Geometry, *, view: shapely.Geometry
-) -> tuple[list[shapely.Geometry], list[shapely.Geometry]]:
-    """Return, for each past date's occupied area, what was occupied then and freed since, and what was taken since.
+def check_slider(dates: Sequence[str], steps: Sequence[SliderSteps], *, month_ends: Collection[str] = ()) -> None:
+    """Refuse a ``--slider`` rule that picks no date of the history `dates` (and so adds no step).
 
-    Both are measured against `now` (the map's own snapshot) within `view`, at full detail (the slider's geometry
-    step simplifies them as it does each date's area).
+    Raises
+    ------
+    geo.errors.ArgumentError
+        One line naming the rule and the history's span.
     """
-    here = shapely.intersection(now, view)
-    freed: list[shapely.Geometry] = []
-    taken: list[shapely.Geometry] = []
-    for geom in geoms:
-        then = shapely.intersection(geom, view)
-        freed.append(shapely.difference(then, here))
-        taken.append(shapely.difference(here, then))
-    return freed, taken
+    for rule in steps:
+        if dates and rule.pick(dates, month_ends):
+            continue
+        text = ":".join([rule.kind, *([str(rule.days)] if rule.kind == "last" else [rule.start or "", rule.end or ""])])
+        span = f"{min(dates)} to {max(dates)}, {len(dates)} dates" if dates else "no dates"
+        what = "month-end snapshot" if rule.kind == "monthly" and month_ends else "snapshot"
+        msg = f"--slider {text.rstrip(':')!r}: no {what} of the history is in that period (the history: {span})"
+        raise ArgumentError(msg)
 
 
 def _slider(
@@ -1182,15 +1210,22 @@ def _slider(
     now: Mapping[str, Any],
     history: pd.DataFrame | None,
     steps: Sequence[SliderSteps],
+    month_ends: Collection[str],
     words: i18n.Words,
 ) -> _Call:
     (south, west), (north, east) = bounds
     view = geometry.slider_view((west, south, east, north))
-    dates = slider_dates(list(series), steps)
+    dates = slider_dates(list(series), steps, month_ends=month_ends)
+
+    def changes() -> tuple[list[shapely.Geometry], list[shapely.Geometry]]:  # everywhere: the maps clip them
+        return geometry.slider_changes(
+            [series[d] for d in dates[:-1]], series[dates[-1]], scale=spec.scale, grey=drawn.grey
+        )
 
     def encode() -> tuple[list[list[Any]], list[list[Any]], list[list[Any]]]:
+        keep = SCALES[spec.scale].slider_change  # the same for maps of scales that keep the same changes
+        freed, taken = drawn.once(("slider changes", str(keep.width_m), str(keep.km2), *dates), changes)
         past = [series[d] for d in dates]
-        freed, taken = slider_changes(past[:-1], series[dates[-1]], view=view)
         return tuple(slider_shapes(g, view=view, scale=spec.scale) for g in (past, freed, taken))  # type: ignore[return-value]
 
     shapes, freed, taken = drawn.once(("slider", spec.id, spec.scale, *dates), encode)  # the same in every language
@@ -1235,7 +1270,7 @@ def _change_style(colour: str) -> dict[str, Any]:
 
 
 def _slider_legend(words: i18n.Words) -> Markup:
-    """Return the legend's entries of the time slider at a past date: that date's area, freed since, taken since."""
+    """Return the legend's entries of the time slider at a past date: its area, no longer occupied, taken since."""
     then = _swatch(f"border:1.5px dashed {style.SLIDER_STYLE['color']};background:transparent")
     items = [_legend(then, words("slider.then"))]
     for colour, key in ((style.FREED_SINCE_COLOUR, "slider.freed"), (style.TAKEN_SINCE_COLOUR, "slider.taken")):
@@ -1263,6 +1298,7 @@ def build_map(
     bases: Mapping[str, Any] | None = None,
     history: pd.DataFrame | None = None,
     slider_steps: Sequence[SliderSteps] = DEFAULT_SLIDER,
+    month_ends: Collection[str] = (),
 ) -> folium.Map:
     """Build one map: base map, region outlines, occupied areas, line of contact, deposits, controls.
 
@@ -1271,7 +1307,8 @@ def build_map(
     language of `words` (default: English).  With `bases` (`geo.stats.share_bases`),
     the panel puts the metals share by reserves and by value beside the count.  With `history` (columns
     ``date``, ``region_id``, ``occupied_share``, ``occupied_km2``, ``area_km2``), the panel follows the time
-    slider (`slider_steps`: `slider_dates`) to each date.
+    slider (`slider_steps`: `slider_dates`; `month_ends`, the month-end files' dates, are ``monthly``'s) to each
+    date.
     """
     words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
     title = catalogue.title(spec, words, regions)
@@ -1341,6 +1378,7 @@ def build_map(
             now=now,
             history=history,
             steps=slider_steps,
+            month_ends=month_ends,
             words=words,
         ).add_to(fmap)
     root = cast("Figure", fmap.get_root())
@@ -1390,6 +1428,7 @@ def render_maps(
     bases: Mapping[str, Any] | None = None,
     history: pd.DataFrame | None = None,
     slider_steps: Sequence[SliderSteps] = DEFAULT_SLIDER,
+    month_ends: Collection[str] = (),
 ) -> dict[str, bytes]:
     """Render every map in `specs` to self-contained HTML bytes, one after another.
 
@@ -1411,5 +1450,5 @@ def render_maps(
     drawn = Drawn(regions, parts, front, contested, basemap, maps=specs)
     common: dict[str, Any] = {"regions": regions, "deposits": deposits, "metals": metals}
     common.update(snapshot_date=snapshot_date, series=series, statuses=statuses, words=words, bases=bases)
-    common.update(history=history, slider_steps=slider_steps)
+    common.update(history=history, slider_steps=slider_steps, month_ends=month_ends)
     return {spec.file: render_map(spec, drawn=drawn, **common) for spec in specs}

@@ -16,13 +16,14 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 import shapely
 from shapely.geometry import box
 
 from geo import build, catalogue, cli, deepstate, schema, store, webmap, workers
 from geo.errors import ArgumentError, ValidationError
-from tests.conftest import REPO, deposit_row, make_layers
+from tests.conftest import REPO, deposit_row, make_layers, write_sidecar
 
 #: The static maps, in the folder print/ of each language.
 PRINT_FILES = sorted(
@@ -516,3 +517,21 @@ def test_the_readme_figures_are_those_of_the_shipped_build(shipped: tuple[Path, 
     stated = re.search(r"The line is ([0-9,.]+) km long at this snapshot", readme)
     assert stated is not None
     assert float(stated.group(1).replace(",", "")) == summary["front_line_km"]
+
+
+def test_the_sliders_monthly_steps_are_the_month_end_files(tmp_path: Path) -> None:
+    # July 2026's month-end file is published on 2026-08-01, in the snapshot's calendar month (2026-08-22): it is a
+    # month's end all the same.  The tiny world's month-ends: 2025-01-31, 2025-02-28.
+    layers = make_layers(tmp_path / "layers")
+    july = layers / schema.MONTHLY_DIR / "deepstate_2026-07.geojson"
+    gpd.GeoDataFrame(
+        {"status": ["occupied_pre2022", "occupied_post2022"], "snapshot_utc": ["2026-08-01T03:00:00Z"] * 2},
+        geometry=[box(31.75, 48, 32, 49), box(31.3, 48, 31.75, 49)],
+        crs=schema.STORAGE_CRS,
+    ).to_file(july, driver="GeoJSON")
+    write_sidecar(july)
+    inputs = build.load(layers)
+    arguments = build.map_arguments(inputs, build.compute(inputs), slider=[webmap.parse_slider("monthly")])
+    assert sorted(arguments["series"]) == ["2025-01-31", "2025-02-28", "2026-08-01", "2026-08-22"]
+    page = webmap.render_maps(**arguments, specs=[catalogue.MAPS[0]])["overview.html"].decode("utf-8")
+    assert '"dates": ["2025-01-31", "2025-02-28", "2026-08-01", "2026-08-22"]' in page

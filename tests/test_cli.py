@@ -102,6 +102,20 @@ def test_usage_error_exits_2(args: list[str], complaint: str, capsys: pytest.Cap
     assert complaint in capsys.readouterr().err
 
 
+def test_a_slider_rule_matching_no_snapshot_stops_the_build(
+    tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the tiny world's history: month-ends 2025-01-31 and 2025-02-28, the snapshot 2026-08-22
+    out = tmp_path / "maps"
+    code, printed, err = _run(tiny_layers, out, capsys, "--slider", "monthly", "--slider", "daily:2030-01-01")
+    assert (code, printed) == (1, "")
+    assert err == (
+        "error: --slider 'daily:2030-01-01': no snapshot of the history is in that period "
+        "(the history: 2025-01-31 to 2026-08-22, 3 dates)\n"
+    )
+    assert not out.exists()  # nothing written
+
+
 def test_out_is_a_file(tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "maps"
     out.write_text("not a folder", encoding="utf-8")

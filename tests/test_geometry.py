@@ -256,6 +256,61 @@ def test_views_are_where_the_slider_and_the_static_maps_draw() -> None:
     assert views.printed["oblast"] == pytest.approx(geometry.clip_box((x0, y0, x1, y1)))
 
 
+# --- the time slider's changes --------------------------------------------------------------------
+
+#: The slider's view and today's occupied area (lon/lat): the front at lon 31.25, between lat 48 and 49.
+SLIDER_VIEW = shapely.box(29, 46, 34, 51)
+NOW = shapely.box(31.25, 48, 32, 49)
+
+
+def _km2(geom: shapely.Geometry) -> list[float]:
+    """Each polygon's km² in the equal-area CRS, largest first."""
+    parts = gpd.GeoSeries(shapely.get_parts(geom), crs=schema.STORAGE_CRS).to_crs(schema.AREA_CRS)
+    return sorted((parts.area / 1e6).round(1).tolist(), reverse=True)
+
+
+def test_slider_changes_leave_out_a_redrawn_line() -> None:
+    # the line redrawn 0.0001 degrees (7 m) west: a sliver 7 m wide and 111 km long (0.8 km²) is no change
+    freed, taken = geometry.slider_changes([shapely.box(31.2499, 48, 32, 49)], NOW, view=SLIDER_VIEW, scale="oblast")
+    assert shapely.is_empty(freed[0])
+    assert shapely.is_empty(taken[0])
+
+
+def test_slider_changes_do_not_call_the_grey_zone_no_longer_occupied() -> None:
+    # occupied then from lon 31.0; now from 31.25, with the grey zone 31.1-31.25: only 31.0-31.1 is no longer
+    # occupied.  A strip 0.1 degrees of longitude wide between lat 48 and 49 on the authalic sphere (R 6,371.007 km):
+    # R² x 0.1 x pi/180 x (sin 49° - sin 48°) = 40,589,732 x 0.00174533 x 0.011565 = 819.3 km²
+    then = [shapely.box(31.0, 48, 32, 49)]
+    grey = shapely.box(31.1, 48, 31.25, 49)
+    freed, taken = geometry.slider_changes(then, NOW, view=SLIDER_VIEW, scale="oblast", grey=grey)
+    assert shapely.bounds(freed[0]) == pytest.approx([31.0, 48.0, 31.1, 49.0], abs=1e-4)
+    assert _km2(freed[0]) == [pytest.approx(819.3, rel=0.005)]
+    assert shapely.is_empty(taken[0])
+    ungreyed, _ = geometry.slider_changes(then, NOW, view=SLIDER_VIEW, scale="oblast")  # no grey zone known
+    assert shapely.bounds(ungreyed[0]) == pytest.approx([31.0, 48.0, 31.25, 49.0], abs=1e-4)
+
+
+def test_slider_changes_drop_pieces_below_the_scales_area() -> None:
+    # then from lon 31.3, with a hole of 0.01 x 0.005 degrees (740 x 556 m; on the sphere
+    # 40,589,732 x 0.000174533 x cos 48.5° x 0.0000872665 = 0.41 km²) that is occupied now: taken since are the
+    # strip 31.25-31.3 (half the 819.3 km² above: 409.7 km²) and the hole, which is under the oblast scale's 1 km²
+    # and over the local scale's 0.1 km²
+    then = [shapely.box(31.3, 48, 32, 49).difference(shapely.box(31.5, 48.5, 31.51, 48.505))]
+    assert geometry.SCALES["oblast"].slider_change.km2 == 1.0
+    assert geometry.SCALES["local"].slider_change.km2 == 0.1
+    _, taken = geometry.slider_changes(then, NOW, view=SLIDER_VIEW, scale="oblast")
+    assert _km2(taken[0]) == [pytest.approx(409.7, rel=0.005)]
+    _, taken = geometry.slider_changes(then, NOW, view=SLIDER_VIEW, scale="local")
+    assert _km2(taken[0]) == [pytest.approx(409.7, rel=0.005), pytest.approx(0.4, abs=0.05)]
+
+
+def test_every_scale_states_why_its_slider_changes_are_what_they_are() -> None:
+    for name, s in geometry.SCALES.items():
+        assert s.slider_change.width_m > 0, name
+        assert s.slider_change.km2 > 0, name
+        assert "redraw" in s.slider_change.reason, name
+
+
 # --- the drawability check ----------------------------------------------------------------------
 
 

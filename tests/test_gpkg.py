@@ -368,10 +368,32 @@ def test_a_field_reference_is_quoted_for_qgis_expressions() -> None:
 
 
 @pytest.mark.qgis
-def test_qgis_labels_the_deposits_by_their_english_name(qgis_report: tuple[dict[str, Any], Path, Path]) -> None:
+def test_qgis_labels_the_deposits_by_the_maps_latin_name(qgis_report: tuple[dict[str, Any], Path, Path]) -> None:
     labels = qgis_report[0]["layers"]["deposits"]["labels"]
-    assert (labels["field"], labels["is_expression"], labels["parse_error"]) == ('"name_en"', True, "")
-    assert "Shevchenkivske lithium deposit" in labels["texts"].values()
+    assert (labels["field"], labels["is_expression"], labels["parse_error"]) == ('"name_map"', True, "")
+    texts = set(labels["texts"].values())
+    assert "Shevchenkivske lithium deposit" in texts
+    # the print and HTML maps' name (GEM-M4534, «Шахта Іловайська»), not the source's Russian-style spelling
+    assert "Ilovaiska Coal Mine" in texts
+    assert "Ilovayskaya Coal Mine" not in texts
+
+
+def test_the_deposits_layer_keeps_the_sources_name_beside_the_maps(
+    shipped_build: tuple[Path, dict[str, Any]],
+) -> None:
+    with sqlite3.connect(shipped_build[0] / schema.GPKG_FILE) as db:
+        rows = {r[0]: r[1:] for r in _rows(db, "SELECT id, name_en, name_uk, name_map FROM deposits")}
+        style_qml = _rows(db, "SELECT styleQML FROM layer_styles WHERE f_table_name = 'deposits'")[0][0]
+    assert rows["GEM-M4534"] == ("Ilovayskaya Coal Mine", "Шахта Іловайська", "Ilovaiska Coal Mine")
+    assert rows["GEM-M4541"] == (
+        "Pivdennodonbaska 3 Coal Mine",
+        "Шахта ім. М. С. Сургая",
+        "Pivdennodonbaska 3 Coal Mine",
+    )
+    assert rows["GEM-M2836"] == ("Gorskaya Coal Mine", "", "Gorskaya Coal Mine")
+    assert sum(r[0] != r[2] for r in rows.values()) == 7  # as README "Known limits" → "Names (issue 19)" says
+    assert '<alias field="name_map" index="3" name="Name on the maps"/>' in style_qml
+    assert '<mapTip>[% "name_map" %]</mapTip>' in style_qml
 
 
 @pytest.mark.qgis

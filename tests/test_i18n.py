@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import string
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from geo import catalogue, i18n, schema, style
@@ -155,12 +157,28 @@ def test_direction_controls_from_data_are_dropped_where_text_is_written() -> Non
     ("name_en", "name_uk", "latin"),
     [  # Global Energy Monitor's spellings, and the Ukrainian names the records carry (layers/deposits/deposits.csv)
         ("Ilovayskaya Coal Mine", "Шахта Іловайська", "Ilovaiska Coal Mine"),
+        ("Almaznaya Coal Mine", "Шахта Алмазна", "Almazna Coal Mine"),
         ("Yuvileyna Coal Mine", "шахта Ювілейна", "Yuvileina Coal Mine"),
         ("Bilozerskaya Coal Mine", "Білозерська", "Bilozerska Coal Mine"),
-        ("Zasyadko Coal Mine", "А. Ф. Засядько", "A. F. Zasiadko Coal Mine"),
-        ("Bazhanova Coal Mine", "Шахта імені В. М. Бажанова", "V. M. Bazhanova Coal Mine"),
-        ("Kirova Coal Mine (Ukraine)", "Шахта імені С. М. Кірова", "S. M. Kirova Coal Mine"),
-        ("Novovolynskaya No 10 Coal Miine", "Шахта Нововолинська №10", "Novovolynska №10 Coal Mine"),
+        # the source's words only: the initials the Ukrainian name adds are not taken over
+        ("Zasyadko Coal Mine", "А. Ф. Засядько", "Zasiadko Coal Mine"),
+        # the source's number and order stay; "№" never reaches a Latin name
+        ("Novogrodovskaya No 1-3 Coal Mine", "Шахта 1-3 Новогродівська", "Novohrodivska No 1-3 Coal Mine"),
+        ("Novovolynskaya No 10 Coal Miine", "Шахта Нововолинська №10", "Novovolynska No 10 Coal Mine"),
+        ("Pivdennodonbaska 1 Coal Mine", "Шахта Південнодонбаська №1", "Pivdennodonbaska 1 Coal Mine"),
+        # another name altogether, after «ім.»: the source's (its number kept)
+        ("Pivdennodonbaska 3 Coal Mine", "Шахта ім. М. С. Сургая", "Pivdennodonbaska 3 Coal Mine"),
+        # a genitive, after «імені» or alone, is not a spelling of the source's name
+        ("Bazhanova Coal Mine", "Шахта імені В. М. Бажанова", "Bazhanova Coal Mine"),
+        ("Kirova Coal Mine (Ukraine)", "Шахта імені С. М. Кірова", "Kirova Coal Mine (Ukraine)"),
+        ("V. V. Vakhrushev Coal Mine", "В. В. Вахрушева", "V. V. Vakhrushev Coal Mine"),
+        # an English translation in the source is kept, not replaced by the Ukrainian words
+        ("Red Partisan Coal Mine", "Червоний партизан", "Red Partisan Coal Mine"),
+        ("Heroes of Space Coal Mine", "Шахта Героїв Космосу", "Heroes of Space Coal Mine"),
+        ("West Donbass Coal Mine", "шахта Західно-Донбаська", "West Donbass Coal Mine"),
+        # Russian о and е where Ukrainian writes і, and -oye for -е (not in the shipped data yet)
+        ("Kharkovskaya Coal Mine", "Шахта Харківська", "Kharkivska Coal Mine"),
+        ("Zolotoye Coal Mine", "Шахта Золоте", "Zolote Coal Mine"),
         # no Ukrainian name: the source's spelling, nothing invented
         ("Gorskaya Coal Mine", "", "Gorskaya Coal Mine"),
         ("Gorskaya Coal Mine", None, "Gorskaya Coal Mine"),
@@ -184,3 +202,24 @@ def test_a_map_names_a_record_in_its_language_by_one_rule() -> None:
     assert en.map_name(alone) == "Gorskaya Coal Mine"
     assert uk.map_name(alone) == "Gorskaya Coal Mine"  # no Ukrainian name is made up
     assert en.map_name({"name_en": "", "name_uk": "Шахта Степова"}) == "Шахта Степова"  # its only name
+
+
+def test_the_shipped_records_respelt_by_the_naming_rule_are_these_seven() -> None:
+    """README "Known limits" → "Names (issue 19)" counts them: 7 of the 43 records with a Ukrainian name change."""
+    root = Path(__file__).resolve().parent.parent
+    table = pd.read_csv(root / "layers" / "deposits" / "deposits.csv", dtype=str, keep_default_na=False)
+    changed = {
+        row["name_en"]: latin
+        for row in table.to_dict("records")
+        if (latin := i18n.national_name(row["name_en"], row["name_uk"])) != row["name_en"]
+    }
+    assert changed == {
+        "Almaznaya Coal Mine": "Almazna Coal Mine",
+        "Bilozerskaya Coal Mine": "Bilozerska Coal Mine",
+        "Buzhanskaya Coal Mine": "Buzhanska Coal Mine",
+        "Ilovayskaya Coal Mine": "Ilovaiska Coal Mine",
+        "Yuvileyna Coal Mine": "Yuvileina Coal Mine",
+        "Zasyadko Coal Mine": "Zasiadko Coal Mine",
+        "Novogrodovskaya No 1-3 Coal Mine": "Novohrodivska No 1-3 Coal Mine",
+    }
+    assert (table["name_uk"].str.strip() != "").sum() == 43

@@ -16,6 +16,16 @@ def test_a_long_hostile_name_becomes_a_short_plain_label() -> None:
     assert page.label_text("  a\tb\x00c  ") == "a bc"
 
 
+def test_a_name_longer_than_the_cap_ends_in_an_ellipsis_even_where_it_fits_in_four_lines() -> None:
+    # 399 narrow letters: the first 160 fit in four lines, the rest were left out without a sign
+    label = page.label_text("i" * 399)
+    assert label.endswith("…")
+    assert label.replace("\n", "") == "i" * 159 + "…"
+    assert page.label_text("il " * 133).endswith("il il…")
+    assert not page.label_text("i" * 160).endswith("…")  # a name within the cap is whole
+    assert page.label_text("i" * 160).replace("\n", "") == "i" * 160
+
+
 def test_a_long_real_name_is_wrapped_whole_never_cut() -> None:
     # the longest names of the shipped deposits: cut with … before issue 19
     assert page.label_text("Irshansk titanium (ilmenite) placer deposits - Irshansk Mining and Processing Plant") == (

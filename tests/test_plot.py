@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xml.etree import ElementTree
+
 import matplotlib as mpl
 import pytest
 
@@ -102,3 +104,15 @@ def test_a_pdf_and_an_svg_carry_the_title_author_and_subject() -> None:
     assert "Title" not in pdf_info(bare)  # no title given: none claimed
     assert "<title>A &amp; &lt;b&gt;</title>" in svg  # escaped
     assert "<dc:description>sub</dc:description>" in svg
+
+
+def test_a_control_character_in_a_title_leaves_the_svg_well_formed() -> None:
+    with plot.settings({"svg.hashsalt": "test", "svg.fonttype": "none"}):
+        svg = plot.save(_figure(), "svg", title="Map\x00\x1b of\x0bDonetsk", subject="as of\x1f2026-08-22\x00")
+        pdf = plot.save(_figure(), "pdf", title="Map\x00\x1b of\x0bDonetsk", subject="as of\x1f2026-08-22\x00")
+    root = ElementTree.fromstring(svg)  # raised "not well-formed (invalid token)" before
+    assert root.findtext("{http://www.w3.org/2000/svg}title") == "Map of Donetsk"
+    description = root.find(".//{http://purl.org/dc/elements/1.1/}description")
+    assert description is not None
+    assert description.text == "as of 2026-08-22"
+    assert pdf_info(pdf)["Title"] == "Map of Donetsk"  # the PDF's text is the same

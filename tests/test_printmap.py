@@ -437,6 +437,17 @@ def test_labels_follow_the_national_transliteration(rendered: dict[str, Rendered
     assert "Ilovayskaya Coal Mine" not in en
     uk = {label.text.replace("\n", " ") for label in rendered["uk"].labels[("donetsk", "pdf")]}
     assert "Шахта Іловайська" in uk
+    # the rule respells the source's words only: another name (after «ім.») or a genitive never replaces it, no
+    # number is lost, the source's initials and order stay, and no "№" reaches a Latin label
+    latin: dict[str, set[str]] = {}
+    for placed in rendered["en"].labels.values():
+        for label in placed:
+            latin.setdefault(label.deposit_id, set()).add(label.text.replace("\n", " "))
+    assert latin["GEM-M4541"] == {"Pivdennodonbaska 3 Coal Mine"}  # «Шахта ім. М. С. Сургая»
+    assert latin["GEM-M1310"] == {"V. V. Vakhrushev Coal Mine"}  # «В. В. Вахрушева»
+    assert latin["GEM-M1412"] == {"Zasiadko Coal Mine"}  # «А. Ф. Засядько»
+    assert latin["GEM-M4538"] == {"Novohrodivska No 1-3 Coal Mine"}  # «Шахта 1-3 Новогродівська»
+    assert not [text for texts in latin.values() for text in texts if "№" in text]
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -373,6 +374,59 @@ def test_the_command_line_takes_slider_rules_and_refuses_bad_ones(
     assert '"dates": ["2025-02-28", "2026-08-22"]' in html
 
 
+def test_monthly_steps_are_the_month_end_files_not_calendar_months() -> None:
+    # Since 2025-08 the month-end files are dated by their publication, the 1st of the next month: July 2026's is
+    # 2026-08-01, in the same calendar month as the snapshot 2026-08-22.  Dated snapshots lie between them.
+    dates = ["2026-06-01", "2026-06-15", "2026-07-01", "2026-07-20", "2026-08-01", "2026-08-10", "2026-08-22"]
+    month_ends = {"2026-06-01", "2026-07-01", "2026-08-01", "2026-08-22"}
+    monthly = [webmap.parse_slider("monthly")]
+    assert webmap.slider_dates(dates, monthly, month_ends=month_ends) == [
+        "2026-06-01",
+        "2026-07-01",
+        "2026-08-01",
+        "2026-08-22",
+    ]
+    between = [webmap.parse_slider("monthly:2026-06-02:2026-08-01")]
+    assert webmap.slider_dates(dates, between, month_ends=month_ends) == ["2026-07-01", "2026-08-01", "2026-08-22"]
+    # without month-end files: the last date of each calendar month
+    assert webmap.slider_dates(dates, monthly) == ["2026-06-15", "2026-07-20", "2026-08-22"]
+
+
+def test_a_slider_rule_that_picks_no_date_is_refused_with_the_historys_span() -> None:
+    with pytest.raises(ArgumentError) as caught:
+        webmap.check_slider(DAILY, [webmap.parse_slider("monthly"), webmap.parse_slider("daily:2030-01-01")])
+    assert str(caught.value) == (
+        "--slider 'daily:2030-01-01': no snapshot of the history is in that period "
+        "(the history: 2022-04-25 to 2022-06-30, 10 dates)"
+    )
+    with pytest.raises(ArgumentError, match=r"^--slider 'monthly::2022-04-29': no month-end snapshot"):
+        webmap.check_slider(DAILY, [webmap.parse_slider("monthly::2022-04-29")], month_ends={"2022-04-30"})
+    webmap.check_slider(DAILY, [webmap.parse_slider("weekly:2022-05-02:2022-05-15"), webmap.parse_slider("last:1")])
+
+
+def test_slider_dates_before_the_year_1000_are_iso_dates() -> None:
+    assert webmap.parse_slider("daily:0999-01-01:0999-12-31") == webmap.SliderSteps("daily", "0999-01-01", "0999-12-31")
+    with pytest.raises(ArgumentError, match="is not an ISO date"):
+        webmap.parse_slider("daily:2022-02-29")  # not a leap year
+
+
+@pytest.mark.parametrize(
+    ("lang", "records", "metals"),
+    [
+        ("en", "Deposit records in this region", "Metals under Russian control, all of Ukraine"),
+        ("uk", "Записи про родовища в цьому регіоні", "Метали під контролем Росії, уся Україна"),
+    ],
+)
+def test_a_regional_panel_says_the_metals_figures_are_ukraines(
+    gem_named: dict[str, object], lang: str, records: str, metals: str
+) -> None:
+    donetsk = next(spec for spec in catalogue.MAPS if spec.id == "donetsk")
+    drawn = build.drawn_geometry(gem_named, [donetsk])
+    page = build.render_map(donetsk, gem_named, drawn, words=i18n.words(lang)).decode("utf-8")
+    panel = page[page.index('class="map-panel"') :]
+    assert panel.index(records) < panel.index(f"<hr><b>{metals}</b>") < panel.index('<table class="bases">')
+
+
 def test_the_base_map_is_a_disk_inside_its_data_not_a_box() -> None:
     # Natural Earth as shipped: lon 16-46, lat 40-57.  In Web Mercator the box is 30 degrees of longitude wide
     # (3,339,585 m) and y(57) - y(40) = 6,378,137 * (1.216705 - 0.762909) = 2,894,318 m high: the disk's radius is
@@ -408,3 +462,46 @@ def test_reserve_measure_words_are_the_pages_language() -> None:
         words = i18n.words(lang)
         assert all(f"measure.{m}" in words.messages for m in schema.RESERVE_MEASURES)
         assert all(f"reserve_unit.{u}" in words.messages for u in schema.RESERVE_UNITS)
+
+
+def test_a_popup_names_a_record_by_the_maps_rule_and_gives_the_sources_spelling() -> None:
+    gem = {"name_en": "Ilovayskaya Coal Mine", "name_uk": "Шахта Іловайська"}
+    english = webmap.popup_html(_row(**gem), i18n.words("en"))
+    assert "<b>Ilovaiska Coal Mine</b><br>Шахта Іловайська<br>In the source: Ilovayskaya Coal Mine<br>" in english
+    ukrainian = webmap.popup_html(_row(**gem), i18n.words("uk"))
+    assert "<b>Шахта Іловайська</b><br>Ilovayskaya Coal Mine<br>Сировина" in ukrainian  # the source's is the other
+    assert "У джерелі" not in ukrainian
+    # a name the rule keeps (an English translation) is not repeated as the source's
+    kept = webmap.popup_html(_row(name_en="Red Partisan Coal Mine", name_uk="Червоний партизан"), i18n.words("en"))
+    assert "<b>Red Partisan Coal Mine</b><br>Червоний партизан<br>Commodities" in kept
+    assert "In the source" not in kept
+
+
+@pytest.fixture(scope="module")
+def gem_named(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    rows = [
+        *(dict(d) for d in DEPOSITS),
+        deposit_row(id="GEM-ILO", name_en="Ilovayskaya Coal Mine", name_uk="Шахта Іловайська", lon="31.7"),
+    ]
+    layers = make_layers(tmp_path_factory.mktemp("gem") / "layers", deposits=rows)
+    inputs = build.load(layers)
+    return build.map_arguments(inputs, build.compute(inputs))
+
+
+@pytest.mark.parametrize(("lang", "name"), [("en", "Ilovaiska Coal Mine"), ("uk", "Шахта Іловайська")])
+def test_markers_labels_and_search_name_a_record_as_the_print_maps_do(
+    gem_named: dict[str, Any], lang: str, name: str
+) -> None:
+    regions = gem_named["regions"]
+    deposits = gem_named["deposits"]
+    assert isinstance(regions, gpd.GeoDataFrame)
+    assert isinstance(deposits, gpd.GeoDataFrame)
+    words = i18n.words(lang)
+    anchors = regions[regions["level"] == "oblast"].geometry.representative_point()
+    records = webmap._deposit_records(
+        deposits, anchors, "2026-08-22", words, webmap.region_names(regions, words), labelled=("coal",)
+    )
+    record = next(r for r in records if r["id"] == "GEM-ILO")
+    assert (record["name"], record["title"], record["label"]) == (name, name, True)
+    # the search finds the map's Latin name and the source's spellings in both languages, each once, on both maps
+    assert sorted(record["search"]) == ["Ilovaiska Coal Mine", "Ilovayskaya Coal Mine", "Шахта Іловайська"]

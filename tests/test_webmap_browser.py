@@ -204,10 +204,13 @@ def test_search_finds_shevchenkivske_and_pans_there(browser: Browser, shipped_ma
     assert "Shevchenkivske lithium deposit" in popup.inner_text()
     # CUR-001 lies at 47.90934 N, 36.71260 E. The map pans there, then the popup pans it again to fit (by how
     # much depends on the popup's height): the site must be in view, and near the centre across (east-west).
+    # The whole of Ukraine, the site included, is in view before the search too: wait for the zoom to arrive.
+    arrived = "(m => m.getZoom() >= 9 && m.getBounds().contains([47.90934, 36.71260]))(window.resourceMap.map)"
     deadline = time.monotonic() + 5.0
-    while not page.evaluate("window.resourceMap.map.getBounds().contains([47.90934, 36.71260])"):
+    while not page.evaluate(arrived):
         assert time.monotonic() < deadline, f"the site is not in view; the map is centred on {_centre(page)}"
         time.sleep(0.05)
+    page.wait_for_timeout(500)  # the popup's own pan
     assert _centre(page)[1] == pytest.approx(36.713, abs=0.3)
     assert page.evaluate("window.resourceMap.map.getZoom()") >= 9
     page.close()
@@ -529,12 +532,13 @@ def test_the_focus_region_is_outlined_and_the_land_outside_veiled(browser: Brows
 
 def test_the_slider_moves_the_panel_and_draws_what_was_freed_and_taken(browser: Browser, tmp_path: Path) -> None:
     # The tiny world's history (tests/conftest.py) plus a month-end of December 2024, when the front stood at
-    # lon 31.1: then 31.1-32 was occupied, in January 2025 31.5-32, in February and now 31.25-32.
+    # lon 30.9: then 30.9-32 was occupied, in January 2025 31.5-32, in February and now 31.25-32, with the grey zone
+    # 31-31.25 now.
     layers = make_layers(tmp_path / "layers")
     december = layers / schema.MONTHLY_DIR / "deepstate_2024-12.geojson"
     gpd.GeoDataFrame(
         {"status": ["occupied_pre2022", "occupied_post2022"], "snapshot_utc": ["2024-12-31T20:00:00Z"] * 2},
-        geometry=[shapely.segmentize(box(31.75, 48, 32, 49), 0.01), shapely.segmentize(box(31.1, 48, 31.75, 49), 0.01)],
+        geometry=[shapely.segmentize(box(31.75, 48, 32, 49), 0.01), shapely.segmentize(box(30.9, 48, 31.75, 49), 0.01)],
         crs=schema.STORAGE_CRS,
     ).to_file(december, driver="GeoJSON")
     write_sidecar(december)
@@ -565,11 +569,17 @@ def test_the_slider_moves_the_panel_and_draws_what_was_freed_and_taken(browser: 
     assert page.locator("path.slider-freed").count() == 0  # nothing occupied then is free now
     assert page.locator("path.slider-taken").get_attribute("fill") == style.TAKEN_SINCE_COLOUR
     assert legend.is_visible()
-    assert "Occupied then, freed since" in legend.inner_text()
+    assert "Occupied then, no longer occupied" in legend.inner_text()
     assert "Taken since" in legend.inner_text()
-    slider.fill("0")  # 2024-12-31: 31.1-32 occupied (90 %); 31.1-31.25 freed since (now the grey zone)
-    assert "Donetsk Oblast: 90.0% occupied" in panel.inner_text()
+    slider.fill("0")  # 2024-12-31: 30.9-32 occupied (Donetsk 100 %); 30.9-31 no longer occupied, 31-31.25 grey now
+    assert "Donetsk Oblast: 100.0% occupied" in panel.inner_text()
     assert page.locator("path.slider-freed").count() == 1
+    freed = page.evaluate(
+        """() => { let b = null; window.resourceMap.map.eachLayer(l => {
+          if (l.options && l.options.className === 'slider-freed') { b = l.getBounds(); } });
+          return [b.getWest(), b.getEast()]; }"""
+    )
+    assert freed == [pytest.approx(30.9, abs=0.001), pytest.approx(31.0, abs=0.001)]  # the grey zone is not "freed"
     assert page.locator("path.slider-taken").count() == 0
     assert page.locator("path.slider-freed").get_attribute("fill") == style.FREED_SINCE_COLOUR
     slider.fill("3")

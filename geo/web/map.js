@@ -265,8 +265,9 @@ function resourceExtras(map, groups, layers, o) {
   }
 }
 
-/* Step through dated snapshots: draw each date's occupied area (dashed), what was occupied then and freed since
-   and what was taken since, recolour the deposits by their status then, and set the panel to that date. */
+/* Step through dated snapshots: draw each date's occupied area (dashed), what was occupied then and is no longer
+   (the grey zone now aside) and what was taken since, both without DeepState's redraw slivers
+   (geo.geometry.slider_changes), recolour the deposits by their status then, and set the panel to that date. */
 function resourceSlider(map, o) {
   var dates = o.dates, shapes = o.shapes, codes = o.codes, outline = o.outline, words = o.words;
   var style = L.extend({interactive: false, smoothFactor: 0}, o.style);
