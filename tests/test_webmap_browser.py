@@ -615,6 +615,26 @@ def test_on_a_phone_nothing_covers_the_scale_bar(browser: Browser, shipped_maps:
     page.close()
 
 
+@pytest.mark.parametrize("query", ["Shevchenkivske", "Polokhivske"])
+def test_on_a_phone_no_control_covers_an_open_popup(browser: Browser, shipped_maps: Path, query: str) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto((shipped_maps / "overview.html").as_uri(), wait_until="load")
+    _wait_for_map(page)
+    page.fill(".map-search input", query)
+    page.press(".map-search input", "Enter")
+    page.locator(".leaflet-popup-content").wait_for()
+    page.wait_for_timeout(1500)  # the zoom, then the popup's pans
+    popup = _box(page, ".leaflet-popup-content-wrapper")
+    controls = page.evaluate(
+        """() => [...document.querySelectorAll('.leaflet-control')].map(el => {
+          const r = el.getBoundingClientRect();
+          return {name: el.className, l: r.left, t: r.top, r: r.right, b: r.bottom}; })"""
+    )
+    covered = [c["name"] for c in controls if _meet(popup, c)]
+    assert covered == [], (popup, covered)
+    page.close()
+
+
 def test_cluster_counts_are_not_hidden_under_markers(browser: Browser, shipped_maps: Path) -> None:
     opened = _open(browser, shipped_maps / "overview.html")
     hidden = opened.page.evaluate(

@@ -248,6 +248,21 @@ function resourceExtras(map, groups, layers, o) {
   }
   layoutCorners();
   window.addEventListener('resize', layoutCorners);
+  /* On a narrow screen a popup is panned clear of the controls stacked at the top and bottom (the slider box, the
+     panel's and legend's buttons), which would otherwise cover its first or last lines. */
+  map.on('popupopen', function (e) {
+    if (window.innerWidth >= 700) { return; }
+    var box = map.getContainer().getBoundingClientRect(), top = 0, bottom = 0;
+    map.getContainer().querySelectorAll('.leaflet-top .leaflet-control').forEach(function (c) {
+      top = Math.max(top, c.getBoundingClientRect().bottom - box.top);
+    });
+    map.getContainer().querySelectorAll('.leaflet-bottom .leaflet-control').forEach(function (c) {
+      bottom = Math.max(bottom, box.bottom - c.getBoundingClientRect().top);
+    });
+    e.popup.options.autoPanPaddingTopLeft = L.point(5, top + 5);
+    e.popup.options.autoPanPaddingBottomRight = L.point(5, bottom + 5);
+    e.popup.update();
+  });
   window.resourceMap = {map: map, markers: markers, groups: groups, layers: layers, icon: icon, id: o.id};
   var sizing = document.getElementById(o.id + '_size');
   if (sizing) {  /* markers sized by their published reserve, where a figure in the group's measure exists */
