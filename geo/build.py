@@ -837,6 +837,7 @@ def print_layouts(
                     share=words.share(share, 1),
                 ),
                 bounds=(xmin, ymin, xmax, ymax),
+                groups=spec.groups,
             )
         )
     return layouts

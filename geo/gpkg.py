@@ -566,16 +566,16 @@ def gpkg_layers(
 
     deposit_cols = [c for c in schema.DEPOSIT_COLUMNS if c not in ("lon", "lat")] + ["lon", "lat"]
     deposit_frame = deposits.reset_index()[deposit_cols].copy()
-    deposit_frame.insert(3, "commodity_group", deposits["primary_commodity"].map(style.commodity_group).to_numpy())
+    deposit_frame.insert(3, DEPOSIT_GROUP_COLUMN, deposits["primary_commodity"].map(style.commodity_group).to_numpy())
     # the Latin name the maps show (the print and HTML maps' one rule), which QGIS labels the deposits by
     deposit_frame.insert(3, "name_map", [words.map_name(row) for row in deposit_frame.to_dict("records")])
     for column in ("status_uncertain", "location_known"):
         deposit_frame[column] = deposit_frame[column].astype(bool)
     deposit_frame["near_front"] = deposit_frame["near_front"].astype("boolean")
     deposit_frame = gpd.GeoDataFrame(deposit_frame, geometry=deposits.geometry.to_numpy(), crs=schema.STORAGE_CRS)
-    used = set(deposit_frame["commodity_group"])
+    used = set(deposit_frame[DEPOSIT_GROUP_COLUMN])
     deposit_renderer = categorized(
-        "commodity_group",
+        DEPOSIT_GROUP_COLUMN,
         [
             (key, words(f"group.{key}"), _marker("0", key, colour))
             for key, _m, colour in style.COMMODITY_GROUPS
@@ -809,6 +809,86 @@ class PrintLayout:
     title: str
     subtitle: str
     bounds: tuple[float, float, float, float]  # lon/lat box the map must show
+    #: The commodity groups its map draws (`geo.catalogue.MapRecord.groups`): the deposits of these only; () = all.
+    groups: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SetLayer:
+    """A layer as a project refers to it: its id, its name in QGIS and its data source (relative to the project)."""
+
+    id: str
+    name: str
+    source: str
+
+
+#: The deposits layer's column holding each record's commodity group (`geo.style.commodity_group`).
+DEPOSIT_GROUP_COLUMN: Final = "commodity_group"
+
+
+def _string_literal(value: str) -> str:
+    """Return `value` as a string literal of a QGIS expression or SQL filter: in single quotes, each one doubled."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def group_filter(groups: Sequence[str]) -> str:
+    """Return the deposits layer's filter keeping the records of the commodity `groups` (QGIS's subset string).
+
+    For example ``"commodity_group" IN ('lithium')``: the column the deposits layer has for its group (the one
+    its renderer colours by), each group a quoted string literal.
+
+    Raises
+    ------
+    ValueError
+        If `groups` is empty or names a group that is not a key of `geo.style.COMMODITY_GROUPS`.
+    """
+    known = [key for key, _members, _colour in style.COMMODITY_GROUPS]
+    unknown = [g for g in groups if g not in known]
+    if unknown or not groups:
+        msg = f"commodity groups {unknown or '()'} are not in geo.style.COMMODITY_GROUPS ({', '.join(known)})"
+        raise ValueError(msg)
+    return f"{field_ref(DEPOSIT_GROUP_COLUMN)} IN ({', '.join(_string_literal(g) for g in groups)})"
+
+
+def _source(name: str, subset: str = "") -> str:
+    """Return the data source of the GeoPackage table `name` relative to the project, filtered by `subset` if any."""
+    return f"./{schema.GPKG_FILE}|layername={name}" + (f"|subset={subset}" if subset else "")
+
+
+def _group_layer(deposits: LayerInfo, groups: tuple[str, ...]) -> SetLayer:
+    """Return the deposits layer filtered to `groups` (`group_filter`), named after the groups it shows."""
+    words = i18n.words("en")  # the QGIS project is in English
+    shown = ", ".join(words(f"group.{g}") for g in groups)
+    return SetLayer(
+        _layer_id("_".join((deposits.name, *groups))),
+        f"{deposits.title} ({shown})",
+        _source(deposits.name, group_filter(groups)),
+    )
+
+
+def _project_layer(layer: LayerInfo) -> SetLayer:
+    return SetLayer(_layer_id(layer.name), layer.title, _source(layer.name))
+
+
+def _drawn(by_name: Mapping[str, LayerInfo], swap: Mapping[str, SetLayer]) -> list[SetLayer]:
+    """Return the layers a layout map draws, top first: the shown spatial layers, each of `swap` replaced."""
+    return [
+        swap.get(n) or _project_layer(by_name[n])
+        for _group, names in PROJECT_GROUPS
+        for n in names
+        if n in by_name and by_name[n].kind != "none" and _checked(n) == "Qt::Checked"
+    ]
+
+
+def _layer_set(layers: Sequence[SetLayer]) -> str:
+    """Return a layout map's own layer set (``<LayerSet>``), top first; empty if it has none."""
+    if not layers:
+        return ""
+    items = "".join(
+        f'<Layer source={_attr(layer.source)} provider="ogr" name={_attr(layer.name)}>{_text(layer.id)}</Layer>'
+        for layer in layers
+    )
+    return f"<LayerSet>{items}</LayerSet>"
 
 
 #: The A4 landscape page, millimetres: the map frame (x, y, width, height) and the legend beside it.
@@ -924,11 +1004,14 @@ def _control_key(key: str, left: float, bottom: float) -> str:
     return "".join(items)
 
 
-def _print_layout(layout: PrintLayout, index: int, credits: str, tree: Sequence[str] = ()) -> str:
+def _print_layout(
+    layout: PrintLayout, index: int, credits: str, tree: Sequence[str] = (), layer_set: Sequence[SetLayer] = ()
+) -> str:
     """Return one print layout as QGIS 3.22 project XML (QGIS fills in every property left out).
 
     `tree` is its legend's layer tree (`_layer_tree`); the scale bar is in kilometres (QGIS converts the map's
-    metres itself, so one scale bar unit is one kilometre, not a thousand map units).
+    metres itself, so one scale bar unit is one kilometre, not a thousand map units).  With a `layer_set` (the
+    layers it draws, top first) the map keeps it (``keepLayerSet``) instead of following the project's tree.
     """
     words = i18n.words("en")  # the QGIS project is in English
     key = f"layout{index}"
@@ -941,9 +1024,10 @@ def _print_layout(layout: PrintLayout, index: int, credits: str, tree: Sequence[
         f'<PageCollection><LayoutItem type="65638" uuid="{{{key}-page}}" position="0,0,mm" positionOnPage="0,0,mm" '
         f'size="{page_w},{page_h},mm" background="true" frame="false" zValue="0"/></PageCollection>'
         f'<LayoutItem type="65639" uuid="{{{key}-map}}" id="map" position="{mx},{my},mm" positionOnPage="{mx},{my},mm" '
-        f'size="{mw},{mh},mm" frame="true" background="true" keepLayerSet="false" drawCanvasItems="true" '
-        f'mapRotation="0" zValue="1"><Extent xmin="{xmin:.1f}" ymin="{ymin:.1f}" xmax="{xmax:.1f}" ymax="{ymax:.1f}"/>'
-        f"<crs>{_spatialrefsys(schema.PRINT_CRS)}</crs></LayoutItem>"
+        f'size="{mw},{mh},mm" frame="true" background="true" keepLayerSet="{"true" if layer_set else "false"}" '
+        f'drawCanvasItems="true" mapRotation="0" zValue="1">'
+        f'<Extent xmin="{xmin:.1f}" ymin="{ymin:.1f}" xmax="{xmax:.1f}" ymax="{ymax:.1f}"/>'
+        f"<crs>{_spatialrefsys(schema.PRINT_CRS)}</crs>{_layer_set(layer_set)}</LayoutItem>"
         f'<LayoutItem type="65642" uuid="{{{key}-legend}}" id="legend" map_uuid="{{{key}-map}}" title={_attr(words("legend.title"))} '
         f'position="{lx},{ly},mm" positionOnPage="{lx},{ly},mm" size="{lw},{lh},mm" resizeToContents="1" '
         f'legendFilterByMap="1" columnCount="1" symbolWidth="6" symbolHeight="3.5" background="true" frame="false" '
@@ -978,12 +1062,16 @@ def _group_properties(group: str, titles: Sequence[str]) -> str:
     return "<customproperties/>"
 
 
-def _layer_tree(by_name: Mapping[str, LayerInfo], *, legend: bool = False) -> list[str]:
+def _layer_tree(
+    by_name: Mapping[str, LayerInfo], *, legend: bool = False, swap: Mapping[str, SetLayer] | None = None
+) -> list[str]:
     """Return the project's layer-tree groups (`PROJECT_GROUPS`), or, if `legend`, a layout legend's own tree.
 
     A legend's tree holds only what its map draws (layers with geometry, shown when the project opens), so that
-    the attribute tables and the history (off) take no room on the page.
+    the attribute tables and the history (off) take no room on the page; a layer named in `swap` is replaced by
+    the layer given there (the lithium layout's legend lists its lithium deposits, not all deposits).
     """
+    swap = swap or {}
     words = i18n.words("en")  # the QGIS project is in English
     tree = []
     for key, group_names in PROJECT_GROUPS:
@@ -993,15 +1081,16 @@ def _layer_tree(by_name: Mapping[str, LayerInfo], *, legend: bool = False) -> li
             if not names:
                 continue
         group = words(f"qgis.group.{key}", credit=style.OCCUPATION_CREDIT)
+        shown = [swap.get(n) or _project_layer(by_name[n]) for n in names]
         children = "".join(
-            f'<layer-tree-layer id="{_layer_id(n)}" name={_attr(by_name[n].title)} providerKey="ogr" '
-            f'source="./{schema.GPKG_FILE}|layername={n}" checked="{_checked(n)}" expanded="{int(legend)}">'
+            f'<layer-tree-layer id={_attr(layer.id)} name={_attr(layer.name)} providerKey="ogr" '
+            f'source={_attr(layer.source)} checked="{_checked(n)}" expanded="{int(legend)}">'
             "<customproperties/></layer-tree-layer>"
-            for n in names
+            for n, layer in zip(names, shown, strict=True)
         )
         tree.append(
             f'<layer-tree-group name={_attr(group)} checked="Qt::Checked" expanded="1">'
-            f"{_group_properties(group, [by_name[n].title for n in names])}{children}</layer-tree-group>"
+            f"{_group_properties(group, [layer.name for layer in shown])}{children}</layer-tree-group>"
         )
     return tree
 
@@ -1049,8 +1138,16 @@ def render_project(
     tree = _layer_tree(by_name)
     legend_tree = _layer_tree(by_name, legend=True)
 
+    # a layout whose map draws some commodity groups only: its own filtered deposits layer, in no layer-tree group
+    swaps: dict[str, dict[str, SetLayer]] = {}
+    for layout in layouts:
+        if layout.groups and "deposits" in by_name:
+            swaps[layout.name] = {"deposits": _group_layer(by_name["deposits"], layout.groups)}
+    extra = {swap["deposits"].id: ("deposits", swap["deposits"]) for swap in swaps.values()}
+
     maplayers = []
-    for layer in layers:
+    for name, shown in [(layer.name, _project_layer(layer)) for layer in layers] + list(extra.values()):
+        layer = by_name[name]
         style_root = ET.fromstring(qml(layer).split("\n", 1)[1])
         inner = "".join(ET.tostring(child, encoding="unicode") for child in style_root)
         geometry = {"point": "Point", "line": "Line", "polygon": "Polygon", "none": "No geometry"}[layer.kind]
@@ -1059,10 +1156,22 @@ def render_project(
             f'<maplayer type="vector" geometry="{geometry}" hasScaleBasedVisibilityFlag="0" minScale="100000000" '
             f'maxScale="0" readOnly="0" refreshOnNotifyEnabled="0" autoRefreshEnabled="0" autoRefreshTime="0" '
             f'styleCategories="AllStyleCategories" labelsEnabled="{int(bool(layer.label))}">'
-            f"<id>{_layer_id(layer.name)}</id><datasource>./{schema.GPKG_FILE}|layername={layer.name}</datasource>"
-            f"<layername>{_text(layer.title)}</layername>{srs}"
+            f"<id>{_text(shown.id)}</id><datasource>{_text(shown.source)}</datasource>"
+            f"<layername>{_text(shown.name)}</layername>{srs}"
             f'<provider encoding="UTF-8">ogr</provider>{inner}</maplayer>'
         )
+    layout_xml = [
+        _print_layout(layout, i, " · ".join(credits), legend_tree)
+        if layout.name not in swaps
+        else _print_layout(
+            layout,
+            i,
+            " · ".join(credits),
+            _layer_tree(by_name, legend=True, swap=swaps[layout.name]),
+            _drawn(by_name, swaps[layout.name]),
+        )
+        for i, layout in enumerate(layouts)
+    ]
     order = "".join(f"<item>{_layer_id(n)}</item>" for _g, names in PROJECT_GROUPS for n in names if n in by_name)
     xmin, ymin, xmax, ymax = _project_extent(extent)
     rights = _text(" · ".join(credits))
@@ -1093,7 +1202,7 @@ def render_project(
         f"<links/><history>{_text(words('qgis.project.history', date=snapshot_date))}</history>"
         f"<author>resource-control-mapper</author><creation>{_stamp(snapshot_date)[:19]}</creation>"
         "</projectMetadata>"
-        f"<Layouts>{''.join(_print_layout(layout, i, ' · '.join(credits), legend_tree) for i, layout in enumerate(layouts))}</Layouts>"
+        f"<Layouts>{''.join(layout_xml)}</Layouts>"
         "</qgis>\n"
     )
     buffer = io.BytesIO()

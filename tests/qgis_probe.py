@@ -17,9 +17,11 @@ from typing import Any
 
 from qgis.core import (  # type: ignore[import-not-found]
     QgsApplication,
+    QgsCoordinateTransform,
     QgsExpression,
     QgsExpressionContext,
     QgsExpressionContextUtils,
+    QgsFeatureRequest,
     QgsLayoutExporter,
     QgsLayoutItemLabel,
     QgsLayoutItemLegend,
@@ -128,6 +130,29 @@ def legend_lines(legend: Any) -> list[list[str]]:
     return lines
 
 
+def drawn(item: Any) -> list[dict[str, Any]]:
+    """Describe the vector layers a layout map draws, top first: name, filter, and the features inside its frame.
+
+    ``drawn`` counts the features with a geometry inside the map's extent, ``groups`` their commodity groups
+    (for a layer with a ``commodity_group`` column).
+    """
+    out = []
+    for layer in item.layersToRender():
+        if not isinstance(layer, QgsVectorLayer):
+            continue
+        extent = QgsCoordinateTransform(item.crs(), layer.crs(), QgsProject.instance()).transformBoundingBox(
+            item.extent()
+        )
+        request = QgsFeatureRequest().setFilterRect(extent)
+        features = [f for f in layer.getFeatures(request) if f.hasGeometry()]
+        info: dict[str, Any] = {"name": layer.name(), "subset": layer.subsetString(), "drawn": len(features)}
+        if layer.fields().indexOf("commodity_group") >= 0:
+            info["groups"] = sorted({str(f["commodity_group"]) for f in features})
+            info["features"] = layer.featureCount()
+        out.append(info)
+    return out
+
+
 def print_layout(layout: Any, png: Path) -> dict[str, Any]:
     """Describe a print layout's items and export it to `png` as a QGIS user pressing Export would."""
     items = list(layout.items())
@@ -140,7 +165,16 @@ def print_layout(layout: Any, png: Path) -> dict[str, Any]:
     return {
         "name": layout.name(),
         "labels": [i.text() for i in items if isinstance(i, QgsLayoutItemLabel)],
-        "maps": [{"crs": m.crs().authid(), "scale": m.scale(), "layers": len(m.layersToRender())} for m in maps],
+        "maps": [
+            {
+                "crs": m.crs().authid(),
+                "scale": m.scale(),
+                "layers": len(m.layersToRender()),
+                "keep_layer_set": m.keepLayerSet(),
+                "drawn": drawn(m),
+            }
+            for m in maps
+        ],
         "legends": [{"linked": lg.linkedMap() is not None, "rows": lg.model().rowCount()} for lg in legends],
         "legend_lines": [legend_lines(lg) for lg in legends],
         "shapes": [

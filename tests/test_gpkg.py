@@ -503,6 +503,112 @@ def test_a_region_name_cannot_run_a_qgis_expression_in_a_layout() -> None:
     assert not any("[%" in (t or "") for t in texts)
 
 
+# --- the lithium layout draws the lithium deposits only, as the HTML and print lithium maps do ---------------------
+
+#: The marker colours of the commodity groups no other colour of a layout page comes near (`geo.style`'s, by hand).
+LITHIUM_PINK = (0xCC, 0x79, 0xA7)
+OTHER_MARKERS = {
+    "coal_coking": (0x33, 0x22, 0x88),
+    "iron_ore": (0xD5, 0x5E, 0x00),
+    "titanium": (0x00, 0x72, 0xB2),
+    "manganese": (0xE6, 0x9F, 0x00),
+    "rare_earths": (0x00, 0x9E, 0x73),
+    "uranium": (0xF0, 0xE4, 0x42),
+    "graphite": (0x56, 0xB4, 0xE9),
+}
+
+
+def _map_pixels(png: str, colour: tuple[int, int, int]) -> int:
+    """Count the pixels of `colour` (± 6) inside the map frame of an A4 layout exported at 100 dpi."""
+    with Image.open(png) as image:
+        pixels = np.asarray(image.convert("RGB"), dtype=int)
+    frame = pixels[round(26 / 25.4 * 100) : round(184 / 25.4 * 100), round(10 / 25.4 * 100) : round(205 / 25.4 * 100)]
+    return int((np.abs(frame - np.array(colour)).max(axis=2) <= 6).sum())
+
+
+def test_a_group_filter_quotes_each_group_and_refuses_an_unknown_one() -> None:
+    assert gpkg.group_filter(("lithium",)) == "\"commodity_group\" IN ('lithium')"
+    assert gpkg.group_filter(("lithium", "coal")) == "\"commodity_group\" IN ('lithium', 'coal')"
+    assert gpkg._string_literal("it's") == "'it''s'"  # a quote in a value cannot end the literal
+    for groups in ((), ("lithium') OR (1=1",), ("Lithium",)):
+        with pytest.raises(ValueError, match="COMMODITY_GROUPS"):
+            gpkg.group_filter(groups)
+
+
+def test_only_a_layout_of_some_groups_keeps_its_own_layer_set() -> None:
+    point = gpd.GeoDataFrame({"commodity_group": ["lithium"]}, geometry=[shapely.Point(36, 48)], crs="EPSG:4326")
+    deposits = gpkg.LayerInfo("deposits", "Deposits and mines", "a", point, "point", aliases={"commodity_group": "G"})
+    bounds = (36.0, 47.0, 38.0, 48.0)
+    layouts = [
+        gpkg.PrintLayout(name="all", title="t", subtitle="s", bounds=bounds),
+        gpkg.PrintLayout(name="lithium", title="t", subtitle="s", bounds=bounds, groups=("lithium",)),
+    ]
+    project = gpkg.render_project([deposits], title="t", abstract="a", credits=["c"], extent=(0, 0, 1, 1),
+                                  snapshot_date="2026-08-22", layouts=layouts)  # fmt: skip
+    with zipfile.ZipFile(io.BytesIO(project)) as archive:
+        root = ET.fromstring(archive.read("resource_control.qgs").decode("utf-8").split("\n", 1)[1])
+    sources = {layer.findtext("id"): layer.findtext("datasource") for layer in root.iter("maplayer")}
+    assert sources == {
+        "deposits_layer_0000": "./resource_control.gpkg|layername=deposits",
+        "deposits_lithium_layer_0000": "./resource_control.gpkg|layername=deposits|subset=\"commodity_group\" IN ('lithium')",
+    }
+    # the project's own tree (the canvas) keeps all the deposits only
+    tree = root.find("layer-tree-group")
+    assert [n.get("id") for n in tree.iter("layer-tree-layer")] == ["deposits_layer_0000"]  # type: ignore[union-attr]
+    maps = {
+        layout.get("name"): next(i for i in layout.iter("LayoutItem") if i.get("type") == "65639")
+        for layout in root.iter("Layout")
+    }
+    assert maps["all"].get("keepLayerSet") == "false"
+    assert maps["all"].find("LayerSet") is None
+    assert maps["lithium"].get("keepLayerSet") == "true"
+    assert [layer.text for layer in maps["lithium"].iter("Layer")] == ["deposits_lithium_layer_0000"]
+    legends = {
+        layout.get("name"): [n.get("id") for n in layout.iter("layer-tree-layer")] for layout in root.iter("Layout")
+    }
+    assert legends == {"all": ["deposits_layer_0000"], "lithium": ["deposits_lithium_layer_0000"]}
+
+
+@pytest.mark.qgis
+def test_the_lithium_layout_draws_the_lithium_deposits_only(qgis_report: tuple[dict[str, Any], Path, Path]) -> None:
+    report = qgis_report[0]
+    layouts = {layout["name"]: layout for layout in report["layouts"]}
+    lithium = layouts["Ukraine's lithium deposits"]
+    (map_item,) = lithium["maps"]
+    assert map_item["keep_layer_set"] is True
+    (deposits,) = [layer for layer in map_item["drawn"] if "groups" in layer]
+    # layers/deposits/deposits.csv: 4 lithium records (CUR-001 to CUR-004), Kruta Balka (CUR-002) without coordinates
+    assert deposits == {
+        "name": "Deposits and mines (Lithium)",
+        "subset": "\"commodity_group\" IN ('lithium')",
+        "drawn": 3,
+        "groups": ["lithium"],
+        "features": 4,
+    }
+    (lines,) = lithium["legend_lines"]
+    assert ["subgroup", "Deposits and mines (Lithium)"] in lines
+    assert ["subgroup", "Deposits and mines"] not in lines
+    assert lines[: lines.index(["group", "Occupation (DeepStateMap.Live)"])] == [
+        ["subgroup", "Deposits and mines (Lithium)"],
+        ["item", "Lithium"],
+    ]
+    # the rest of the page as on the others: the same layers beside the deposits
+    donetsk = layouts["Donetsk Oblast"]["maps"][0]
+    assert [layer["name"] for layer in map_item["drawn"][1:]] == [layer["name"] for layer in donetsk["drawn"][1:]]
+    assert _map_pixels(lithium["png"], LITHIUM_PINK) > 100
+    assert {group: _map_pixels(lithium["png"], colour) for group, colour in OTHER_MARKERS.items()} == dict.fromkeys(
+        OTHER_MARKERS, 0
+    )
+    # the other layouts follow the project's tree: Donetsk still draws its coal, the canvas all the deposits
+    assert donetsk["keep_layer_set"] is False
+    (all_deposits,) = [layer for layer in donetsk["drawn"] if "groups" in layer]
+    assert (all_deposits["name"], all_deposits["subset"], all_deposits["features"]) == ("Deposits and mines", "", 92)
+    assert {"coal", "coal_coking", "lithium"} <= set(all_deposits["groups"])
+    assert _map_pixels(layouts["Donetsk Oblast"]["png"], OTHER_MARKERS["coal_coking"]) > 100
+    assert "Deposits and mines (Lithium)" not in report["project"]["order"]
+    assert report["project"]["layers"]["Deposits and mines (Lithium)"]["valid"]
+
+
 # --- control characters from data: every XML the QGIS files hold stays well-formed ------------------------------
 
 #: Every C0 control character and U+FFFE, which XML 1.0 forbids (but TAB, LF and CR): NUL last, as GDAL ends a text
