@@ -306,14 +306,16 @@ def qml(layer: LayerInfo) -> str:
         f'<alias field={_attr(c)} index="{i}" name={_attr(layer.aliases[c])}/>' for i, c in enumerate(columns)
     )
     geometry_type = _GEOMETRY_TYPES[layer.kind]
-    tip = next((f"[% {field_ref(c)} %]" for c in ("name_map", "name_en") if c in columns), "")
+    name = next((field_ref(c) for c in ("name_map", "name_en") if c in columns), "")
+    # QGIS shows a map tip as HTML: the name goes in as text, its & < > escaped
+    tip = f"[% replace({name}, array('&', '<', '>'), array('&amp;', '&lt;', '&gt;')) %]" if name else ""
     return (
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
         f'<qgis version="{QGIS_VERSION}" styleCategories="AllStyleCategories" hasScaleBasedVisibilityFlag="0" '
         'minScale="100000000" maxScale="0" readOnly="0" '
         f'labelsEnabled="{int(bool(layer.label))}">'
         f"{_temporal(layer)}{layer.renderer}{_labeling(layer)}<aliases>{aliases}</aliases>"
-        f"<mapTip>{_text(tip)}</mapTip><previewExpression>{_text(tip.strip('[]% '))}</previewExpression>"
+        f"<mapTip>{_text(tip)}</mapTip><previewExpression>{_text(name)}</previewExpression>"
         f"<layerGeometryType>{geometry_type}</layerGeometryType></qgis>\n"
     )
 

@@ -326,7 +326,10 @@ def national_name(name_en: str, name_uk: object) -> str:
             return name_en
 
         def respell(word: re.Match[str]) -> str:
-            return word[0] if word[0].casefold() == "no" else national[spelling_key(word[0])]
+            if word[0].casefold() == "no":
+                return word[0]
+            latin = national[spelling_key(word[0])]
+            return latin[:1].upper() + latin[1:] if word[0][:1].isupper() else latin  # the source's capital
 
         respelt = _WORD.sub(respell, proper)
         return name_en if respelt == proper else f"{respelt} {phrase}"

@@ -11,10 +11,11 @@ repeated with ids one day apart, to make an archive of any length from a sample 
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import math
+import os
 import re
+import stat
 import threading
 import time
 import zlib
@@ -26,13 +27,15 @@ from pathlib import Path
 from typing import Any, Final
 
 from geo import deepstate
-from geo.errors import ArgumentError
+from geo.errors import ArgumentError, GeoError
 
 #: The path the routes hang under, as in the public API (``https://deepstatemap.live/api``).
 API_PATH: Final = "/api"
 #: A version's file: its id (ASCII digits) and ``.geojson``, gzipped or not.
 _VERSION_FILE: Final = re.compile(r"([1-9][0-9]{0,19})\.geojson(\.gz)?", flags=re.ASCII)
 AREAS_FILE: Final = "areas.csv"
+#: A figure of areas.csv: a plain decimal number (no sign, no underscores, no "nan" or "inf").
+_DECIMAL: Final = re.compile(r"[0-9]{1,12}(\.[0-9]{1,12})?", flags=re.ASCII)
 #: The areas.csv columns that become the ``/areas`` entries: (type, fill colour, column).
 _AREA_KINDS: Final = (
     ("occupied_after_24_02_2022", "#a52714", "occupied_after_24_02_2022_km2"),
@@ -45,14 +48,49 @@ _AREA_KINDS: Final = (
 def version_files(folder: Path) -> dict[str, Path]:
     """Return the folder's version files by id, oldest first (a gzipped file wins over a plain one of the same id).
 
-    Symbolic links are left out, as are files of any other name (an id is digits without a leading zero).
+    Symbolic links are left out, as are files of any other name (an id is digits without a leading zero, of a
+    time DeepState can have published: `geo.deepstate.check_version_id`).
     """
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir(), key=lambda p: p.name, reverse=True):  # ".gz" sorts after ".geojson"
         match = _VERSION_FILE.fullmatch(path.name)
-        if match and not path.is_symlink() and path.is_file():
+        if match and _is_version_id(match.group(1)) and not path.is_symlink() and path.is_file():
             found.setdefault(match.group(1), path)
     return dict(sorted(found.items(), key=lambda item: int(item[0])))
+
+
+def _is_version_id(text: str) -> bool:
+    try:
+        deepstate.check_version_id(text)
+    except GeoError:
+        return False
+    return True
+
+
+def read_version(path: Path, *, limit: int = deepstate.MAX_BYTES) -> bytes:
+    """Return a version file's GeoJSON text, checked: a regular file, unpacked at most `limit` bytes, JSON.
+
+    No link is followed, even one put in the file's place after the start, and a FIFO does not block.  Raises OSError (a missing, swapped or oversized file), EOFError, zlib.error or ValueError (damaged text).
+    """
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+            msg = f"{path.name} is not a regular file"
+            raise OSError(msg)
+        raw = fh.read(limit + 1)
+    if path.suffix == ".gz":
+        unpack = zlib.decompressobj(wbits=31)  # gzip
+        data = unpack.decompress(raw, limit + 1)
+        if not unpack.eof and len(data) <= limit:
+            msg = f"{path.name}: the gzip stream is cut short"
+            raise EOFError(msg)
+    else:
+        data = raw
+    if len(data) > limit:
+        msg = f"{path.name} is over {limit:,} bytes (unpacked)"
+        raise OSError(msg)
+    json.loads(data)  # ValueError where it is not JSON: a 500, never a damaged 200
+    return data
 
 
 def archive_ids(folder: Path) -> list[str]:
@@ -66,10 +104,10 @@ def areas_rows(folder: Path) -> dict[str, dict[str, str]]:
     Every figure is checked here, once: a number of km² (finite, not negative) or empty.
     """
     path = folder / AREAS_FILE
-    if not path.is_file():
+    if path.is_symlink() or not path.is_file():
         return {}
     try:
-        with path.open(encoding="utf-8", newline="") as fh:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
             needed = {"snapshot_id", *(column for _kind, _colour, column in _AREA_KINDS)}
             missing = needed - set(reader.fieldnames or ())
@@ -85,10 +123,16 @@ def areas_rows(folder: Path) -> dict[str, dict[str, str]]:
                             "(finite, not negative) or empty"
                         )
                         raise ArgumentError(msg)
+                if row["snapshot_id"] in rows:
+                    msg = f"{path}: line {number}: snapshot_id {row['snapshot_id'][:20]!r} again; keep one row per version"
+                    raise ArgumentError(msg)
                 rows[row["snapshot_id"]] = row
             return rows
     except UnicodeDecodeError:
         msg = f"{path}: not UTF-8 text; save it as UTF-8 CSV"
+        raise ArgumentError(msg) from None
+    except csv.Error as exc:
+        msg = f"{path}: not a readable CSV ({exc}); save it as UTF-8 CSV"
         raise ArgumentError(msg) from None
 
 
@@ -96,10 +140,9 @@ def _area(value: str | None) -> bool:
     """Say whether an areas.csv cell is empty or a finite number of km² that is not negative."""
     if value is None or value == "":
         return value == ""
-    try:
-        number = float(value)
-    except ValueError:
+    if not _DECIMAL.fullmatch(value):
         return False
+    number = float(value)
     return math.isfinite(number) and number >= 0
 
 
@@ -157,8 +200,7 @@ def build_routes(
             kept = cache.get(real_id)
         if kept is not None:
             return kept
-        data = files[real_id].read_bytes()
-        data = gzip.decompress(data) if files[real_id].suffix == ".gz" else data
+        data = read_version(files[real_id])
         if keep:
             with lock:
                 cache[real_id] = data

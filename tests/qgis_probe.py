@@ -71,7 +71,20 @@ def describe(layer: QgsVectorLayer) -> dict[str, Any]:
         info["colour"] = renderer.symbol().color().name(QColor.HexRgb)
         info["stroke"] = renderer.symbol().symbolLayer(0).strokeColor().name(QColor.HexRgb)
     info["labels"] = labels(layer)
+    info["map_tips"] = map_tips(layer)
     return info
+
+
+def map_tips(layer: QgsVectorLayer) -> dict[str, str]:
+    """Return the HTML each feature's map tip gives (by fid), as QGIS fills the layer's template in."""
+    if not layer.mapTipTemplate():
+        return {}
+    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    tips = {}
+    for feature in layer.getFeatures():
+        context.setFeature(feature)
+        tips[str(feature.id())] = QgsExpression.replaceExpressionText(layer.mapTipTemplate(), context)
+    return tips
 
 
 def labels(layer: QgsVectorLayer) -> dict[str, Any] | None:

@@ -223,3 +223,8 @@ def test_the_shipped_records_respelt_by_the_naming_rule_are_these_seven() -> Non
         "Novogrodovskaya No 1-3 Coal Mine": "Novohrodivska No 1-3 Coal Mine",
     }
     assert (table["name_uk"].str.strip() != "").sum() == 43
+
+
+def test_a_respelt_word_keeps_the_sources_capital() -> None:
+    assert i18n.national_name("Stepova Coal Mine", "степова") == "Stepova Coal Mine"
+    assert i18n.national_name("Ilovayskaya Coal Mine", "шахта іловайська") == "Ilovaiska Coal Mine"

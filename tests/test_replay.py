@@ -65,10 +65,11 @@ def test_the_replay_serves_the_listing_last_versions_and_areas_over_http(tmp_pat
             {"hash": "#a52714", "area": 70000.5, "type": "occupied_after_24_02_2022"},
             {"hash": "#880e4f", "area": 43000.0, "type": "occupied_to_24_02_2022"},
         ]
-        with pytest.raises(urllib.error.HTTPError, match="404"):
-            _get(f"{server.url}/history/{OLD}/areas")  # no figure for it in areas.csv
-        with pytest.raises(urllib.error.HTTPError, match="404"):
-            _get(f"{server.url}/history/12x/geojson")
+        for path in (f"/history/{OLD}/areas", "/history/12x/geojson"):  # no figure for OLD in areas.csv
+            with pytest.raises(urllib.error.HTTPError) as missing:
+                _get(f"{server.url}{path}")
+            assert missing.value.code == 404
+            missing.value.close()
 
 
 def test_an_empty_folder_or_a_bad_areas_file_is_one_clear_error(tmp_path: Path) -> None:
@@ -151,4 +152,57 @@ def test_links_padded_ids_and_damaged_files_are_not_served_as_versions(tmp_path:
             _get(f"{server.url}/history/1700259200/geojson")
         assert failed.value.code == 500
         assert failed.value.read().startswith(b"cannot read this version: ")
+        failed.value.close()
         assert _get(f"{server.url}/history/{OLD}/geojson")["features"][0]["properties"]["name"] == "old"  # serves on
+
+
+def test_a_file_swapped_for_a_link_after_the_start_is_not_followed(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"secret": true}', encoding="utf-8")
+    with replay.serve(replay.build_routes(folder, keep=False)) as server:
+        (folder / f"{OLD}.geojson").unlink()
+        (folder / f"{OLD}.geojson").symlink_to(outside)
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            _get(f"{server.url}/history/{OLD}/geojson")
+        assert failed.value.code == 500
+        assert b"secret" not in failed.value.read()
+        failed.value.close()
+
+
+def test_a_damaged_plain_file_and_an_oversized_packed_one_are_refused(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / f"{OLD}.geojson").write_text('{"type": "Feat', encoding="utf-8")
+    with replay.serve(replay.build_routes(folder, keep=False)) as server:
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            _get(f"{server.url}/history/{OLD}/geojson")
+        assert failed.value.code == 500
+        failed.value.close()
+    bomb = tmp_path / "1700000000.geojson.gz"
+    bomb.write_bytes(gzip.compress(b" " * 5_000 + b"{}"))  # 5 KB unpacked from a few dozen bytes
+    with pytest.raises(OSError, match=r"is over 1,000 bytes \(unpacked\)"):
+        replay.read_version(bomb, limit=1_000)
+    assert replay.read_version(bomb, limit=10_000).endswith(b"{}")
+
+
+def test_areas_csv_with_a_bom_is_read_and_a_repeated_or_unreadable_one_refused(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    header = "snapshot_id,occupied_after_24_02_2022_km2,occupied_to_24_02_2022_km2,unspecified_km2,liberated_km2\n"
+    (folder / "areas.csv").write_text("\ufeff" + header + f"{NEW},1,2,,\n", encoding="utf-8")
+    assert list(replay.areas_rows(folder)) == [NEW]
+    (folder / "areas.csv").write_text(header + f"{NEW},1,2,,\n{NEW},3,4,,\n", encoding="utf-8")
+    with pytest.raises(ArgumentError, match=f"line 3: snapshot_id '{NEW}' again"):
+        replay.areas_rows(folder)
+    (folder / "areas.csv").write_text(header + f"{NEW},1_000,2,,\n", encoding="utf-8")
+    with pytest.raises(ArgumentError, match="'1_000', not a number of km²"):
+        replay.areas_rows(folder)
+    (folder / "areas.csv").write_text(header + f'{NEW},"{"9" * 200_000}",2,,\n', encoding="utf-8")
+    with pytest.raises(ArgumentError, match="not a readable CSV"):
+        replay.areas_rows(folder)
+
+
+def test_a_file_named_by_an_id_deepstate_cannot_have_is_ignored(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    (folder / "5.geojson").write_text("{}", encoding="utf-8")
+    (folder / f"{'9' * 20}.geojson").write_text("{}", encoding="utf-8")
+    assert replay.archive_ids(folder) == [OLD, NEW]
