@@ -441,6 +441,13 @@ def replay_deepstate(argv: Sequence[str] | None = None) -> int:
         "folder", type=Path, help="the folder of archived versions (e.g. tests/fixtures/deepstate_archive)"
     )
     parser.add_argument("--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765; 0: any free one)")
+    parser.add_argument(
+        "--areas",
+        type=Path,
+        default=None,
+        metavar="CSV",
+        help="DeepState's own figures per version (snapshot_id and the *_km2 columns; default: FOLDER/areas.csv)",
+    )
     args = parser.parse_args(argv)
 
     def job() -> int:
@@ -449,9 +456,9 @@ def replay_deepstate(argv: Sequence[str] | None = None) -> int:
         if not args.folder.is_dir():
             msg = f"{args.folder}: not a folder; give the folder of <id>.geojson.gz files"
             raise ArgumentError(msg)
-        routes = replay.build_routes(args.folder, keep=False)
+        routes = replay.build_routes(args.folder, keep=False, areas_file=args.areas)
         ids = replay.archive_ids(args.folder)
-        figures = len(replay.areas_rows(args.folder))
+        figures = len(set(ids) & set(replay.areas_rows(args.folder, args.areas)))
         first, last = deepstate.version_of(ids[0]), deepstate.version_of(ids[-1])
         with replay.serve(routes, port=args.port) as server:
             print(

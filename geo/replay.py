@@ -98,13 +98,17 @@ def archive_ids(folder: Path) -> list[str]:
     return list(version_files(folder))
 
 
-def areas_rows(folder: Path) -> dict[str, dict[str, str]]:
-    """Return DeepState's own figures per version id, from the folder's ``areas.csv`` (none without one).
+def areas_rows(folder: Path, areas_file: Path | None = None) -> dict[str, dict[str, str]]:
+    """Return DeepState's own figures per version id, from `areas_file` or else the folder's ``areas.csv``.
 
-    Every figure is checked here, once: a number of km² (finite, not negative) or empty.
+    Without `areas_file`, a folder without ``areas.csv`` has none (an `areas_file` must exist). Every figure is
+    checked here, once: a number of km² (finite, not negative) or empty.
     """
-    path = folder / AREAS_FILE
-    if path.is_symlink() or not path.is_file():
+    path = areas_file or folder / AREAS_FILE
+    if areas_file is not None and not areas_file.is_file():
+        msg = f"{areas_file}: no such file; give a CSV of DeepState's figures (snapshot_id and the *_km2 columns)"
+        raise ArgumentError(msg)
+    if areas_file is None and (path.is_symlink() or not path.is_file()):
         return {}
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -173,7 +177,13 @@ def _body(payload: Any) -> bytes:
 
 
 def build_routes(
-    folder: Path, *, ids: list[str] | None = None, cycle: int = 0, areas: bool = True, keep: bool = True
+    folder: Path,
+    *,
+    ids: list[str] | None = None,
+    cycle: int = 0,
+    areas: bool = True,
+    keep: bool = True,
+    areas_file: Path | None = None,
 ) -> dict[str, Route]:
     """Return the routes serving the archive in `folder` (only `ids` of it, if given).
 
@@ -186,7 +196,7 @@ def build_routes(
     if not real:
         msg = f"{folder}: no archived versions (<id>.geojson.gz or <id>.geojson files) to serve"
         raise ArgumentError(msg)
-    rows = areas_rows(folder) if areas else {}
+    rows = areas_rows(folder, areas_file) if areas else {}
     if cycle:
         start = int(real[0])
         served = [(str(start + 86_400 * k), real[k % len(real)]) for k in range(cycle)]

@@ -206,3 +206,22 @@ def test_a_file_named_by_an_id_deepstate_cannot_have_is_ignored(tmp_path: Path) 
     (folder / "5.geojson").write_text("{}", encoding="utf-8")
     (folder / f"{'9' * 20}.geojson").write_text("{}", encoding="utf-8")
     assert replay.archive_ids(folder) == [OLD, NEW]
+
+
+def test_the_figures_may_come_from_a_file_beside_the_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder(tmp_path)
+    (folder / "areas.csv").unlink()
+    figures = tmp_path / "deepstate_api_areas_history.csv"  # as ../shared/data/occupation keeps them
+    figures.write_text(
+        "snapshot_id,occupied_after_24_02_2022_km2,occupied_to_24_02_2022_km2,unspecified_km2,liberated_km2\n"
+        f"{OLD},60000,43000,,\n1600000000,1,2,,\n",
+        encoding="utf-8",
+    )
+    with replay.serve(replay.build_routes(folder, areas_file=figures)) as server:
+        assert _get(f"{server.url}/history/{OLD}/areas")[0] == {
+            "hash": "#a52714",
+            "area": 60000.0,
+            "type": "occupied_after_24_02_2022",
+        }
+    assert cli.replay_deepstate([str(folder), "--areas", str(tmp_path / "none.csv")]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'none.csv'}: no such file; ")
