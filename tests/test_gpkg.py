@@ -393,7 +393,7 @@ def test_the_deposits_layer_keeps_the_sources_name_beside_the_maps(
     assert rows["GEM-M2836"] == ("Gorskaya Coal Mine", "", "Gorskaya Coal Mine")
     assert sum(r[0] != r[2] for r in rows.values()) == 7  # as README "Known limits" → "Names (issue 19)" says
     assert '<alias field="name_map" index="3" name="Name on the maps"/>' in style_qml
-    assert "<mapTip>[% replace(\"name_map\", array(" in style_qml
+    assert '<mapTip>[% replace("name_map", array(' in style_qml
 
 
 @pytest.mark.qgis
