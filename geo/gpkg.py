@@ -734,29 +734,13 @@ def base_layers(
     neighbour_frame, sea_frame = base_frames(basemap, ukraine)
     credit = _sources(provenance, [schema.BASEMAP_FILE])
     west, south, east, north = schema.BASEMAP_BBOX
+    styles = (
+        ("neighbours", neighbour_frame, _fill("0", style.LAND_COLOUR, style.BORDER_COLOUR, 0.8)),
+        ("sea", sea_frame, _fill("0", style.SEA_COLOUR, style.SEA_COLOUR, 0.0)),
+    )
     return [
-        _layer(
-            "neighbours",
-            neighbour_frame,
-            "polygon",
-            single(_fill("0", style.LAND_COLOUR, style.BORDER_COLOUR, 0.8)),
-            credit,
-            west=west,
-            south=south,
-            east=east,
-            north=north,
-        ),
-        _layer(
-            "sea",
-            sea_frame,
-            "polygon",
-            single(_fill("0", style.SEA_COLOUR, style.SEA_COLOUR, 0.0)),
-            credit,
-            west=west,
-            south=south,
-            east=east,
-            north=north,
-        ),
+        _layer(name, frame, "polygon", single(fill), credit, west=west, south=south, east=east, north=north)
+        for name, frame, fill in styles
     ]
 
 
