@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from geo import (
     i18n,
     join,
     printmap,
+    scenarios,
     schema,
     sources,
     stats,
@@ -34,7 +36,7 @@ from geo import (
     webmap,
     workers,
 )
-from geo.errors import OutputError, SourceError
+from geo.errors import ArgumentError, OutputError, SourceError, ValidationError
 from geo.files import check_apart
 
 
@@ -58,6 +60,8 @@ class Inputs:
     snapshot_source: dict[str, Any]
     provenance: dict[str, dict[str, Any]]
     credits: list[str]
+    scenarios: tuple[scenarios.Scenario, ...] = ()  # `geo.scenarios.check_scenarios`, then the user's drawn ones
+    deal: pd.DataFrame = field(default_factory=pd.DataFrame)  # the minerals deal's list (`geo.schema.DEAL_FILE`)
     repairs: list[str] = field(default_factory=list)
     dated_contested: dict[str, shapely.Geometry] = field(default_factory=dict)  # their grey zones, where they have one
 
@@ -82,6 +86,22 @@ class Results:
     ledger: pd.DataFrame
     bases: dict[str, Any]  # Ukraine's occupied shares by reserves and by value at the snapshot (`stats.share_bases`)
     history_bases: pd.DataFrame
+    scenarios: tuple[ScenarioResult, ...] = ()
+    scenario_date: str = ""  # the date whose line the scenarios start from (the snapshot's by default)
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """One scenario computed: its line, the reported regions' areas by class, and every deposit's control."""
+
+    scenario: scenarios.Scenario
+    line: scenarios.Line
+    occupied: shapely.Geometry  # the occupied ground of the line the scenario starts from, lon/lat
+    areas: pd.DataFrame  # `geo.stats.scenario_areas` of Ukraine, every oblast and the focus regions
+    control: pd.Series  # `geo.scenarios.control` per deposit
+    counts: pd.DataFrame  # `geo.stats.scenario_counts`
+    bases: dict[str, Any]  # `geo.stats.share_bases` (the demilitarised zone counts as not Russian-controlled)
+    deal: dict[str, Any]  # the minerals deal's covered records under the scenario (`deal_record`)
 
 
 def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
@@ -107,6 +127,8 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         layers / schema.FIGURES_FILE,
         layers / schema.RESERVES_FILE,
         layers / schema.PRICES_FILE,
+        layers / schema.SCENARIOS_FILE,
+        layers / schema.DEAL_FILE,
         layers / schema.PRE2022_FILE,
         layers / schema.BASEMAP_FILE,
         layers / schema.SINCE_FILE,
@@ -129,6 +151,8 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     figures = sources.read_figures(layers / schema.FIGURES_FILE)
     reserves = sources.read_reserves(layers / schema.RESERVES_FILE)
     prices = sources.read_prices(layers / schema.PRICES_FILE)
+    scenario_table = sources.read_table(layers / schema.SCENARIOS_FILE, required=schema.SCENARIO_REQUIRED)
+    deal = sources.read_table(layers / schema.DEAL_FILE, required=schema.DEAL_REQUIRED)
     aliases = sources.oblast_aliases(sources.read_oblast_lookup(layers / schema.OBLAST_LOOKUP_FILE))
     oblast_ids = sources.resolve_oblasts(records["oblast"], aliases)
 
@@ -148,6 +172,8 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
     provenance = sources.read_provenance(data_files)
     validate.check_provenance(provenance, problems=problems)
     problems.raise_if_any()
+    scenario_list = scenarios.check_scenarios(scenario_table, region_ids=set(region_frames[0].index))
+    scenarios.check_deal(deal)
 
     repairs: list[str] = []
     repaired = []
@@ -186,6 +212,8 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
             for path in [*data_files, *[path for path, _sidecar in read.sidecars.values()], snapshot_path]
         },
         credits=credits,
+        scenarios=scenario_list,
+        deal=deal,
         repairs=repairs,
         dated_contested=read.contested,
     )
@@ -357,8 +385,13 @@ def _give_back_memory() -> None:
         ctypes.CDLL(None).malloc_trim(0)
 
 
-def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> Results:
-    """Join and count: regions' occupied areas, deposits' control, control by region × commodity."""
+def compute(
+    inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM, scenario_date: str | None = None
+) -> Results:
+    """Join and count: regions' occupied areas, deposits' control, control by region × commodity; the scenarios.
+
+    The scenarios start from the line of `scenario_date` (the snapshot's by default: `compute_scenarios`).
+    """
     parts = join.occupied_parts(_occupied(inputs.snapshot), inputs.pre2022)
     front = join.front_line(parts, join.land_interior(inputs.country))
     contested_series = grey_zone_series(inputs)
@@ -384,6 +417,9 @@ def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> R
         near_front=stats.near_front(distance, threshold_km=near_front_km),
         region_ids=membership.groupby("id")[schema.REGION_ID].agg(tuple).reindex(deposits.index),
     )
+    coverage = scenarios.deal_coverage(inputs.deal)
+    deal_commodities = scenarios.deal_commodities(deposits["commodity_list"], coverage)
+    deposits = deposits.assign(deal_commodities=deal_commodities, deal_covered=deal_commodities != "")
     figured = stats.preferred_reserves(inputs.reserves, deposits)
     deposits = deposits.join(figured)
     values = stats.deposit_value_usd(deposits.loc[figured.index], inputs.prices)
@@ -411,8 +447,251 @@ def compute(inputs: Inputs, *, near_front_km: float = schema.NEAR_FRONT_KM) -> R
         bases=stats.share_bases(deposits, deposits["control_status"]),
         history_bases=stats.bases_over_time(deposits, statuses),
     )
+    chosen = scenario_date or inputs.snapshot_date
+    results = dataclasses.replace(
+        results, scenarios=compute_scenarios(inputs, results, date=chosen), scenario_date=chosen
+    )
     _give_back_memory()  # the history's and the ledger's intermediate tables: the rendering's workers fork next
     return results
+
+
+def with_drawn_scenarios(inputs: Inputs, files: Sequence[Path]) -> Inputs:
+    """Return `inputs` with a scenario for each of `files` (GeoJSON, KML, GeoPackage: `geo.scenarios.drawn_scenario`).
+
+    Raises
+    ------
+    geo.errors.ValidationError
+        Naming the file: one that draws nothing in Ukraine or draws it wrong, or an id another scenario has.
+    """
+    if not files:
+        return inputs
+    country = shapely.union_all(inputs.country.geometry.to_numpy())
+    added = list(inputs.scenarios)
+    for path in files:
+        frame = sources.read_vector(Path(path))
+        drawn = scenarios.drawn_scenario(frame, name=Path(path).stem, country=country, source=str(path))
+        if drawn.scenario_id in {s.scenario_id for s in added}:
+            msg = f"{path}: a scenario {drawn.scenario_id} exists already; rename the file"
+            raise ValidationError(msg)
+        added.append(drawn)
+    return dataclasses.replace(inputs, scenarios=tuple(added))
+
+
+def scenario_regions(regions: pd.DataFrame) -> list[str]:
+    """Return the regions `scenarios.csv` reports: Ukraine, every oblast, then the focus regions below oblasts."""
+    oblasts = list(regions.index[regions["level"] == "oblast"])
+    below = [rid for rid in schema.FOCUS_REGIONS if rid in regions.index and rid not in oblasts]
+    return [schema.COUNTRY_ID, *oblasts, *below]
+
+
+def _bases_status(control: pd.Series) -> pd.Series:
+    """Map scenario controls to today's words for `geo.stats.share_bases` (demilitarised counts as not Russian)."""
+    words = {schema.RUSSIAN_CONTROLLED: schema.OCCUPIED_SINCE_2022, schema.DEMILITARISED: schema.HELD}
+    return control.map(lambda value: words.get(value, value))
+
+
+def deal_record(deposits: pd.DataFrame, control: pd.Series, *, coverage: Mapping[str, str]) -> dict[str, Any]:
+    """Say how much of what the minerals deal covers would be on Russian-controlled ground.
+
+    Counts the records with any covered commodity (``deal_covered``) by control; shares by reserves and value
+    over the records whose primary commodity is covered (`geo.stats.share_bases`).
+    """
+    covered = deposits["deal_covered"].to_numpy(dtype=bool)
+    counts = control[covered].value_counts()
+    known = int(covered.sum() - counts.get(schema.UNKNOWN, 0))
+    russian = int(counts.get(schema.RUSSIAN_CONTROLLED, 0))
+    primary = deposits["primary_commodity"].isin(list(coverage))
+    bases = stats.share_bases(deposits[primary], _bases_status(control[primary]))
+    return {
+        "records": int(covered.sum()),
+        **{control_word: int(counts.get(control_word, 0)) for control_word in schema.SCENARIO_CONTROLS},
+        "russian_controlled_share": russian / known if known else 0.0,
+        "value_all": bases["value_all"],
+        "reserves": bases["reserves"],
+    }
+
+
+def compute_scenarios(inputs: Inputs, results: Results, *, date: str | None = None) -> tuple[ScenarioResult, ...]:
+    """Apply every scenario of `inputs` to the line of `date` (the snapshot's by default; any date of the history).
+
+    Raises
+    ------
+    geo.errors.ArgumentError
+        If `date` is not a date of the history (`series_dates`).
+    """
+    date = date or inputs.snapshot_date
+    dates = series_dates(inputs)
+    if date not in dates:
+        msg = (
+            f"--scenario-date {date[:20]}: no snapshot of that day; choose one of the history's dates "
+            f"({dates[0]} … {dates[-1]}, {len(dates)} in all; summary.json lists them)"
+        )
+        raise ArgumentError(msg)
+    reported = scenario_regions(results.regions)
+    if date == inputs.snapshot_date:
+        parts, front, status = results.parts, results.front, results.deposits["control_status"]
+        table = results.regions.loc[reported]
+    else:
+        parts = _parts_at(inputs, results.parts, date)
+        front = join.front_line(parts, join.land_interior(inputs.country))
+        status = results.statuses[date].reindex(results.deposits.index)
+        geoms = results.regions.loc[reported]
+        table = gpd.GeoDataFrame(stats.region_table(geoms, parts), geometry=geoms.geometry, crs=schema.STORAGE_CRS)
+    occupied = shapely.union_all(parts.geometry.to_numpy())
+    oblasts = gpd.GeoSeries(results.regions.geometry[results.regions["level"] == "oblast"], crs=schema.STORAGE_CRS)
+    country = results.regions.geometry[schema.COUNTRY_ID]
+    line_of_contact = front.iloc[0]
+    coverage = scenarios.deal_coverage(inputs.deal)
+    out = []
+    for scenario in inputs.scenarios:
+        line = scenarios.draw(scenario, oblasts=oblasts, occupied=occupied, front=line_of_contact, country=country)
+        areas = stats.scenario_areas(
+            gpd.GeoDataFrame(table), russian=line.russian, demilitarised=line.demilitarised, occupied=occupied
+        )
+        control = scenarios.control(scenario, line, results.deposits, status=status)
+        out.append(
+            ScenarioResult(
+                scenario=scenario,
+                line=line,
+                occupied=occupied,
+                areas=pd.concat([table[["name_en", "name_uk", "level", "area_km2"]], areas], axis=1),
+                control=control,
+                counts=stats.scenario_counts(results.deposits, control),
+                bases=stats.share_bases(results.deposits, _bases_status(control)),
+                deal=deal_record(results.deposits, control, coverage=coverage),
+            )
+        )
+    return tuple(out)
+
+
+def scenario_tables(results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the rows of ``scenarios.csv`` (scenario × region) and ``scenario_deposits.csv`` (scenario × deposit)."""
+    areas = [
+        r.areas.rename_axis(schema.REGION_ID).reset_index().assign(scenario_id=r.scenario.scenario_id)
+        for r in results.scenarios
+    ]
+    deposits = results.deposits
+    today = scenarios.today(deposits["control_status"])
+    rows = [
+        deposits.assign(
+            scenario_id=r.scenario.scenario_id,
+            control_today=today,
+            control_scenario=r.control,
+            changes_hands=changes_hands(today, r.control),
+        )
+        .rename_axis("id")
+        .reset_index()
+        for r in results.scenarios
+    ]
+    empty_areas = pd.DataFrame(columns=list(schema.SCENARIO_COLUMNS))
+    empty_rows = pd.DataFrame(columns=list(schema.SCENARIO_DEPOSIT_COLUMNS))
+    return (
+        pd.concat(areas, ignore_index=True) if areas else empty_areas,
+        pd.concat(rows, ignore_index=True) if rows else empty_rows,
+    )
+
+
+def changes_hands(today: pd.Series, scenario: pd.Series) -> pd.Series:
+    """Say whether each deposit's control would change (records of unknown control, then or now, never do)."""
+    known = (today != schema.UNKNOWN) & (scenario != schema.UNKNOWN)
+    return (known & (today != scenario)).rename("changes_hands")
+
+
+def scenario_summary(results: Results, deal: pd.DataFrame) -> dict[str, Any]:
+    """Return ``summary.json``'s ``scenarios``: the date, the minerals deal's list and each scenario's figures."""
+    coverage = scenarios.deal_coverage(deal)
+    ours = sorted({c for items in results.deposits["commodity_list"] for c in items})
+    today = scenarios.today(results.deposits["control_status"])
+    reported = [schema.COUNTRY_ID, *(rid for rid in schema.FOCUS_REGIONS if rid in results.regions.index)]
+    listed = []
+    for r in results.scenarios:
+        scenario = r.scenario
+        moved = changes_hands(today, r.control)
+        counts = r.control.value_counts()
+        listed.append(
+            {
+                "scenario_id": scenario.scenario_id,
+                "name_en": scenario.name_en,
+                "name_uk": scenario.name_uk,
+                "proposed": scenario.proposed,
+                "source_url": scenario.source_url,
+                "quote": scenario.quote,
+                "notes": scenario.notes,
+                "rules": scenarios.format_rules(scenario.rules),
+                "regions": [
+                    {"region_id": rid, **{k: _round(k, r.areas.loc[rid, k]) for k in SCENARIO_FIGURES}}
+                    for rid in reported
+                    if rid in r.areas.index
+                ],
+                "deposits": {c: int(counts.get(c, 0)) for c in schema.SCENARIO_CONTROLS},
+                "changes_hands": [
+                    {
+                        "id": str(i),
+                        "name_en": str(results.deposits.loc[i, "name_en"]),
+                        "from": today[i],
+                        "to": r.control[i],
+                    }
+                    for i in results.deposits.index[moved.to_numpy(dtype=bool)]
+                ],
+                "commodities": {
+                    str(c): {str(k): (float(v) if str(k).endswith("_share") else int(v)) for k, v in row.items()}
+                    for c, row in r.counts.iterrows()
+                },
+                "bases": r.bases,
+                "deal": r.deal,
+            }
+        )
+    return {
+        "date": results.scenario_date,
+        "compared_with": schema.FROZEN_SCENARIO,
+        "demilitarised_counts_as": "not Russian-controlled in every share; counted apart in `deposits`",
+        "minerals_deal": {
+            "listed": len(deal),
+            "covers": coverage,
+            "not_covered": [c for c in ours if c not in coverage],
+        },
+        "list": listed,
+    }
+
+
+def scenario_views(results: Results, deal: pd.DataFrame) -> tuple[dict[str, Any], ...]:
+    """Return what the renderers draw of each scenario, in order: its ``summary.json`` record and its geometry.
+
+    Each is the scenario's item of `scenario_summary` (ids, names, quote, source, rules, the reported regions'
+    areas, counts, the deposits that change hands, the shares by count, reserves and value, the deal's) plus
+    ``russian`` and ``demilitarised`` (lon/lat geometries, full detail: simplify per scale), ``occupied`` (the
+    line's own occupied ground, to draw what changes), ``control`` (`geo.scenarios.control` per deposit id),
+    ``date`` (the line's) and ``deal_not_covered`` (our commodities the deal's list leaves out).
+    """
+    record = scenario_summary(results, deal)
+    return tuple(
+        {
+            **item,
+            "russian": r.line.russian,
+            "demilitarised": r.line.demilitarised,
+            "occupied": r.occupied,
+            "control": r.control,
+            "date": record["date"],
+            "deal_not_covered": record["minerals_deal"]["not_covered"],
+        }
+        for item, r in zip(record["list"], results.scenarios, strict=True)
+    )
+
+
+#: The figures of each reported region in ``summary.json``'s scenarios.
+SCENARIO_FIGURES = (
+    "area_km2",
+    "russian_controlled_km2",
+    "demilitarised_km2",
+    "ukrainian_km2",
+    "russian_controlled_share",
+    "ceded_km2",
+    "returned_km2",
+)
+
+
+def _round(key: str, value: object) -> float:
+    return float(schema.COLUMNS[key].rounded(float(value)))  # type: ignore[arg-type]
 
 
 def _occupied(snapshot: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -609,6 +888,7 @@ def map_arguments(
         "slider_steps": tuple(slider),
         "month_ends": tuple(inputs.monthly),
         "contested": results.contested,
+        "scenarios": scenario_views(results, inputs.deal),
     }
 
 
@@ -768,6 +1048,7 @@ def render_outputs(
 
 def render_tables(results: Results) -> dict[str, bytes]:
     """Render the CSV tables."""
+    areas, rows = scenario_tables(results)
     return {
         schema.REGIONS_CSV: tables.regions_csv(results.regions),
         schema.DEPOSITS_CSV: tables.deposits_csv(results.deposits),
@@ -776,6 +1057,8 @@ def render_tables(results: Results) -> dict[str, bytes]:
         schema.HISTORY_DEPOSITS_CSV: tables.history_deposits_csv(results.history_deposits),
         schema.LEDGER_CSV: tables.ledger_csv(results.ledger),
         schema.HISTORY_BASES_CSV: tables.history_bases_csv(results.history_bases),
+        schema.SCENARIOS_CSV: tables.scenarios_csv(areas),
+        schema.SCENARIO_DEPOSITS_CSV: tables.scenario_deposits_csv(rows),
     }
 
 
@@ -891,8 +1174,14 @@ def build(
     languages: Sequence[str] = (i18n.DEFAULT_LANGUAGE,),
     regions: Sequence[str] = (),
     slider: Sequence[webmap.SliderSteps] = webmap.DEFAULT_SLIDER,
+    scenario_date: str | None = None,
+    scenario_files: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """Build every output from `layers` into `out`, the maps and charts in each of `languages`.
+
+    The scenarios of ``scenarios.csv``, and one per file of `scenario_files` (``--scenario-file``: polygons of
+    what Russia would control, `geo.scenarios.drawn_scenario`), start from the line of `scenario_date`
+    (``--scenario-date``; the snapshot's by default).
 
     Besides the maps of `geo.catalogue.MAPS`, each region `regions` names (an
     id, or a name in English or Ukrainian: `geo.catalogue.resolve`) gets its
@@ -914,8 +1203,16 @@ def build(
     inputs = load(layers, snapshot=snapshot)
     if tuple(slider) != webmap.DEFAULT_SLIDER:  # a --slider rule that adds no step stops the build, before any work
         webmap.check_slider(series_dates(inputs), slider, month_ends=inputs.monthly)
+    if scenario_date is not None and scenario_date not in series_dates(inputs):  # before any work
+        dates = series_dates(inputs)
+        msg = (
+            f"--scenario-date {scenario_date[:20]}: no snapshot of that day; choose one of the history's dates "
+            f"({dates[0]} … {dates[-1]}, {len(dates)} in all)"
+        )
+        raise ArgumentError(msg)
+    inputs = with_drawn_scenarios(inputs, scenario_files)
     maps = catalogue.all_maps(inputs.regions, [catalogue.resolve(inputs.regions, query) for query in regions])
-    results = compute(inputs, near_front_km=near_front_km)
+    results = compute(inputs, near_front_km=near_front_km, scenario_date=scenario_date)
     files = render_outputs(inputs, results, languages=languages, maps=maps, slider=slider)
     front_km = front_length_km(results)
     revision = sources.source_revision(inputs.snapshot_source)
@@ -936,6 +1233,7 @@ def build(
         digests=tables.digests(files),
         bases=results.bases,
         history=tables.history_dates(series_dates(inputs), dated=inputs.dated, snapshot_date=inputs.snapshot_date),
+        scenarios=scenario_summary(results, inputs.deal),
     )
     files[schema.SUMMARY_JSON] = tables.summary_json(record)
     tables.write_outputs(out, files)

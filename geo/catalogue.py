@@ -54,6 +54,8 @@ class MapRecord:
     groups: tuple[str, ...] = ()  # commodity groups shown at first (the print maps draw only these); () = all
     qgis_layout: bool = False
     region_title: bool = False  # titled ``map.title.region`` with the frame's name (maps made on demand)
+    scenarios: bool = False  # the peace-plan scenarios' map: a switcher over each scenario's line (HTML); one print
+    # set per scenario, ``print/<SCENARIO_PRINT_PREFIX><scenario_id>…``; the QGIS atlas steps through them
 
     @property
     def file(self) -> str:
@@ -124,7 +126,10 @@ MAPS: Final = (
         qgis_layout=True,
     ),
     MapRecord("lithium", LITHIUM, (Level("oblast"),), "country", groups=("lithium",), qgis_layout=True),
+    MapRecord("scenarios", schema.COUNTRY_ID, (Level("oblast"),), "country", scenarios=True),
 )
+#: The print files of one scenario: ``print/scenario_<scenario_id><suffix>`` (`geo.schema.PRINT_FILES`).
+SCENARIO_PRINT_PREFIX: Final = "scenario_"
 
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 

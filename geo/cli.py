@@ -213,8 +213,26 @@ def summary_lines(record: Mapping[str, Any], out: Path) -> list[str]:
             "a published share weighs what is in the ground (by value or reserves), not records: compare it with "
             "the value basis above, not the count",
         )
+    scenario_block = record.get("scenarios")
+    if scenario_block and scenario_block["list"]:
+        say(f"scenarios from the line of {scenario_block['date']} (Russian-controlled; demilitarised; deal minerals):")
+        for item in scenario_block["list"]:
+            say(f"  {one_line(item['scenario_id']):<22} ", _scenario_line(item), indent=4)
     say(f"wrote {len(record['outputs'])} files to {out}")
     return lines
+
+
+def _scenario_line(item: Mapping[str, Any]) -> str:
+    """One scenario in the terminal summary: Ukraine's classes, the change, the deposits moving, the deal's share."""
+    ua = item["regions"][0]
+    moved = len(item["changes_hands"])
+    deal = item["deal"]
+    return (
+        f"{_percent(ua['russian_controlled_share'])} of Ukraine ({ua['russian_controlled_km2']:,.0f} km²; "
+        f"+{ua['ceded_km2']:,.0f} ceded, -{ua['returned_km2']:,.0f} returned); "
+        f"{ua['demilitarised_km2']:,.0f} km² demilitarised; {moved} deposit records change hands; "
+        f"deal minerals: {deal[schema.RUSSIAN_CONTROLLED]} of {deal['records']} records Russian-controlled"
+    )
 
 
 def _print_summary(record: dict[str, Any], out: Path) -> None:
@@ -274,6 +292,29 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
             "own snapshot is always the last (default: monthly and last:90)"
         ),
     )
+    parser.add_argument(
+        "--scenario-date",
+        type=_iso_date,
+        default=None,
+        metavar="DATE",
+        help=(
+            "apply the peace-plan scenarios to the line of this date of the history, YYYY-MM-DD "
+            "(default: the map's snapshot)"
+        ),
+    )
+    parser.add_argument(
+        "--scenario-file",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        dest="scenario_files",
+        help=(
+            "add a scenario drawn in FILE (GeoJSON, KML or GeoPackage, lon/lat): polygons of what Russia would "
+            "control, or one per class with a 'class' property (russian_controlled, demilitarised); "
+            "named after the file; repeatable"
+        ),
+    )
     args = parser.parse_args(argv)
 
     def job() -> int:
@@ -286,6 +327,8 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
             near_front_km=args.near_front_km,
             languages=args.lang,
             regions=args.maps,
+            scenario_date=args.scenario_date,
+            scenario_files=tuple(args.scenario_files),
             **({"slider": tuple(args.slider)} if args.slider else {}),
         )
         _print_summary(record, args.out)

@@ -45,6 +45,10 @@ FIGURES_FILE: Final = "deposits/figures.csv"
 RESERVES_FILE: Final = "deposits/reserves.csv"
 #: Dated prices per tonne of each commodity's reserve measure, for the value estimate.
 PRICES_FILE: Final = "deposits/prices.csv"
+#: Peace-plan scenarios (`geo.scenarios`): one row each, with its quote, source and rules.
+SCENARIOS_FILE: Final = "scenarios/scenarios.csv"
+#: The annex list of the US–Ukraine minerals agreement of 30 April 2025, one row per listed mineral.
+DEAL_FILE: Final = "scenarios/minerals_deal.csv"
 OCCUPATION_DIR: Final = "occupation"
 #: Dated snapshots of the occupied area: ``deepstate_occupied_YYYY-MM-DD.geojson``.
 SNAPSHOT_GLOB: Final = "deepstate_occupied_*.geojson"
@@ -188,6 +192,17 @@ HELD: Final = "held_by_ukraine"
 UNKNOWN: Final = "unknown"
 CONTROL_STATUSES: Final = (OCCUPIED_SINCE_2022, OCCUPIED_BEFORE_2022, HELD, UNKNOWN)
 OCCUPIED_STATUSES: Final = (OCCUPIED_SINCE_2022, OCCUPIED_BEFORE_2022)
+#: Who would control ground or a deposit under a scenario (`geo.scenarios`): the demilitarised zone is neither
+#: held nor Russian-controlled; ``held_by_ukraine`` and ``unknown`` are today's words.
+RUSSIAN_CONTROLLED: Final = "russian_controlled"
+DEMILITARISED: Final = "demilitarised"
+SCENARIO_CLASSES: Final = (RUSSIAN_CONTROLLED, DEMILITARISED, HELD)
+SCENARIO_CONTROLS: Final = (RUSSIAN_CONTROLLED, DEMILITARISED, HELD, UNKNOWN)
+#: The scenario every other is compared with: the line of the snapshot, everywhere.
+FROZEN_SCENARIO: Final = "frozen"
+SCENARIO_REQUIRED: Final = ("scenario_id", "name_en", "name_uk", "proposed", "source_url", "quote", "notes", "rules")
+DEAL_REQUIRED: Final = ("mineral", "name_uk", "kind", "commodity", "notes")
+DEAL_KINDS: Final = ("mineral", "hydrocarbon")
 #: DeepState's grey zone ("unknown status"; since 2026 assessed Russian infiltration): shown, never counted as occupied.
 CONTESTED: Final = "contested"
 #: Default distance to the line of contact under which a deposit is "near the front".
@@ -301,6 +316,8 @@ HISTORY_REGIONS_CSV: Final = "history_regions.csv"
 HISTORY_DEPOSITS_CSV: Final = "history_deposits.csv"
 LEDGER_CSV: Final = "ledger.csv"
 HISTORY_BASES_CSV: Final = "history_bases.csv"
+SCENARIOS_CSV: Final = "scenarios.csv"
+SCENARIO_DEPOSITS_CSV: Final = "scenario_deposits.csv"
 CHART_SHARE_PNG: Final = "chart_occupied_share.png"
 CHART_DEPOSITS_PNG: Final = "chart_deposits_occupied.png"
 #: Static maps (``maps/print/``), one set per map of `geo.catalogue`, named after its HTML file: ``<stem><suffix>``.
@@ -424,6 +441,19 @@ COLUMNS: Final = {
         Column("low_confidence"),
         Column("occupied_t"),
         Column("known_t"),
+        # scenarios
+        Column("scenario_id"),
+        Column("russian_controlled_km2", KM2_DECIMALS),
+        Column("demilitarised_km2", KM2_DECIMALS),
+        Column("ukrainian_km2", KM2_DECIMALS),
+        Column("russian_controlled_share", SHARE_DECIMALS),
+        Column("ceded_km2", KM2_DECIMALS),
+        Column("returned_km2", KM2_DECIMALS),
+        Column("control_today"),
+        Column("control_scenario"),
+        Column("changes_hands"),
+        Column("deal_covered"),
+        Column("deal_commodities"),
         # GeoPackage layers only
         Column("commodity_group"),
         Column("name_map"),  # a deposit's Latin name on the maps (`geo.i18n.Words.map_name`), its QGIS label
@@ -570,6 +600,35 @@ HISTORY_BASES_COLUMNS: Final = table_columns(
     "occupied_t",
     "known_t",
 )
+#: ``scenarios.csv``: one row per scenario × region (Ukraine, every oblast, the focus regions).
+SCENARIO_COLUMNS: Final = table_columns(
+    "scenario_id",
+    "region_id",
+    "name_en",
+    "level",
+    "area_km2",
+    "russian_controlled_km2",
+    "demilitarised_km2",
+    "ukrainian_km2",
+    "russian_controlled_share",
+    "ceded_km2",
+    "returned_km2",
+)
+#: ``scenario_deposits.csv``: one row per scenario × deposit record.
+SCENARIO_DEPOSIT_COLUMNS: Final = table_columns(
+    "scenario_id",
+    "id",
+    "name_en",
+    "primary_commodity",
+    "commodities",
+    "oblast",
+    "location_known",
+    "control_today",
+    "control_scenario",
+    "changes_hands",
+    "deal_covered",
+    "deal_commodities",
+)
 #: The columns of each CSV table, by file name.
 TABLE_COLUMNS: Final = {
     REGIONS_CSV: REGION_COLUMNS,
@@ -579,4 +638,6 @@ TABLE_COLUMNS: Final = {
     HISTORY_DEPOSITS_CSV: HISTORY_DEPOSIT_COLUMNS,
     LEDGER_CSV: LEDGER_COLUMNS,
     HISTORY_BASES_CSV: HISTORY_BASES_COLUMNS,
+    SCENARIOS_CSV: SCENARIO_COLUMNS,
+    SCENARIO_DEPOSITS_CSV: SCENARIO_DEPOSIT_COLUMNS,
 }

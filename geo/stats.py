@@ -1138,3 +1138,82 @@ def share_bases(deposits: pd.DataFrame, status: pd.Series) -> dict[str, Any]:
             "low_confidence": int(row["low_confidence"]),
         }
     return bases
+
+
+def scenario_areas(
+    regions: gpd.GeoDataFrame,
+    *,
+    russian: shapely.Geometry,
+    demilitarised: shapely.Geometry,
+    occupied: shapely.Geometry,
+) -> pd.DataFrame:
+    """Measure each region's ground by class under a scenario, and what changes against the snapshot.
+
+    The Russian-controlled area is today's occupied area (``occupied_km2``, as `region_table` measures it) plus
+    the ground ceded less the ground returned, so the frozen scenario (`russian` is `occupied`) gives today's
+    figures exactly.
+
+    Parameters
+    ----------
+    regions
+        From `region_table` with its geometry: ``area_km2``, ``occupied_km2``.
+    russian, demilitarised
+        The scenario's classes (`geo.scenarios.Line`), lon/lat.
+    occupied
+        The snapshot's occupied ground, lon/lat.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like `regions`: ``russian_controlled_km2``, ``demilitarised_km2``, ``ukrainian_km2`` (the rest),
+        ``russian_controlled_share``, ``ceded_km2``, ``returned_km2`` (km²; shares in [0, 1]).
+    """
+    if russian is occupied:
+        ceded = returned = pd.Series(0.0, index=regions.index)
+    else:
+        ceded = overlap_km2(regions, shapely.difference(russian, occupied))
+        returned = overlap_km2(regions, shapely.difference(occupied, russian))
+    dmz = overlap_km2(regions, demilitarised)
+    area = regions["area_km2"].astype(float)
+    russian_km2 = (regions["occupied_km2"].astype(float) + ceded - returned).clip(lower=0.0)
+    russian_km2 = russian_km2.where(russian_km2 < area, area)
+    return pd.DataFrame(
+        {
+            "russian_controlled_km2": russian_km2,
+            "demilitarised_km2": dmz,
+            "ukrainian_km2": (area - russian_km2 - dmz).clip(lower=0.0),
+            "russian_controlled_share": occupied_share(russian_km2, area).to_numpy(),
+            "ceded_km2": ceded,
+            "returned_km2": returned,
+        },
+        index=regions.index,
+    )
+
+
+def scenario_counts(deposits: pd.DataFrame, control: pd.Series) -> pd.DataFrame:
+    """Count the records of each commodity (any of a record's, as `control_table` counts them) by control.
+
+    Parameters
+    ----------
+    deposits
+        Indexed by id: ``commodity_list``.
+    control
+        One of `geo.schema.SCENARIO_CONTROLS` per deposit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by commodity (`geo.schema.COMMODITIES` order, those with records): ``records`` and one count per
+        control; ``russian_controlled_share`` of the records of known control (0.0 where none is known).
+    """
+    rows = pd.DataFrame({"commodity": deposits["commodity_list"], "control": control}).explode("commodity")
+    counts = pd.crosstab(rows["commodity"], rows["control"]).reindex(
+        columns=list(schema.SCENARIO_CONTROLS), fill_value=0
+    )
+    order = [c for c in schema.COMMODITIES if c in counts.index]
+    counts = counts.reindex(order).astype(int)
+    counts.insert(0, "records", counts.sum(axis=1))
+    known = counts["records"] - counts[schema.UNKNOWN]
+    counts["russian_controlled_share"] = occupied_share(counts[schema.RUSSIAN_CONTROLLED], known).to_numpy()
+    counts.index.name = "commodity"
+    return counts

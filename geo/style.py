@@ -131,6 +131,18 @@ FREED_SINCE_COLOUR: Final = "#1a9850"
 TAKEN_SINCE_COLOUR: Final = "#f46d43"
 #: The fill opacity of those two areas (drawn over the occupied area of today and of the slider's date).
 SLIDER_CHANGE_OPACITY: Final = 0.55
+#: The scenario maps (`geo.scenarios`): Russian-controlled ground in today's occupied colour, the demilitarised zone
+#: in ochre with hatching (neither held nor Russian), the ground that would change hands against today's line outlined
+#: (ceded: taken from Ukraine; returned: given back), and today's line of contact dashed for comparison.
+SCENARIO_RUSSIAN_COLOUR: Final = OCCUPIED_SINCE_2022_COLOUR
+DEMILITARISED_COLOUR: Final = "#d99a1e"
+DEMILITARISED_OPACITY: Final = 0.45
+DEMILITARISED_HATCH: Final = "////"  # matplotlib hatch; the web map and QGIS draw diagonal lines of the same colour
+CEDED_COLOUR: Final = TAKEN_SINCE_COLOUR
+RETURNED_COLOUR: Final = FREED_SINCE_COLOUR
+TODAYS_LINE_DASH: Final = "6 4"
+#: Marker outline of a deposit in the demilitarised zone (the control outlines below carry the other classes).
+DEMILITARISED_OUTLINE: Final = ("#7a5200", 2.5, "4 2")
 #: The web page's own colours (CSS variables of geo/web/map.css).
 WEB_COLOURS: Final = {
     "sea": SEA_COLOUR,

@@ -84,6 +84,16 @@ def ledger_csv(ledger: pd.DataFrame) -> bytes:
     return _table(ledger, schema.LEDGER_CSV)
 
 
+def scenarios_csv(areas: pd.DataFrame) -> bytes:
+    """Render ``scenarios.csv``: one row per scenario × region, areas in km² by class, shares in [0, 1]."""
+    return _table(areas, schema.SCENARIOS_CSV)
+
+
+def scenario_deposits_csv(control: pd.DataFrame) -> bytes:
+    """Render ``scenario_deposits.csv``: one row per scenario × deposit, its control today and under the scenario."""
+    return _table(control, schema.SCENARIO_DEPOSITS_CSV)
+
+
 def columns_markdown(name: str, *, words: i18n.Words | None = None) -> str:
     """Render the README's table of the columns of table `name` (a file of `geo.schema.TABLE_COLUMNS`).
 
@@ -132,6 +142,7 @@ def summary(
     digests: Mapping[str, str] | None = None,
     bases: Mapping[str, Any] | None = None,
     history: Mapping[str, Any] | None = None,
+    scenarios: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the run summary written to ``summary.json``.
 
@@ -191,6 +202,7 @@ def summary(
         },
         **({"metals_comparison": metals_comparison(metals, bases)} if bases is not None else {}),
         **({"history": dict(history)} if history is not None else {}),
+        **({"scenarios": _plain_tree(dict(scenarios))} if scenarios is not None else {}),
         "credits": list(credits),
         "repairs": list(repairs),
         "outputs": list(outputs),

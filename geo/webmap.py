@@ -1429,6 +1429,7 @@ def render_maps(
     history: pd.DataFrame | None = None,
     slider_steps: Sequence[SliderSteps] = DEFAULT_SLIDER,
     month_ends: Collection[str] = (),
+    scenarios: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, bytes]:
     """Render every map in `specs` to self-contained HTML bytes, one after another.
 
@@ -1451,4 +1452,5 @@ def render_maps(
     common: dict[str, Any] = {"regions": regions, "deposits": deposits, "metals": metals}
     common.update(snapshot_date=snapshot_date, series=series, statuses=statuses, words=words, bases=bases)
     common.update(history=history, slider_steps=slider_steps, month_ends=month_ends)
+    del scenarios  # drawn by the scenarios map (`geo.catalogue.MapRecord.scenarios`): not yet
     return {spec.file: render_map(spec, drawn=drawn, **common) for spec in specs}

@@ -198,6 +198,39 @@ PRICES = [
 ]
 
 
+def scenario_row(sid: str, rules: str, **values: str) -> dict[str, str]:
+    """Return a valid scenario row with `values` overriding the defaults."""
+    row = {
+        "scenario_id": sid,
+        "name_en": f"Scenario {sid}",
+        "name_uk": f"Сценарій {sid}",
+        "proposed": "2025-11-20",
+        "source_url": "https://example.org/plan",
+        "quote": "The words the rules come from.",
+        "notes": "",
+        "rules": rules,
+    }
+    row.update(values)
+    return row
+
+
+#: The tiny world's scenarios (Donetsk UA14 is lon 31–32, 0.75 occupied; Kirovohrad UA35 lon 30–31; Zaporizhzhia
+#: UA23 lon 32–33): the line as it is; Kirovohrad ceded, Donetsk's held quarter demilitarised, Zaporizhzhia (nothing
+#: occupied) returned; Donetsk returned; a 10 km demilitarised band in Donetsk.
+SCENARIOS = [
+    scenario_row("frozen", ""),
+    scenario_row("mix", "cede:UA35; dmz:UA14; return:UA23"),
+    scenario_row("back", "return:UA14"),
+    scenario_row("band", "dmz@10:UA14"),
+]
+DEAL = [
+    {"mineral": "lithium", "name_uk": "літій", "kind": "mineral", "commodity": "lithium", "notes": ""},
+    {"mineral": "tantalum", "name_uk": "тантал", "kind": "mineral", "commodity": "tantalum", "notes": ""},
+    {"mineral": "titanium", "name_uk": "титан", "kind": "mineral", "commodity": "titanium", "notes": ""},
+    {"mineral": "oil", "name_uk": "нафта", "kind": "hydrocarbon", "commodity": "", "notes": ""},
+]
+
+
 def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> Path:
     """Write the tiny world into `root` as a complete layers folder; return `root`."""
     files: list[Path] = []
@@ -389,8 +422,10 @@ def make_layers(root: Path, *, deposits: list[dict[str, str]] | None = None) -> 
         root / schema.RESERVES_FILE, list(schema.RESERVE_REQUIRED), [r for r in RESERVES if r["deposit_id"] in ids]
     )
     write_csv(root / schema.PRICES_FILE, list(schema.PRICE_REQUIRED), PRICES)
+    write_csv(root / schema.SCENARIOS_FILE, list(schema.SCENARIO_REQUIRED), SCENARIOS)
+    write_csv(root / schema.DEAL_FILE, list(schema.DEAL_REQUIRED), DEAL)
     files += [lookup, root / schema.DEPOSITS_FILE, root / schema.FIGURES_FILE, root / schema.RESERVES_FILE]
-    files += [root / schema.PRICES_FILE]
+    files += [root / schema.PRICES_FILE, root / schema.SCENARIOS_FILE, root / schema.DEAL_FILE]
     for path in files:
         write_sidecar(path)
     return root
