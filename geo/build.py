@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -99,6 +101,7 @@ class ScenarioResult:
     occupied: shapely.Geometry  # the occupied ground of the line the scenario starts from, lon/lat
     areas: pd.DataFrame  # `geo.stats.scenario_areas` of Ukraine, every oblast and the focus regions
     control: pd.Series  # `geo.scenarios.control` per deposit
+    today: pd.Series  # each deposit's control on the line's date, in the scenarios' words (`geo.scenarios.today`)
     counts: pd.DataFrame  # `geo.stats.scenario_counts`
     bases: dict[str, Any]  # `geo.stats.share_bases` (the demilitarised zone counts as not Russian-controlled)
     deal: dict[str, Any]  # the minerals deal's covered records under the scenario (`deal_record`)
@@ -455,6 +458,36 @@ def compute(
     return results
 
 
+def with_dmz_depths(inputs: Inputs, depths: Mapping[str, float]) -> Inputs:
+    """Return `inputs` with the demilitarised zones of each scenario `depths` names set to its depth in km.
+
+    Raises
+    ------
+    geo.errors.ArgumentError
+        For a scenario id that is not one of the scenarios, one without a dmz rule, or a depth not above 0.
+    """
+    if not depths:
+        return inputs
+    known = {s.scenario_id: s for s in inputs.scenarios}
+    for sid, depth in depths.items():
+        if sid not in known or not any(r.kind == scenarios.DMZ for r in known[sid].rules):
+            with_dmz = [s.scenario_id for s in inputs.scenarios if any(r.kind == scenarios.DMZ for r in s.rules)]
+            msg = f"--dmz-depth {sid[:40]}: no such scenario with a dmz rule; choose one of {', '.join(with_dmz) or 'none'}"
+            raise ArgumentError(msg)
+        if not (math.isfinite(depth) and depth > 0):
+            msg = f"--dmz-depth {sid}={depth}: the depth must be a number of km above 0"
+            raise ArgumentError(msg)
+    changed = []
+    for scenario in inputs.scenarios:
+        km = depths.get(scenario.scenario_id)
+        rules = tuple(
+            dataclasses.replace(r, depth_km=km) if km is not None and r.kind == scenarios.DMZ else r
+            for r in scenario.rules
+        )
+        changed.append(dataclasses.replace(scenario, rules=rules))
+    return dataclasses.replace(inputs, scenarios=tuple(changed))
+
+
 def with_drawn_scenarios(inputs: Inputs, files: Sequence[Path]) -> Inputs:
     """Return `inputs` with a scenario for each of `files` (GeoJSON, KML, GeoPackage: `geo.scenarios.drawn_scenario`).
 
@@ -468,7 +501,7 @@ def with_drawn_scenarios(inputs: Inputs, files: Sequence[Path]) -> Inputs:
     country = shapely.union_all(inputs.country.geometry.to_numpy())
     added = list(inputs.scenarios)
     for path in files:
-        frame = sources.read_vector(Path(path))
+        frame = sources.read_scenario_file(Path(path))
         drawn = scenarios.drawn_scenario(frame, name=Path(path).stem, country=country, source=str(path))
         if drawn.scenario_id in {s.scenario_id for s in added}:
             msg = f"{path}: a scenario {drawn.scenario_id} exists already; rename the file"
@@ -488,6 +521,20 @@ def _bases_status(control: pd.Series) -> pd.Series:
     """Map scenario controls to today's words for `geo.stats.share_bases` (demilitarised counts as not Russian)."""
     words = {schema.RUSSIAN_CONTROLLED: schema.OCCUPIED_SINCE_2022, schema.DEMILITARISED: schema.HELD}
     return control.map(lambda value: words.get(value, value))
+
+
+#: The deposit columns `geo.stats.share_bases` reads.
+BASES_COLUMNS = (
+    "primary_commodity",
+    "commodity_list",
+    "site_kind",
+    "reserve_t",
+    "reserve_measure",
+    "reserve_confidence",
+    "value_low_usd",
+    "value_central_usd",
+    "value_high_usd",
+)
 
 
 def deal_record(deposits: pd.DataFrame, control: pd.Series, *, coverage: Mapping[str, str]) -> dict[str, Any]:
@@ -542,6 +589,7 @@ def compute_scenarios(inputs: Inputs, results: Results, *, date: str | None = No
     country = results.regions.geometry[schema.COUNTRY_ID]
     line_of_contact = front.iloc[0]
     coverage = scenarios.deal_coverage(inputs.deal)
+    slim = pd.DataFrame(results.deposits[list(BASES_COLUMNS)])  # what `geo.stats.share_bases` reads: 5× quicker
     out = []
     for scenario in inputs.scenarios:
         line = scenarios.draw(scenario, oblasts=oblasts, occupied=occupied, front=line_of_contact, country=country)
@@ -556,9 +604,12 @@ def compute_scenarios(inputs: Inputs, results: Results, *, date: str | None = No
                 occupied=occupied,
                 areas=pd.concat([table[["name_en", "name_uk", "level", "area_km2"]], areas], axis=1),
                 control=control,
+                today=scenarios.today(status),
                 counts=stats.scenario_counts(results.deposits, control),
-                bases=stats.share_bases(results.deposits, _bases_status(control)),
-                deal=deal_record(results.deposits, control, coverage=coverage),
+                bases=stats.share_bases(slim, _bases_status(control)),
+                deal=deal_record(
+                    slim.assign(deal_covered=results.deposits["deal_covered"]), control, coverage=coverage
+                ),
             )
         )
     return tuple(out)
@@ -571,13 +622,12 @@ def scenario_tables(results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
         for r in results.scenarios
     ]
     deposits = results.deposits
-    today = scenarios.today(deposits["control_status"])
     rows = [
         deposits.assign(
             scenario_id=r.scenario.scenario_id,
-            control_today=today,
+            control_today=r.today,
             control_scenario=r.control,
-            changes_hands=changes_hands(today, r.control),
+            changes_hands=changes_hands(r.today, r.control),
         )
         .rename_axis("id")
         .reset_index()
@@ -601,11 +651,11 @@ def scenario_summary(results: Results, deal: pd.DataFrame) -> dict[str, Any]:
     """Return ``summary.json``'s ``scenarios``: the date, the minerals deal's list and each scenario's figures."""
     coverage = scenarios.deal_coverage(deal)
     ours = sorted({c for items in results.deposits["commodity_list"] for c in items})
-    today = scenarios.today(results.deposits["control_status"])
     reported = [schema.COUNTRY_ID, *(rid for rid in schema.FOCUS_REGIONS if rid in results.regions.index)]
     listed = []
     for r in results.scenarios:
         scenario = r.scenario
+        today = r.today
         moved = changes_hands(today, r.control)
         counts = r.control.value_counts()
         listed.append(
@@ -910,7 +960,7 @@ def render_map(
     """Render one map from `map_arguments` with the shared geometry cache, in the language of `words`."""
     keep = (
         *("regions", "deposits", "metals", "snapshot_date", "series", "statuses", "bases", "history"),
-        *("slider_steps", "month_ends"),
+        *("slider_steps", "month_ends", "scenarios"),
     )
     return webmap.render_map(spec, drawn=drawn, words=words, **{key: arguments[key] for key in keep})
 
@@ -936,9 +986,16 @@ def render_print(
     *,
     words: i18n.Words | None = None,
     keys: Sequence[str] | None = None,
+    scenarios: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, bytes]:
-    """Render the static maps (ids of `geometry.maps`, all by default) in the language of `words`."""
+    """Render the static maps (ids of `geometry.maps`, all by default) in the language of `words`.
+
+    The scenarios record is drawn once per scenario of `scenarios` (`scenario_views`; made from `results` if None).
+    """
     words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
+    if scenarios is None:
+        wanted = any(spec.scenarios for spec in geometry.maps if keys is None or spec.id in keys)
+        scenarios = scenario_views(results, inputs.deal) if wanted else ()
     files = printmap.render_print_maps(
         geometry,
         regions=results.regions,
@@ -946,6 +1003,7 @@ def render_print(
         snapshot_date=inputs.snapshot_date,
         words=words,
         keys=keys,
+        scenarios=scenarios,
     )
     return {language_path(words.lang, name): data for name, data in files.items()}
 
@@ -975,7 +1033,8 @@ def _render_jobs(jobs: Sequence[Job]) -> dict[str, bytes]:
         elif job.kind == "print":
             if shared.printed is None:
                 shared.printed = print_geometry(inputs, results, shared.maps)
-            files.update(render_print(inputs, results, shared.printed, words=words, keys=job.maps))
+            scenarios = shared.arguments["scenarios"]
+            files.update(render_print(inputs, results, shared.printed, words=words, keys=job.maps, scenarios=scenarios))
         elif job.kind == "charts":
             files.update(render_charts(results, words=words))
         elif job.kind == "tables":
@@ -994,14 +1053,21 @@ def render_jobs(
     the scales: the second process renders the oblast-scale HTML maps, the
     charts and the static maps of the other scales in every language; this
     one the other HTML maps, the oblast-scale static maps, the tables and the
-    QGIS files (bench/build_time.py measures the halves).
+    QGIS files (bench/build_time.py measures the halves).  The scenarios'
+    static maps are split by language: the first language's here, the
+    second's there, and so on.
     """
     apart = tuple(spec.id for spec in maps if spec.scale == "oblast")
     here = tuple(spec.id for spec in maps if spec.scale != "oblast")
+    # the scenarios' static maps (a set per scenario) go to this process in every other language, to the second in
+    # the rest: each language's are about a quarter of a half
+    scenarios = tuple(spec.id for spec in maps if spec.scenarios)
+    others = tuple(map_id for map_id in here if map_id not in scenarios)
+    printed = [(lang, scenarios if k % 2 == 0 else ()) for k, lang in enumerate(languages)]
     jobs_here = [Job("maps", lang, here) for lang in languages] + [Job("tables"), Job("qgis")]
-    jobs_here += [Job("print", lang, apart) for lang in languages]
+    jobs_here += [Job("print", lang, (*apart, *mine)) for lang, mine in printed]
     jobs_apart = [Job("maps", lang, apart) for lang in languages] + [Job("charts", lang) for lang in languages]
-    jobs_apart += [Job("print", lang, here) for lang in languages]
+    jobs_apart += [Job("print", lang, (*others, *(() if mine else scenarios))) for lang, mine in printed]
     return jobs_here, jobs_apart
 
 
@@ -1145,6 +1211,7 @@ def render_qgis(
         provenance=inputs.provenance,
         snapshot_date=inputs.snapshot_date,
         basemap=inputs.basemap,
+        scenarios=scenario_views(results, inputs.deal),
     )
     focus = results.regions.loc[[schema.DONETSK_ID, schema.ZAPORIZHZHIA_ID, schema.KIROVOHRAD_ID]]
     xmin, ymin, xmax, ymax = (round(float(v), 4) for v in focus.total_bounds)
@@ -1176,12 +1243,14 @@ def build(
     slider: Sequence[webmap.SliderSteps] = webmap.DEFAULT_SLIDER,
     scenario_date: str | None = None,
     scenario_files: Sequence[Path] = (),
+    dmz_depths: Mapping[str, float] = MappingProxyType({}),
 ) -> dict[str, Any]:
     """Build every output from `layers` into `out`, the maps and charts in each of `languages`.
 
     The scenarios of ``scenarios.csv``, and one per file of `scenario_files` (``--scenario-file``: polygons of
     what Russia would control, `geo.scenarios.drawn_scenario`), start from the line of `scenario_date`
-    (``--scenario-date``; the snapshot's by default).
+    (``--scenario-date``; the snapshot's by default); `dmz_depths` (``--dmz-depth ID=KM``) sets the depth of a
+    scenario's demilitarised zones where the reports differ (`with_dmz_depths`).
 
     Besides the maps of `geo.catalogue.MAPS`, each region `regions` names (an
     id, or a name in English or Ukrainian: `geo.catalogue.resolve`) gets its
@@ -1210,7 +1279,7 @@ def build(
             f"({dates[0]} … {dates[-1]}, {len(dates)} in all)"
         )
         raise ArgumentError(msg)
-    inputs = with_drawn_scenarios(inputs, scenario_files)
+    inputs = with_dmz_depths(with_drawn_scenarios(inputs, scenario_files), dmz_depths)
     maps = catalogue.all_maps(inputs.regions, [catalogue.resolve(inputs.regions, query) for query in regions])
     results = compute(inputs, near_front_km=near_front_km, scenario_date=scenario_date)
     files = render_outputs(inputs, results, languages=languages, maps=maps, slider=slider)

@@ -228,7 +228,7 @@ def _scenario_line(item: Mapping[str, Any]) -> str:
     moved = len(item["changes_hands"])
     deal = item["deal"]
     return (
-        f"{_percent(ua['russian_controlled_share'])} of Ukraine ({ua['russian_controlled_km2']:,.0f} km²; "
+        f"{ua['russian_controlled_share']:.1%} of Ukraine ({ua['russian_controlled_km2']:,.0f} km²; "
         f"+{ua['ceded_km2']:,.0f} ceded, -{ua['returned_km2']:,.0f} returned); "
         f"{ua['demilitarised_km2']:,.0f} km² demilitarised; {moved} deposit records change hands; "
         f"deal minerals: {deal[schema.RUSSIAN_CONTROLLED]} of {deal['records']} records Russian-controlled"
@@ -315,6 +315,18 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
             "named after the file; repeatable"
         ),
     )
+    parser.add_argument(
+        "--dmz-depth",
+        action="append",
+        type=_dmz_depth,
+        default=[],
+        metavar="ID=KM",
+        dest="dmz_depths",
+        help=(
+            "the depth in km of scenario ID's demilitarised zone, where the reports differ "
+            "(e.g. us_20_points_2025=10: 5, 10 and 40 km were reported); repeatable"
+        ),
+    )
     args = parser.parse_args(argv)
 
     def job() -> int:
@@ -329,12 +341,21 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
             regions=args.maps,
             scenario_date=args.scenario_date,
             scenario_files=tuple(args.scenario_files),
+            dmz_depths=dict(args.dmz_depths),
             **({"slider": tuple(args.slider)} if args.slider else {}),
         )
         _print_summary(record, args.out)
         return EXIT_OK
 
     return _run(job)
+
+
+def _dmz_depth(value: str) -> tuple[str, float]:
+    sid, sep, km = value.partition("=")
+    if not sep or not sid.strip():
+        msg = f"not ID=KM (a scenario id and a depth in km, e.g. us_20_points_2025=10): {value[:60]!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return sid.strip(), _number(km, what="a depth in km", zero_allowed=False)
 
 
 def _seconds_total(value: str) -> float:

@@ -26,6 +26,7 @@ that QGIS can read the documents.  The attribute tables keep the data as it is.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import sqlite3
 import tempfile
@@ -44,7 +45,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from geo import i18n, schema, style
+from geo import geometry, i18n, schema, style
 
 QGIS_VERSION = "3.22.16-Białowieża"
 _GEOMETRY_TYPES = {"point": 0, "line": 1, "polygon": 2, "none": 4}
@@ -533,11 +534,15 @@ def gpkg_layers(
     snapshot_date: str,
     contested_km2: float = 0.0,
     basemap: gpd.GeoDataFrame | None = None,
+    scenarios: Sequence[Mapping[str, Any]] = (),
 ) -> list[LayerInfo]:
     """Assemble the GeoPackage's tables, styles and descriptions from the computed frames.
 
     Parameters
     ----------
+    scenarios
+        The scenario views (`geo.build.scenario_views`): with them, the layers ``scenario_areas`` and
+        ``scenarios`` (`scenario_layers`) are added, off when the project opens, drawn by its atlas layout.
     basemap
         The offline base map (`geo.sources.read_basemap`): with it, the layers ``neighbours`` and ``sea``
         (`base_layers`) are added, drawn beneath everything else.
@@ -704,7 +709,194 @@ def gpkg_layers(
             _sources(provenance, [schema.DEPOSITS_FILE, *occupation]),
             file=schema.CONTROL_CSV,
         ),
+        *(scenario_layers(scenarios, provenance) if scenarios else []),
         *(base_layers(basemap, regions.geometry[schema.COUNTRY_ID], provenance) if basemap is not None else []),
+    ]
+
+
+# --- the scenarios --------------------------------------------------------------------------
+
+#: The project variable naming the scenario the canvas draws when no atlas page is being drawn (the frozen line).
+SCENARIO_VARIABLE: Final = "scenario"
+#: The classes of ground a scenario draws, each with its geometry in the view and its area in the view's regions.
+_SCENARIO_CLASSES: Final = (
+    (schema.RUSSIAN_CONTROLLED, "russian", "russian_controlled_km2"),
+    (schema.DEMILITARISED, "demilitarised", "demilitarised_km2"),
+)
+#: The column of ``scenario_areas`` that says which class a feature is (the renderer's categories).
+SCENARIO_CLASS_COLUMN: Final = "class"
+#: How far apart the demilitarised zone's hatching lines are, and how wide, mm (as the other maps' diagonal hatch).
+_HATCH_DISTANCE_MM: Final = 2.0
+_HATCH_WIDTH_MM: Final = 0.3
+
+
+def scenario_shown() -> str:
+    """Return the QGIS expression that keeps a ``scenario_areas`` feature drawn: the atlas page's scenario.
+
+    On an atlas page (the ``Scenarios`` layout) it is the page's feature's ``scenario_id``; elsewhere (the canvas)
+    the project variable `SCENARIO_VARIABLE` (the frozen line, which an analyst may change).  The feature's field
+    and the atlas feature's attribute are named by `field_ref` and `_string_literal`, never spliced in as data.
+    """
+    column = "scenario_id"
+    page = f"attribute(@atlas_feature, {_string_literal(column)})"
+    return f"{field_ref(column)} = CASE WHEN @atlas_feature IS NULL THEN @{SCENARIO_VARIABLE} ELSE {page} END"
+
+
+def _scenario_symbols(shown: str) -> dict[str, str]:
+    """Return the fill symbol of each scenario class, each of its symbol layers drawn only where `shown` holds."""
+    defined = {"enabled": shown}
+    russian = _symbol(
+        "0",
+        "fill",
+        "SimpleFill",
+        {
+            "color": _rgba(style.SCENARIO_RUSSIAN_COLOUR, style.OCCUPATION_OPACITY),
+            "style": "solid",
+            "outline_color": _rgba(style.SCENARIO_RUSSIAN_COLOUR),
+            "outline_style": "solid",
+            "outline_width": f"{0.6 * style.MM_PER_PX:.2f}",
+            "outline_width_unit": "MM",
+            "joinstyle": "bevel",
+        },
+        defined,
+    )
+    fill = {
+        "color": _rgba(style.DEMILITARISED_COLOUR, style.DEMILITARISED_OPACITY),
+        "style": "solid",
+        "outline_color": _rgba(style.DEMILITARISED_COLOUR),
+        "outline_style": "solid",
+        "outline_width": f"{0.6 * style.MM_PER_PX:.2f}",
+        "outline_width_unit": "MM",
+        "joinstyle": "bevel",
+    }
+    hatch_line = {
+        "line_color": _rgba(style.DEMILITARISED_COLOUR),
+        "line_style": "solid",
+        "line_width": str(_HATCH_WIDTH_MM),
+        "line_width_unit": "MM",
+        "capstyle": "flat",
+        "joinstyle": "bevel",
+    }
+    hatch = {
+        "angle": "45",  # the other maps' "////"
+        "color": _rgba(style.DEMILITARISED_COLOUR),
+        "distance": str(_HATCH_DISTANCE_MM),
+        "distance_unit": "MM",
+        "line_width": str(_HATCH_WIDTH_MM),
+        "line_width_unit": "MM",
+        "offset": "0",
+        "offset_unit": "MM",
+        "outline_width_unit": "MM",
+    }
+    line = (
+        f'<symbol name="@0@1" type="line" alpha="1" clip_to_extent="1" force_rhr="0">{_data_defined({})}'
+        f'<layer class="SimpleLine" enabled="1" locked="0" pass="0">{_options(hatch_line)}{_data_defined({})}</layer>'
+        "</symbol>"
+    )
+    demilitarised = (
+        f'<symbol name="0" type="fill" alpha="1" clip_to_extent="1" force_rhr="0">{_data_defined({})}'
+        f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">{_options(fill)}{_data_defined(defined)}</layer>'
+        f'<layer class="LinePatternFill" enabled="1" locked="0" pass="0">{_options(hatch)}{_data_defined(defined)}'
+        f"{line}</layer></symbol>"
+    )
+    return {schema.RUSSIAN_CONTROLLED: russian, schema.DEMILITARISED: demilitarised}
+
+
+def _country_row(view: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return the Ukraine row of a scenario view's ``regions`` (its figures, as ``summary.json`` has them)."""
+    row: Mapping[str, Any] = next(r for r in view["regions"] if r["region_id"] == schema.COUNTRY_ID)
+    return row
+
+
+def _scenario_geometry(geoms: Sequence[shapely.Geometry | None]) -> np.ndarray:
+    """Simplify lon/lat geometries as the country maps' static maps do (`geo.geometry.SCALES`), on their grid.
+
+    An empty or missing geometry, or one the simplification leaves empty, comes back as None.
+    """
+    scale = geometry.SCALES["country"]
+    out = np.full(len(geoms), None, dtype=object)
+    kept = {i: g for i, g in enumerate(geoms) if g is not None and not shapely.is_empty(g)}
+    if not kept:
+        return out
+    series = gpd.GeoSeries(list(kept.values()), index=list(kept), crs=schema.STORAGE_CRS)
+    simple = geometry.simplify_for_web(series, tolerance_m=scale.printed.metres, decimals=scale.decimals)
+    for i, geom in zip(simple.index, simple.array, strict=True):
+        out[i] = geom
+    return out
+
+
+def scenario_frames(views: Sequence[Mapping[str, Any]]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Return the scenarios as two layers: (one feature per scenario × class of ground, one row per scenario).
+
+    ``scenario_areas`` holds the ground each scenario gives Russia (``russian_controlled``) and the demilitarised
+    zone (``demilitarised``), a class left out where it is empty; its ``area_km2`` is Ukraine's figure of that
+    class (equal-area, from the full-detail geometry, as ``scenarios.csv``), the geometry simplified for a country
+    map (`geo.geometry.SCALES` ``country``, printed).  ``scenarios`` is the atlas coverage: one row per scenario,
+    its source, quote, the date of the line it starts from, Ukraine's figures, and the union of its two classes
+    (None where both are empty).
+    """
+    rows: list[dict[str, Any]] = []
+    geoms: list[shapely.Geometry] = []
+    coverage: list[dict[str, Any]] = []
+    unions: list[shapely.Geometry | None] = []
+    for view in views:
+        country = _country_row(view)
+        about = {key: view[key] for key in ("scenario_id", "name_en", "name_uk", "proposed", "source_url")}
+        for cls, geometry_key, km2_key in _SCENARIO_CLASSES:
+            geom = view[geometry_key]
+            if geom is None or shapely.is_empty(geom):
+                continue
+            rows.append(
+                {
+                    **about,
+                    SCENARIO_CLASS_COLUMN: cls,
+                    "area_km2": float(country[km2_key]),
+                    "russian_controlled_share": float(country["russian_controlled_share"]),
+                }
+            )
+            geoms.append(geom)
+        coverage.append(
+            {
+                **about,
+                "quote": view["quote"],
+                "date": str(view["date"]),
+                "russian_controlled_share": float(country["russian_controlled_share"]),
+                "russian_controlled_km2": float(country["russian_controlled_km2"]),
+                "demilitarised_km2": float(country["demilitarised_km2"]),
+            }
+        )
+        parts = [view[key] for _cls, key, _km2 in _SCENARIO_CLASSES if view[key] is not None]
+        unions.append(shapely.union_all(parts) if parts else None)
+    area_columns = ["scenario_id", "name_en", "name_uk", "proposed", "source_url", SCENARIO_CLASS_COLUMN, "area_km2",
+                    "russian_controlled_share"]  # fmt: skip
+    areas = gpd.GeoDataFrame(
+        pd.DataFrame(rows, columns=area_columns), geometry=_scenario_geometry(geoms), crs=schema.STORAGE_CRS
+    )
+    areas = areas[~areas.geometry.isna()].reset_index(drop=True)
+    coverage_columns = ["scenario_id", "name_en", "name_uk", "proposed", "source_url", "quote", "date",
+                        "russian_controlled_share", "russian_controlled_km2", "demilitarised_km2"]  # fmt: skip
+    table = gpd.GeoDataFrame(
+        pd.DataFrame(coverage, columns=coverage_columns), geometry=_scenario_geometry(unions), crs=schema.STORAGE_CRS
+    )
+    return areas, table
+
+
+def scenario_layers(
+    views: Sequence[Mapping[str, Any]], provenance: Mapping[str, Mapping[str, object]]
+) -> list[LayerInfo]:
+    """Return the scenarios' layers for QGIS: ``scenario_areas`` (styled by class) and ``scenarios`` (the atlas's)."""
+    words = i18n.words("en")  # the GeoPackage and the QGIS project are in English
+    areas, table = scenario_frames(views)
+    credit = _sources(provenance, [schema.SCENARIOS_FILE, "snapshot"])
+    symbols = _scenario_symbols(scenario_shown())
+    renderer = categorized(
+        SCENARIO_CLASS_COLUMN, [(cls, words(f"qgis.class.{cls}"), symbols[cls]) for cls, _g, _k in _SCENARIO_CLASSES]
+    )
+    outline = single(_fill("0", None, style.SCENARIO_RUSSIAN_COLOUR, 1.2))
+    date = str(views[0]["date"]) if views else ""
+    return [
+        _layer("scenario_areas", areas, "polygon", renderer, credit, date=date, variable=SCENARIO_VARIABLE),
+        _layer("scenarios", table, "polygon", outline, credit, date=date),
     ]
 
 
@@ -760,6 +952,7 @@ _WGS84_SRS = (
 PROJECT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("deposits", ("deposits",)),
     ("occupation", ("line_of_contact", "contested_areas", "occupied_areas")),
+    ("scenarios", ("scenario_areas", "scenarios")),
     ("history", ("occupation_history",)),
     ("regions", ("regions",)),
     ("tables", ("region_stats", "control")),
@@ -777,9 +970,14 @@ def project_abstract(*, snapshot_date: str) -> str:
     return i18n.words("en")("qgis.project.abstract", credit=style.OCCUPATION_CREDIT, date=snapshot_date)
 
 
+#: Layers off when the project opens: the history (the temporal controller animates it) and the scenarios (the
+#: ``Scenarios`` atlas layout draws them), so that the canvas shows today's map.
+_UNCHECKED: Final = ("occupation_history", "scenario_areas", "scenarios")
+
+
 def _checked(name: str) -> str:
-    """Layers shown when the project opens: all but the history, which the temporal controller animates."""
-    return "Qt::Unchecked" if name == "occupation_history" else "Qt::Checked"
+    """Layers shown when the project opens: all but `_UNCHECKED`."""
+    return "Qt::Unchecked" if name in _UNCHECKED else "Qt::Checked"
 
 
 def _layer_id(name: str) -> str:
@@ -990,6 +1188,33 @@ def _control_key(key: str, left: float, bottom: float) -> str:
     return "".join(items)
 
 
+def _legend_and_scale_bar(
+    key: str,
+    legend: tuple[float, float, float, float],
+    frame: tuple[float, float, float],
+    tree: Sequence[str],
+    words: i18n.Words,
+) -> str:
+    """Return a layout's legend (at `legend`: x, y, width, height in mm) and its kilometre scale bar in its map's corner.
+
+    `frame` is the map item's x, y and height (mm); `tree` the legend's layer tree (`_layer_tree`).
+    """
+    lx, ly, lw, lh = legend
+    mx, my, mh = frame
+    return (
+        f'<LayoutItem type="65642" uuid="{{{key}-legend}}" id="legend" map_uuid="{{{key}-map}}" title={_attr(words("legend.title"))} '
+        f'position="{lx},{ly},mm" positionOnPage="{lx},{ly},mm" size="{lw},{lh},mm" resizeToContents="1" '
+        f'legendFilterByMap="1" columnCount="1" symbolWidth="6" symbolHeight="3.5" background="true" frame="false" '
+        f'zValue="2">{_legend_styles()}<layer-tree-group><customproperties/>{"".join(tree)}</layer-tree-group>'
+        "</LayoutItem>"
+        f'<LayoutItem type="65646" uuid="{{{key}-scale}}" id="scale bar" mapUuid="{{{key}-map}}" style="Single Box" '
+        f'unitType="km" unitLabel="km" numMapUnitsPerScaleBarUnit="1" segmentSizeMode="1" '
+        f'minBarWidth="25" maxBarWidth="55" numSegments="2" numSegmentsLeft="0" height="2" '
+        f'position="{mx + 3},{my + mh - 12},mm" positionOnPage="{mx + 3},{my + mh - 12},mm" size="60,10,mm" '
+        f'background="true" frame="false" zValue="3">{_text_style(8)}</LayoutItem>'
+    )
+
+
 def _print_layout(
     layout: PrintLayout, index: int, credits: str, tree: Sequence[str] = (), layer_set: Sequence[SetLayer] = ()
 ) -> str:
@@ -1014,16 +1239,7 @@ def _print_layout(
         f'drawCanvasItems="true" mapRotation="0" zValue="1">'
         f'<Extent xmin="{xmin:.1f}" ymin="{ymin:.1f}" xmax="{xmax:.1f}" ymax="{ymax:.1f}"/>'
         f"<crs>{_spatialrefsys(schema.PRINT_CRS)}</crs>{_layer_set(layer_set)}</LayoutItem>"
-        f'<LayoutItem type="65642" uuid="{{{key}-legend}}" id="legend" map_uuid="{{{key}-map}}" title={_attr(words("legend.title"))} '
-        f'position="{lx},{ly},mm" positionOnPage="{lx},{ly},mm" size="{lw},{lh},mm" resizeToContents="1" '
-        f'legendFilterByMap="1" columnCount="1" symbolWidth="6" symbolHeight="3.5" background="true" frame="false" '
-        f'zValue="2">{_legend_styles()}<layer-tree-group><customproperties/>{"".join(tree)}</layer-tree-group>'
-        "</LayoutItem>"
-        f'<LayoutItem type="65646" uuid="{{{key}-scale}}" id="scale bar" mapUuid="{{{key}-map}}" style="Single Box" '
-        f'unitType="km" unitLabel="km" numMapUnitsPerScaleBarUnit="1" segmentSizeMode="1" '
-        f'minBarWidth="25" maxBarWidth="55" numSegments="2" numSegmentsLeft="0" height="2" '
-        f'position="{mx + 3},{my + mh - 12},mm" positionOnPage="{mx + 3},{my + mh - 12},mm" size="60,10,mm" '
-        f'background="true" frame="false" zValue="3">{_text_style(8)}</LayoutItem>'
+        + _legend_and_scale_bar(key, (lx, ly, lw, lh), (mx, my, mh), tree, words)
         + _control_key(key, lx, ly + lh)
         + _label(f"{key}-title", layout.title, (10, 6, 277, 10), f"{_FONT},16,-1,5,75,0,0,0,0,0")
         + _label(f"{key}-subtitle", layout.subtitle, (10, 16, 277, 8), f"{_FONT},10,-1,5,50,0,0,0,0,0")
@@ -1034,6 +1250,181 @@ def _print_layout(
             f"{_FONT},7,-1,5,50,0,0,0,0,0",
         )
         + "</Layout>"
+    )
+
+
+# --- the scenarios' atlas layout ---------------------------------------------------------------
+
+#: The layers the scenarios' atlas map draws, top first (those the project has): the scenario's ground between
+#: the deposits and today's line of contact above and the regions and the base map beneath.
+SCENARIO_LAYOUT_LAYERS: Final = (
+    "deposits",
+    "line_of_contact",
+    "scenario_areas",
+    "regions",
+    "neighbours",
+    "sea",
+)
+#: The base map's layers, which the scenarios' legend leaves out; the height of the plan's quote under it, mm.
+_BASE_LAYERS: Final = ("neighbours", "sea")
+_QUOTE_MM: Final = 42.0
+#: Marks standing for a QGIS expression in a template of the catalogue's words (private-use characters).
+_MARK: Final = "\ue000"
+
+
+def _expression(text: str, expressions: Mapping[str, str]) -> str:
+    """Return a label text: `text` from the catalogue shown as it is, each ``{name}`` the QGIS expression given.
+
+    `text` is a catalogue message with a placeholder per expression; its words are made what XML can carry and
+    their ``[%`` broken (as `_label` does), then each placeholder becomes ``[% expression %]``.  The expressions
+    are ours (field names through `field_ref`); what a field holds is shown by QGIS, never evaluated.
+    """
+    marked = text.format(**{key: f"{_MARK}{key}{_MARK}" for key in expressions})
+    safe = i18n.xml_text(marked).replace("[%", "[\u200b%")
+    for key, expression in expressions.items():
+        safe = safe.replace(f"{_MARK}{key}{_MARK}", f"[% {expression} %]")
+    return safe
+
+
+def _expression_label(
+    uid: str, text: str, box: tuple[float, float, float, float], font: str, *, bottom: bool = False
+) -> str:
+    """Return a layout label whose text QGIS evaluates: `text` must come from `_expression`, never from data.
+
+    QGIS wraps a text wider than the box; with `bottom` its last line sits on the box's foot (Qt::AlignBottom).
+    """
+    x, y, width, height = box
+    return (
+        f'<LayoutItem type="65641" uuid="{{{uid}}}" id={_attr(uid)} labelText={_attr(text)} '
+        f'position="{x},{y},mm" positionOnPage="{x},{y},mm" size="{width},{height},mm" htmlState="0" halign="1" '
+        f'valign="{64 if bottom else 32}" marginX="0" marginY="0" background="false" frame="false" zValue="5">'
+        f'<LabelFont description="{font}" style=""/></LayoutItem>'
+    )
+
+
+def scenario_layout_name() -> str:
+    """Return the name of the scenarios' atlas layout (``qgis.layout.scenarios.name``, English)."""
+    return i18n.words("en")("qgis.layout.scenarios.name")
+
+
+#: The region levels the scenarios' pages outline: Ukraine and its oblasts (a country map; no raion or hromada).
+SCENARIO_REGION_LEVELS: Final = ("country", "oblast")
+
+
+def level_filter(levels: Sequence[str]) -> str:
+    """Return the regions layer's filter keeping the regions of `levels` (QGIS's subset string), each quoted."""
+    return f"{field_ref('level')} IN ({', '.join(_string_literal(level) for level in levels)})"
+
+
+def _scenario_regions(regions: LayerInfo) -> SetLayer:
+    """Return the regions as the scenarios' pages draw them: Ukraine and its oblasts (`SCENARIO_REGION_LEVELS`)."""
+    words = i18n.words("en")  # the QGIS project is in English
+    return SetLayer(
+        _layer_id(f"{regions.name}_scenarios"),
+        words("qgis.layer.regions.scenario_title"),
+        _source(regions.name, level_filter(SCENARIO_REGION_LEVELS)),
+    )
+
+
+def _scenario_deposits(deposits: LayerInfo) -> tuple[SetLayer, LayerInfo]:
+    """Return the deposits as the scenarios' pages draw them: their markers without today's control outline.
+
+    The outline says who holds a deposit at the snapshot; a scenario moves that, so on its page the outline would
+    mislead.  The layer is the same table, its renderer without the data-defined outline (`_control_outline`), and
+    unlabelled: on a country map the names would hide the ground the page is about.
+    """
+    words = i18n.words("en")  # the QGIS project is in English
+    renderer = deposits.renderer.replace(_data_defined(_control_outline()), _data_defined({}))
+    shown = SetLayer(
+        _layer_id(f"{deposits.name}_scenarios"),
+        words("qgis.layer.deposits.scenario_title"),
+        _source(deposits.name),
+    )
+    return shown, dataclasses.replace(deposits, renderer=renderer, label="")
+
+
+def _scenario_layout(
+    index: int, credits: str, by_name: Mapping[str, LayerInfo], swap: Mapping[str, SetLayer] | None = None
+) -> str:
+    """Return the ``Scenarios`` layout: an atlas over the ``scenarios`` layer, one A4 page per scenario.
+
+    Its map shows Ukraine (the same frame on every page, so that the pages compare) and keeps its own layers
+    (`SCENARIO_LAYOUT_LAYERS`, each named in `swap` replaced: the deposits without today's control outline,
+    `_scenario_deposits`, and Ukraine and its oblasts only, `_scenario_regions`); ``scenario_areas`` draws the page's scenario only (`scenario_shown`).  The title,
+    subtitle, quote and source line are the page's feature's fields, which QGIS shows as text.
+    """
+    words = i18n.words("en")  # the QGIS project is in English
+    key = f"layout{index}"
+    coverage = _project_layer(by_name["scenarios"])
+    names = [n for n in SCENARIO_LAYOUT_LAYERS if n in by_name]
+    swap = swap or {}
+    drawn = [swap.get(n) or _project_layer(by_name[n]) for n in names]
+    # the legend leaves the base map out (drawn, but no key needed), so that the plan's quote fits beneath it
+    tree = _layer_tree(by_name, legend=True, only=[n for n in names if n not in _BASE_LAYERS], swap=swap)
+    regions = by_name.get("regions")
+    if regions is not None and "level" in regions.frame.columns and (regions.frame["level"] == "country").any():
+        bounds = tuple(float(v) for v in regions.frame[regions.frame["level"] == "country"].total_bounds)
+    else:
+        bounds = tuple(float(v) for v in by_name["scenarios"].frame.total_bounds)
+    xmin, ymin, xmax, ymax = _map_extent((bounds[0], bounds[1], bounds[2], bounds[3]))
+    mx, my, mw, mh = _MAP_MM
+    lx, ly, lw, lh = _LEGEND_MM
+    page_w, page_h = _PAGE_MM
+    share = f"format_number({field_ref('russian_controlled_share')} * 100, 1)"
+    km2 = {
+        "km2": f"format_number({field_ref('russian_controlled_km2')}, 0)",
+        "dmz": f"format_number({field_ref('demilitarised_km2')}, 0)",
+    }
+    subtitle = _expression(
+        words(
+            "qgis.layout.scenarios.subtitle",
+            credit=style.OCCUPATION_CREDIT,
+            share="{share}",
+            km2="{km2}",
+            dmz="{dmz}",
+            date="{date}",
+        ),
+        {"share": share, **km2, "date": field_ref("date")},
+    )
+    source = _expression(
+        words("qgis.layout.scenarios.source", proposed="{proposed}", url="{url}"),
+        {"proposed": field_ref("proposed"), "url": field_ref("source_url")},
+    )
+    filename = f"{_string_literal('scenario_')} || {field_ref('scenario_id')}"
+    small = f"{_FONT},7,-1,5,50,0,0,0,0,0"
+    return (
+        f'<Layout name={_attr(scenario_layout_name())} units="mm" printResolution="300" worldFileMap="">'
+        f'<PageCollection><LayoutItem type="65638" uuid="{{{key}-page}}" position="0,0,mm" positionOnPage="0,0,mm" '
+        f'size="{page_w},{page_h},mm" background="true" frame="false" zValue="0"/></PageCollection>'
+        f'<LayoutItem type="65639" uuid="{{{key}-map}}" id="map" position="{mx},{my},mm" positionOnPage="{mx},{my},mm" '
+        f'size="{mw},{mh},mm" frame="true" background="true" keepLayerSet="true" '
+        f'drawCanvasItems="true" mapRotation="0" zValue="1">'
+        f'<Extent xmin="{xmin:.1f}" ymin="{ymin:.1f}" xmax="{xmax:.1f}" ymax="{ymax:.1f}"/>'
+        f"<crs>{_spatialrefsys(schema.PRINT_CRS)}</crs>{_layer_set(drawn)}"
+        '<AtlasMap atlasDriven="0" scalingMode="2" margin="0.1"/></LayoutItem>'
+        + _legend_and_scale_bar(key, (lx, ly, lw, lh - _QUOTE_MM), (mx, my, mh), tree, words)
+        + _expression_label(
+            # a plan's name may take two lines: they end above the subtitle
+            f"{key}-title",
+            f"[% {field_ref('name_en')} %]",
+            (10, 3, 277, 14),
+            f"{_FONT},14,-1,5,75,0,0,0,0,0",
+            bottom=True,
+        )
+        + _expression_label(f"{key}-subtitle", subtitle, (10, 18, 277, 7), f"{_FONT},9,-1,5,50,0,0,0,0,0")
+        + _expression_label(
+            f"{key}-quote",
+            f"[% {field_ref('quote')} %]",
+            (lx + 2, ly + lh - _QUOTE_MM, lw - 2, _QUOTE_MM),
+            f"{_FONT},7,-1,5,50,1,0,0,0,0",
+        )
+        + _expression_label(f"{key}-source", source, (10, my + mh + 3, 277, 5), small)
+        + _label(f"{key}-credits", words("credits", credits=credits), (10, my + mh + 8, 277, 8), small)
+        + f'<Atlas enabled="1" hideCoverage="0" coverageLayer={_attr(coverage.id)} '
+        f"coverageLayerName={_attr(coverage.name)} coverageLayerSource={_attr(coverage.source)} "
+        f'coverageLayerProvider="ogr" filenamePattern={_attr(filename)} '
+        f'pageNameExpression={_attr(field_ref("name_en"))} sortFeatures="0" sortAscending="1" filterFeatures="0"/>'
+        "</Layout>"
     )
 
 
@@ -1049,13 +1440,18 @@ def _group_properties(group: str, titles: Sequence[str]) -> str:
 
 
 def _layer_tree(
-    by_name: Mapping[str, LayerInfo], *, legend: bool = False, swap: Mapping[str, SetLayer] | None = None
+    by_name: Mapping[str, LayerInfo],
+    *,
+    legend: bool = False,
+    swap: Mapping[str, SetLayer] | None = None,
+    only: Sequence[str] | None = None,
 ) -> list[str]:
     """Return the project's layer-tree groups (`PROJECT_GROUPS`), or, if `legend`, a layout legend's own tree.
 
-    A legend's tree holds only what its map draws (layers with geometry, shown when the project opens), so that
-    the attribute tables and the history (off) take no room on the page; a layer named in `swap` is replaced by
-    the layer given there (the lithium layout's legend lists its lithium deposits, not all deposits).
+    A legend's tree holds only what its map draws (layers with geometry, shown when the project opens, or the
+    layers `only` names), so that the attribute tables and the history (off) take no room on the page; a layer
+    named in `swap` is replaced by the layer given there (the lithium layout's legend lists its lithium deposits,
+    not all deposits).
     """
     swap = swap or {}
     words = i18n.words("en")  # the QGIS project is in English
@@ -1063,14 +1459,18 @@ def _layer_tree(
     for key, group_names in PROJECT_GROUPS:
         names = [n for n in group_names if n in by_name]
         if legend:
-            names = [n for n in names if by_name[n].kind != "none" and _checked(n) == "Qt::Checked"]
+            names = [
+                n
+                for n in names
+                if by_name[n].kind != "none" and (_checked(n) == "Qt::Checked" if only is None else n in only)
+            ]
             if not names:
                 continue
         group = words(f"qgis.group.{key}", credit=style.OCCUPATION_CREDIT)
         shown = [swap.get(n) or _project_layer(by_name[n]) for n in names]
         children = "".join(
             f'<layer-tree-layer id={_attr(layer.id)} name={_attr(layer.name)} providerKey="ogr" '
-            f'source={_attr(layer.source)} checked="{_checked(n)}" expanded="{int(legend)}">'
+            f'source={_attr(layer.source)} checked="{"Qt::Checked" if legend else _checked(n)}" expanded="{int(legend)}">'
             "<customproperties/></layer-tree-layer>"
             for n, layer in zip(names, shown, strict=True)
         )
@@ -1130,10 +1530,21 @@ def render_project(
         if layout.groups and "deposits" in by_name:
             swaps[layout.name] = {"deposits": _group_layer(by_name["deposits"], layout.groups)}
     extra = {swap["deposits"].id: ("deposits", swap["deposits"]) for swap in swaps.values()}
+    # the scenarios' atlas pages: the deposits without today's control outline, which a scenario would change
+    restyled: dict[str, LayerInfo] = {}
+    scenario_swap: dict[str, SetLayer] = {}
+    if "scenarios" in by_name and "scenario_areas" in by_name and "deposits" in by_name:
+        plain, restyled_deposits = _scenario_deposits(by_name["deposits"])
+        scenario_swap["deposits"] = plain
+        extra[plain.id] = ("deposits", plain)
+        restyled[plain.id] = restyled_deposits
+    if "scenarios" in by_name and "scenario_areas" in by_name and "regions" in by_name:
+        scenario_swap["regions"] = _scenario_regions(by_name["regions"])
+        extra[scenario_swap["regions"].id] = ("regions", scenario_swap["regions"])
 
     maplayers = []
     for name, shown in [(layer.name, _project_layer(layer)) for layer in layers] + list(extra.values()):
-        layer = by_name[name]
+        layer = restyled.get(shown.id, by_name[name])
         style_root = ET.fromstring(qml(layer).split("\n", 1)[1])
         inner = "".join(ET.tostring(child, encoding="unicode") for child in style_root)
         geometry = {"point": "Point", "line": "Line", "polygon": "Polygon", "none": "No geometry"}[layer.kind]
@@ -1158,6 +1569,8 @@ def render_project(
         )
         for i, layout in enumerate(layouts)
     ]
+    if "scenarios" in by_name and "scenario_areas" in by_name:
+        layout_xml.append(_scenario_layout(len(layout_xml), " · ".join(credits), by_name, scenario_swap))
     order = "".join(f"<item>{_layer_id(n)}</item>" for _g, names in PROJECT_GROUPS for n in names if n in by_name)
     xmin, ymin, xmax, ymax = _project_extent(extent)
     rights = _text(" · ".join(credits))
@@ -1179,8 +1592,10 @@ def render_project(
         '<SpatialRefSys><ProjectionsEnabled type="int">1</ProjectionsEnabled></SpatialRefSys>'
         f'<Measure><Ellipsoid type="QString">{project_ellipsoid()}</Ellipsoid></Measure>'
         '<Measurement><DistanceUnits type="QString">km</DistanceUnits><AreaUnits type="QString">km2</AreaUnits></Measurement>'
-        f'<Variables><variableNames type="QStringList"><value>project_credits</value></variableNames>'
-        f'<variableValues type="QStringList"><value>{rights}</value></variableValues></Variables>'
+        f'<Variables><variableNames type="QStringList"><value>project_credits</value>'
+        f"<value>{SCENARIO_VARIABLE}</value></variableNames>"
+        f'<variableValues type="QStringList"><value>{rights}</value>'
+        f"<value>{_text(schema.FROZEN_SCENARIO)}</value></variableValues></Variables>"
         "</properties>"
         f"<projectMetadata><identifier>resource-control-mapper</identifier><parentidentifier/><language>en</language>"
         f"<type>project</type><title>{_text(title)}</title><abstract>{_text(abstract, one_line=False)} {_text(words('credits', credits=' · '.join(credits)))}</abstract>"

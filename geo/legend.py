@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,7 @@ def markers(
     path = marker.get_path().transformed(marker.get_transform())
     edges, widths, dashes = [], [], []
     for status in statuses:
-        colour, width, dash = style.CONTROL_OUTLINE[status]
+        colour, width, dash = control_outline(status)
         edges.append(colour)
         widths.append(width * PT_PER_PX * OUTLINE_SHARE * scale)
         dashes.append((0.0, tuple(float(v) * PT_PER_PX * scale for v in dash.split())) if dash else "solid")
@@ -62,6 +62,24 @@ def markers(
     )
     collection.set_transform(plot.IdentityTransform())
     return collection
+
+
+def control_outline(status: str) -> tuple[str, float, str | None]:
+    """Return a marker's outline (colour, width px, dash or None) for a control status or a scenario's control class.
+
+    A scenario's Russian-controlled records look like today's occupied ones; its demilitarised ones get
+    `geo.style.DEMILITARISED_OUTLINE`.
+    """
+    if status == schema.RUSSIAN_CONTROLLED:
+        return style.CONTROL_OUTLINE[schema.OCCUPIED_SINCE_2022]
+    if status == schema.DEMILITARISED:
+        return style.DEMILITARISED_OUTLINE
+    return style.CONTROL_OUTLINE[status]
+
+
+def hatch_colour(colour: str) -> dict[str, str]:
+    """Return the keyword that gives a patch's hatching `colour` (matplotlib 3.10+; before, its edge colour does)."""
+    return {"hatchcolor": colour} if hasattr(plot.PathPatch, "set_hatchcolor") else {}
 
 
 def marker_diameter(group: str, layout: Layout) -> float:
@@ -96,12 +114,15 @@ class Entry:
     """One legend row: a symbol and its text; a heading and a note have no symbol."""
 
     text: str
-    kind: str  # fill, hatch, line, marker, heading, note
+    kind: str  # fill, hatch, line, outline, marker, heading, note
     colour: str = ""
     width: float = 0.0
     shape: str = "circle"
     status: str = schema.HELD
     group: str = "other"
+    opacity: float = style.OCCUPATION_OPACITY  # a fill's
+    hatch: str = ""  # a fill's hatching, in its colour
+    dash: str = ""  # a line's dash pattern (px, as `geo.style.TODAYS_LINE_DASH`)
 
 
 def legend_entries(words: Words, shown: Shown, not_drawn: int) -> list[Entry]:
@@ -157,9 +178,19 @@ def _symbol(figure: plot.Figure, entry: Entry, box: Box, layout: Layout) -> list
     trans = figure.dpi_scale_trans
     s = layout.symbol_scale
     if entry.kind == "fill":
-        face = rgba(entry.colour, style.OCCUPATION_OPACITY)
+        face = rgba(entry.colour, entry.opacity)
+        hatched: dict[str, Any] = {"hatch": entry.hatch, **hatch_colour(entry.colour)} if entry.hatch else {}
         return [
-            plot.Rectangle((x0, y0), x1 - x0, y1 - y0, transform=trans, facecolor=face, edgecolor=entry.colour, lw=0.5)
+            plot.Rectangle(
+                (x0, y0), x1 - x0, y1 - y0, transform=trans, facecolor=face, edgecolor=entry.colour, lw=0.5, **hatched
+            )
+        ]
+    if entry.kind == "outline":
+        width = entry.width * PT_PER_PX * s
+        return [
+            plot.Rectangle(
+                (x0, y0), x1 - x0, y1 - y0, transform=trans, facecolor="none", edgecolor=entry.colour, lw=width
+            )
         ]
     if entry.kind == "hatch":
         return [
@@ -169,7 +200,10 @@ def _symbol(figure: plot.Figure, entry: Entry, box: Box, layout: Layout) -> list
         ]
     if entry.kind == "line":
         ym = (y0 + y1) / 2
-        return [plot.Line2D([x0, x1], [ym, ym], transform=trans, color=entry.colour, lw=entry.width * PT_PER_PX * s)]
+        line = plot.Line2D([x0, x1], [ym, ym], transform=trans, color=entry.colour, lw=entry.width * PT_PER_PX * s)
+        if entry.dash:
+            line.set_dashes([float(v) * PT_PER_PX * s for v in entry.dash.split()])
+        return [line]
     diameter = min(marker_diameter(entry.group, layout), (y1 - y0) * 72 * 1.3)
     centre = np.asarray([[(x0 + x1) / 2, (y0 + y1) / 2]])
     statuses = [entry.status]

@@ -11,6 +11,16 @@ the credits line, «© Мінрегіон» first (`geo.page`), a legend of what
 the overview, which is the whole country), and labels placed without overlaps
 (`geo.labels`).
 
+The catalogue's scenarios record (`geo.catalogue.MapRecord.scenarios`) gets one
+print set per peace-plan scenario, ``print/scenario_<scenario_id>…``
+(`geo.catalogue.SCENARIO_PRINT_PREFIX`), instead of one of its own: the
+scenario's Russian-controlled ground in the occupied look, its demilitarised
+zone hatched, the ground that would change hands outlined, the line of
+contact it starts from dashed and every record outlined by its control under
+the scenario; titled with the scenario's name, its Russian-controlled share of
+Ukraine in the subtitle and its source in the footer.  A scenario's geometry
+is simplified once per scale, as the occupied areas are (`PrintGeometry.scenario`).
+
 Names from data are drawn as one line of printable text (`geo.page.clean_text`),
 never as mathtext.
 
@@ -21,11 +31,13 @@ The legend counts them instead.  The same inputs give the same bytes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
+from urllib.parse import urlsplit
 
 import geopandas as gpd
 import numpy as np
@@ -43,6 +55,7 @@ from geo.legend import (
     LegendPlan,
     Shown,
     draw_legend,
+    hatch_colour,
     legend_entries,
     marker_diameter,
     markers,
@@ -60,6 +73,7 @@ from geo.page import (
     draw_page,
     label_text,
     page_words,
+    wrap_text,
 )
 
 #: Region outlines are drawn finest first, so that a coarser border on the same line shows (the city last).
@@ -74,6 +88,21 @@ LABEL_BOX_ALPHA: Final = 0.8
 LABEL_FIRST: Final = ("lithium", "rare_earths")
 #: How far beyond the frame region the map shows (share of its size; the lithium frame has its margin built in).
 FRAME_MARGIN: Final = 0.04
+#: A scenario's name, its title, is cut at this many characters (the longest shipped one has 166; titles wrap).
+SCENARIO_NAME_MAX_CHARS: Final = 240
+#: A scenario's title is set smaller, down to this share of the page's title size, to take at most this many lines.
+TITLE_MIN_SHARE: Final = 0.7
+TITLE_LINES: Final = 3
+#: Widths (screen px) of the outline of the ground a scenario hands over, and of the dashed line it starts from.
+CHANGE_OUTLINE_PX: Final = 1.8
+TODAYS_LINE_PX: Final = 1.6
+#: Control statuses drawn and labelled as Russian-held: today's occupied ones and a scenario's Russian-controlled.
+RUSSIAN_STATUSES: Final = (*schema.OCCUPIED_STATUSES, schema.RUSSIAN_CONTROLLED)
+#: A scenario's layers (`PrintGeometry.scenario`), in the order they are listed.
+SCENARIO_LAYERS: Final = ("russian", "demilitarised", "ceded", "returned", "today")
+#: How far from Ukraine's border the edge of the occupied ground is not drawn as the line of contact (metres), where
+#: a scenario starts from another date's line than the snapshot's (whose line of contact is drawn as it is).
+BORDER_GAP_M: Final = 2000.0
 
 
 # --- geometry ----------------------------------------------------------------------
@@ -145,6 +174,7 @@ class PrintGeometry:
         #: The bounds of every region a map is framed on (metres).
         self.frames: dict[str, Box] = geometry.region_frames(metric, self.maps)
         areas = geometry.print_areas(self.maps, self.frames)
+        self._print_areas = areas
 
         # Region outlines: one coverage per (level, scale) of the regions some map draws, kept as their borders;
         # cleaned once per level (the same at every scale).
@@ -167,6 +197,7 @@ class PrintGeometry:
         ukraine = gpd.GeoSeries([regions.geometry[schema.COUNTRY_ID]], ["ukraine"], crs=regions.crs)
         every = gpd.GeoSeries(pd.concat([geometry.occupation_layers(parts, front, contested), ukraine]))
         every = geometry.project(every, schema.PRINT_CRS, what="occupation")
+        self._country: shapely.Geometry = every["ukraine"]  # full detail, for a past date's line (`scenario`)
         self._shapes: dict[tuple[str, str], Any] = {}
         for scale, s in geometry.SCALES.items():
             simple = geometry.simplify(geometry.clip(every, areas.get(scale)), s.printed.metres)
@@ -190,6 +221,52 @@ class PrintGeometry:
         self.locator_country: shapely.Geometry = coarse[0]
         self.locator_regions: dict[str, shapely.Geometry] = dict(zip(self.frames, coarse[1:], strict=True))
         self._paths: dict[tuple[str, str, Box], plot.Path | None] = {}
+        # (scenario id, scale) → the geometries it was made from, and its layers (`scenario`)
+        self._scenarios: dict[tuple[str, str], tuple[tuple[Any, ...], dict[str, shapely.Geometry]]] = {}
+
+    def scenario(self, view: Mapping[str, Any], scale: str, *, snapshot_date: str) -> dict[str, shapely.Geometry]:
+        """Return a scenario's layers at `scale`, reprojected, clipped and simplified once (every language reuses them).
+
+        `view` is one of `geo.build.scenario_views`.  The layers (`SCENARIO_LAYERS`): ``russian`` and
+        ``demilitarised`` ground; ``ceded`` (Russian-controlled, not occupied on the line's date) and ``returned``
+        (occupied, not Russian-controlled), less the slivers a redraw of the line leaves (`geo.geometry.drop_slivers`,
+        the scale's ``slider_change``); ``today``, the line of contact the scenario starts from: the snapshot's, or
+        the edge of another date's occupied ground away from Ukraine's border.
+        """
+        key = (str(view["scenario_id"]), scale)
+        made_from = (view["russian"], view["demilitarised"], view["occupied"], view["date"] == snapshot_date)
+        cached = self._scenarios.get(key)
+        if cached is not None and all(a is b or a == b for a, b in zip(cached[0], made_from, strict=True)):
+            return cached[1]
+        russian, demilitarised, occupied = (view[k] for k in ("russian", "demilitarised", "occupied"))
+        changes = np.asarray(
+            [shapely.difference(russian, occupied), shapely.difference(occupied, russian)], dtype=object
+        )
+        ceded, returned = geometry.drop_slivers(changes, geometry.SCALES[scale].slider_change)
+        layers = gpd.GeoSeries(
+            [russian, demilitarised, ceded, returned, occupied],
+            index=[*SCENARIO_LAYERS[:4], "occupied"],
+            crs=schema.STORAGE_CRS,
+        )
+        metric = geometry.project(layers, schema.PRINT_CRS, what="scenario")
+        if view["date"] == snapshot_date:
+            metric = metric.drop(index="occupied")
+        else:
+            edge = shapely.boundary(metric["occupied"])
+            metric["occupied"] = shapely.difference(edge, shapely.buffer(shapely.boundary(self._country), BORDER_GAP_M))
+            metric = metric.rename(index={"occupied": "today"})
+        simple = geometry.simplify(
+            geometry.clip(metric, self._print_areas.get(scale)), geometry.SCALES[scale].printed.metres
+        )
+        shapes: dict[str, shapely.Geometry] = {str(k): g for k, g in simple.items()}
+        front = self.shape("front", scale)
+        if "today" not in shapes and front is not None:
+            shapes["today"] = front
+        self._scenarios[key] = (made_from, shapes)
+        drawn = f"scenario {key[0]} "
+        for stale in [k for k in self._paths if k[0].startswith(drawn) and k[1] == scale]:  # made from other geometry
+            del self._paths[stale]
+        return shapes
 
     def shape(self, name: str, scale: str) -> shapely.Geometry | None:
         """Return a simplified layer: ``ukraine``, ``front``, ``contested``, a part, ``base land``, ``base country``."""
@@ -230,9 +307,20 @@ class PrintGeometry:
         clipped = shapely.clip_by_rect(np.asarray([g for g in land if g is not None], dtype=object), *clip)
         return _path(shapely.difference(shapely.union_all(clipped), shapely.clip_by_rect(focus, *clip)), polygons=True)
 
+    def _scenario_path(self, name: str, scale: str, clip: Box) -> plot.Path | None:
+        """Return ``scenario <id> <layer>``, one of a scenario's layers (made by `scenario` first)."""
+        _word, sid, layer = name.split(" ")
+        made = self._scenarios.get((sid, scale))
+        geom = None if made is None else made[1].get(layer)
+        if geom is None:
+            return None
+        return _path(shapely.clip_by_rect(geom, *clip), polygons=layer != "today")
+
     def _make_path(self, name: str, scale: str, clip: Box) -> plot.Path | None:
         if name.startswith(("focus ", "veil ")):
             return self._focus_path(name, scale, clip)
+        if name.startswith("scenario "):
+            return self._scenario_path(name, scale, clip)
         if name.startswith("regions "):
             _word, level, prefix = [*name.split(" "), ""][:3]
             lines = self._outlines.get((level, scale))
@@ -276,13 +364,19 @@ class PrintMap:
     legend: list[str] = field(default_factory=list)  # the legend's texts, in order
 
 
-def _shown(geoms: PrintGeometry, spec: MapRecord, points: pd.DataFrame, view: Box, focus: str = "") -> Shown:
+def _shown(
+    geoms: PrintGeometry, spec: MapRecord, points: pd.DataFrame, view: Box, focus: str = "", *, scenario: bool = False
+) -> Shown:
+    """Tell what a map shows in `view`; a scenario's map draws its own areas and line, none of the snapshot's."""
+    inside = points["x"].between(view[0], view[2]) & points["y"].between(view[1], view[3])
+    if scenario:
+        levels = tuple(level for level, _prefix in spec.printed_levels)
+        return Shown(parts=(), contested=False, front=False, levels=levels, points=points[inside.to_numpy()])
     parts = tuple(
         part
         for part in (schema.OCCUPIED_SINCE_2022, schema.OCCUPIED_BEFORE_2022)
         if geoms.in_view(part, spec.scale, view)
     )
-    inside = points["x"].between(view[0], view[2]) & points["y"].between(view[1], view[3])
     return Shown(
         parts=parts,
         contested=geoms.in_view("contested", spec.scale, view),
@@ -307,8 +401,9 @@ class _MapData:
     spec: MapRecord
     stem: str
     frame: Box  # metres
-    points: pd.DataFrame  # id, x, y, group, control_status, name, here (in the map's region), lithium
+    points: pd.DataFrame  # id, x, y, group, control_status, name, here (in the map's region), lithium, labelled
     not_drawn: int  # records of the map's area without a known site
+    scenario: Mapping[str, Any] | None = None  # one of `geo.build.scenario_views`, on a scenario's map
 
 
 def _map_data(
@@ -337,7 +432,22 @@ def _map_data(
     if spec.groups:
         points = points[points["group"].isin(spec.groups)]
     points = points.assign(lithium=points["group"] == "lithium").reset_index(drop=True)
+    points = points.assign(labelled=points["lithium"] | spec.label_all)
     return _MapData(spec, spec.id, frame, points, int((here & ~located).sum()))
+
+
+def _scenario_data(data: _MapData, view: Mapping[str, Any]) -> _MapData:
+    """Return a map's data under a scenario: each record's control under it (labelled as on the map without one).
+
+    The records that change hands are not labelled as well: most are coal mines of the dense Donbas, whose labels
+    would float across the country on leader lines.
+    """
+    control = pd.Series(view["control"], dtype=object)
+    points = data.points.assign(
+        control_status=[str(control.get(rid, schema.UNKNOWN)) for rid in data.points["id"]],
+    )
+    stem = f"{catalogue.SCENARIO_PRINT_PREFIX}{view['scenario_id']}"
+    return dataclasses.replace(data, stem=stem, points=points, scenario=view)
 
 
 def _base_layers(
@@ -392,6 +502,134 @@ def _base_layers(
         plot.group(axes, "front", line, zorder=4, clip=True)
 
 
+def _scenario_layers(
+    axes: plot.Axes, geoms: PrintGeometry, *, spec: MapRecord, sid: str, clip: Box, scale: float
+) -> None:
+    """Draw a scenario's Russian-controlled and demilitarised ground, what changes hands and the line it starts from."""
+    px = PT_PER_PX * scale
+
+    def patch(layer: str, **kwargs: Any) -> list[plot.Artist]:
+        path = geoms.path(f"scenario {sid} {layer}", spec.scale, clip)
+        if path is None:
+            return []
+        item = plot.PathPatch(path, **kwargs)
+        item.set_gid(f"scenario-{layer}")
+        return [item]
+
+    russian, dmz = style.SCENARIO_RUSSIAN_COLOUR, style.DEMILITARISED_COLOUR
+    areas = [
+        *patch("russian", facecolor=rgba(russian, style.OCCUPATION_OPACITY), edgecolor=russian, linewidth=0.6 * px),
+        *patch(
+            "demilitarised",
+            facecolor=rgba(dmz, style.DEMILITARISED_OPACITY),
+            edgecolor=dmz,
+            linewidth=0.6 * px,
+            hatch=style.DEMILITARISED_HATCH,
+            **hatch_colour(dmz),
+        ),
+    ]
+    plot.group(axes, "scenario", areas, zorder=2, clip=True)
+    changes = [
+        item
+        for layer, colour in (("ceded", style.CEDED_COLOUR), ("returned", style.RETURNED_COLOUR))
+        for item in patch(
+            layer, facecolor="none", edgecolor=colour, linewidth=CHANGE_OUTLINE_PX * px, joinstyle="round"
+        )
+    ]
+    plot.group(axes, "changes-hands", changes, zorder=3.7, clip=True)  # over the region outlines
+    dashes = (0.0, tuple(float(v) * px for v in style.TODAYS_LINE_DASH.split()))
+    line = patch(
+        "today", facecolor="none", edgecolor=style.FRONT_COLOUR, linewidth=TODAYS_LINE_PX * px, linestyle=dashes
+    )
+    plot.group(axes, "todays-line", line, zorder=4, clip=True)
+
+
+def scenario_entries(words: Words, shown: Shown, not_drawn: int, *, layers: Collection[str], date: str) -> list[Entry]:
+    """List what a scenario's map draws: its `layers` in view, the region levels, the groups, control by the scenario."""
+    styles = {
+        "russian": Entry(words("print.scenario.russian"), "fill", style.SCENARIO_RUSSIAN_COLOUR),
+        "demilitarised": Entry(
+            words("print.scenario.demilitarised"),
+            "fill",
+            style.DEMILITARISED_COLOUR,
+            opacity=style.DEMILITARISED_OPACITY,
+            hatch=style.DEMILITARISED_HATCH,
+        ),
+        "ceded": Entry(words("print.scenario.ceded"), "outline", style.CEDED_COLOUR, CHANGE_OUTLINE_PX),
+        "returned": Entry(words("print.scenario.returned"), "outline", style.RETURNED_COLOUR, CHANGE_OUTLINE_PX),
+        "today": Entry(
+            words("print.scenario.front", date=date),
+            "line",
+            style.FRONT_COLOUR,
+            TODAYS_LINE_PX,
+            dash=style.TODAYS_LINE_DASH,
+        ),
+    }
+    entries = [styles[layer] for layer in SCENARIO_LAYERS if layer in layers]
+    # the region levels and the commodity groups as on every map (no control statuses: the scenario's follow)
+    entries += legend_entries(words, dataclasses.replace(shown, points=shown.points.assign(control_status="")), 0)
+    statuses = set(shown.points["control_status"])
+    controls = [
+        (words("control.held_by_ukraine"), schema.HELD),
+        (words("print.scenario.control.russian_controlled"), schema.RUSSIAN_CONTROLLED),
+        (words("print.scenario.control.demilitarised"), schema.DEMILITARISED),
+        (words("control.unknown"), schema.UNKNOWN),
+    ]
+    if statuses & {status for _t, status in controls}:
+        entries.append(Entry(words("print.scenario.control"), "heading"))
+        entries += [
+            Entry(text, "marker", style.LEGEND_MARKER_FILL, status=status)
+            for text, status in controls
+            if status in statuses
+        ]
+    if not_drawn:
+        entries.append(Entry(words("print.not_drawn", count=words.number(not_drawn, 0)), "note"))
+    return entries
+
+
+def fit_title(title: str, layout: Layout, *, lines: int = TITLE_LINES) -> Layout:
+    """Return `layout` with a title size at which `title` takes at most `lines` lines (a scenario's name is long).
+
+    The size shrinks down to `TITLE_MIN_SHARE` of the layout's; a title longer than that still wraps onto more lines.
+    """
+    width_pt = (layout.width_in - 2 * layout.margin_in) * 72
+    size = layout.title_pt
+    while size * 0.93 >= layout.title_pt * TITLE_MIN_SHARE:
+        if wrap_text(title, width_pt, size).count("\n") < lines:
+            break
+        size *= 0.93
+    return dataclasses.replace(layout, title_pt=size)
+
+
+def scenario_words(view: Mapping[str, Any], words: Words) -> tuple[str, str, str]:
+    """Return a scenario map's title (its name), subtitle (its Russian-controlled share, km², date) and footer.
+
+    The footer is the scenario's source line (when it was proposed, the source's domain) over the credits line.
+    """
+    name = words.names({"name_en": view.get("name_en"), "name_uk": view.get("name_uk")})[0]
+    title = cut(clean_text(name or view["scenario_id"]), SCENARIO_NAME_MAX_CHARS)
+    country: Mapping[str, Any] = next((r for r in view["regions"] if r["region_id"] == schema.COUNTRY_ID), {})
+    subtitle = words(
+        "print.scenario.subtitle",
+        share=words.share(country.get("russian_controlled_share"), 1),
+        km2=words.number(country.get("russian_controlled_km2"), 0),
+        demilitarised=words.number(country.get("demilitarised_km2", 0.0), 0),
+        date=clean_text(view["date"]),
+        credit=style.OCCUPATION_CREDIT,
+    )
+    try:
+        domain = (urlsplit(str(view.get("source_url") or "")).hostname or "").removeprefix("www.")
+    except ValueError:  # a malformed address names no domain
+        domain = ""
+    source = words(
+        "print.scenario.source",
+        proposed=cut(clean_text(view.get("proposed") or ""), 20),
+        source=cut(clean_text(domain), NAME_MAX_CHARS) or "—",
+    )
+    credits = words("credits", credits=style.CREDITS_LINE)
+    return title, subtitle, f"{source}\n{credits}"
+
+
 def _deposit_layers(axes: plot.Axes, points: pd.DataFrame, layout: Layout) -> None:
     """Draw the records by commodity group, lithium last (on top); occupied ones last within a group."""
     order = [key for key, *_r in style.COMMODITY_GROUPS if key != "lithium"] + ["lithium"]
@@ -400,7 +638,7 @@ def _deposit_layers(axes: plot.Axes, points: pd.DataFrame, layout: Layout) -> No
         rows = points[points["group"] == key]
         if rows.empty:
             continue
-        rows = rows.assign(rank=rows["control_status"].isin(schema.OCCUPIED_STATUSES))
+        rows = rows.assign(rank=rows["control_status"].isin(RUSSIAN_STATUSES))
         rows = rows.sort_values(["rank", "id"], kind="stable")
         collection = markers(
             style.GROUP_SHAPES[key],
@@ -461,17 +699,17 @@ def _scale_bar(
 
 
 def _labels(
-    axes: plot.Axes, data: _MapData, points: pd.DataFrame, obstacles: list[Box], layout: Layout
+    axes: plot.Axes, points: pd.DataFrame, obstacles: list[Box], layout: Layout
 ) -> tuple[list[PlacedLabel], list[str]]:
     """Label the lithium sites (and every named record on a regional map) where each fits; return placed, skipped."""
     figure = plot.figure_of(axes)
     dpi = layout.dpi
     to_px = axes.transData.transform
-    chosen = points[(points["lithium"] | data.spec.label_all) & (points["name"].str.strip() != "")]
+    chosen = points[points["labelled"] & (points["name"].str.strip() != "")]
     ranked = chosen.assign(
         rank=[LABEL_FIRST.index(g) if g in LABEL_FIRST else len(LABEL_FIRST) for g in chosen["group"]],
         away=~chosen["here"],
-        held=~chosen["control_status"].isin(schema.OCCUPIED_STATUSES),
+        held=~chosen["control_status"].isin(RUSSIAN_STATUSES),
     ).sort_values(["rank", "away", "held", "id"], kind="stable")
     blocked = list(obstacles)
     if len(points):
@@ -613,15 +851,21 @@ def _draw(
     words: Words,
 ) -> PrintMap:
     """Draw one map at one figure size."""
-    spec = data.spec
+    spec, scenario = data.spec, data.scenario
     figure = plot.Figure(figsize=(layout.width_in, layout.height_in), dpi=layout.dpi, facecolor="white")
-    title, subtitle, credits = page_words(spec, words, regions=regions, snapshot_date=snapshot_date)
-    bottom, top = draw_page(figure, layout, title, subtitle, credits)
+    if scenario is None:
+        title, subtitle, credits = page_words(spec, words, regions=regions, snapshot_date=snapshot_date)
+        bottom, top = draw_page(figure, layout, title, subtitle, credits)
+    else:
+        title, subtitle, credits = scenario_words(scenario, words)
+        bottom, top = draw_page(figure, fit_title(title, layout), title, subtitle, credits)
 
     focus = ""
     if spec.focus_region is not None and geoms.focus(spec) is not None:
         focus = cut(clean_text(words.names(regions.loc[spec.focus_region].to_dict())[0]), NAME_MAX_CHARS)
-    arranged = _arrange(figure, geoms, data, layout, words, band=(bottom, top), focus=focus)
+    arranged = _arrange(
+        figure, geoms, data, layout, words, band=(bottom, top), focus=focus, snapshot_date=snapshot_date
+    )
     draw_legend(figure, arranged.plan, (arranged.panel[0], arranged.panel[3]), layout)
     view, map_box, shown = arranged.view, arranged.map_box, arranged.shown
     clip = geometry.clip_box(data.frame)  # the same for every figure size of a map, so that they share its paths
@@ -629,6 +873,9 @@ def _draw(
         clip = geometry.union_boxes(clip, view)
     axes = _map_axes(figure, map_box, view, layout)
     _base_layers(axes, geoms, spec=spec, shown=shown, clip=clip, scale=layout.symbol_scale)
+    if scenario is not None:
+        sid = str(scenario["scenario_id"])
+        _scenario_layers(axes, geoms, spec=spec, sid=sid, clip=clip, scale=layout.symbol_scale)
     _deposit_layers(axes, shown.points, layout)
     metres_per_pt = (view[2] - view[0]) / ((map_box[2] - map_box[0]) * 72)
     scale_bar = _scale_bar(axes, view, metres_per_pt=metres_per_pt, points=shown.points, layout=layout, words=words)
@@ -652,7 +899,7 @@ def _draw(
         (x0, y0), (x1, y1) = figure.dpi_scale_trans.inverted().transform(to_px([inset[:2], inset[2:]]))
         box = (float(x0), float(y0), float(x1), float(y1))
         _locator(figure, geoms, spec=spec, view=view, box=box, layout=layout, inset=True)
-    placed, skipped = _labels(axes, data, shown.points, obstacles, layout)
+    placed, skipped = _labels(axes, shown.points, obstacles, layout)
     return PrintMap(figure, title, subtitle, placed, skipped, [e.text for e in arranged.entries])
 
 
@@ -678,6 +925,7 @@ def _arrange(
     *,
     band: tuple[float, float],
     focus: str = "",
+    snapshot_date: str = "",
 ) -> _Arranged:
     """Divide the band between the title and the credits into the map and the panel, and plan the legend.
 
@@ -697,9 +945,21 @@ def _arrange(
     def view_of(box: Box) -> Box:
         return geometry.widen(data.frame, (box[2] - box[0]) / (box[3] - box[1]), margin=margin)
 
+    scenario = data.scenario
+    if scenario is not None:  # its layers are made once, before the first figure asks what is in view
+        layers = geoms.scenario(scenario, data.spec.scale, snapshot_date=snapshot_date)
+
+    def shown_in(view: Box) -> tuple[Shown, list[Entry]]:
+        shown = _shown(geoms, data.spec, data.points, view, focus, scenario=scenario is not None)
+        if scenario is None:
+            return shown, legend_entries(words, shown, data.not_drawn)
+        box = shapely.box(*view)
+        drawn = [k for k in SCENARIO_LAYERS if layers.get(k) is not None and shapely.intersects(layers[k], box)]
+        date = clean_text(scenario["date"])
+        return shown, scenario_entries(words, shown, data.not_drawn, layers=drawn, date=date)
+
     map_box, panel = boxes(layout.panel_in)
-    shown = _shown(geoms, data.spec, data.points, view_of(map_box), focus)
-    entries = legend_entries(words, shown, data.not_drawn)
+    shown, entries = shown_in(view_of(map_box))
     locator = None
     legend_h = panel[3] - panel[1]
     if data.spec.locator and layout.panel == "right":
@@ -709,8 +969,7 @@ def _arrange(
     plan = plan_legend(figure, entries, panel[2] - panel[0], legend_h, layout)
     if layout.panel == "bottom":
         map_box, panel = boxes(min(plan.height_in, layout.panel_in))
-        shown = _shown(geoms, data.spec, data.points, view_of(map_box), focus)
-        final = legend_entries(words, shown, data.not_drawn)
+        shown, final = shown_in(view_of(map_box))
         if final != entries:  # the map's final frame shows more or less than the first guess
             entries = final
             plan = plan_legend(figure, entries, panel[2] - panel[0], panel[3] - panel[1], layout)
@@ -731,10 +990,13 @@ def draw_print_map(
     deposits: gpd.GeoDataFrame,
     snapshot_date: str,
     words: Words,
+    scenario: Mapping[str, Any] | None = None,
 ) -> PrintMap:
     """Draw one static map (`key`: the id of one of `geoms.maps`) at one figure size (`layout`, a key of `geo.page.LAYOUTS`).
 
-    Call it inside `print_style`, as `render_print_maps` does, for the fonts and the fixed output settings.
+    Call it inside `print_style`, as `render_print_maps` does, for the fonts and the fixed output settings.  The
+    scenarios record (`geo.catalogue.MapRecord.scenarios`) is drawn under `scenario` (one of
+    `geo.build.scenario_views`).
 
     Returns
     -------
@@ -744,6 +1006,8 @@ def draw_print_map(
     spec = next(s for s in geoms.maps if s.id == key)
     metric = geometry.project(deposits.geometry, schema.PRINT_CRS, what="deposits").to_numpy()
     data = _map_data(spec, geoms, deposits, metric, words)
+    if spec.scenarios and scenario is not None:
+        data = _scenario_data(data, scenario)
     return _draw(geoms, data, LAYOUTS[layout], regions=regions, snapshot_date=snapshot_date, words=words)
 
 
@@ -784,6 +1048,7 @@ def render_print_maps(
     words: Words,
     keys: Sequence[str] | None = None,
     on_map: Callable[[str, str, PrintMap], None] | None = None,
+    scenarios: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, bytes]:
     """Render the static maps in one language: a web PNG, a social card, an SVG and an A4 PDF per map.
 
@@ -804,7 +1069,11 @@ def render_print_maps(
     keys
         The ids of the maps to draw (of `geoms.maps`); all of them by default.
     on_map
-        Called with (key, layout name, drawn map) once each figure is saved.
+        Called with (key, layout name, drawn map) once each figure is saved; the key is the map's id, or a
+        scenario's file stem (``scenario_<scenario_id>``).
+    scenarios
+        `geo.build.scenario_views`, in order: the scenarios record (`geo.catalogue.MapRecord.scenarios`) is drawn
+        once for each (``print/scenario_<scenario_id><suffix>``), and not at all where there are none.
 
     Returns
     -------
@@ -824,13 +1093,15 @@ def render_print_maps(
     with print_style():
         for spec in specs:
             data = _map_data(spec, geoms, deposits, metric, words)
-            for name, layout in LAYOUTS.items():
-                drawn = _draw(geoms, data, layout, regions=regions, snapshot_date=snapshot_date, words=words)
-                for kind, suffix in schema.PRINT_FILES.items():
-                    if FILE_LAYOUT[kind] == name:
-                        out[f"{schema.PRINT_DIR}/{data.stem}{suffix}"] = plot.save(
-                            drawn.figure, FILE_FORMAT[kind], title=drawn.title, subject=drawn.subject
-                        )
-                if on_map is not None:
-                    on_map(spec.id, name, drawn)
+            every = [_scenario_data(data, view) for view in scenarios] if spec.scenarios else [data]
+            for one in every:
+                for name, layout in LAYOUTS.items():
+                    drawn = _draw(geoms, one, layout, regions=regions, snapshot_date=snapshot_date, words=words)
+                    for kind, suffix in schema.PRINT_FILES.items():
+                        if FILE_LAYOUT[kind] == name:
+                            out[f"{schema.PRINT_DIR}/{one.stem}{suffix}"] = plot.save(
+                                drawn.figure, FILE_FORMAT[kind], title=drawn.title, subject=drawn.subject
+                            )
+                    if on_map is not None:
+                        on_map(one.stem, name, drawn)
     return out

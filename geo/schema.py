@@ -455,6 +455,9 @@ COLUMNS: Final = {
         Column("deal_covered"),
         Column("deal_commodities"),
         # GeoPackage layers only
+        Column("class"),  # scenario_areas: the class of ground (RUSSIAN_CONTROLLED or DEMILITARISED)
+        Column("proposed"),  # scenarios: when the plan was proposed
+        Column("quote"),  # scenarios: the words its rules come from
         Column("commodity_group"),
         Column("name_map"),  # a deposit's Latin name on the maps (`geo.i18n.Words.map_name`), its QGIS label
         Column("period"),

@@ -831,8 +831,8 @@ def occupied_features(data: bytes, *, source: str) -> list[dict[str, Any]]:
     return [{"geometry": g, "properties": {"name": "geoJSON.status.occupied"}} for g in geometries]
 
 
-def read_user_file(path: Path) -> bytes:
-    """Read a user's file of occupied areas: a regular file, at most `USER_FILE_MAX_BYTES`."""
+def read_user_file(path: Path, *, option: str = "--from-file", takes: str = "a GeoJSON or KML file") -> bytes:
+    """Read a user's file (`option` names the flag that took it): a regular file, at most `USER_FILE_MAX_BYTES`."""
     shown = repr(str(path))
     try:
         exists, regular = path.exists(), path.is_file()
@@ -841,15 +841,52 @@ def read_user_file(path: Path) -> bytes:
             with path.open("rb") as fh:
                 data = fh.read(USER_FILE_MAX_BYTES + 1)
     except OSError as exc:
-        msg = f"{shown}: cannot read it ({exc.strerror or type(exc).__name__}); --from-file takes a GeoJSON or KML file"
+        msg = f"{shown}: cannot read it ({exc.strerror or type(exc).__name__}); {option} takes {takes}"
         raise SourceError(msg) from exc
     if not exists:
-        msg = f"{shown}: no such file; --from-file takes a GeoJSON or KML file, or an http(s) URL"
+        where = ", or an http(s) URL" if option == "--from-file" else ""
+        msg = f"{shown}: no such file; {option} takes {takes}{where}"
         raise SourceError(msg)
     if not regular:
-        msg = f"{shown}: not a regular file; --from-file takes a GeoJSON or KML file, or an http(s) URL"
+        msg = f"{shown}: not a regular file; {option} takes {takes}"
         raise SourceError(msg)
     if len(data) > USER_FILE_MAX_BYTES:
-        msg = f"{shown}: larger than {USER_FILE_MAX_BYTES // 1024 // 1024} MiB; --from-file takes a GeoJSON or KML of occupied areas"
+        msg = f"{shown}: larger than {USER_FILE_MAX_BYTES // 1024 // 1024} MiB; {option} takes {takes}"
         raise SourceError(msg)
     return data
+
+
+def read_scenario_file(path: Path) -> gpd.GeoDataFrame:
+    """Read a user's scenario (``--scenario-file``): a GeoJSON FeatureCollection or a KML, told apart by content.
+
+    Read as `occupied_features` reads, without GDAL.  A GeoJSON feature's ``class`` property (if any) is kept
+    for `geo.scenarios.drawn_scenario`; a KML's polygons carry no class (all Russian-controlled).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per feature (KML: per Polygon), lon/lat; a ``class`` column where the file gives one.
+    """
+    data = read_user_file(path, option="--scenario-file", takes="a GeoJSON or KML file of polygons")
+    start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    source = str(path)
+    try:
+        if start == b"{":
+            geoms, rows, name = _feature_collection(path, data)
+            if name is not None and name not in _CRS84:
+                msg = f"{source}: its CRS {name[:60]!r} is not WGS 84 lon/lat; convert the file to EPSG:4326 first"
+                raise SourceError(msg)
+            classes = {"class": [str(row["class"]) for row in rows]} if any("class" in r for r in rows) else {}
+            if classes and not all("class" in r for r in rows):
+                msg = f"{source}: some features have a 'class' and some do not; give every feature one"
+                raise SourceError(msg)
+            return gpd.GeoDataFrame(classes, geometry=geoms, crs=schema.STORAGE_CRS)
+        if start == b"<" and b"<kml" in data[:4096].lower():
+            shapes = [shapely.geometry.shape(g) for g in _kml_polygons(data, source)]
+            return gpd.GeoDataFrame(geometry=shapes, crs=schema.STORAGE_CRS)
+    except _GEOJSON_ERRORS as exc:
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        msg = f"{source}: not a readable scenario ({first}); give a GeoJSON FeatureCollection or a KML of polygons"
+        raise SourceError(msg) from exc
+    msg = f"{source}: neither GeoJSON nor KML (by its content); --scenario-file takes a GeoJSON or KML of polygons"
+    raise SourceError(msg)

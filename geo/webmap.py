@@ -865,10 +865,14 @@ class MapExtras(MacroElement):
         regions: list[dict[str, Any]],
         words: i18n.Words,
         slider_legend: Markup | None = None,
+        control: list[tuple[Markup, str]] | None = None,
+        dmz_marker: Markup | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "MapExtras"
         self.slider_legend = slider_legend
+        self.control = control
+        self.dmz_marker = dmz_marker
         self.words = words
         self.records = records
         self.groups = groups
@@ -890,7 +894,8 @@ class MapExtras(MacroElement):
             "extras.html",
             words=self.words,
             id=self.get_name(),
-            control=_control_legend(self.words),
+            control=self.control or _control_legend(self.words),
+            dmz_marker=self.dmz_marker,
             sizable=any(record["rsize"] for record in self.records),
             sections=[(layer.element.get_name(), layer.legend) for layer in self.layers],
             title=self.title,
@@ -1279,6 +1284,363 @@ def _slider_legend(words: i18n.Words) -> Markup:
     return Markup("<br>").join(items)
 
 
+#: The scenario map's areas, in the order they are drawn and listed (`scenario_shapes`).
+SCENARIO_KINDS: Final = ("russian", "demilitarised", "ceded", "returned")
+#: One letter per scenario control in the markers' codes (a string per deposit, a letter per scenario).
+_SCENARIO_CODES: Final = {
+    schema.RUSSIAN_CONTROLLED: "R",
+    schema.DEMILITARISED: "D",
+    schema.HELD: "H",
+    schema.UNKNOWN: "U",
+}
+#: The demilitarised zone's hatching (an SVG pattern the map's paths refer to by id).
+_DMZ_HATCH_ID = "demilitarised-hatch"
+
+
+def scenario_shapes(views: Sequence[Mapping[str, Any]], *, scale: str) -> list[dict[str, shapely.Geometry]]:
+    """Return each scenario's areas as the scenario map draws them at `scale`: lon/lat, simplified, on its grid.
+
+    ``russian`` and ``demilitarised`` are the scenario's line; ``ceded`` (Russian-controlled under the scenario,
+    not occupied on the line's date: russian − occupied) and ``returned`` (occupied, not Russian-controlled:
+    occupied − russian) are measured at full detail, without the pieces `geo.geometry.drop_slivers` drops
+    (`SCALES` [scale] ``.slider_change``, as the time slider's changes); then every area is simplified at the
+    scale's web tolerance and snapped to its grid (`geo.geometry.simplify_for_web`).  An area that is empty, or
+    that simplification leaves empty, is an empty polygon.
+    """
+    if not views:
+        return []
+    s = SCALES[scale]
+    russian = np.asarray([v["russian"] for v in views], dtype=object)
+    occupied = np.asarray([v["occupied"] for v in views], dtype=object)
+    keep = s.slider_change
+    areas = {
+        "russian": list(russian),
+        "demilitarised": [v["demilitarised"] for v in views],
+        "ceded": geometry.drop_slivers(shapely.difference(russian, occupied), keep),
+        "returned": geometry.drop_slivers(shapely.difference(occupied, russian), keep),
+    }
+    flat = [areas[kind][i] for i in range(len(views)) for kind in SCENARIO_KINDS]
+    array = np.asarray(flat, dtype=object)
+    present = ~shapely.is_missing(array) & ~shapely.is_empty(array)
+    series = gpd.GeoSeries(array[present], index=np.flatnonzero(present), crs=schema.STORAGE_CRS)
+    simple = geometry.simplify_for_web(series, tolerance_m=s.web.metres, decimals=s.decimals)
+    empty = shapely.Polygon()
+    out = []
+    for i in range(len(views)):
+        shapes = {}
+        for k, kind in enumerate(SCENARIO_KINDS):
+            position = i * len(SCENARIO_KINDS) + k
+            shape = _drawable(simple[position]) if position in simple.index else empty
+            shapes[kind] = shape if _is_polygonal(shape) and not shapely.is_empty(shape) else empty
+        out.append(shapes)
+    return out
+
+
+def _encode_scenario_shapes(shapes: Sequence[Mapping[str, shapely.Geometry]], factor: float) -> list[dict[str, Any]]:
+    """Encode each scenario's areas as polygons of encoded rings (``[]`` where an area is empty)."""
+    present = [
+        (i, kind) for i, area in enumerate(shapes) for kind in SCENARIO_KINDS if not shapely.is_empty(area[kind])
+    ]
+    encoded = encode_geometries([shapes[i][kind] for i, kind in present], factor)
+    out: list[dict[str, Any]] = [{kind: [] for kind in SCENARIO_KINDS} for _ in shapes]
+    for (i, kind), enc in zip(present, encoded, strict=True):
+        out[i][kind] = enc
+    return out
+
+
+def _scenario_styles() -> dict[str, dict[str, Any]]:
+    """Return the Leaflet style of each scenario area (`geo.style`'s scenario colours)."""
+    return {
+        "russian": {
+            "color": style.SCENARIO_RUSSIAN_COLOUR,
+            "weight": 0.6,
+            "fillColor": style.SCENARIO_RUSSIAN_COLOUR,
+            "fillOpacity": style.OCCUPATION_OPACITY,
+        },
+        "demilitarised": {
+            "color": style.DEMILITARISED_COLOUR,
+            "weight": 1.2,
+            "fillColor": f"url(#{_DMZ_HATCH_ID})",
+            "fillOpacity": 1.0,
+            "className": "demilitarised-area",
+        },
+        "ceded": {"color": style.CEDED_COLOUR, "weight": 2.5, "fill": False, "className": "scenario-ceded"},
+        "returned": {"color": style.RETURNED_COLOUR, "weight": 2.5, "fill": False, "className": "scenario-returned"},
+    }
+
+
+def _scenario_swatches() -> dict[str, Markup]:
+    """Return the legend's symbol of each scenario area (drawn as the map draws it)."""
+    russian = f"background:{style.SCENARIO_RUSSIAN_COLOUR};opacity:{style.OCCUPATION_OPACITY + 0.25}"
+    hatch = (
+        f"background:repeating-linear-gradient(45deg,{style.DEMILITARISED_COLOUR} 0 2px,transparent 2px 6px);"
+        f"border:1px solid {style.DEMILITARISED_COLOUR}"
+    )
+    return {
+        "russian": _swatch(russian),
+        "demilitarised": _swatch(hatch),
+        "ceded": _swatch(f"border:2.5px solid {style.CEDED_COLOUR};background:transparent"),
+        "returned": _swatch(f"border:2.5px solid {style.RETURNED_COLOUR};background:transparent"),
+    }
+
+
+def _and_list(items: Sequence[str], words: i18n.Words) -> str:
+    """Join words as a sentence lists them: ``a, b and c``."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {words('scenarios_page.and')} {items[-1]}"
+
+
+def _not_covered(commodities: Sequence[str], words: i18n.Words) -> str:
+    """Name the commodities the minerals deal leaves out; a kind of one listed (``coal_thermal``) goes under it."""
+    listed = set(commodities)
+    kept = [c for c in commodities if not any(c.startswith(f"{p}_") for p in listed if p != c)]
+    return _and_list([_word(words, "commodity", c) for c in kept], words)
+
+
+def _share_range(basis: Mapping[str, Any] | None, words: i18n.Words) -> str:
+    """Write a value share as ``central (low–high)``; ``""`` where nothing was valued."""
+    valued = _valued(basis)
+    if valued is None or valued.get("central") is None:
+        return ""
+    return f"{words.share(valued['central'], 0)} ({words.share(valued['low'], 0)}–{words.share(valued['high'], 0)})"
+
+
+def _count_share(counts: Mapping[str, int], words: i18n.Words) -> str:
+    """Write the Russian-controlled share of the records of known control, with the counts."""
+    known = sum(int(counts.get(c, 0)) for c in schema.SCENARIO_CLASSES)
+    russian = int(counts.get(schema.RUSSIAN_CONTROLLED, 0))
+    if not known:
+        return ""
+    return words("scenarios_page.bases.of", share=words.share(russian / known, 0), n=russian, of=known)
+
+
+def _scenario_bases(
+    view: Mapping[str, Any], today: Mapping[str, Any] | None, words: i18n.Words
+) -> list[dict[str, str]]:
+    """Return the panel's rows of Russian-controlled shares: by count, reserves (metals) and value; beside today's."""
+    bases = view.get("bases") or {}
+    then = (today or {}).get("bases") or {}
+    rows = [
+        {
+            "label": words("scenarios_page.bases.count"),
+            "scenario": _count_share(view["deposits"], words),
+            "today": _count_share(today["deposits"], words) if today else "",
+        }
+    ]
+    earlier = {(r["commodity"], r["measure"]): r for r in then.get("reserves", [])}
+    for item in bases.get("reserves", []):
+        if item["commodity"] not in schema.METALS or not item["records_with_figure"]:
+            continue
+        before = earlier.get((item["commodity"], item["measure"]))
+        label = words(
+            "panel.bases.reserves",
+            commodity=_word(words, "commodity", item["commodity"]),
+            measure=_word(words, "measure", item["measure"]),
+        )
+        rows.append(
+            {
+                "label": label,
+                "scenario": words.share(item["occupied_share"], 0),
+                "today": words.share(before["occupied_share"], 0) if before else "",
+            }
+        )
+    for key, label in (
+        ("value_metals", "scenarios_page.bases.value_metals"),
+        ("value_all", "scenarios_page.bases.value_all"),
+    ):
+        if _valued(bases.get(key)):
+            rows.append(
+                {
+                    "label": words(label),
+                    "scenario": _share_range(bases.get(key), words),
+                    "today": _share_range(then.get(key), words),
+                }
+            )
+    return rows
+
+
+def _scenario_panel_items(
+    views: Sequence[Mapping[str, Any]], deposits: gpd.GeoDataFrame, words: i18n.Words
+) -> list[dict[str, Any]]:
+    """Return what each scenario's panel states (plain values: the template escapes and writes them)."""
+    today = next((v for v in views if v["scenario_id"] == schema.FROZEN_SCENARIO), None)
+    items = []
+    for view in views:
+        ukraine = next((r for r in view["regions"] if r["region_id"] == schema.COUNTRY_ID), None)
+        moved = []
+        for change in view["changes_hands"]:
+            rid = change["id"]
+            row = deposits.loc[rid].to_dict() if rid in deposits.index else {"name_en": change.get("name_en")}
+            moved.append(
+                {
+                    "name": words.map_name(row),
+                    "from": words(f"scenarios_page.control.{change['from']}"),
+                    "to": words(f"scenarios_page.control.{change['to']}"),
+                }
+            )
+        deal = view.get("deal") or {}
+        items.append(
+            {
+                "id": view["scenario_id"],
+                "name": words.names(view)[0],
+                "proposed": view["proposed"],
+                "source_url": view["source_url"],
+                "quote": view["quote"],
+                "notes": view["notes"],
+                "date": view["date"],
+                "ukraine": ukraine,
+                "bases": _scenario_bases(view, today if today is not view else None, words),
+                "compared": today is not None and today is not view,
+                "deal": deal,
+                "deal_value": _share_range(deal.get("value_all"), words),
+                "not_covered": _not_covered(view.get("deal_not_covered") or [], words),
+                "moved": moved,
+            }
+        )
+    return items
+
+
+class ScenarioSwitcher(MacroElement):
+    """The scenario map's switcher: a select over the scenarios, each one's areas, marker outlines and panel.
+
+    The areas are a JSON data block (`js_json`), read by ``resourceScenarios`` in ``geo/web/map.js``, which
+    fills the scenario layers (`SCENARIO_KINDS`), lists in the layer control only those the chosen scenario
+    has, recolours the markers, shows its panel and keeps the choice in the address (``#scenario=<id>``).
+    """
+
+    _template = jinja2.Template(
+        "{% macro html(this, kwargs) %}"
+        '<script type="application/json" id="{{ this.get_name() }}_data">{{ this.payload }}</script>'
+        "{{ this.markup }}"
+        "{% endmacro %}"
+        "{% macro script(this, kwargs) %}"
+        "resourceScenarios({{ this._parent.get_name() }}, {{ this.control.get_name() }}, "
+        "{ {%- for key, layer in this.kinds.items() %}{{ key|tojson }}: {{ layer.get_name() }}"
+        '{{ "," if not loop.last }}{%- endfor %} }, '
+        "{{ this.get_name()|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(
+        self,
+        *,
+        control: folium.LayerControl,
+        kinds: Mapping[str, Element],
+        data: Mapping[str, Any],
+        items: Sequence[Mapping[str, Any]],
+        words: i18n.Words,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "ScenarioSwitcher"
+        self.control = control
+        self.kinds = dict(kinds)
+        self.payload = js_json(data)
+        self.items = items
+        self.words = words
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Render the switcher's select once the element ids are final."""
+        self.markup = fragment("scenario_switcher.html", words=self.words, id=self.get_name(), items=self.items)
+        super().render(**kwargs)  # type: ignore[no-untyped-call]
+
+
+@dataclass
+class _ScenarioPage:
+    """The scenario map's parts: its layers (with legend entries), panel, marker legend and switcher."""
+
+    layers: list[_Layer]
+    kinds: dict[str, Element]
+    panel: Markup
+    data: dict[str, Any]
+    items: list[dict[str, Any]]
+    control: list[tuple[Markup, str]]  # the legend's marker outlines
+    dmz_marker: Markup  # the legend's marker outline in the demilitarised zone (shown where a scenario has one)
+
+
+def _scenario_page(
+    spec: MapRecord,
+    views: Sequence[Mapping[str, Any]],
+    deposits: gpd.GeoDataFrame,
+    *,
+    drawn: Drawn,
+    snapshot_date: str,
+    words: i18n.Words,
+) -> _ScenarioPage:
+    """Build the scenario map's layers, panel and switcher data from `geo.build.scenario_views`."""
+    s = SCALES[spec.scale]
+    factor = 10.0**s.decimals
+    key = ("scenarios", spec.scale, *(f"{v['scenario_id']}={v.get('rules', '')}@{v.get('date', '')}" for v in views))
+    encoded = drawn.once(key, lambda: _encode_scenario_shapes(scenario_shapes(views, scale=spec.scale), factor))
+    names = {kind: words(f"scenarios_page.layer.{kind}") for kind in SCENARIO_KINDS}
+    swatches = _scenario_swatches()
+    layers: list[_Layer] = []
+    kinds: dict[str, Element] = {}
+    for kind in SCENARIO_KINDS:
+        group = folium.FeatureGroup(name=names[kind], show=True)
+        kinds[kind] = group
+        layers.append(_Layer(group, _legend(swatches[kind], names[kind])))
+    geoms = drawn.occupation(spec.scale)
+    if "front" in geoms.index:
+        name = words("scenarios_page.layer.today", date=snapshot_date)
+        line = {"color": style.FRONT_COLOUR, "weight": 2.0, "dashArray": style.TODAYS_LINE_DASH}
+        element = _vector(
+            gpd.GeoSeries(geoms.loc[["front"]]), [text(name)], name=name, shown=True, style_=line, decimals=s.decimals
+        )
+        swatch = _swatch(f"border-top:3px dashed {style.FRONT_COLOUR};height:0;margin-bottom:4px")
+        layers.append(_Layer(element, _legend(swatch, name)))
+    outline = {
+        code: [
+            *(
+                style.DEMILITARISED_OUTLINE
+                if control == schema.DEMILITARISED
+                else style.CONTROL_OUTLINE[
+                    schema.OCCUPIED_SINCE_2022 if control == schema.RUSSIAN_CONTROLLED else control
+                ]
+            ),
+            "occupied" if control == schema.RUSSIAN_CONTROLLED else control,
+        ]
+        for control, code in _SCENARIO_CODES.items()
+    }
+    controls = [v["control"] for v in views]
+    codes = ["".join(_SCENARIO_CODES[str(c.get(rid, schema.UNKNOWN))] for c in controls) for rid in deposits.index]
+    items = _scenario_panel_items(views, deposits, words)
+    data = {
+        "ids": [v["scenario_id"] for v in views],
+        "kinds": list(SCENARIO_KINDS),
+        "names": {kind: text(name) for kind, name in names.items()},
+        "factor": factor,
+        "shapes": encoded,
+        "styles": _scenario_styles(),
+        "codes": codes,
+        "outline": outline,
+        "dmz": [
+            bool(e["demilitarised"]) or int(v["deposits"].get(schema.DEMILITARISED, 0)) > 0
+            for e, v in zip(encoded, views, strict=True)
+        ],
+        "moved": [[str(change["id"]) for change in v["changes_hands"]] for v in views],
+    }
+    panel = fragment("scenario_panel.html", words=words, items=items)
+    dmz_marker = _legend(
+        marker_svg("circle", style.LEGEND_MARKER_FILL, style.DEMILITARISED_OUTLINE, style.MARKER_SIZE),
+        words("scenarios_page.control.demilitarised"),
+    )
+    return _ScenarioPage(layers, kinds, panel, data, items, _scenario_control_legend(words), dmz_marker)
+
+
+def _scenario_control_legend(words: i18n.Words) -> list[tuple[Markup, str]]:
+    """Return the marker outlines of the scenario map's legend: held, Russian-controlled, unknown."""
+    items = []
+    for status, label in (
+        (schema.HELD, "scenarios_page.control.held_by_ukraine"),
+        (schema.OCCUPIED_SINCE_2022, "scenarios_page.control.russian_controlled"),
+        (schema.UNKNOWN, "scenarios_page.control.unknown"),
+    ):
+        symbol = marker_svg("circle", style.LEGEND_MARKER_FILL, style.CONTROL_OUTLINE[status], style.MARKER_SIZE)
+        items.append((symbol, words(label)))
+    return items
+
+
 def _colour_variables() -> Element:
     css = ";".join(f"--{name}:{colour}" for name, colour in style.WEB_COLOURS.items())
     return Element(f"<style>:root{{{css}}}</style>")  # colours from geo/style.py, no data
@@ -1299,6 +1661,7 @@ def build_map(
     history: pd.DataFrame | None = None,
     slider_steps: Sequence[SliderSteps] = DEFAULT_SLIDER,
     month_ends: Collection[str] = (),
+    scenarios: Sequence[Mapping[str, Any]] = (),
 ) -> folium.Map:
     """Build one map: base map, region outlines, occupied areas, line of contact, deposits, controls.
 
@@ -1308,7 +1671,8 @@ def build_map(
     the panel puts the metals share by reserves and by value beside the count.  With `history` (columns
     ``date``, ``region_id``, ``occupied_share``, ``occupied_km2``, ``area_km2``), the panel follows the time
     slider (`slider_steps`: `slider_dates`; `month_ends`, the month-end files' dates, are ``monthly``'s) to each
-    date.
+    date.  The scenario map (`MapRecord.scenarios`) draws `scenarios` (`geo.build.scenario_views`) instead of
+    today's occupied areas, with a switcher over them (`ScenarioSwitcher`) and a panel for each.
     """
     words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
     title = catalogue.title(spec, words, regions)
@@ -1333,10 +1697,13 @@ def build_map(
             swatch = _swatch(f"border:{weight + 0.5}px solid {colour};background:transparent")
             entry = words("legend.boundaries", level=words(f"level.{lv.level}").lower())
             layers.append(_Layer(outline, _legend(swatch, entry)))
-    layers += _occupation_layers(drawn, spec.scale, words)
-    grey = _contested_layer(drawn, spec.scale, shown=spec.frame != schema.COUNTRY_ID, words=words)
-    if grey is not None:
-        layers.append(grey)
+    page = (
+        _scenario_page(spec, scenarios, deposits, drawn=drawn, snapshot_date=snapshot_date, words=words)
+        if spec.scenarios and scenarios
+        else None
+    )
+    grey = None if page else _contested_layer(drawn, spec.scale, shown=spec.frame != schema.COUNTRY_ID, words=words)
+    layers += page.layers if page else [*_occupation_layers(drawn, spec.scale, words), *([grey] if grey else [])]
     anchors = regions[regions["level"] == "oblast"].geometry.representative_point()
     names = region_names(regions, words)
     records = _deposit_records(deposits, anchors, snapshot_date, words, names, labelled=spec.groups)
@@ -1344,7 +1711,8 @@ def build_map(
     layers += list(groups.values())
     for layer in layers:
         layer.element.add_to(fmap)
-    folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
+    control = folium.LayerControl(collapsed=True, position="topright")
+    control.add_to(fmap)
 
     subject = _subject(spec, regions, deposits, words)
     searchable = regions[regions["level"].isin([lv.level for lv in spec.levels] + ["oblast"])]
@@ -1354,7 +1722,7 @@ def build_map(
         for label in dict.fromkeys(name for name in words.names(row.to_dict()) if name):
             region_entries.append({"label": i18n.without_bidi(label), "bounds": [[ymin, xmin], [ymax, xmax]]})
     now = _now_state(subject, snapshot_date, deposits, words)
-    panel = _panel_html(subject, now, metals, deposits, words=words, bases=bases)
+    panel = page.panel if page is not None else _panel_html(subject, now, metals, deposits, words=words, bases=bases)
     sliding = bool(spec.slider and series and statuses is not None)
     MapExtras(
         title=title,
@@ -1365,7 +1733,11 @@ def build_map(
         regions=region_entries,
         words=words,
         slider_legend=_slider_legend(words) if sliding else None,
+        control=page.control if page else None,
+        dmz_marker=page.dmz_marker if page else None,
     ).add_to(fmap)
+    if page is not None:
+        ScenarioSwitcher(control=control, kinds=page.kinds, data=page.data, items=page.items, words=words).add_to(fmap)
     if sliding and series and statuses is not None:
         _slider(
             spec,
@@ -1387,12 +1759,22 @@ def build_map(
     root.header.add_child(_colour_variables(), name="map_colours")
     noscript = fragment("noscript.html", words=words, credits=style.CREDITS_LINE)
     root.html.add_child(Element(str(noscript)), name="noscript")
-    if grey is not None:
-        hatch = fragment("hatch.svg", id=_HATCH_ID, colour=style.CONTESTED_COLOUR, background=style.UKRAINE_FILL)
-        root.html.add_child(Element(str(hatch)), name="contested_hatch")
+    _hatches(root, contested=grey is not None, demilitarised=page is not None)
     root.title = text(words("page.title", title=title))
     stabilize_ids(root)
     return fmap
+
+
+def _hatches(root: Figure, *, contested: bool, demilitarised: bool) -> None:
+    """Add the SVG patterns the grey zone and the demilitarised zone are hatched with, where the map draws them."""
+    if contested:
+        hatch = fragment("hatch.svg", id=_HATCH_ID, colour=style.CONTESTED_COLOUR, background=style.UKRAINE_FILL)
+        root.html.add_child(Element(str(hatch)), name="contested_hatch")
+    if demilitarised:
+        hatch = fragment(
+            "hatch.svg", id=_DMZ_HATCH_ID, colour=style.DEMILITARISED_COLOUR, background=style.DEMILITARISED_COLOUR
+        )
+        root.html.add_child(Element(str(hatch)), name="demilitarised_hatch")
 
 
 def render_html(fmap: folium.Map, *, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
@@ -1451,6 +1833,5 @@ def render_maps(
     drawn = Drawn(regions, parts, front, contested, basemap, maps=specs)
     common: dict[str, Any] = {"regions": regions, "deposits": deposits, "metals": metals}
     common.update(snapshot_date=snapshot_date, series=series, statuses=statuses, words=words, bases=bases)
-    common.update(history=history, slider_steps=slider_steps, month_ends=month_ends)
-    del scenarios  # drawn by the scenarios map (`geo.catalogue.MapRecord.scenarios`): not yet
+    common.update(history=history, slider_steps=slider_steps, month_ends=month_ends, scenarios=scenarios)
     return {spec.file: render_map(spec, drawn=drawn, **common) for spec in specs}

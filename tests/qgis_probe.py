@@ -166,6 +166,45 @@ def drawn(item: Any) -> list[dict[str, Any]]:
     return out
 
 
+def atlas_pages(layout: Any, png: Path) -> dict[str, Any] | None:
+    """Export each page of a layout's atlas to ``<png stem>_page<n>.png``, as a QGIS user exporting the atlas would.
+
+    Returns its coverage layer, page names, and per page the labels' text as QGIS fills them in and the PNG;
+    None for a layout without an atlas.
+    """
+    atlas = layout.atlas()
+    if not atlas.enabled():
+        return None
+    settings = QgsLayoutExporter.ImageExportSettings()
+    settings.dpi = 100
+    labels = [i for i in layout.items() if isinstance(i, QgsLayoutItemLabel)]
+    pages = []
+    if not atlas.beginRender():
+        return {"coverage": atlas.coverageLayer().name() if atlas.coverageLayer() else None, "pages": []}
+    for number in range(atlas.count()):
+        atlas.seekTo(number)
+        feature = layout.reportContext().feature()
+        path = png.with_name(f"{png.stem}_page{number + 1}.png")
+        result = QgsLayoutExporter(layout).exportToImage(str(path), settings)
+        pages.append(
+            {
+                "name": atlas.nameForPage(number),
+                "feature": {f.name(): str(feature[f.name()]) for f in feature.fields()},
+                "labels": {i.id(): i.currentText() for i in labels},
+                "exported": result == QgsLayoutExporter.Success,
+                "png": str(path),
+            }
+        )
+    atlas.endRender()
+    coverage = atlas.coverageLayer()
+    return {
+        "coverage": coverage.name() if coverage else None,
+        "coverage_features": coverage.featureCount() if coverage else None,
+        "count": atlas.count(),
+        "pages": pages,
+    }
+
+
 def print_layout(layout: Any, png: Path) -> dict[str, Any]:
     """Describe a print layout's items and export it to `png` as a QGIS user pressing Export would."""
     items = list(layout.items())
@@ -206,6 +245,7 @@ def print_layout(layout: Any, png: Path) -> dict[str, Any]:
         ],
         "exported": result == QgsLayoutExporter.Success,
         "png": str(png),
+        "atlas": atlas_pages(layout, png),
     }
 
 
@@ -273,6 +313,7 @@ def main() -> None:
             for layer in layers
         },
         "credits": QgsExpressionContextUtils.projectScope(project).variable("project_credits"),
+        "scenario": QgsExpressionContextUtils.projectScope(project).variable("scenario"),
         "author": project.metadata().author(),
         "abstract": project.metadata().abstract(),
     }

@@ -23,16 +23,32 @@ from shapely.geometry import box
 
 from geo import build, catalogue, cli, deepstate, schema, store, webmap, workers
 from geo.errors import ArgumentError, ValidationError
-from tests.conftest import REPO, deposit_row, make_layers, write_sidecar
+from tests.conftest import REPO, deposit_row, make_layers, scenario_row, write_csv, write_sidecar
 
-#: The static maps, in the folder print/ of each language.
-PRINT_FILES = sorted(
-    f"{schema.PRINT_DIR}/{spec.id}{suffix}" for spec in catalogue.MAPS for suffix in schema.PRINT_FILES.values()
-)
-EXPECTED_FILES = sorted(
-    [
-        *PRINT_FILES,
-        *(spec.file for spec in catalogue.MAPS),
+#: The scenarios of the tiny world (tests/conftest.py) and of the shipped layers/scenarios/scenarios.csv, in order.
+TINY_SCENARIOS = ("frozen", "mix", "back", "band")
+SHIPPED_SCENARIOS = ("frozen", "us_28_points_2025", "russia_june_2024", "us_20_points_2025", "alaska_2025")
+
+
+def _print_set(stem: str) -> list[str]:
+    return [f"{schema.PRINT_DIR}/{stem}{suffix}" for suffix in schema.PRINT_FILES.values()]
+
+
+def print_files(scenario_ids: tuple[str, ...]) -> list[str]:
+    """The static maps, in the folder print/ of each language: a set per map, the scenarios map's one per scenario."""
+    maps = [name for spec in catalogue.MAPS if not spec.scenarios for name in _print_set(spec.id)]
+    return sorted([*maps, *(n for sid in scenario_ids for n in _print_set(catalogue.SCENARIO_PRINT_PREFIX + sid))])
+
+
+def language_files(scenario_ids: tuple[str, ...]) -> list[str]:
+    """The files each language has: the HTML maps, the charts, the static maps."""
+    charts = [schema.CHART_SHARE_PNG, schema.CHART_DEPOSITS_PNG]
+    return sorted([*(spec.file for spec in catalogue.MAPS), *charts, *print_files(scenario_ids)])
+
+
+def expected_files(scenario_ids: tuple[str, ...]) -> list[str]:
+    """Every file an English build writes."""
+    tables = [
         schema.REGIONS_CSV,
         schema.DEPOSITS_CSV,
         schema.CONTROL_CSV,
@@ -43,10 +59,14 @@ EXPECTED_FILES = sorted(
         schema.HISTORY_DEPOSITS_CSV,
         schema.LEDGER_CSV,
         schema.HISTORY_BASES_CSV,
-        schema.CHART_SHARE_PNG,
-        schema.CHART_DEPOSITS_PNG,
+        schema.SCENARIOS_CSV,
+        schema.SCENARIO_DEPOSITS_CSV,
     ]
-)
+    return sorted([*language_files(scenario_ids), *tables])
+
+
+EXPECTED_FILES = expected_files(TINY_SCENARIOS)
+LANGUAGE_FILES = language_files(TINY_SCENARIOS)
 
 
 def _rows(path: Path, key: str, *, where: dict[str, str] | None = None) -> dict[str, dict[str, str]]:
@@ -129,15 +149,13 @@ def shipped(shipped_build: tuple[Path, dict[str, object]]) -> tuple[Path, dict[s
 
 
 #: What a second language adds, in its own folder: the maps, the charts and the static maps.
-LANGUAGE_FILES = sorted(
-    [*(spec.file for spec in catalogue.MAPS), schema.CHART_SHARE_PNG, schema.CHART_DEPOSITS_PNG, *PRINT_FILES]
-)
 
 
 def test_shipped_build_writes_every_output(shipped: tuple[Path, dict[str, object]]) -> None:
     out, _ = shipped  # built with --lang en,uk
-    assert len(PRINT_FILES) == 24
-    assert _files(out) == sorted([*EXPECTED_FILES, *(f"uk/{n}" for n in LANGUAGE_FILES)])
+    assert len(print_files(SHIPPED_SCENARIOS)) == 6 * 4 + 5 * 4  # six maps and five scenarios, four files each
+    shipped_files = language_files(SHIPPED_SCENARIOS)
+    assert _files(out) == sorted([*expected_files(SHIPPED_SCENARIOS), *(f"uk/{n}" for n in shipped_files)])
     for name in _files(out):
         assert (out / name).stat().st_size > 0, name
 
@@ -494,7 +512,7 @@ def test_maps_readme_lists_every_output_and_no_other(shipped: tuple[Path, dict[s
     out, summary = shipped
     names = _maps_readme_names()
     patterns = [
-        re.compile(re.sub(r"<[a-z]+>", "[a-z0-9-]+", re.escape(n).replace(r"\<", "<").replace(r"\>", ">")))
+        re.compile(re.sub(r"<[a-z]+>", "[a-z0-9_-]+", re.escape(n).replace(r"\<", "<").replace(r"\>", ">")))
         for n in names
     ]
     written = [str(n) for n in summary["outputs"]]  # type: ignore[attr-defined]
@@ -535,3 +553,192 @@ def test_the_sliders_monthly_steps_are_the_month_end_files(tmp_path: Path) -> No
     assert sorted(arguments["series"]) == ["2025-01-31", "2025-02-28", "2026-08-01", "2026-08-22"]
     page = webmap.render_maps(**arguments, specs=[catalogue.MAPS[0]])["overview.html"].decode("utf-8")
     assert '"dates": ["2025-01-31", "2025-02-28", "2026-08-01", "2026-08-22"]' in page
+
+
+# --- scenarios ---------------------------------------------------------------------------------------------------
+
+
+def _scenario_build(
+    layers: Path,
+) -> tuple[dict[tuple[str, str], dict[str, str]], dict[tuple[str, str], dict[str, str]]]:
+    """Compute the tiny world and read back scenarios.csv and scenario_deposits.csv, keyed (scenario, region / id)."""
+    inputs = build.load(layers)
+    tables = build.render_tables(build.compute(inputs))
+
+    def rows(name: str, key: str) -> dict[tuple[str, str], dict[str, str]]:
+        reader = csv.DictReader(tables[name].decode("utf-8").splitlines())
+        return {(row["scenario_id"], row[key]): row for row in reader}
+
+    return rows(schema.SCENARIOS_CSV, schema.REGION_ID), rows(schema.SCENARIO_DEPOSITS_CSV, "id")
+
+
+def test_frozen_gives_todays_figures_exactly(tiny_layers: Path) -> None:
+    areas, _deposits = _scenario_build(tiny_layers)
+    regions = build.render_tables(build.compute(build.load(tiny_layers)))[schema.REGIONS_CSV].decode().splitlines()
+    today = {row["region_id"]: row for row in csv.DictReader(regions)}
+    frozen = {rid: row for (sid, rid), row in areas.items() if sid == "frozen"}
+    assert list(frozen) == ["UA", "UA14", "UA35", "UA23", "UA1416", "UA1416021", "UA1416021-city"]
+    for rid, row in frozen.items():
+        assert row["area_km2"] == today[rid]["area_km2"]
+        assert row["russian_controlled_km2"] == today[rid]["occupied_km2"]
+        assert row["russian_controlled_share"] == today[rid]["occupied_share"]
+        assert (row["ceded_km2"], row["returned_km2"], row["demilitarised_km2"]) == ("0.0", "0.0", "0.0")
+
+
+def test_tiny_world_scenarios_are_the_hand_worked_ones(tiny_layers: Path) -> None:
+    # The country is lon 30–33; Russia holds lon 31.25–32 today (a quarter). `mix` cedes Kirovohrad (lon 30–31),
+    # demilitarises Donetsk's held part (lon 31–31.25, DeepState's grey zone there is not occupied) and returns
+    # Zaporizhzhia (nothing occupied there); `back` returns Donetsk; `band` demilitarises 10 km along the line.
+    areas, deposits = _scenario_build(tiny_layers)
+    country = float(areas["frozen", "UA"]["area_km2"])
+    mix = areas["mix", "UA"]
+    assert float(mix["russian_controlled_share"]) == pytest.approx(7 / 12, abs=1e-6)
+    assert float(mix["demilitarised_km2"]) == pytest.approx(country / 12, rel=1e-6)
+    assert float(mix["ceded_km2"]) == pytest.approx(country / 3, rel=1e-6)
+    assert float(mix["ukrainian_km2"]) == pytest.approx(country / 3, rel=1e-6)  # Zaporizhzhia
+    assert float(areas["mix", "UA35"]["russian_controlled_share"]) == 1.0
+    back = areas["back", "UA14"]
+    assert float(back["russian_controlled_km2"]) == 0.0
+    assert float(back["returned_km2"]) == pytest.approx(0.75 * float(back["area_km2"]), rel=1e-6)
+    band = float(areas["band", "UA14"]["demilitarised_km2"])
+    assert band == pytest.approx(10 * 111.2, rel=0.01)  # 10 km × the 111.2 km from lat 48 to 49
+    moved = {(sid, i) for (sid, i), row in deposits.items() if row["changes_hands"] == "True"}
+    assert moved == {("mix", "D3"), ("mix", "D4"), ("back", "D1"), ("back", "D2"), ("back", "D6")}
+    assert deposits["mix", "D4"]["control_scenario"] == schema.RUSSIAN_CONTROLLED  # no coordinates: its oblast ceded
+    assert deposits["back", "D5"]["control_scenario"] == schema.HELD  # unknown today, Donetsk returned whole
+    assert deposits["mix", "D3"]["deal_commodities"] == "lithium;tantalum"
+    assert deposits["mix", "D1"]["deal_covered"] == "False"  # coal is not on the deal's list
+
+
+def test_the_summary_states_each_scenario_and_the_deal(tiny_layers: Path, tmp_path: Path) -> None:
+    record = build.build(tiny_layers, tmp_path / "maps")
+    block = record["scenarios"]
+    assert [s["scenario_id"] for s in block["list"]] == ["frozen", "mix", "back", "band"]
+    assert block["minerals_deal"]["not_covered"] == ["coal_thermal", "iron_ore", "manganese"]
+    mix = block["list"][1]
+    assert mix["rules"] == "cede:UA35;dmz:UA14;return:UA23"
+    assert [m["id"] for m in mix["changes_hands"]] == ["D3", "D4"]
+    # the deal covers D3 (lithium, tantalum), D4 (titanium), D5 (lithium): under `mix` D3 and D4 are Russian-held,
+    # D5 is of unknown control, so 2 of the 2 of known control
+    assert (mix["deal"]["records"], mix["deal"][schema.RUSSIAN_CONTROLLED], mix["deal"][schema.UNKNOWN]) == (3, 2, 1)
+    assert mix["deal"]["russian_controlled_share"] == 1.0
+    assert mix["commodities"]["lithium"][schema.RUSSIAN_CONTROLLED] == 1
+    lines = cli.summary_lines(record, tmp_path / "maps")
+    assert any(line.startswith("  mix ") and "58.3% of Ukraine" in line for line in lines)
+    written = json.loads((tmp_path / "maps" / schema.SUMMARY_JSON).read_text(encoding="utf-8"))
+    assert written["scenarios"]["list"][1]["changes_hands"][0]["to"] == schema.RUSSIAN_CONTROLLED
+
+
+def _rewrite_scenarios(layers: Path, rows: list[dict[str, str]]) -> None:
+    path = layers / schema.SCENARIOS_FILE
+    write_csv(path, list(schema.SCENARIO_REQUIRED), rows)
+    write_sidecar(path)
+
+
+@pytest.mark.parametrize(
+    ("row", "words"),
+    [
+        ({"rules": "cede:UA99"}, "row 2 (bad): unknown region 'UA99'"),
+        ({"rules": "cede:UA14; dmz:UA14"}, "row 2 (bad): region UA14 has two rules (cede and dmz)"),
+        ({"rules": "dmz@0:UA14"}, "row 2 (bad): the dmz depth '0' is not a number of km above 0"),
+        ({"quote": ""}, "row 2 (bad): quote is empty"),
+        ({"source_url": ""}, "row 2 (bad): source_url must be the http(s) address"),
+    ],
+)
+def test_a_bad_scenario_row_stops_the_build_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], row: dict[str, str], words: str
+) -> None:
+    layers = make_layers(tmp_path / "layers")
+    _rewrite_scenarios(layers, [scenario_row("bad", **{"rules": "cede:UA35", **row})])
+    out = tmp_path / "maps"
+    out.mkdir()
+    (out / "keep.txt").write_text("an earlier build", encoding="utf-8")
+    assert cli.build_maps(["--layers", str(layers), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"error: {layers / schema.SCENARIOS_FILE} {words}")
+    assert _files(out) == ["keep.txt"]
+
+
+def test_a_scenario_drawn_in_a_file_is_one_more_scenario(tiny_layers: Path, tmp_path: Path) -> None:
+    drawn = tmp_path / "Whole Donetsk.geojson"
+    gpd.GeoDataFrame(geometry=[box(31, 48, 32, 49)], crs="EPSG:4326").to_file(drawn, driver="GeoJSON")
+    record = build.build(tiny_layers, tmp_path / "maps", scenario_files=[drawn])
+    item = record["scenarios"]["list"][-1]
+    assert item["scenario_id"] == "whole_donetsk"
+    donetsk = next(r for r in item["regions"] if r["region_id"] == "UA14")
+    assert donetsk["russian_controlled_share"] == 1.0
+    assert donetsk["ceded_km2"] == pytest.approx(0.25 * donetsk["area_km2"], rel=1e-4)
+
+
+def test_a_drawn_scenario_outside_ukraine_stops_the_build(
+    tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drawn = tmp_path / "far.geojson"
+    gpd.GeoDataFrame(geometry=[box(10, 10, 11, 11)], crs="EPSG:4326").to_file(drawn, driver="GeoJSON")
+    out = tmp_path / "maps"
+    assert cli.build_maps(["--layers", str(tiny_layers), "--out", str(out), "--scenario-file", str(drawn)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"error: {drawn}: no polygon lies in Ukraine; draw in lon/lat (EPSG:4326) over Ukraine\n"
+    assert not out.exists()
+
+
+def test_scenarios_apply_to_any_date_of_the_history(tiny_layers: Path, tmp_path: Path) -> None:
+    # On 2025-01-31 the front stood at lon 31.5: Russia held half of Donetsk (lon 31.5–32), so under `back`
+    # (Donetsk returned) half of it comes back, and under `mix` its held half (lon 31–31.5) is demilitarised.
+    record = build.build(tiny_layers, tmp_path / "maps", scenario_date="2025-01-31")
+    block = record["scenarios"]
+    assert block["date"] == "2025-01-31"
+    by_id = {s["scenario_id"]: {r["region_id"]: r for r in s["regions"]} for s in block["list"]}
+    assert by_id["frozen"]["UA14"]["russian_controlled_share"] == 0.5
+    assert by_id["back"]["UA14"]["returned_km2"] == pytest.approx(by_id["back"]["UA14"]["area_km2"] / 2, rel=1e-6)
+    assert by_id["mix"]["UA14"]["demilitarised_km2"] == pytest.approx(by_id["mix"]["UA14"]["area_km2"] / 2, rel=1e-6)
+    # D6 (lon 31.3) was held then: compared with that date's line, not today's
+    moved = {s["scenario_id"]: [(m["id"], m["from"], m["to"]) for m in s["changes_hands"]] for s in block["list"]}
+    assert ("D6", schema.HELD, schema.DEMILITARISED) in moved["mix"]
+    assert [i for i, _f, _t in moved["back"]] == ["D1", "D2"]
+
+
+def test_an_unknown_scenario_date_or_depth_fails_before_any_work(
+    tiny_layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "maps"
+    assert cli.build_maps(["--layers", str(tiny_layers), "--out", str(out), "--scenario-date", "2025-01-30"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: --scenario-date 2025-01-30: no snapshot of that day; choose one of")
+    assert "2025-01-31 … 2026-08-22" in err
+    assert cli.build_maps(["--layers", str(tiny_layers), "--out", str(out), "--dmz-depth", "mix2=5"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: --dmz-depth mix2: no such scenario with a dmz rule; choose one of mix, band\n"
+    assert not out.exists()
+
+
+def test_a_dmz_depth_from_the_command_line_sets_the_band(tiny_layers: Path, tmp_path: Path) -> None:
+    record = build.build(tiny_layers, tmp_path / "maps", dmz_depths={"band": 5.0})
+    band = next(s for s in record["scenarios"]["list"] if s["scenario_id"] == "band")
+    assert band["rules"] == "dmz@5:UA14"
+    donetsk = next(r for r in band["regions"] if r["region_id"] == "UA14")
+    assert donetsk["demilitarised_km2"] == pytest.approx(5 * 111.2, rel=0.01)
+
+
+def test_shipped_scenarios_follow_their_rules(shipped: tuple[Path, dict[str, object]]) -> None:
+    out, _record = shipped
+    areas = _rows(out / schema.SCENARIOS_CSV, schema.REGION_ID, where={"scenario_id": "us_28_points_2025"})
+    regions = _rows(out / schema.REGIONS_CSV, schema.REGION_ID)
+    assert float(areas["UA44"]["russian_controlled_share"]) == 1.0  # Luhansk recognised as Russian
+    assert float(areas["UA01"]["russian_controlled_share"]) == 1.0
+    donetsk = areas["UA14"]
+    held_today = float(regions["UA14"]["area_km2"]) - float(regions["UA14"]["occupied_km2"])
+    assert float(donetsk["demilitarised_km2"]) == pytest.approx(held_today, rel=1e-3)  # the held part, all of it
+    for rid in ("UA63", "UA59", "UA12", "UA48"):  # Kharkiv, Sumy, Dnipropetrovsk, Mykolaiv given back
+        assert float(areas[rid]["russian_controlled_km2"]) == pytest.approx(0.0, abs=0.01)
+        assert float(areas[rid]["returned_km2"]) == pytest.approx(float(regions[rid]["occupied_km2"]), rel=1e-3)
+    for rid in ("UA23", "UA65"):  # Zaporizhzhia and Kherson frozen
+        assert areas[rid]["russian_controlled_km2"] == regions[rid]["occupied_km2"]
+    frozen = _rows(out / schema.SCENARIOS_CSV, schema.REGION_ID, where={"scenario_id": "frozen"})
+    for rid, row in frozen.items():
+        assert row["russian_controlled_km2"] == regions[rid]["occupied_km2"]
+        assert row["russian_controlled_share"] == regions[rid]["occupied_share"]
+    russia = _rows(out / schema.SCENARIOS_CSV, schema.REGION_ID, where={"scenario_id": "russia_june_2024"})
+    for rid in ("UA14", "UA23", "UA44", "UA65"):
+        assert float(russia[rid]["russian_controlled_share"]) == 1.0

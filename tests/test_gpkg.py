@@ -27,7 +27,7 @@ import shapely
 from PIL import Image
 
 from geo import build, gpkg, i18n, schema, style
-from tests.conftest import DEPOSITS, REPO, make_layers
+from tests.conftest import DEPOSITS, REPO, SCENARIOS, make_layers, write_csv, write_sidecar
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = REPO / "tests" / "qgis_probe.py"
@@ -39,6 +39,8 @@ SPATIAL = (
     "occupation_history",
     "occupied_areas",
     "regions",
+    "scenario_areas",
+    "scenarios",
     "sea",
 )
 TABLES = ("region_stats", "control")
@@ -70,6 +72,8 @@ def test_geopackage_is_version_1_2_with_every_layer_registered(tiny_outputs: Pat
         "regions": "features",
         "neighbours": "features",
         "sea": "features",
+        "scenario_areas": "features",
+        "scenarios": "features",
         "region_stats": "attributes",
         "control": "attributes",
         "layer_styles": "attributes",
@@ -231,6 +235,7 @@ def test_qgis_opens_every_layer_with_the_expected_features(qgis_report: tuple[di
         "control": control_rows,
         "neighbours": 1 + 27,  # Natural Earth's land (Ukraine cut out) and the 27 countries of the base map
         "sea": 1,
+        "scenarios": len(json.loads((built / schema.SUMMARY_JSON).read_text(encoding="utf-8"))["scenarios"]["list"]),
     }
     assert {name: layers[name]["features"] for name in expected} == expected
     for name in expected:
@@ -283,6 +288,7 @@ def test_project_opens_from_another_folder(qgis_report: tuple[dict[str, Any], Pa
     assert project["groups"] == [
         "Deposits",
         "Occupation (DeepStateMap.Live)",
+        "Scenarios",
         "Occupation history",
         "Regions",
         "Tables",
@@ -294,6 +300,8 @@ def test_project_opens_from_another_folder(qgis_report: tuple[dict[str, Any], Pa
         assert layer["source"].startswith(str(png.parent / schema.GPKG_FILE)), layer["source"]
     assert project["layers"]["Deposits and mines"]["renderer"] == "categorizedSymbol"
     assert "Occupation history" not in project["visible"]  # off until the temporal controller is used
+    # the scenarios are off: the canvas opens on today's map; the atlas layout draws them
+    assert not {"Scenarios: ground by control", "Scenarios: one row each"} & set(project["visible"])
     history = project["layers"]["Occupation history"]["temporal"]
     # mode 1: start and end date from fields, so QGIS's temporal controller animates the layer
     assert history == {"active": True, "mode": 1, "start": "start_date", "end": "end_date"}
@@ -403,6 +411,11 @@ def test_the_layout_legends_key_the_black_outline_and_do_not_repeat_a_heading(
     for layout in qgis_report[0]["layouts"]:
         name = layout["name"]
         (lines,) = layout["legend_lines"]
+        if layout["atlas"]:  # the scenarios' pages: no key, their deposits have no control outline
+            assert ["subgroup", "Regions (Ukraine and oblasts)"] in lines
+            assert ["subgroup", "Deposits (no control outline)"] in lines
+            assert "Deposit outline = control" not in layout["labels"]
+            continue
         assert ["subgroup", "Regions"] in lines, name
         assert ["group", "Regions"] not in lines, name  # no "Regions › Regions"
         assert ["group", "Deposits"] not in lines, name  # nor "Deposits › Deposits and mines"
@@ -461,15 +474,18 @@ def test_each_focus_region_has_a_print_layout_ready_to_export(qgis_report: tuple
     layouts = {layout["name"]: layout for layout in qgis_report[0]["layouts"]}
     with (qgis_report[1] / schema.REGIONS_CSV).open(encoding="utf-8") as fh:
         share = {row["name_en"]: float(row["occupied_share"]) for row in csv.DictReader(fh)}
-    # one per map of the catalogue: the overview (Ukraine), the four regional maps and the lithium map
+    # one per map of the catalogue: the overview (Ukraine), the four regional maps and the lithium map; the
+    # scenarios' atlas (checked in its own tests)
     assert sorted(layouts) == [
         "Donetsk Oblast",
         "Kirovohrad Oblast",
         "Pokrovskyi Raion",
+        "Scenarios",
         "Ukraine",
         "Ukraine's lithium deposits",
         "Zaporizhzhia Oblast",
     ]
+    del layouts["Scenarios"]
     share["Ukraine's lithium deposits"] = share["Ukraine"]  # its subtitle states Ukraine's share
     since = tuple(int(style.OCCUPIED_SINCE_2022_COLOUR[i : i + 2], 16) for i in (1, 3, 5))
     fill = tuple(round(255 - style.OCCUPATION_OPACITY * (255 - c)) for c in since)  # the fill over white paper
@@ -722,3 +738,170 @@ def test_qgis_opens_a_project_built_from_a_hostile_name(
     assert donetsk["exported"]
     assert f"{SHOWN_REGION}: who controls the mineral resources" in donetsk["labels"]
     assert "Test credit" in report["layers"]["deposits"]["metadata"]["rights"]
+
+
+# --- the scenarios: a styled layer of their ground, and an atlas layout with a page per scenario -----------------
+
+#: The tiny world's country, lon 30–33 × lat 48–49, in EPSG:6933 km² (as `test_stats` has it, by hand).
+TINY_COUNTRY_KM2 = 24_653.196
+#: The demilitarised fill over white paper (`geo.style.DEMILITARISED_COLOUR` #d99a1e at opacity 0.45), and the
+#: Russian-controlled one (#a52714 at 0.35), by hand.
+DMZ_ON_PAPER = (238, 210, 154)
+RUSSIAN_ON_PAPER = (224, 180, 173)
+
+
+def test_scenario_areas_hold_each_scenarios_ground_by_class(tiny_outputs: Path) -> None:
+    areas = gpd.read_file(tiny_outputs / schema.GPKG_FILE, layer="scenario_areas")
+    assert list(areas.columns) == ["scenario_id", "name_en", "name_uk", "proposed", "source_url", "class",
+                                   "area_km2", "russian_controlled_share", "geometry"]  # fmt: skip
+    # frozen: today's line; mix: Kirovohrad ceded and Donetsk's held quarter demilitarised; back: nothing; band: a band
+    assert list(zip(areas["scenario_id"], areas["class"], strict=True)) == [
+        ("frozen", "russian_controlled"),
+        ("mix", "russian_controlled"),
+        ("mix", "demilitarised"),
+        ("band", "russian_controlled"),
+        ("band", "demilitarised"),
+    ]
+    mix = areas[areas["scenario_id"] == "mix"].set_index("class")
+    assert mix.loc["russian_controlled", "area_km2"] == pytest.approx(TINY_COUNTRY_KM2 * 7 / 12, rel=1e-3)
+    assert mix.loc["demilitarised", "area_km2"] == pytest.approx(TINY_COUNTRY_KM2 * 1 / 12, rel=1e-3)
+    assert (mix["russian_controlled_share"] == round(7 / 12, 6)).all()
+    assert mix.loc["russian_controlled", "name_en"] == "Scenario mix"
+    assert areas.crs is not None
+    assert (areas.crs.to_epsg(), bool(areas.geometry.is_valid.all())) == (4326, True)
+    # the simplified outline keeps the ground: lon 30–31 and 31.25–32, and lon 31–31.25, of lat 48–49
+    measured = areas.to_crs(schema.AREA_CRS).area / 1e6
+    assert measured[(areas["scenario_id"] == "mix").to_numpy()].tolist() == pytest.approx(
+        [TINY_COUNTRY_KM2 * 7 / 12, TINY_COUNTRY_KM2 / 12], rel=5e-3
+    )
+    with sqlite3.connect(tiny_outputs / schema.GPKG_FILE) as db:
+        qml = _rows(db, "SELECT styleQML FROM layer_styles WHERE f_table_name = 'scenario_areas'")[0][0]
+    assert 'class="LinePatternFill"' in qml  # the demilitarised zone hatched
+    assert 'attr="class"' in qml
+
+
+def test_the_scenarios_layer_has_one_row_per_scenario(tiny_outputs: Path) -> None:
+    table = gpd.read_file(tiny_outputs / schema.GPKG_FILE, layer="scenarios")
+    assert list(table["scenario_id"]) == ["frozen", "mix", "back", "band"]
+    assert list(table["quote"]) == ["The words the rules come from."] * 4
+    assert list(table["date"]) == ["2026-08-22"] * 4
+    assert table["russian_controlled_share"].tolist() == [0.25, round(7 / 12, 6), 0.0, 0.25]
+    assert table["demilitarised_km2"].tolist()[:3] == pytest.approx([0.0, TINY_COUNTRY_KM2 / 12, 0.0], rel=1e-3)
+    assert table.geometry.isna().tolist() == [False, False, True, False]  # back: Russia would hold nothing
+
+
+def test_the_scenario_filter_names_fields_and_quotes_literals() -> None:
+    assert gpkg.level_filter(("country", "oblast")) == "\"level\" IN ('country', 'oblast')"
+    assert gpkg.level_filter(("it's",)) == "\"level\" IN ('it''s')"
+    assert gpkg.scenario_shown() == (
+        '"scenario_id" = CASE WHEN @atlas_feature IS NULL THEN @scenario '
+        "ELSE attribute(@atlas_feature, 'scenario_id') END"
+    )
+    # the words of a template are shown as written; only the expressions we give are evaluated
+    text = gpkg._expression("[% 1 {a} '||' {b}", {"a": gpkg.field_ref("name_en"), "b": "2"})
+    assert text == "[\u200b% 1 [% \"name_en\" %] '||' [% 2 %]"
+
+
+@pytest.fixture(scope="module")
+def tiny_qgis(tiny_outputs: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    moved = tmp_path_factory.mktemp("tiny_qgis")
+    for name in (schema.GPKG_FILE, schema.QGZ_FILE):
+        shutil.copy(tiny_outputs / name, moved / name)
+    return _probe(moved, moved / "render.png", tmp_path_factory)
+
+
+def _atlas(report: dict[str, Any]) -> dict[str, Any]:
+    (layout,) = [layout for layout in report["layouts"] if layout["atlas"]]
+    assert layout["name"] == "Scenarios"
+    atlas: dict[str, Any] = layout["atlas"]
+    return atlas
+
+
+@pytest.mark.qgis
+def test_qgis_opens_the_scenarios_and_steps_through_them_in_an_atlas(tiny_qgis: dict[str, Any]) -> None:
+    project = tiny_qgis["project"]
+    assert (project["read"], project["stderr"]) == (True, "")  # no warning on opening
+    assert project["scenario"] == "frozen"
+    assert "Scenarios" in project["groups"]
+    assert {"Scenarios: ground by control", "Scenarios: one row each"} <= set(project["layers"])
+    assert not {"Scenarios: ground by control", "Scenarios: one row each"} & set(project["visible"])
+    assert all(layer["valid"] for layer in project["layers"].values())
+    layer = tiny_qgis["layers"]["scenario_areas"]
+    assert (layer["renderer"], layer["attribute"], layer["features"]) == ("categorizedSymbol", "class", 5)
+    assert {k: v["colour"] for k, v in layer["categories"].items()} == {
+        "russian_controlled": style.SCENARIO_RUSSIAN_COLOUR,
+        "demilitarised": style.DEMILITARISED_COLOUR,
+    }
+    atlas = _atlas(tiny_qgis)
+    assert (atlas["coverage"], atlas["coverage_features"], atlas["count"]) == ("Scenarios: one row each", 4, 4)
+    (layout,) = [layout for layout in tiny_qgis["layouts"] if layout["atlas"]]
+    (map_item,) = layout["maps"]
+    assert map_item["keep_layer_set"] is True
+    assert [(layer["name"], layer["subset"]) for layer in map_item["drawn"]] == [
+        ("Deposits (no control outline)", ""),
+        ("Line of contact", ""),
+        ("Scenarios: ground by control", ""),
+        ("Regions (Ukraine and oblasts)", "\"level\" IN ('country', 'oblast')"),
+        ("Neighbouring land", ""),
+        ("Sea", ""),
+    ]
+    pages = atlas["pages"]
+    assert [page["name"] for page in pages] == ["Scenario frozen", "Scenario mix", "Scenario back", "Scenario band"]
+    assert all(page["exported"] for page in pages)
+    mix, back = pages[1], pages[2]
+    labels = sorted(mix["labels"].values())
+    assert "Scenario mix" in labels
+    assert (
+        "Russia would control 58.3% of Ukraine (14,381 km²); demilitarised zone 2,054 km². "
+        "From the line of 2026-08-22 (DeepStateMap.Live)." in labels
+    )
+    assert "Proposed 2025-11-20. Source: https://example.org/plan" in labels
+    assert "The words the rules come from." in labels
+    assert any(label.startswith("Credits: «© Мінрегіон»") for label in labels)
+    # page 2 draws mix's ground: the demilitarised strip and Russia's; page 3 (back) neither
+    assert _map_pixels(mix["png"], DMZ_ON_PAPER) > 500
+    assert _map_pixels(mix["png"], RUSSIAN_ON_PAPER) > 5_000
+    assert _map_pixels(back["png"], DMZ_ON_PAPER) == 0
+    assert _map_pixels(back["png"], RUSSIAN_ON_PAPER) == 0
+    # frozen (page 1): today's occupied quarter only, no demilitarised zone
+    assert _map_pixels(pages[0]["png"], DMZ_ON_PAPER) == 0
+    assert _map_pixels(pages[0]["png"], RUSSIAN_ON_PAPER) > 1_000
+
+
+#: A scenario name from hostile data: quotes, a QGIS concatenation, a would-be expression, markup.
+HOSTILE_SCENARIO = "Plan \"A\" '||' 'x' || \"name_en\" [% 1+1 %] <b>&"
+
+
+@pytest.mark.qgis
+def test_a_hostile_scenario_name_is_shown_as_written_on_its_page(tmp_path_factory: pytest.TempPathFactory) -> None:
+    root = tmp_path_factory.mktemp("hostile_scenario")
+    layers = make_layers(root / "layers")
+    rows = [dict(row) for row in SCENARIOS]
+    rows[1]["name_en"] = HOSTILE_SCENARIO
+    write_csv(layers / schema.SCENARIOS_FILE, list(schema.SCENARIO_REQUIRED), rows)
+    write_sidecar(layers / schema.SCENARIOS_FILE)
+    out = root / "maps"
+    build.build(layers, out)
+    report = _probe(out, out / "render.png", tmp_path_factory)
+    assert report["project"]["read"] is True
+    pages = _atlas(report)["pages"]
+    assert pages[1]["name"] == HOSTILE_SCENARIO
+    assert HOSTILE_SCENARIO in pages[1]["labels"].values()  # not "Plan … 2 …", nor an error
+    assert any(label.startswith("Russia would control 58.3% of Ukraine") for label in pages[1]["labels"].values())
+    assert report["layers"]["scenario_areas"]["map_tips"]["2"] == (
+        "Plan \"A\" '||' 'x' || \"name_en\" [% 1+1 %] &lt;b&gt;&amp;"
+    )
+
+
+@pytest.mark.qgis
+def test_the_shipped_scenarios_have_an_atlas_page_each(qgis_report: tuple[dict[str, Any], Path, Path]) -> None:
+    report, built, _ = qgis_report
+    listed = json.loads((built / schema.SUMMARY_JSON).read_text(encoding="utf-8"))["scenarios"]["list"]
+    atlas = _atlas(report)
+    assert atlas["count"] == len(listed)
+    assert [page["name"] for page in atlas["pages"]] == [item["name_en"] for item in listed]
+    assert all(page["exported"] for page in atlas["pages"])
+    assert report["layers"]["scenario_areas"]["valid"]
+    frozen = atlas["pages"][0]  # the frozen line: Russia's ground is today's occupied area, no demilitarised zone
+    assert _map_pixels(frozen["png"], DMZ_ON_PAPER) == 0
+    assert _map_pixels(frozen["png"], RUSSIAN_ON_PAPER) > 5_000

@@ -26,7 +26,7 @@ from tests.test_plot import pdf_info
 SVG = "{http://www.w3.org/2000/svg}"
 #: A4 landscape in PDF points (297 x 210 mm).
 A4_POINTS = (297 / 25.4 * 72, 210 / 25.4 * 72)
-STEMS = [spec.id for spec in catalogue.MAPS]
+STEMS = [spec.id for spec in catalogue.MAPS if not spec.scenarios]  # the scenarios record: one set per scenario
 #: Maps whose frame is mostly occupied territory or has much of it.
 OCCUPIED_IN_FRAME = ["overview", "donetsk", "zaporizhzhia", "pokrovsk", "lithium"]
 
@@ -539,3 +539,212 @@ def test_the_focus_region_is_outlined_and_the_land_outside_it_veiled(
     assert "Pokrovsk urban hromada: the map's region (land outside it lightened)" in _text_items(_group(root, "legend"))
     overview = _svg(files["print/overview.svg"])  # all Ukraine: no focus
     assert not [g for g in overview.iter(f"{SVG}g") if g.get("id") in ("focus", "focus-veil")]
+
+
+# --- issue 20: one print set per peace-plan scenario (the tiny world's four) --------------------------------------
+
+TINY_SCENARIOS = ["frozen", "mix", "back", "band"]
+
+
+@pytest.fixture(scope="module")
+def scenario_world(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[printmap.PrintGeometry, dict[str, Any], tuple[dict[str, Any], ...]]:
+    inputs = build.load(make_layers(tmp_path_factory.mktemp("scenarios") / "layers"))
+    results = build.compute(inputs)
+    geometry = printmap.PrintGeometry(results.regions, results.parts, results.front, results.contested, inputs.basemap)
+    arguments = {"regions": results.regions, "deposits": results.deposits, "snapshot_date": inputs.snapshot_date}
+    return geometry, arguments, build.scenario_views(results, inputs.deal)
+
+
+@dataclass
+class ScenarioPrints:
+    files: dict[str, bytes]
+    to_px: dict[str, Callable[[Any], np.ndarray]]  # stem → the web figure's map axes, data (metres) → pixels
+    legends: dict[str, list[str]]  # stem → the web figure's legend
+    titles: dict[str, tuple[str, str]]  # stem → the web figure's title and subtitle
+
+
+def _render_scenarios(
+    world: tuple[printmap.PrintGeometry, dict[str, Any], tuple[dict[str, Any], ...]],
+    lang: str = "en",
+    views: tuple[dict[str, Any], ...] | None = None,
+) -> ScenarioPrints:
+    geometry, arguments, every = world
+    out = ScenarioPrints({}, {}, {}, {})
+
+    def keep(stem: str, layout: str, drawn: printmap.PrintMap) -> None:
+        if layout == "web":
+            out.to_px[stem] = next(a for a in drawn.figure.axes if a.get_gid() == "map").transData.transform
+            out.legends[stem] = drawn.legend
+            out.titles[stem] = (drawn.title, drawn.subject)
+
+    out.files = printmap.render_print_maps(
+        geometry,
+        words=i18n.words(lang),
+        keys=["scenarios"],
+        on_map=keep,
+        scenarios=every if views is None else views,
+        **arguments,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def scenario_prints(
+    scenario_world: tuple[printmap.PrintGeometry, dict[str, Any], tuple[dict[str, Any], ...]],
+) -> ScenarioPrints:
+    return _render_scenarios(scenario_world)
+
+
+def _lonlat_grid(lon: tuple[float, float], lat: tuple[float, float], n: int = 9) -> np.ndarray:
+    """Points on an n × n grid strictly inside the lon/lat box, in the print CRS (metres)."""
+    lons, lats = np.meshgrid(np.linspace(*lon, n), np.linspace(*lat, n))
+    points = gpd.GeoSeries(gpd.points_from_xy(lons.ravel(), lats.ravel()), crs=schema.STORAGE_CRS)
+    metres = points.to_crs(schema.PRINT_CRS)
+    return np.column_stack([metres.x, metres.y])
+
+
+def _share_of_colour(prints: ScenarioPrints, stem: str, grid: np.ndarray, colour: np.ndarray) -> float:
+    png = prints.files[f"print/{stem}.png"]
+    pixels = [_pixel(png, xy) for xy in prints.to_px[stem](grid)]
+    return float(np.mean([np.all(np.abs(p - colour) <= 2.5) for p in pixels]))
+
+
+def test_the_scenarios_record_prints_one_set_per_scenario_and_none_of_its_own(
+    scenario_world: tuple[printmap.PrintGeometry, dict[str, Any], tuple[dict[str, Any], ...]],
+    scenario_prints: ScenarioPrints,
+) -> None:
+    assert [view["scenario_id"] for view in scenario_world[2]] == TINY_SCENARIOS
+    expected = {
+        f"print/{catalogue.SCENARIO_PRINT_PREFIX}{sid}{suffix}"
+        for sid in TINY_SCENARIOS
+        for suffix in schema.PRINT_FILES.values()
+    }
+    assert set(scenario_prints.files) == expected
+    assert "print/scenarios.png" not in scenario_prints.files
+    for sid in TINY_SCENARIOS:
+        web = Image.open(io.BytesIO(scenario_prints.files[f"print/scenario_{sid}.png"]))
+        card = Image.open(io.BytesIO(scenario_prints.files[f"print/scenario_{sid}_card.png"]))
+        assert (web.size, card.size) == ((1600, 1000), (1080, 1080))
+        assert len(_pdf_pages(scenario_prints.files[f"print/scenario_{sid}.pdf"])) == 1
+    # without scenarios the record prints nothing; the other maps print as before
+    geometry, arguments, _views = scenario_world
+    none = printmap.render_print_maps(geometry, words=i18n.words("en"), keys=["scenarios", "lithium"], **arguments)
+    assert sorted(none) == sorted(f"print/lithium{suffix}" for suffix in schema.PRINT_FILES.values())
+
+
+def test_the_build_prints_the_scenarios_in_each_language(
+    scenario_world: tuple[printmap.PrintGeometry, dict[str, Any], tuple[dict[str, Any], ...]],
+    tmp_path: Any,
+) -> None:
+    inputs = build.load(make_layers(tmp_path / "layers"))
+    results = build.compute(inputs)
+    geometry = build.print_geometry(inputs, results)
+    files = build.render_print(inputs, results, geometry, words=i18n.words("uk"), keys=["scenarios"])
+    assert sorted(files) == sorted(
+        f"uk/print/scenario_{sid}{suffix}" for sid in TINY_SCENARIOS for suffix in schema.PRINT_FILES.values()
+    )
+    title = _text_items(_group(_svg(files["uk/print/scenario_mix.svg"]), "title"))
+    assert title[0] == "Сценарій mix"  # the scenario's Ukrainian name
+    assert "58,3\u00a0%" in title[1]
+
+
+def test_scenario_maps_draw_what_each_scenario_hands_over(scenario_prints: ScenarioPrints) -> None:
+    # by hand: the country is lon 30–33; Kirovohrad lon 30–31, Donetsk lon 31–32 (occupied lon 31.25–32)
+    russian = _blend(style.SCENARIO_RUSSIAN_COLOUR, style.OCCUPATION_OPACITY, style.UKRAINE_FILL)
+    dmz = _blend(style.DEMILITARISED_COLOUR, style.DEMILITARISED_OPACITY, style.UKRAINE_FILL)
+    white = _rgb(style.UKRAINE_FILL)
+    kirovohrad = _lonlat_grid((30.08, 30.92), (48.08, 48.42))  # south of the lithium site's marker and label
+    held_strip = _lonlat_grid((31.03, 31.22), (48.05, 48.95))  # lon 31–31.25: Donetsk's held quarter
+    occupied = _lonlat_grid((31.3, 31.95), (48.05, 48.45))  # south of the Donetsk records (lat 48.5)
+    # mix: Kirovohrad ceded, Donetsk's held quarter demilitarised (hatched: the lines cover some pixels)
+    assert _share_of_colour(scenario_prints, "scenario_mix", kirovohrad, russian) >= 0.9
+    assert _share_of_colour(scenario_prints, "scenario_mix", held_strip, dmz) >= 0.3
+    assert _share_of_colour(scenario_prints, "scenario_mix", held_strip, russian) == 0.0
+    assert _share_of_colour(scenario_prints, "scenario_mix", occupied, russian) >= 0.9
+    # back: Donetsk returned, nothing Russian-controlled; Kirovohrad stays Ukraine's
+    assert _share_of_colour(scenario_prints, "scenario_back", kirovohrad, russian) == 0.0
+    assert _share_of_colour(scenario_prints, "scenario_back", kirovohrad, white) >= 0.9
+    assert _share_of_colour(scenario_prints, "scenario_back", occupied, russian) == 0.0
+    assert _share_of_colour(scenario_prints, "scenario_back", held_strip, dmz) == 0.0
+    # frozen: the line as it is
+    assert _share_of_colour(scenario_prints, "scenario_frozen", occupied, russian) >= 0.9
+    assert _share_of_colour(scenario_prints, "scenario_frozen", kirovohrad, russian) == 0.0
+
+
+def test_scenario_maps_list_their_classes_and_state_their_share(scenario_prints: ScenarioPrints) -> None:
+    words = i18n.words("en")
+    legends, titles = scenario_prints.legends, scenario_prints.titles
+    russian, dmz = words("print.scenario.russian"), words("print.scenario.demilitarised")
+    ceded, returned = words("print.scenario.ceded"), words("print.scenario.returned")
+    assert {russian, dmz, ceded} <= set(legends["scenario_mix"])
+    assert returned not in legends["scenario_mix"]  # Zaporizhzhia, returned, has nothing occupied
+    assert returned in legends["scenario_back"]
+    assert not {russian, dmz, ceded} & set(legends["scenario_back"])
+    assert not {dmz, ceded, returned} & set(legends["scenario_frozen"])
+    assert dmz in legends["scenario_band"]
+    # D3 (lithium, lon 30.5) is Russian-controlled under mix, held under back
+    assert words("print.scenario.control.russian_controlled") in legends["scenario_mix"]
+    assert words("print.scenario.control.russian_controlled") not in legends["scenario_back"]
+    # the subtitle: 7/12 of the country under mix, none under back, a quarter as it is (frozen, band)
+    shares = {"scenario_mix": "58.3%", "scenario_back": "0.0%", "scenario_frozen": "25.0%", "scenario_band": "25.0%"}
+    for stem, share in shares.items():
+        assert titles[stem][0] == f"Scenario {stem.removeprefix('scenario_')}"
+        assert f"Russian-controlled: {share} of Ukraine" in titles[stem][1], titles[stem]
+    footer = _text_items(_group(_svg(scenario_prints.files["print/scenario_mix.svg"]), "credits"))[0]
+    assert footer.startswith("Proposed 2025-11-20. Source: example.org ")
+    assert "«© Мінрегіон»" in footer
+
+
+def test_a_hostile_scenario_name_is_escaped_in_the_svg_and_kept_in_the_metadata(
+    scenario_world: tuple[printmap.PrintGeometry, dict[str, Any], tuple[dict[str, Any], ...]],
+) -> None:
+    hostile = "<script>&\"'"
+    views = tuple({**view, "name_en": hostile} if view["scenario_id"] == "mix" else view for view in scenario_world[2])
+    prints = _render_scenarios(scenario_world, views=views)
+    svg = prints.files["print/scenario_mix.svg"].decode("utf-8")
+    assert "<script>" not in svg
+    assert "&lt;script&gt;&amp;" in svg
+    root = _svg(prints.files["print/scenario_mix.svg"])  # well-formed
+    assert _text_items(_group(root, "title"))[0] == hostile
+    assert "".join(next(root.iter(f"{SVG}title")).itertext()) == hostile
+    assert pdf_info(prints.files["print/scenario_mix.pdf"])["Title"] == hostile
+
+
+def test_a_second_language_does_no_scenario_geometry_work(
+    scenario_world: tuple[printmap.PrintGeometry, dict[str, Any], tuple[dict[str, Any], ...]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _render_scenarios(scenario_world, "en")
+    calls: list[str] = []
+    for name in ("simplify", "clip_by_rect", "difference", "buffer", "union_all"):
+        original = getattr(shapely, name)
+
+        def counting(*args: Any, _name: str = name, _original: Callable[..., Any] = original, **kw: Any) -> Any:
+            calls.append(_name)
+            return _original(*args, **kw)
+
+        monkeypatch.setattr(shapely, name, counting)
+    _render_scenarios(scenario_world, "uk")
+    assert calls == []
+
+
+def test_a_scenario_with_other_geometry_under_the_same_id_is_drawn_anew(
+    scenario_world: tuple[printmap.PrintGeometry, dict[str, Any], tuple[dict[str, Any], ...]],
+    scenario_prints: ScenarioPrints,
+) -> None:
+    # mix again, but nothing Russian-controlled or demilitarised: the cache made for the first mix must not be used
+    views = tuple(
+        {**view, "russian": shapely.Polygon(), "demilitarised": shapely.Polygon()}
+        if view["scenario_id"] == "mix"
+        else view
+        for view in scenario_world[2]
+    )
+    again = _render_scenarios(scenario_world, views=views)
+    russian = _blend(style.SCENARIO_RUSSIAN_COLOUR, style.OCCUPATION_OPACITY, style.UKRAINE_FILL)
+    kirovohrad = _lonlat_grid((30.08, 30.92), (48.08, 48.42))
+    assert _share_of_colour(scenario_prints, "scenario_mix", kirovohrad, russian) >= 0.9
+    assert _share_of_colour(again, "scenario_mix", kirovohrad, russian) == 0.0
+    assert i18n.words("en")("print.scenario.russian") not in again.legends["scenario_mix"]
+    _render_scenarios(scenario_world)  # and back: the module's geometry is the shipped views' again

@@ -16,7 +16,16 @@ from jinja2.utils import htmlsafe_json_dumps
 
 from geo import build, catalogue, i18n, schema, style, webmap
 from geo.errors import ArgumentError
-from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers
+from tests.conftest import (
+    DEPOSITS,
+    SCENARIOS,
+    SHIPPED_LAYERS,
+    deposit_row,
+    make_layers,
+    scenario_row,
+    write_csv,
+    write_sidecar,
+)
 
 EVIL = '<img src=x onerror="window.__pwned=1">'
 
@@ -105,6 +114,15 @@ def test_maps_carry_credits_layers_and_the_published_figure(rendered: dict[str, 
         page = data.decode("utf-8")
         for credit in ("«© Мінрегіон»", "OpenStreetMap", "Global Energy Monitor", "ICMM", "DeepStateMap.Live"):
             assert json.dumps(credit)[1:-1] in page, (name, credit)  # inside the script, JSON-escaped
+        if name == "scenarios.html":  # the scenarios' areas instead of today's, and a panel per scenario
+            for layer in (
+                "Russian-controlled under the scenario",
+                "line of contact (2026-08-22, dashed)",
+                "Lithium sites",
+            ):
+                assert layer in page, (name, layer)
+            assert "F01: <b>40%</b>" not in page
+            continue
         for layer in ("Occupied since 24 Feb 2022", "Occupied before 24 Feb 2022", "Line of contact", "Lithium sites"):
             assert layer in page, (name, layer)
         if name == "lithium.html":  # its panel is about the lithium sites: their count, names and reserves
@@ -505,3 +523,138 @@ def test_markers_labels_and_search_name_a_record_as_the_print_maps_do(
     assert (record["name"], record["title"], record["label"]) == (name, name, True)
     # the search finds the map's Latin name and the source's spellings in both languages, each once, on both maps
     assert sorted(record["search"]) == ["Ilovaiska Coal Mine", "Ilovayskaya Coal Mine", "Шахта Іловайська"]
+
+
+# --- the scenario map -------------------------------------------------------------------------------------------
+
+
+def _scenario_data(page: str) -> dict[str, Any]:
+    """Return the scenario switcher's JSON data block (the one that carries the scenario ids)."""
+    blocks = re.findall(r'<script type="application/json" id="([^"]+)_data">(.*?)</script>', page, flags=re.S)
+    found = [json.loads(body) for _name, body in blocks if '"moved"' in body]
+    assert len(found) == 1
+    data: dict[str, Any] = found[0]
+    return data
+
+
+def _scenario_panels(page: str) -> dict[str, str]:
+    """Return each scenario's panel markup by the id it is shown for (the panels follow one another in the box)."""
+    found = re.findall(
+        r'<div class="scenario-panel" data-scenario="([^"]*)"[^>]*>(.*?)</div>(?=<div class="scenario-panel"|</details></div>)',
+        page,
+        flags=re.S,
+    )
+    return dict(found)
+
+
+@pytest.fixture(scope="module")
+def tiny_scenarios(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The tiny world's scenario map, in English."""
+    inputs = build.load(make_layers(tmp_path_factory.mktemp("scenarios") / "layers"))
+    arguments = build.map_arguments(inputs, build.compute(inputs))
+    specs = [spec for spec in catalogue.MAPS if spec.scenarios]
+    return webmap.render_maps(**arguments, specs=specs)["scenarios.html"].decode("utf-8")
+
+
+def test_the_scenario_switcher_lists_the_four_scenarios_in_order(tiny_scenarios: str) -> None:
+    page = tiny_scenarios
+    select = re.search(r'<select id="[^"]+_select">(.*?)</select>', page, flags=re.S)
+    assert select is not None
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select.group(1))
+    assert options == [
+        ("frozen", " selected", "Scenario frozen"),
+        ("mix", "", "Scenario mix"),
+        ("back", "", "Scenario back"),
+        ("band", "", "Scenario band"),
+    ]
+    assert re.search(r'<label class="map-scenarios-title" for="([^"]+)_select">Scenario</label>', page)
+    assert _scenario_data(page)["ids"] == ["frozen", "mix", "back", "band"]
+    assert list(_scenario_panels(page)) == ["frozen", "mix", "back", "band"]
+    # only the first panel shows without script
+    assert re.findall(r'<div class="scenario-panel" data-scenario="([^"]*)" hidden>', page) == ["mix", "back", "band"]
+
+
+def test_the_scenario_data_has_what_changes_hands_under_each_scenario(tiny_scenarios: str) -> None:
+    page = tiny_scenarios
+    data = _scenario_data(page)
+    moved = dict(zip(data["ids"], data["moved"], strict=True))
+    # mix cedes Kirovohrad (lon 30-31): D3 (lon 30.5) and D4 (no site, in Kirovohrad) go from held to Russian
+    assert moved["mix"] == ["D3", "D4"]
+    # back returns Donetsk: D1, D2 and D6 (lon 31.6, 31.9, 31.3) go from occupied to held
+    assert moved["back"] == ["D1", "D2", "D6"]
+    assert moved["frozen"] == moved["band"] == []
+    # the areas: frozen has only the Russian-controlled ground; mix all four kinds but returned (Zaporizhzhia,
+    # lon 32-33, has nothing occupied); back nothing Russian, only returned ground; band a demilitarised band
+    present = {
+        sid: sorted(k for k, v in shapes.items() if v) for sid, shapes in zip(data["ids"], data["shapes"], strict=True)
+    }
+    assert present == {
+        "frozen": ["russian"],
+        "mix": ["ceded", "demilitarised", "russian"],
+        "back": ["returned"],
+        "band": ["demilitarised", "russian"],
+    }
+    assert data["dmz"] == [False, True, False, True]
+    panels = _scenario_panels(page)
+    assert "Lithium three: Held by Ukraine → Russian-controlled" in panels["mix"]
+    assert "Unplaced four: Held by Ukraine → Russian-controlled" in panels["mix"]
+    assert "Records that change hands: 2" in panels["mix"]
+    assert "No record changes hands." in panels["frozen"]
+    # Ukraine's Russian-controlled share: mix 7/12 (lon 30-31 and 31.25-32 of 30-33), back nothing
+    assert re.search(r'<b class="scenario-russian-share">58\.3%</b>', panels["mix"])
+    assert re.search(r'<b class="scenario-russian-share">0\.0%</b>', panels["back"])
+    # the deal's list leaves out coal (and its kinds) and iron ore: one plain sentence
+    # (the tiny deal lists lithium, tantalum and titanium)
+    assert "Not on the deal&#x27;s list: coal thermal, iron ore and manganese." in panels["mix"]
+
+
+EVIL_QUOTE = "</script><script>window.__pwned=3</script>{{ 7*7 }} `${x}`"
+EVIL_URL = "https://example.org/plan?a=1&b={{7*7}}&c=`${x}`"
+
+
+@pytest.fixture(scope="module")
+def hostile_scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    layers = make_layers(tmp_path_factory.mktemp("hostile") / "layers")
+    rows = [
+        *SCENARIOS,
+        scenario_row(
+            "evil", "cede:UA35", name_en=EVIL, name_uk=EVIL, quote=EVIL_QUOTE, notes=EVIL, source_url=EVIL_URL
+        ),
+    ]
+    path = layers / schema.SCENARIOS_FILE
+    write_csv(path, list(schema.SCENARIO_REQUIRED), rows)
+    write_sidecar(path)
+    inputs = build.load(layers)
+    arguments = build.map_arguments(inputs, build.compute(inputs))
+    specs = [spec for spec in catalogue.MAPS if spec.scenarios]
+    return {
+        lang: webmap.render_maps(**arguments, specs=specs, words=i18n.words(lang))["scenarios.html"].decode("utf-8")
+        for lang in ("en", "uk")
+    }
+
+
+@pytest.mark.parametrize("lang", ["en", "uk"])
+def test_hostile_scenario_names_quotes_and_links_are_escaped(hostile_scenarios: dict[str, str], lang: str) -> None:
+    page = hostile_scenarios[lang]
+    assert "<img src=x" not in page
+    assert "window.__pwned=3" not in page.replace("window.__pwned=3&lt;", "")  # only as escaped text
+    assert "<script>window.__pwned" not in page
+    assert "{{ 7*7 }}" not in page
+    assert "`${x}`" not in page
+    evil = "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;"
+    assert f'<option value="evil">{evil}</option>' in page  # the switcher
+    panel = _scenario_panels(page)["evil"]
+    assert f'<b class="scenario-name">{evil}</b>' in panel
+    quote = "&lt;/script&gt;&lt;script&gt;window.__pwned=3&lt;/script&gt;&#123;&#123; 7*7 &#125;&#125; &#96;&#36;&#123;x&#125;&#96;"
+    assert f'<blockquote class="scenario-quote">{quote}</blockquote>' in panel
+    href = "https://example.org/plan?a=1&amp;b=&#123;&#123;7*7&#125;&#125;&amp;c=&#96;&#36;&#123;x&#125;&#96;"
+    assert f'<a href="{href}" target="_blank" rel="noopener noreferrer">' in panel
+    assert f"</summary>{evil}</details>" in panel  # the notes, collapsed
+
+
+def test_the_shipped_scenario_map_stays_under_a_megabyte(shipped_build: tuple[Path, dict[str, object]]) -> None:
+    out, _summary = shipped_build
+    for name in ("scenarios.html", "uk/scenarios.html"):
+        page = (out / name).read_bytes()
+        assert len(page) <= 1_000_000, (name, len(page))
+        assert b'class="map-scenarios' in page, name

@@ -49,6 +49,7 @@ CLICK = {
     "kirovohrad.html": "CUR-003",
     "pokrovsk.html": "GEM-M0983",
     "lithium.html": "CUR-004",
+    "scenarios.html": "CUR-004",
 }
 
 
@@ -684,5 +685,147 @@ def test_ukrainian_pages_have_no_english_measure_words(browser: Browser, shipped
     rows = page.locator(".map-panel table.bases tr td:first-child").all_inner_texts()
     assert "Запаси: залізна руда (руда)" in rows
     assert [r for r in rows if MEASURE_WORDS.search(r)] == []
+    assert opened.errors == []
+    page.close()
+
+
+# --- the scenario map -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_maps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny world's maps (its four scenarios: frozen, mix, back, band)."""
+    out = tmp_path_factory.mktemp("tiny_scenarios") / "maps"
+    build.build(make_layers(out.parent / "layers"), out)
+    return out
+
+
+SCENARIO_STATE = """() => {
+  const r = window.resourceMap, id = r.id;
+  const shown = [...document.querySelectorAll('#' + id + '_panel .scenario-panel')].filter(el => !el.hidden);
+  const legend = [...document.querySelectorAll('#' + id + '_legend .legend-section')]
+    .filter(el => el.style.display !== 'none').map(el => el.textContent.trim());
+  const dmz = document.querySelector('#' + id + '_legend .legend-dmz-marker');
+  return {
+    scenario: r.scenario,
+    select: document.querySelector('.map-scenarios select').value,
+    panels: shown.map(el => el.dataset.scenario),
+    share: shown.length ? shown[0].querySelector('.scenario-russian-share').textContent : null,
+    panel: shown.length ? shown[0].innerText : '',
+    legend,
+    dmzMarker: dmz !== null && dmz.style.display !== 'none',
+    hash: window.location.hash,
+  };
+}"""
+
+
+def _outline(page: Page, deposit_id: str) -> str:
+    stroke: str = page.evaluate(
+        "id => window.resourceMap.markers.find(m => m.depositId === id).getElement().querySelector('path')"
+        ".getAttribute('stroke')",
+        deposit_id,
+    )
+    return stroke
+
+
+def test_the_scenario_switcher_redraws_the_map_legend_and_panel(browser: Browser, tiny_maps: Path) -> None:
+    opened = _open(browser, tiny_maps / "scenarios.html")
+    page = opened.page
+    state = page.evaluate(SCENARIO_STATE)
+    assert (state["scenario"], state["select"], state["panels"], state["hash"]) == ("frozen", "frozen", ["frozen"], "")
+    assert state["share"] == "25.0%"  # lon 31.25-32 of 30-33 (the tiny world's occupied quarter)
+
+    page.select_option(".map-scenarios select", "back")  # back returns Donetsk: nothing is Russian-controlled
+    state = page.evaluate(SCENARIO_STATE)
+    assert (state["scenario"], state["panels"], state["hash"]) == ("back", ["back"], "#scenario=back")
+    assert state["share"] == "0.0%"
+    assert not any("Demilitarised" in entry for entry in state["legend"]), state["legend"]
+    assert not state["dmzMarker"]
+    assert not any(entry.startswith("Russian-controlled under") for entry in state["legend"]), state["legend"]
+    assert any(entry.startswith("Returned") for entry in state["legend"]), state["legend"]
+    assert _outline(page, "D1") == style.CONTROL_OUTLINE[schema.HELD][0]  # D1 (lon 31.6) is returned
+
+    page.select_option(".map-scenarios select", "mix")  # Kirovohrad ceded, Donetsk's held quarter demilitarised
+    state = page.evaluate(SCENARIO_STATE)
+    assert (state["scenario"], state["panels"], state["hash"]) == ("mix", ["mix"], "#scenario=mix")
+    assert state["share"] == "58.3%"  # 7/12
+    assert "Lithium three: Held by Ukraine → Russian-controlled" in state["panel"]
+    assert "Unplaced four: Held by Ukraine → Russian-controlled" in state["panel"]
+    assert "Demilitarised zone (neither side's)" in state["legend"]
+    assert state["dmzMarker"]
+    assert _outline(page, "D3") == style.CONTROL_OUTLINE[schema.OCCUPIED_SINCE_2022][0]
+    # the layer control lists the mix's areas and not the returned ground it has none of
+    page.hover(".leaflet-control-layers")
+    overlays = page.locator(".leaflet-control-layers-overlays").inner_text()
+    assert "Ceded: held by Ukraine today" in overlays
+    assert "Returned:" not in overlays
+    # what the layer control turns off stays off on the next scenario, and the legend follows
+    labels = page.locator(".leaflet-control-layers-overlays label")
+    labels.filter(has_text=re.compile("^ ?Russian-controlled under")).locator("input").click()
+    page.select_option(".map-scenarios select", "band")
+    state = page.evaluate(SCENARIO_STATE)
+    assert state["scenario"] == "band"
+    assert not any(entry.startswith("Russian-controlled under") for entry in state["legend"])
+    assert page.evaluate(LAYER_STATE)["legend"] == page.evaluate(LAYER_STATE)["onMap"]
+    assert [u for u in opened.requests if not u.startswith(("file:", "data:"))] == []
+    assert opened.errors == []
+    page.close()
+
+
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [("#scenario=band", "band"), ("#scenario=nowhere", "frozen"), ("#scenario=%3Cimg%20src%3Dx%3E", "frozen")],
+)
+def test_the_address_chooses_the_scenario(browser: Browser, tiny_maps: Path, fragment: str, expected: str) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((tiny_maps / "scenarios.html").as_uri() + fragment, wait_until="load")
+    _wait_for_map(page)
+    state = page.evaluate(SCENARIO_STATE)
+    assert (state["scenario"], state["select"], state["panels"]) == (expected, expected, [expected])
+    page.evaluate("window.location.hash = '#scenario=back'")  # a link within the page, or the reader's edit
+    page.wait_for_timeout(100)
+    assert page.evaluate(SCENARIO_STATE)["scenario"] == "back"
+    assert errors == []
+    page.close()
+
+
+def test_on_a_phone_the_scenario_switcher_is_usable(browser: Browser, tiny_maps: Path) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto((tiny_maps / "scenarios.html").as_uri(), wait_until="load")
+    _wait_for_map(page)
+    select = _box(page, ".map-scenarios select")
+    assert select["l"] >= 0
+    assert select["r"] <= 390
+    assert select["b"] <= 844
+    hit = page.evaluate(
+        """() => { const s = document.querySelector('.map-scenarios select'), r = s.getBoundingClientRect();
+                   return document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === s; }"""
+    )
+    assert hit, "something covers the switcher"
+    for other in (".map-search", ".leaflet-control-layers", f"#{page.evaluate('window.resourceMap.id')}_panel"):
+        assert not _meet(select, _box(page, other)), other
+    page.focus(".map-scenarios select")  # the keyboard alone steps through the scenarios
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(100)
+    assert page.evaluate(SCENARIO_STATE)["scenario"] == "mix"
+    page.close()
+
+
+@pytest.mark.parametrize("name", ["scenarios.html", "uk/scenarios.html"])
+def test_the_shipped_scenario_map_switches_every_scenario(browser: Browser, shipped_maps: Path, name: str) -> None:
+    opened = _open(browser, shipped_maps / name)
+    page = opened.page
+    ids = page.evaluate("[...document.querySelectorAll('.map-scenarios option')].map(o => o.value)")
+    assert ids[0] == schema.FROZEN_SCENARIO
+    assert len(ids) >= 2
+    for sid in ids:
+        page.select_option(".map-scenarios select", sid)
+        state = page.evaluate(SCENARIO_STATE)
+        assert (state["scenario"], state["panels"]) == (sid, [sid])
+        assert state["share"]
+        layers = page.evaluate(LAYER_STATE)
+        assert layers["legend"] == layers["onMap"]
     assert opened.errors == []
     page.close()

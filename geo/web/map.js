@@ -263,7 +263,8 @@ function resourceExtras(map, groups, layers, o) {
     e.popup.options.autoPanPaddingBottomRight = L.point(5, bottom + 5);
     e.popup.update();
   });
-  window.resourceMap = {map: map, markers: markers, groups: groups, layers: layers, icon: icon, id: o.id};
+  window.resourceMap = {map: map, markers: markers, groups: groups, layers: layers, icon: icon, id: o.id,
+                       updateLegend: updateLegend};
   var sizing = document.getElementById(o.id + '_size');
   if (sizing) {  /* markers sized by their published reserve, where a figure in the group's measure exists */
     sizing.addEventListener('change', function () {
@@ -347,4 +348,87 @@ function resourceSlider(map, o) {
     }
   });
   new Slider().addTo(map);
+}
+
+/* The scenario map: a switcher over the peace-plan scenarios. Each one's areas (Russian-controlled, the
+   demilitarised zone, what is ceded and returned against today's line) fill the scenario layers, and only the
+   layers the chosen scenario has are listed in the layer control and the legend; the markers take their control
+   under it, its panel is shown, and the address keeps the choice (#scenario=<id>; an unknown id opens the first). */
+function resourceScenarios(map, control, groups, id) {
+  var o = JSON.parse(document.getElementById(id + '_data').textContent);
+  var ids = o.ids, kinds = o.kinds, r = window.resourceMap, cache = {}, current = -1, busy = false, wanted = {};
+  var select = document.getElementById(id + '_select');
+  var panels = document.querySelectorAll('#' + r.id + '_panel .scenario-panel');
+  var dmzMarker = document.querySelector('#' + r.id + '_legend .legend-dmz-marker');
+  kinds.forEach(function (k) { wanted[k] = true; });
+  map.on('overlayadd overlayremove', function (e) {  /* the reader's own choice, kept from scenario to scenario */
+    if (busy) { return; }
+    kinds.forEach(function (k) { if (e.layer === groups[k]) { wanted[k] = e.type === 'overlayadd'; } });
+  });
+  function area(i, k) {
+    var key = k + i;
+    if (!cache[key]) {
+      cache[key] = resourcePolygon(o.shapes[i][k], o.factor, L.extend({smoothFactor: 0}, o.styles[k]));
+      cache[key].bindTooltip(o.names[k], {sticky: true});
+    }
+    return cache[key];
+  }
+  function fromHash() {
+    var m = /(?:^|[#&])scenario=([^&]*)/.exec(window.location.hash), want = null;
+    if (m) { try { want = decodeURIComponent(m[1]); } catch (err) { want = null; } }
+    var i = ids.indexOf(want);
+    return i < 0 ? 0 : i;
+  }
+  function show(i) {
+    current = i;
+    busy = true;
+    kinds.forEach(function (k) {
+      var g = groups[k];
+      control.removeLayer(g);
+      g.clearLayers();
+      if (o.shapes[i][k].length) {
+        g.addLayer(area(i, k));
+        control.addOverlay(g, o.names[k]);
+        if (wanted[k]) { map.addLayer(g); } else { map.removeLayer(g); }
+      } else {
+        map.removeLayer(g);
+      }
+    });
+    busy = false;
+    r.markers.forEach(function (m, n) {
+      var c = o.outline[o.codes[n].charAt(i)];
+      m.outline = {stroke: c[0], sw: c[1], dash: c[2] || ''};
+      m.setIcon(r.icon(L.extend({}, m.resourceData, m.outline)));
+      m.options.control = c[3];
+    });
+    Object.keys(r.groups).forEach(function (key) {
+      var g = r.groups[key];
+      if (g.refreshClusters && map.hasLayer(g)) { g.refreshClusters(); }
+    });
+    panels.forEach(function (el) { el.hidden = el.dataset.scenario !== ids[i]; });
+    if (dmzMarker) { dmzMarker.style.display = o.dmz[i] ? '' : 'none'; }
+    select.value = ids[i];
+    r.scenario = ids[i];
+    r.updateLegend();
+  }
+  function remember(i) {
+    var hash = '#scenario=' + encodeURIComponent(ids[i]);
+    if (window.location.hash === hash) { return; }
+    try { window.history.replaceState(null, '', hash); } catch (err) { window.location.hash = hash; }
+  }
+  var Switcher = L.Control.extend({options: {position: 'topleft'}, onAdd: function () {
+    var el = document.getElementById(id + '_switch');
+    L.DomEvent.disableClickPropagation(el);
+    L.DomEvent.disableScrollPropagation(el);
+    return el;
+  }});
+  new Switcher().addTo(map);
+  select.addEventListener('change', function () {
+    var i = ids.indexOf(select.value);
+    if (i < 0) { i = 0; }
+    show(i);
+    remember(i);
+  });
+  window.addEventListener('hashchange', function () { var i = fromHash(); if (i !== current) { show(i); } });
+  show(fromHash());
 }
