@@ -30,7 +30,7 @@ def _regions() -> pd.DataFrame:
     return frame.set_index("region_id")
 
 
-def test_the_shipped_maps_are_six_records_with_their_files() -> None:
+def test_the_shipped_maps_are_seven_records_with_their_files() -> None:
     assert [m.file for m in catalogue.MAPS] == [
         "overview.html",
         "donetsk.html",
@@ -38,7 +38,9 @@ def test_the_shipped_maps_are_six_records_with_their_files() -> None:
         "kirovohrad.html",
         "pokrovsk.html",
         "lithium.html",
+        "scenarios.html",
     ]
+    assert [m.id for m in catalogue.MAPS if m.scenarios] == ["scenarios"]  # one print set per scenario instead
     assert [m.frame for m in catalogue.MAPS[1:5]] == ["UA14", "UA23", "UA35", "UA1416"]
     assert [m.id for m in catalogue.MAPS if m.qgis_layout] == [
         "overview",
@@ -55,9 +57,10 @@ def test_the_print_map_draws_the_levels_the_web_map_shows_at_first() -> None:
     donetsk = catalogue.MAPS[1]
     assert donetsk.printed_levels == (("oblast", ""), ("raion", "UA14"))
     assert catalogue.MAPS[0].share_id == "UA"
-    assert catalogue.MAPS[-1].share_id == "UA"
+    lithium = next(m for m in catalogue.MAPS if m.id == "lithium")
+    assert lithium.share_id == "UA"
     assert not catalogue.MAPS[0].locator
-    assert catalogue.MAPS[-1].locator
+    assert lithium.locator
     assert donetsk.label_all
     assert not catalogue.MAPS[0].label_all
 

@@ -125,7 +125,7 @@ def test_every_shipped_data_file_has_provenance_and_a_matching_hash() -> None:
         for p in SHIPPED_LAYERS.rglob("*")
         if p.is_file() and p.name != "README.md" and not p.name.endswith(".source.json")
     )
-    assert len(data_files) == 14 + 53 + 1  # + the month-end series and the occupied-since layer
+    assert len(data_files) == 14 + 53 + 1 + 2  # + the month-end series, the occupied-since layer, the scenarios
     provenance = sources.read_provenance(data_files)
     for path, row in provenance.iterrows():
         sidecar = row["sidecar"]
