@@ -99,6 +99,7 @@ class ScenarioResult:
     scenario: scenarios.Scenario
     line: scenarios.Line
     occupied: shapely.Geometry  # the occupied ground of the line the scenario starts from, lon/lat
+    front: shapely.Geometry  # that line of contact, lon/lat
     areas: pd.DataFrame  # `geo.stats.scenario_areas` of Ukraine, every oblast and the focus regions
     control: pd.Series  # `geo.scenarios.control` per deposit
     today: pd.Series  # each deposit's control on the line's date, in the scenarios' words (`geo.scenarios.today`)
@@ -474,8 +475,8 @@ def with_dmz_depths(inputs: Inputs, depths: Mapping[str, float]) -> Inputs:
             with_dmz = [s.scenario_id for s in inputs.scenarios if any(r.kind == scenarios.DMZ for r in s.rules)]
             msg = f"--dmz-depth {sid[:40]}: no such scenario with a dmz rule; choose one of {', '.join(with_dmz) or 'none'}"
             raise ArgumentError(msg)
-        if not (math.isfinite(depth) and depth > 0):
-            msg = f"--dmz-depth {sid}={depth}: the depth must be a number of km above 0"
+        if not (math.isfinite(depth) and 0 < depth <= schema.MAX_DMZ_DEPTH_KM):
+            msg = f"--dmz-depth {sid}={depth:g}: the depth must be a number of km above 0 and at most {schema.MAX_DMZ_DEPTH_KM:,.0f}"
             raise ArgumentError(msg)
     changed = []
     for scenario in inputs.scenarios:
@@ -489,7 +490,7 @@ def with_dmz_depths(inputs: Inputs, depths: Mapping[str, float]) -> Inputs:
 
 
 def with_drawn_scenarios(inputs: Inputs, files: Sequence[Path]) -> Inputs:
-    """Return `inputs` with a scenario for each of `files` (GeoJSON, KML, GeoPackage: `geo.scenarios.drawn_scenario`).
+    """Return `inputs` with a scenario for each of `files` (GeoJSON or KML: `geo.scenarios.drawn_scenario`).
 
     Raises
     ------
@@ -602,6 +603,7 @@ def compute_scenarios(inputs: Inputs, results: Results, *, date: str | None = No
                 scenario=scenario,
                 line=line,
                 occupied=occupied,
+                front=line_of_contact,
                 areas=pd.concat([table[["name_en", "name_uk", "level", "area_km2"]], areas], axis=1),
                 control=control,
                 today=scenarios.today(status),
@@ -666,7 +668,9 @@ def scenario_summary(results: Results, deal: pd.DataFrame) -> dict[str, Any]:
                 "proposed": scenario.proposed,
                 "source_url": scenario.source_url,
                 "quote": scenario.quote,
+                "quote_en": scenario.quote_en,
                 "notes": scenario.notes,
+                "drawn": scenario.drawn is not None,
                 "rules": scenarios.format_rules(scenario.rules),
                 "regions": [
                     {"region_id": rid, **{k: _round(k, r.areas.loc[rid, k]) for k in SCENARIO_FIGURES}}
@@ -709,8 +713,8 @@ def scenario_views(results: Results, deal: pd.DataFrame) -> tuple[dict[str, Any]
 
     Each is the scenario's item of `scenario_summary` (ids, names, quote, source, rules, the reported regions'
     areas, counts, the deposits that change hands, the shares by count, reserves and value, the deal's) plus
-    ``russian`` and ``demilitarised`` (lon/lat geometries, full detail: simplify per scale), ``occupied`` (the
-    line's own occupied ground, to draw what changes), ``control`` (`geo.scenarios.control` per deposit id),
+    ``russian`` and ``demilitarised`` (lon/lat geometries, full detail: simplify per scale), ``occupied`` and
+    ``front`` (the line's own occupied ground and line of contact, to draw what changes), ``control`` (`geo.scenarios.control` per deposit id),
     ``date`` (the line's) and ``deal_not_covered`` (our commodities the deal's list leaves out).
     """
     record = scenario_summary(results, deal)
@@ -720,6 +724,7 @@ def scenario_views(results: Results, deal: pd.DataFrame) -> tuple[dict[str, Any]
             "russian": r.line.russian,
             "demilitarised": r.line.demilitarised,
             "occupied": r.occupied,
+            "front": r.front,
             "control": r.control,
             "date": record["date"],
             "deal_not_covered": record["minerals_deal"]["not_covered"],
@@ -735,6 +740,7 @@ SCENARIO_FIGURES = (
     "demilitarised_km2",
     "ukrainian_km2",
     "russian_controlled_share",
+    "russian_or_demilitarised_share",
     "ceded_km2",
     "returned_km2",
 )

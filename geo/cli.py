@@ -230,7 +230,9 @@ def _scenario_line(item: Mapping[str, Any]) -> str:
     return (
         f"{ua['russian_controlled_share']:.1%} of Ukraine ({ua['russian_controlled_km2']:,.0f} km²; "
         f"+{ua['ceded_km2']:,.0f} ceded, -{ua['returned_km2']:,.0f} returned); "
-        f"{ua['demilitarised_km2']:,.0f} km² demilitarised; {moved} deposit records change hands; "
+        f"{ua['demilitarised_km2']:,.0f} km² demilitarised"
+        + (f" ({ua['russian_or_demilitarised_share']:.1%} with it)" if ua["demilitarised_km2"] > 0 else "")
+        + f"; {moved} deposit records change hands; "
         f"deal minerals: {deal[schema.RUSSIAN_CONTROLLED]} of {deal['records']} records Russian-controlled"
     )
 
@@ -310,7 +312,7 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
         metavar="FILE",
         dest="scenario_files",
         help=(
-            "add a scenario drawn in FILE (GeoJSON, KML or GeoPackage, lon/lat): polygons of what Russia would "
+            "add a scenario drawn in FILE (GeoJSON or KML, lon/lat): polygons of what Russia would "
             "control, or one per class with a 'class' property (russian_controlled, demilitarised); "
             "named after the file; repeatable"
         ),
@@ -355,7 +357,11 @@ def _dmz_depth(value: str) -> tuple[str, float]:
     if not sep or not sid.strip():
         msg = f"not ID=KM (a scenario id and a depth in km, e.g. us_20_points_2025=10): {value[:60]!r}"
         raise argparse.ArgumentTypeError(msg)
-    return sid.strip(), _number(km, what="a depth in km", zero_allowed=False)
+    depth = _number(km, what="a depth in km", zero_allowed=False)
+    if depth > schema.MAX_DMZ_DEPTH_KM:
+        msg = f"not a depth in km of at most {schema.MAX_DMZ_DEPTH_KM:,.0f} (Ukraine is about 1,300 km across): {km!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return sid.strip(), depth
 
 
 def _seconds_total(value: str) -> float:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 import sqlite3
 import tempfile
 import zipfile
@@ -808,6 +809,15 @@ def _country_row(view: Mapping[str, Any]) -> Mapping[str, Any]:
     return row
 
 
+def _quote(view: Mapping[str, Any]) -> str:
+    """Return a scenario's quote as its atlas page shows it: with our English translation beneath, labelled."""
+    quote, english = str(view.get("quote") or ""), str(view.get("quote_en") or "")
+    if not english:
+        return quote
+    translation = i18n.words("en")("qgis.layout.scenarios.translation", quote=english)
+    return f"{quote}\n{translation}" if quote else translation
+
+
 def _scenario_geometry(geoms: Sequence[shapely.Geometry | None]) -> np.ndarray:
     """Simplify lon/lat geometries as the country maps' static maps do (`geo.geometry.SCALES`), on their grid.
 
@@ -832,8 +842,9 @@ def scenario_frames(views: Sequence[Mapping[str, Any]]) -> tuple[gpd.GeoDataFram
     zone (``demilitarised``), a class left out where it is empty; its ``area_km2`` is Ukraine's figure of that
     class (equal-area, from the full-detail geometry, as ``scenarios.csv``), the geometry simplified for a country
     map (`geo.geometry.SCALES` ``country``, printed).  ``scenarios`` is the atlas coverage: one row per scenario,
-    its source, quote, the date of the line it starts from, Ukraine's figures, and the union of its two classes
-    (None where both are empty).
+    its source, quote (followed by our English translation, labelled, where the quote is in another language), the
+    date of the line it starts from, Ukraine's figures (with ``russian_or_demilitarised_share``, Russian-controlled and
+    demilitarised together), and the union of its two classes (None where both are empty).
     """
     rows: list[dict[str, Any]] = []
     geoms: list[shapely.Geometry] = []
@@ -855,14 +866,16 @@ def scenario_frames(views: Sequence[Mapping[str, Any]]) -> tuple[gpd.GeoDataFram
                 }
             )
             geoms.append(geom)
+        both = country.get("russian_or_demilitarised_share")
         coverage.append(
             {
                 **about,
-                "quote": view["quote"],
+                "quote": _quote(view),
                 "date": str(view["date"]),
                 "russian_controlled_share": float(country["russian_controlled_share"]),
                 "russian_controlled_km2": float(country["russian_controlled_km2"]),
                 "demilitarised_km2": float(country["demilitarised_km2"]),
+                "russian_or_demilitarised_share": None if both is None else float(both),
             }
         )
         parts = [view[key] for _cls, key, _km2 in _SCENARIO_CLASSES if view[key] is not None]
@@ -874,7 +887,8 @@ def scenario_frames(views: Sequence[Mapping[str, Any]]) -> tuple[gpd.GeoDataFram
     )
     areas = areas[~areas.geometry.isna()].reset_index(drop=True)
     coverage_columns = ["scenario_id", "name_en", "name_uk", "proposed", "source_url", "quote", "date",
-                        "russian_controlled_share", "russian_controlled_km2", "demilitarised_km2"]  # fmt: skip
+                        "russian_controlled_share", "russian_controlled_km2", "demilitarised_km2",
+                        "russian_or_demilitarised_share"]  # fmt: skip
     table = gpd.GeoDataFrame(
         pd.DataFrame(coverage, columns=coverage_columns), geometry=_scenario_geometry(unions), crs=schema.STORAGE_CRS
     )
@@ -1286,6 +1300,21 @@ def _expression(text: str, expressions: Mapping[str, str]) -> str:
     return safe
 
 
+def _concat(template: str, expressions: Mapping[str, str]) -> str:
+    """Return a QGIS string expression: `template`'s words as string literals, each ``{name}`` the expression given.
+
+    The pieces are joined with ``||``, each expression's value as text (``''`` for NULL).  `template` is a catalogue
+    message (never data); the expressions are ours (field names through `field_ref`).
+    """
+    pieces = []
+    for i, part in enumerate(re.split(r"\{(\w+)\}", template)):
+        if i % 2:
+            pieces.append(f"coalesce(to_string({expressions[part]}), '')")
+        elif part:
+            pieces.append(_string_literal(part))
+    return " || ".join(pieces) or "''"
+
+
 def _expression_label(
     uid: str, text: str, box: tuple[float, float, float, float], font: str, *, bottom: bool = False
 ) -> str:
@@ -1375,21 +1404,50 @@ def _scenario_layout(
         "km2": f"format_number({field_ref('russian_controlled_km2')}, 0)",
         "dmz": f"format_number({field_ref('demilitarised_km2')}, 0)",
     }
+    both = f"format_number({field_ref('russian_or_demilitarised_share')} * 100, 1)"
+    with_dmz = (
+        f"CASE WHEN {field_ref('demilitarised_km2')} > 0 AND {field_ref('russian_or_demilitarised_share')} IS NOT NULL "
+        f"THEN {_concat(words('qgis.layout.scenarios.with_dmz', share='{share}'), {'share': both})} ELSE '' END"
+    )
+    template = words(
+        "qgis.layout.scenarios.subtitle",
+        credit=style.OCCUPATION_CREDIT,
+        share="{share}",
+        km2="{km2}",
+        dmz="{dmz}",
+        with_dmz="{with_dmz}",
+        date="{date}",
+    )
+    line = by_name.get("line_of_contact")
+    snapshots = (
+        sorted({str(d) for d in line.frame["snapshot_date"]})
+        if line is not None and "snapshot_date" in line.frame.columns
+        else []
+    )
+    dates = sorted({str(d) for d in by_name["scenarios"].frame["date"]})
+    if "line_of_contact" in names and snapshots and dates and snapshots != dates:
+        # the map draws the snapshot's line, not the one the scenarios start from: the subtitle says so
+        template += " " + words("qgis.layout.scenarios.line", snapshot="{snapshot}", date="{date}")
     subtitle = _expression(
-        words(
-            "qgis.layout.scenarios.subtitle",
-            credit=style.OCCUPATION_CREDIT,
-            share="{share}",
-            km2="{km2}",
-            dmz="{dmz}",
-            date="{date}",
-        ),
-        {"share": share, **km2, "date": field_ref("date")},
+        template,
+        {
+            "share": share,
+            **km2,
+            "with_dmz": with_dmz,
+            "date": field_ref("date"),
+            "snapshot": _string_literal(", ".join(snapshots)),
+        },
     )
-    source = _expression(
-        words("qgis.layout.scenarios.source", proposed="{proposed}", url="{url}"),
-        {"proposed": field_ref("proposed"), "url": field_ref("source_url")},
+    # a scenario the user drew (--scenario-file) has neither a date nor a source (a row of scenarios.csv must
+    # have a date): its page names the user instead of "Proposed . Source: "
+    source_words = words("qgis.layout.scenarios.source", proposed="{proposed}", url="{url}")
+    drawn_words = words("qgis.layout.scenarios.drawn")
+    source_text = (
+        f"CASE WHEN coalesce({field_ref('proposed')}, '') = '' AND coalesce({field_ref('source_url')}, '') = '' "
+        f"THEN {_string_literal(drawn_words)} "
+        f"ELSE {_concat(source_words, {'proposed': field_ref('proposed'), 'url': field_ref('source_url')})} END"
     )
+    source = _expression("{source}", {"source": source_text})
     filename = f"{_string_literal('scenario_')} || {field_ref('scenario_id')}"
     small = f"{_FONT},7,-1,5,50,0,0,0,0,0"
     return (
@@ -1411,7 +1469,7 @@ def _scenario_layout(
             f"{_FONT},14,-1,5,75,0,0,0,0,0",
             bottom=True,
         )
-        + _expression_label(f"{key}-subtitle", subtitle, (10, 18, 277, 7), f"{_FONT},9,-1,5,50,0,0,0,0,0")
+        + _expression_label(f"{key}-subtitle", subtitle, (10, 17.5, 277, 8), f"{_FONT},8,-1,5,50,0,0,0,0,0")
         + _expression_label(
             f"{key}-quote",
             f"[% {field_ref('quote')} %]",

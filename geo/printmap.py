@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -230,11 +231,13 @@ class PrintGeometry:
         `view` is one of `geo.build.scenario_views`.  The layers (`SCENARIO_LAYERS`): ``russian`` and
         ``demilitarised`` ground; ``ceded`` (Russian-controlled, not occupied on the line's date) and ``returned``
         (occupied, not Russian-controlled), less the slivers a redraw of the line leaves (`geo.geometry.drop_slivers`,
-        the scale's ``slider_change``); ``today``, the line of contact the scenario starts from: the snapshot's, or
-        the edge of another date's occupied ground away from Ukraine's border.
+        the scale's ``slider_change``); ``today``, the line of contact the scenario starts from: the view's ``front``
+        (the line of its ``date``); without one, the snapshot's, or the edge of another date's occupied ground away
+        from Ukraine's border.
         """
         key = (str(view["scenario_id"]), scale)
-        made_from = (view["russian"], view["demilitarised"], view["occupied"], view["date"] == snapshot_date)
+        front = view.get("front")
+        made_from = (view["russian"], view["demilitarised"], view["occupied"], view["date"] == snapshot_date, front)
         cached = self._scenarios.get(key)
         if cached is not None and all(a is b or a == b for a, b in zip(cached[0], made_from, strict=True)):
             return cached[1]
@@ -243,15 +246,16 @@ class PrintGeometry:
             [shapely.difference(russian, occupied), shapely.difference(occupied, russian)], dtype=object
         )
         ceded, returned = geometry.drop_slivers(changes, geometry.SCALES[scale].slider_change)
+        line = None if front is None else geometry.line_parts(shapely.get_parts(np.asarray([front], dtype=object)))
         layers = gpd.GeoSeries(
-            [russian, demilitarised, ceded, returned, occupied],
-            index=[*SCENARIO_LAYERS[:4], "occupied"],
+            [russian, demilitarised, ceded, returned, occupied if line is None else line],
+            index=[*SCENARIO_LAYERS[:4], "occupied" if line is None else "today"],
             crs=schema.STORAGE_CRS,
         )
         metric = geometry.project(layers, schema.PRINT_CRS, what="scenario")
-        if view["date"] == snapshot_date:
+        if line is None and view["date"] == snapshot_date:
             metric = metric.drop(index="occupied")
-        else:
+        elif line is None:
             edge = shapely.boundary(metric["occupied"])
             metric["occupied"] = shapely.difference(edge, shapely.buffer(shapely.boundary(self._country), BORDER_GAP_M))
             metric = metric.rename(index={"occupied": "today"})
@@ -259,9 +263,9 @@ class PrintGeometry:
             geometry.clip(metric, self._print_areas.get(scale)), geometry.SCALES[scale].printed.metres
         )
         shapes: dict[str, shapely.Geometry] = {str(k): g for k, g in simple.items()}
-        front = self.shape("front", scale)
-        if "today" not in shapes and front is not None:
-            shapes["today"] = front
+        snapshot_front = self.shape("front", scale)
+        if "today" not in shapes and snapshot_front is not None:
+            shapes["today"] = snapshot_front
         self._scenarios[key] = (made_from, shapes)
         drawn = f"scenario {key[0]} "
         for stale in [k for k in self._paths if k[0].startswith(drawn) and k[1] == scale]:  # made from other geometry
@@ -601,6 +605,15 @@ def fit_title(title: str, layout: Layout, *, lines: int = TITLE_LINES) -> Layout
     return dataclasses.replace(layout, title_pt=size)
 
 
+#: A band's depth in a scenario's rules (`geo.scenarios.format_rules`: ``dmz@10:UA14``), as `geo.webmap` reads it.
+_DMZ_DEPTH: Final = re.compile(r"\bdmz@([0-9]+(?:\.[0-9]+)?)\s*:")
+
+
+def _dmz_depths(rules: object) -> list[float]:
+    """Return the depths (km) of the demilitarised bands a scenario's rules draw, each once, in order."""
+    return list(dict.fromkeys(float(m.group(1)) for m in _DMZ_DEPTH.finditer(str(rules or ""))))
+
+
 def scenario_words(view: Mapping[str, Any], words: Words) -> tuple[str, str, str]:
     """Return a scenario map's title (its name), subtitle (its Russian-controlled share, km², date) and footer.
 
@@ -609,25 +622,38 @@ def scenario_words(view: Mapping[str, Any], words: Words) -> tuple[str, str, str
     name = words.names({"name_en": view.get("name_en"), "name_uk": view.get("name_uk")})[0]
     title = cut(clean_text(name or view["scenario_id"]), SCENARIO_NAME_MAX_CHARS)
     country: Mapping[str, Any] = next((r for r in view["regions"] if r["region_id"] == schema.COUNTRY_ID), {})
+    both = country.get("russian_or_demilitarised_share")
+    with_dmz = ""
+    if float(country.get("demilitarised_km2") or 0.0) > 0 and both is not None:
+        with_dmz = f"; {words('print.scenario.with_dmz', share=words.share(both, 1))}"
     subtitle = words(
         "print.scenario.subtitle",
         share=words.share(country.get("russian_controlled_share"), 1),
+        with_dmz=with_dmz,
         km2=words.number(country.get("russian_controlled_km2"), 0),
         demilitarised=words.number(country.get("demilitarised_km2", 0.0), 0),
         date=clean_text(view["date"]),
         credit=style.OCCUPATION_CREDIT,
     )
+    depths = _dmz_depths(view.get("rules"))
+    if depths:
+        km = ", ".join(words.figure(d) for d in depths)
+        subtitle = f"{subtitle}. {words('print.scenario.dmz_depth', km=km)}"
     try:
         domain = (urlsplit(str(view.get("source_url") or "")).hostname or "").removeprefix("www.")
     except ValueError:  # a malformed address names no domain
         domain = ""
-    source = words(
-        "print.scenario.source",
-        proposed=cut(clean_text(view.get("proposed") or ""), 20),
-        source=cut(clean_text(domain), NAME_MAX_CHARS) or "—",
-    )
+    proposed = cut(clean_text(view.get("proposed") or ""), 20)
+    if view.get("drawn"):
+        source = words("print.scenario.drawn")
+    elif proposed or domain:
+        source = words(
+            "print.scenario.source", proposed=proposed or "—", source=cut(clean_text(domain), NAME_MAX_CHARS) or "—"
+        )
+    else:
+        source = ""
     credits = words("credits", credits=style.CREDITS_LINE)
-    return title, subtitle, f"{source}\n{credits}"
+    return title, subtitle, f"{source}\n{credits}" if source else credits
 
 
 def _deposit_layers(axes: plot.Axes, points: pd.DataFrame, layout: Layout) -> None:

@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from pathlib import Path
+from typing import Any, Final
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo import schema
+from geo import i18n, schema
 from geo.errors import ValidationError
 
 CEDE: Final = "cede"
@@ -39,6 +40,10 @@ RULES: Final = (CEDE, FREEZE, RETURN, DMZ)
 _ID = re.compile(r"[a-z0-9][a-z0-9_]{0,63}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _URL = re.compile(r"https?://[^\s\"'<>]+")
+#: C0 and C1 controls and the direction marks and overrides (U+200E–200F, U+202A–202E, U+2066–2069): nothing a
+#: scenario's words need, and a direction override turns a name around where it lands (QGIS draws it).
+_UNSEEN = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_FIRST_YEAR, _LAST_YEAR = 1991, 2100
 _RULE = re.compile(r"(?P<kind>[a-z]+)(?:@(?P<depth>[^:]*))?:(?P<regions>.*)")
 #: A user's scenario file names its classes in a ``class`` property; a file without one is all Russian-controlled.
 DRAWN_CLASS_COLUMN: Final = "class"
@@ -65,6 +70,7 @@ class Scenario:
     quote: str
     notes: str
     rules: tuple[Rule, ...] = ()
+    quote_en: str = ""  # an English translation (ours) of a quote in another language
     drawn: gpd.GeoDataFrame | None = None  # lon/lat, a `DRAWN_CLASS_COLUMN` of `schema.SCENARIO_CLASSES`
 
     def rule_for(self, region_id: str) -> Rule:
@@ -88,8 +94,11 @@ def _depth(text: str, where: str) -> float:
         depth = float(text)
     except ValueError:
         depth = math.nan
-    if not math.isfinite(depth) or depth <= 0:
-        msg = f"{where}: the dmz depth {text!r} is not a number of km above 0; write it as dmz@40 (km), or dmz for all"
+    if not math.isfinite(depth) or depth <= 0 or depth > schema.MAX_DMZ_DEPTH_KM:
+        msg = (
+            f"{where}: the dmz depth {text[:20]!r} is not a number of km above 0 and at most "
+            f"{schema.MAX_DMZ_DEPTH_KM:,.0f}; write it as dmz@40 (km), or dmz for the whole held part"
+        )
         raise ValidationError(msg)
     return depth
 
@@ -141,6 +150,39 @@ def format_rules(rules: Sequence[Rule]) -> str:
     return ";".join(f"{key}:{','.join(regions)}" for key, regions in grouped.items())
 
 
+def _row_problem(row: Mapping[Any, object], sid: str, seen: Collection[str]) -> str:
+    """Say what is wrong with one row of the scenario table ("" if nothing; the rules are `parse_rules`')."""
+    text = {key: str(row[key]).strip() for key in schema.SCENARIO_REQUIRED}
+    proposed, frozen = text["proposed"], schema.FROZEN_SCENARIO
+    checks: tuple[tuple[Callable[[], bool], str], ...] = (
+        (lambda: not _ID.fullmatch(sid), "scenario_id must be lower-case letters, digits and _ (up to 64)"),
+        (lambda: sid in seen, f"scenario_id {sid} is repeated; give each scenario its own id"),
+        (lambda: not text["name_en"] or not text["name_uk"], "name_en and name_uk must both be given"),
+        (
+            lambda: not _DATE.fullmatch(proposed) or not _valid_date(proposed),
+            f"proposed {proposed[:20]!r} is not a date; write it as YYYY-MM-DD",
+        ),
+        (
+            lambda: not _FIRST_YEAR <= int(proposed[:4]) <= _LAST_YEAR,
+            f"proposed {proposed[:20]!r} is not a date of independent Ukraine (1991 on)",
+        ),
+        (
+            lambda: not _URL.fullmatch(text["source_url"]),
+            "source_url must be the http(s) address of the page the rules come from",
+        ),
+        (lambda: not text["quote"], "quote is empty; copy the exact words the rules come from"),
+        (lambda: sid == frozen and bool(text["rules"]), f"{frozen} is the line as it is and takes no rules"),
+        (lambda: sid != frozen and not text["rules"], f"rules are empty; a scenario other than {frozen} changes some"),
+    )
+    for failed, problem in checks:
+        if failed():
+            return problem
+    unseen = [key for key in schema.SCENARIO_REQUIRED if _UNSEEN.search(str(row[key]))]
+    if unseen:
+        return f"{unseen[0]} holds a control or direction character; remove it (save the file as plain text)"
+    return ""
+
+
 def check_scenarios(table: pd.DataFrame, *, region_ids: Collection[str]) -> tuple[Scenario, ...]:
     """Check the scenario table (every cell text, `geo.schema.SCENARIO_REQUIRED`) and return its scenarios in order.
 
@@ -156,19 +198,7 @@ def check_scenarios(table: pd.DataFrame, *, region_ids: Collection[str]) -> tupl
     for number, row in enumerate(table.to_dict("records"), start=2):  # row 1 is the header
         sid = str(row["scenario_id"]).strip()
         where = f"{source} row {number}" + (f" ({sid[:40]})" if _ID.fullmatch(sid) else "")
-        problem = ""
-        if not _ID.fullmatch(sid):
-            problem = "scenario_id must be lower-case letters, digits and _ (up to 64)"
-        elif sid in seen:
-            problem = f"scenario_id {sid} is repeated; give each scenario its own id"
-        elif not str(row["name_en"]).strip() or not str(row["name_uk"]).strip():
-            problem = "name_en and name_uk must both be given"
-        elif not _DATE.fullmatch(str(row["proposed"]).strip()) or not _valid_date(str(row["proposed"]).strip()):
-            problem = f"proposed {str(row['proposed'])[:20]!r} is not a date; write it as YYYY-MM-DD"
-        elif not _URL.fullmatch(str(row["source_url"]).strip()):
-            problem = "source_url must be the http(s) address of the page the rules come from"
-        elif not str(row["quote"]).strip():
-            problem = "quote is empty; copy the exact words the rules come from"
+        problem = _row_problem(row, sid, seen)
         if problem:
             msg = f"{where}: {problem}"
             raise ValidationError(msg)
@@ -181,10 +211,14 @@ def check_scenarios(table: pd.DataFrame, *, region_ids: Collection[str]) -> tupl
                 proposed=str(row["proposed"]).strip(),
                 source_url=str(row["source_url"]).strip(),
                 quote=str(row["quote"]).strip(),
+                quote_en=str(row["quote_en"]).strip(),
                 notes=str(row["notes"]).strip(),
                 rules=parse_rules(str(row["rules"]), region_ids=region_ids, where=where),
             )
         )
+    if not scenarios:
+        msg = f"{source}: no scenarios; keep at least the {schema.FROZEN_SCENARIO} row (the line as it is)"
+        raise ValidationError(msg)
     return tuple(scenarios)
 
 
@@ -205,15 +239,15 @@ def drawn_scenario(frame: gpd.GeoDataFrame, *, name: str, country: shapely.Geome
         The file's features, lon/lat; a `DRAWN_CLASS_COLUMN` of `geo.schema.SCENARIO_CLASSES` names each
         feature's class (without it, every feature is Russian-controlled).
     name
-        The scenario's id and name (the file's stem, made an id).
+        The scenario's name (the file's stem); its id is the name transliterated (KMU 2010) and made an id.
     country
         Ukraine, lon/lat: a scenario must draw on it.
 
     Raises
     ------
     geo.errors.ValidationError
-        Naming `source` and the feature: no polygon, an invalid or empty polygon, an unknown class, a CRS other
-        than lon/lat, or nothing inside Ukraine.
+        Naming `source` and the feature: no polygon, an invalid or empty polygon, an unknown class, coordinates
+        or a CRS other than lon/lat, no Russian-controlled polygon, or nothing inside Ukraine.
     """
     if frame.crs is not None and not frame.crs.equals(schema.STORAGE_CRS):
         msg = f"{source}: in {frame.crs.to_string()}, not lon/lat; save it in EPSG:4326 (GeoJSON's default)"
@@ -240,11 +274,21 @@ def drawn_scenario(frame: gpd.GeoDataFrame, *, name: str, country: shapely.Geome
                 f"set the '{DRAWN_CLASS_COLUMN}' property to one of them, or leave it out"
             )
             raise ValidationError(msg)
+        xmin, ymin, xmax, ymax = shapely.bounds(geom)
+        if not (-180 <= xmin <= xmax <= 180 and -90 <= ymin <= ymax <= 90):
+            msg = f"{where}: coordinates outside lon -180…180, lat -90…90; draw in lon/lat (EPSG:4326)"
+            raise ValidationError(msg)
+    if not (classes == schema.RUSSIAN_CONTROLLED).any():
+        msg = (
+            f"{source}: no polygon of what Russia would control (every feature is {schema.DEMILITARISED}); "
+            f"add one with '{DRAWN_CLASS_COLUMN}': '{schema.RUSSIAN_CONTROLLED}'"
+        )
+        raise ValidationError(msg)
     inside = shapely.intersection(shapely.union_all(frame.geometry.to_numpy()), country)
     if shapely.is_empty(inside) or shapely.area(inside) <= 0:
         msg = f"{source}: no polygon lies in Ukraine; draw in lon/lat (EPSG:4326) over Ukraine"
         raise ValidationError(msg)
-    sid = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")[:64] or "drawn"
+    sid = re.sub(r"[^a-z0-9_]+", "_", i18n.transliterate(name).lower()).strip("_")[:64] or "drawn"
     drawn = gpd.GeoDataFrame(
         {DRAWN_CLASS_COLUMN: classes.to_numpy()}, geometry=frame.geometry.to_numpy(), crs=schema.STORAGE_CRS
     )
@@ -255,7 +299,7 @@ def drawn_scenario(frame: gpd.GeoDataFrame, *, name: str, country: shapely.Geome
         proposed="",
         source_url="",
         quote="",
-        notes=f"drawn by the user in {source}",
+        notes=f"drawn by the user: {_UNSEEN.sub('', Path(source).name)[:120]}",
         drawn=drawn,
     )
 

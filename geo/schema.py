@@ -200,7 +200,19 @@ SCENARIO_CLASSES: Final = (RUSSIAN_CONTROLLED, DEMILITARISED, HELD)
 SCENARIO_CONTROLS: Final = (RUSSIAN_CONTROLLED, DEMILITARISED, HELD, UNKNOWN)
 #: The scenario every other is compared with: the line of the snapshot, everywhere.
 FROZEN_SCENARIO: Final = "frozen"
-SCENARIO_REQUIRED: Final = ("scenario_id", "name_en", "name_uk", "proposed", "source_url", "quote", "notes", "rules")
+SCENARIO_REQUIRED: Final = (
+    "scenario_id",
+    "name_en",
+    "name_uk",
+    "proposed",
+    "source_url",
+    "quote",
+    "quote_en",  # an English translation (ours) of a quote in another language; blank where the quote is English
+    "notes",
+    "rules",
+)
+#: A dmz band may be at most this deep (Ukraine is about 1,300 km across; beyond, `dmz` without a depth says it all).
+MAX_DMZ_DEPTH_KM: Final = 2000.0
 DEAL_REQUIRED: Final = ("mineral", "name_uk", "kind", "commodity", "notes")
 DEAL_KINDS: Final = ("mineral", "hydrocarbon")
 #: DeepState's grey zone ("unknown status"; since 2026 assessed Russian infiltration): shown, never counted as occupied.
@@ -447,6 +459,7 @@ COLUMNS: Final = {
         Column("demilitarised_km2", KM2_DECIMALS),
         Column("ukrainian_km2", KM2_DECIMALS),
         Column("russian_controlled_share", SHARE_DECIMALS),
+        Column("russian_or_demilitarised_share", SHARE_DECIMALS),
         Column("ceded_km2", KM2_DECIMALS),
         Column("returned_km2", KM2_DECIMALS),
         Column("control_today"),
@@ -614,6 +627,7 @@ SCENARIO_COLUMNS: Final = table_columns(
     "demilitarised_km2",
     "ukrainian_km2",
     "russian_controlled_share",
+    "russian_or_demilitarised_share",
     "ceded_km2",
     "returned_km2",
 )

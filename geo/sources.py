@@ -870,23 +870,27 @@ def read_scenario_file(path: Path) -> gpd.GeoDataFrame:
     data = read_user_file(path, option="--scenario-file", takes="a GeoJSON or KML file of polygons")
     start = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     source = str(path)
+    polygons = None
+    if start == b"<" and b"<kml" in data[:4096].lower():
+        polygons = _kml_polygons(data, source)  # names the file in its own errors
     try:
         if start == b"{":
             geoms, rows, name = _feature_collection(path, data)
-            if name is not None and name not in _CRS84:
-                msg = f"{source}: its CRS {name[:60]!r} is not WGS 84 lon/lat; convert the file to EPSG:4326 first"
-                raise SourceError(msg)
-            classes = {"class": [str(row["class"]) for row in rows]} if any("class" in r for r in rows) else {}
-            if classes and not all("class" in r for r in rows):
-                msg = f"{source}: some features have a 'class' and some do not; give every feature one"
-                raise SourceError(msg)
-            return gpd.GeoDataFrame(classes, geometry=geoms, crs=schema.STORAGE_CRS)
-        if start == b"<" and b"<kml" in data[:4096].lower():
-            shapes = [shapely.geometry.shape(g) for g in _kml_polygons(data, source)]
-            return gpd.GeoDataFrame(geometry=shapes, crs=schema.STORAGE_CRS)
+        elif polygons is not None:
+            geoms, rows, name = [shapely.geometry.shape(g) for g in polygons], [{} for _ in polygons], None
     except _GEOJSON_ERRORS as exc:
         first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         msg = f"{source}: not a readable scenario ({first}); give a GeoJSON FeatureCollection or a KML of polygons"
         raise SourceError(msg) from exc
+    if start == b"{" or polygons is not None:
+        if name is not None and name not in _CRS84:
+            msg = f"{source}: its CRS {name[:60]!r} is not WGS 84 lon/lat; convert the file to EPSG:4326 first"
+            raise SourceError(msg)
+        with_class = ["class" in row for row in rows]
+        if any(with_class) and not all(with_class):
+            msg = f"{source}: some features have a 'class' and some do not; give every feature one"
+            raise SourceError(msg)
+        classes = {"class": [str(row["class"]) for row in rows]} if any(with_class) else {}
+        return gpd.GeoDataFrame(classes, geometry=geoms, crs=schema.STORAGE_CRS)
     msg = f"{source}: neither GeoJSON nor KML (by its content); --scenario-file takes a GeoJSON or KML of polygons"
     raise SourceError(msg)

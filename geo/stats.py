@@ -1166,7 +1166,8 @@ def scenario_areas(
     -------
     pandas.DataFrame
         Indexed like `regions`: ``russian_controlled_km2``, ``demilitarised_km2``, ``ukrainian_km2`` (the rest),
-        ``russian_controlled_share``, ``ceded_km2``, ``returned_km2`` (km²; shares in [0, 1]).
+        ``russian_controlled_share``, ``russian_or_demilitarised_share`` (the two classes together, for a plan that
+        recognises its demilitarised zone as Russian), ``ceded_km2``, ``returned_km2`` (km²; shares in [0, 1]).
     """
     if russian is occupied:
         ceded = returned = pd.Series(0.0, index=regions.index)
@@ -1183,6 +1184,7 @@ def scenario_areas(
             "demilitarised_km2": dmz,
             "ukrainian_km2": (area - russian_km2 - dmz).clip(lower=0.0),
             "russian_controlled_share": occupied_share(russian_km2, area).to_numpy(),
+            "russian_or_demilitarised_share": occupied_share((russian_km2 + dmz).clip(upper=area), area).to_numpy(),
             "ceded_km2": ceded,
             "returned_km2": returned,
         },

@@ -1406,6 +1406,31 @@ def _share_range(basis: Mapping[str, Any] | None, words: i18n.Words) -> str:
     return f"{words.share(valued['central'], 0)} ({words.share(valued['low'], 0)}–{words.share(valued['high'], 0)})"
 
 
+def _deal_valued(basis: Mapping[str, Any] | None, words: i18n.Words) -> str:
+    """Write how many of the deal's records the value share is made from: ``(N of M records valued)``."""
+    valued = _valued(basis)
+    if valued is None or valued.get("central") is None:
+        return ""
+    return words("scenarios_page.deal.valued", n=int(valued["records_valued"]), of=int(valued.get("records") or 0))
+
+
+#: A band's depth in a scenario's rules (`geo.scenarios.format_rules`: ``dmz@10:UA14``).
+_DMZ_DEPTH: Final = re.compile(r"\bdmz@([0-9]+(?:\.[0-9]+)?)\s*:")
+
+
+def dmz_depths(rules: object) -> list[float]:
+    """Return the depths (km) of the demilitarised bands a scenario's rules draw, each once, in order."""
+    return list(dict.fromkeys(float(m.group(1)) for m in _DMZ_DEPTH.finditer(str(rules or ""))))
+
+
+def dmz_depth_text(rules: object, words: i18n.Words, key: str = "scenarios_page.dmz_depth") -> str:
+    """Say how deep a scenario's demilitarised band is, and that the depth is assumed; ``""`` where it has none."""
+    depths = dmz_depths(rules)
+    if not depths:
+        return ""
+    return words(key, km=_and_list([words.figure(d) for d in depths], words))
+
+
 def _count_share(counts: Mapping[str, int], words: i18n.Words) -> str:
     """Write the Russian-controlled share of the records of known control, with the counts."""
     known = sum(int(counts.get(c, 0)) for c in schema.SCENARIO_CLASSES)
@@ -1461,9 +1486,13 @@ def _scenario_bases(
 
 
 def _scenario_panel_items(
-    views: Sequence[Mapping[str, Any]], deposits: gpd.GeoDataFrame, words: i18n.Words
+    views: Sequence[Mapping[str, Any]], deposits: gpd.GeoDataFrame, words: i18n.Words, *, snapshot_date: str = ""
 ) -> list[dict[str, Any]]:
-    """Return what each scenario's panel states (plain values: the template escapes and writes them)."""
+    """Return what each scenario's panel states (plain values: the template escapes and writes them).
+
+    ``dated`` is True where the scenario starts from another date's line than the snapshot's (``--scenario-date``):
+    the panel then names that date instead of "today".
+    """
     today = next((v for v in views if v["scenario_id"] == schema.FROZEN_SCENARIO), None)
     items = []
     for view in views:
@@ -1480,20 +1509,26 @@ def _scenario_panel_items(
                 }
             )
         deal = view.get("deal") or {}
+        dated = bool(snapshot_date) and str(view["date"]) != snapshot_date
         items.append(
             {
                 "id": view["scenario_id"],
                 "name": words.names(view)[0],
+                "drawn": bool(view.get("drawn", False)),
                 "proposed": view["proposed"],
                 "source_url": view["source_url"],
                 "quote": view["quote"],
+                "quote_en": view.get("quote_en") or "",
                 "notes": view["notes"],
                 "date": view["date"],
+                "dated": dated,
+                "dmz_depth": dmz_depth_text(view.get("rules"), words),
                 "ukraine": ukraine,
                 "bases": _scenario_bases(view, today if today is not view else None, words),
                 "compared": today is not None and today is not view,
                 "deal": deal,
                 "deal_value": _share_range(deal.get("value_all"), words),
+                "deal_valued": _deal_valued(deal.get("value_all"), words),
                 "not_covered": _not_covered(view.get("deal_not_covered") or [], words),
                 "moved": moved,
             }
@@ -1572,7 +1607,14 @@ def _scenario_page(
     factor = 10.0**s.decimals
     key = ("scenarios", spec.scale, *(f"{v['scenario_id']}={v.get('rules', '')}@{v.get('date', '')}" for v in views))
     encoded = drawn.once(key, lambda: _encode_scenario_shapes(scenario_shapes(views, scale=spec.scale), factor))
-    names = {kind: words(f"scenarios_page.layer.{kind}") for kind in SCENARIO_KINDS}
+    date = str(views[0].get("date") or snapshot_date)
+    dated = date != snapshot_date
+    names = {
+        kind: words(f"scenarios_page.layer.{kind}_on", date=date)
+        if dated and kind in ("ceded", "returned")
+        else words(f"scenarios_page.layer.{kind}")
+        for kind in SCENARIO_KINDS
+    }
     swatches = _scenario_swatches()
     layers: list[_Layer] = []
     kinds: dict[str, Element] = {}
@@ -1580,13 +1622,13 @@ def _scenario_page(
         group = folium.FeatureGroup(name=names[kind], show=True)
         kinds[kind] = group
         layers.append(_Layer(group, _legend(swatches[kind], names[kind])))
-    geoms = drawn.occupation(spec.scale)
-    if "front" in geoms.index:
-        name = words("scenarios_page.layer.today", date=snapshot_date)
-        line = {"color": style.FRONT_COLOUR, "weight": 2.0, "dashArray": style.TODAYS_LINE_DASH}
-        element = _vector(
-            gpd.GeoSeries(geoms.loc[["front"]]), [text(name)], name=name, shown=True, style_=line, decimals=s.decimals
+    front = _scenario_front(views[0], spec.scale, drawn=drawn)
+    if front is not None:
+        name = (
+            words("scenarios_page.layer.front", date=date) if dated else words("scenarios_page.layer.today", date=date)
         )
+        line = {"color": style.FRONT_COLOUR, "weight": 2.0, "dashArray": style.TODAYS_LINE_DASH}
+        element = _vector(front, [text(name)], name=name, shown=True, style_=line, decimals=s.decimals)
         swatch = _swatch(f"border-top:3px dashed {style.FRONT_COLOUR};height:0;margin-bottom:4px")
         layers.append(_Layer(element, _legend(swatch, name)))
     outline = {
@@ -1604,7 +1646,7 @@ def _scenario_page(
     }
     controls = [v["control"] for v in views]
     codes = ["".join(_SCENARIO_CODES[str(c.get(rid, schema.UNKNOWN))] for c in controls) for rid in deposits.index]
-    items = _scenario_panel_items(views, deposits, words)
+    items = _scenario_panel_items(views, deposits, words, snapshot_date=snapshot_date)
     data = {
         "ids": [v["scenario_id"] for v in views],
         "kinds": list(SCENARIO_KINDS),
@@ -1626,6 +1668,28 @@ def _scenario_page(
         words("scenarios_page.control.demilitarised"),
     )
     return _ScenarioPage(layers, kinds, panel, data, items, _scenario_control_legend(words), dmz_marker)
+
+
+def _scenario_front(view: Mapping[str, Any], scale: str, *, drawn: Drawn) -> gpd.GeoSeries | None:
+    """Return the line of contact a scenario starts from, as the map draws it at `scale` (None where there is none).
+
+    It is the view's ``front``, the line of the view's ``date`` (with ``--scenario-date`` not the snapshot's),
+    simplified at the scale's web tolerance once per date; a view without one falls back to the snapshot's line.
+    """
+    if view.get("front") is None:
+        geoms = drawn.occupation(scale)
+        return gpd.GeoSeries(geoms.loc[["front"]]) if "front" in geoms.index else None
+    s = SCALES[scale]
+
+    def make() -> gpd.GeoSeries | None:
+        lines = geometry.line_parts(shapely.get_parts(np.asarray([view["front"]], dtype=object)))
+        if shapely.is_empty(lines):
+            return None
+        series = gpd.GeoSeries([lines], index=["front"], crs=schema.STORAGE_CRS)
+        simple = geometry.simplify_for_web(series, tolerance_m=s.web.metres, decimals=s.decimals)
+        return None if simple.empty else gpd.GeoSeries(simple)
+
+    return drawn.once(("scenario-front", scale, str(view.get("date", ""))), make)
 
 
 def _scenario_control_legend(words: i18n.Words) -> list[tuple[Markup, str]]:

@@ -710,6 +710,10 @@ def test_an_unknown_scenario_date_or_depth_fails_before_any_work(
     assert cli.build_maps(["--layers", str(tiny_layers), "--out", str(out), "--dmz-depth", "mix2=5"]) == 1
     err = capsys.readouterr().err
     assert err == "error: --dmz-depth mix2: no such scenario with a dmz rule; choose one of mix, band\n"
+    with pytest.raises(SystemExit) as usage:
+        cli.build_maps(["--layers", str(tiny_layers), "--out", str(out), "--dmz-depth", "band=10000"])
+    assert usage.value.code == 2
+    assert "not a depth in km of at most 2,000 (Ukraine is about 1,300 km across): '10000'" in capsys.readouterr().err
     assert not out.exists()
 
 

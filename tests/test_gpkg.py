@@ -788,6 +788,9 @@ def test_the_scenarios_layer_has_one_row_per_scenario(tiny_outputs: Path) -> Non
     assert table["russian_controlled_share"].tolist() == [0.25, round(7 / 12, 6), 0.0, 0.25]
     assert table["demilitarised_km2"].tolist()[:3] == pytest.approx([0.0, TINY_COUNTRY_KM2 / 12, 0.0], rel=1e-3)
     assert table.geometry.isna().tolist() == [False, False, True, False]  # back: Russia would hold nothing
+    # Russian-controlled and demilitarised together: mix 8/12 of the country; band a quarter plus a 10 km × 111 km
+    # band (≈1,112 km² of 24,653 km², 4.5 %): 29.5 %; frozen and back as their Russian share
+    assert table["russian_or_demilitarised_share"].tolist() == pytest.approx([0.25, 8 / 12, 0.0, 0.295], abs=1e-3)
 
 
 def test_the_scenario_filter_names_fields_and_quotes_literals() -> None:
@@ -852,9 +855,11 @@ def test_qgis_opens_the_scenarios_and_steps_through_them_in_an_atlas(tiny_qgis: 
     labels = sorted(mix["labels"].values())
     assert "Scenario mix" in labels
     assert (
-        "Russia would control 58.3% of Ukraine (14,381 km²); demilitarised zone 2,054 km². "
-        "From the line of 2026-08-22 (DeepStateMap.Live)." in labels
+        "Russia would control 58.3% of Ukraine (14,381 km²); demilitarised zone (no troops of either side) 2,054 km²; "
+        "with the demilitarised zone: 66.7%. From the line of 2026-08-22 (DeepStateMap.Live)." in labels
     )
+    # no demilitarised zone (back): one share, no "with the demilitarised zone"
+    assert not any("with the demilitarised zone" in label for label in back["labels"].values())
     assert "Proposed 2025-11-20. Source: https://example.org/plan" in labels
     assert "The words the rules come from." in labels
     assert any(label.startswith("Credits: «© Мінрегіон»") for label in labels)
@@ -905,3 +910,34 @@ def test_the_shipped_scenarios_have_an_atlas_page_each(qgis_report: tuple[dict[s
     frozen = atlas["pages"][0]  # the frozen line: Russia's ground is today's occupied area, no demilitarised zone
     assert _map_pixels(frozen["png"], DMZ_ON_PAPER) == 0
     assert _map_pixels(frozen["png"], RUSSIAN_ON_PAPER) > 5_000
+
+
+@pytest.mark.qgis
+def test_the_atlas_shows_the_translation_a_drawn_scenario_and_which_line_it_draws(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    root = tmp_path_factory.mktemp("atlas_words")
+    layers = make_layers(root / "layers")
+    rows = [dict(row, quote_en="") for row in SCENARIOS]
+    rows[1].update(quote="Слова плану.", quote_en="The plan's words [% 1+1 %] '||' x")
+    write_csv(layers / schema.SCENARIOS_FILE, list(schema.SCENARIO_REQUIRED), rows)
+    write_sidecar(layers / schema.SCENARIOS_FILE)
+    drawn = root / "my_line.geojson"
+    square = [[[31, 48], [32, 48], [32, 49], [31, 49], [31, 48]]]
+    feature = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": square}}
+    drawn.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}), encoding="utf-8")
+    out = root / "maps"
+    # the scenarios start from the line of 2025-01-31; the line_of_contact layer is the snapshot's (2026-08-22)
+    build.build(layers, out, scenario_date="2025-01-31", scenario_files=[drawn])
+    report = _probe(out, out / "render.png", tmp_path_factory)
+    pages = _atlas(report)["pages"]
+    assert [page["name"] for page in pages][-1] == "my_line"
+    mix, mine = sorted(pages[1]["labels"].values()), sorted(pages[-1]["labels"].values())
+    # the Ukrainian quote and our translation beneath it, labelled, shown as written (in the quote field)
+    assert "Слова плану.\nTranslation (ours): The plan's words [% 1+1 %] '||' x" in mix
+    # a drawn scenario: no "Proposed . Source: ", the user named instead
+    assert "Drawn by the user (--scenario-file)" in mine
+    assert not any(label.startswith("Proposed") for label in mine)
+    # the subtitle says which line the map draws: the snapshot's, not the scenarios' date's
+    line = "The line of contact drawn is the snapshot's (2026-08-22), not that of 2025-01-31."
+    assert any(label.endswith(line) and "From the line of 2025-01-31" in label for label in mix), mix

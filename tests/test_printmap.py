@@ -748,3 +748,52 @@ def test_a_scenario_with_other_geometry_under_the_same_id_is_drawn_anew(
     assert _share_of_colour(again, "scenario_mix", kirovohrad, russian) == 0.0
     assert i18n.words("en")("print.scenario.russian") not in again.legends["scenario_mix"]
     _render_scenarios(scenario_world)  # and back: the module's geometry is the shipped views' again
+
+
+def test_scenario_subtitles_state_both_shares_and_the_band_depth(scenario_prints: ScenarioPrints) -> None:
+    titles, legends = scenario_prints.titles, scenario_prints.legends
+    # mix: Russian 7/12 of the country, with the demilitarised twelfth 8/12; band: a quarter, plus a 10 km × 111 km
+    # band (≈1,112 km² of 24,653 km²: 4.5 %) → 29.5 %; frozen and back demilitarise nothing: one figure
+    assert "; with the demilitarised zone: 66.7%." in titles["scenario_mix"][1], titles["scenario_mix"]
+    assert "; with the demilitarised zone: 29.5%." in titles["scenario_band"][1], titles["scenario_band"]
+    for stem in ("scenario_frozen", "scenario_back"):
+        assert "with the demilitarised zone" not in titles[stem][1], titles[stem]
+    # the zone is nobody's troops', not "neither side's" ground (a plan may give it to Russia)
+    assert "Demilitarised zone (no troops of either side)" in legends["scenario_mix"]
+    assert not any("neither side" in line for line in legends["scenario_mix"])
+    # band's rules (dmz@10:UA14) say how deep the band is, and that the depth is assumed; mix's whole-part dmz not
+    depth = "Demilitarised band: 10 km from the line (the depth is an assumption where reports differ; see notes)."
+    assert titles["scenario_band"][1].endswith(depth), titles["scenario_band"]
+    assert "Demilitarised band" not in titles["scenario_mix"][1]
+
+
+def test_scenario_words_for_a_drawn_scenario_name_the_user_not_an_empty_source() -> None:
+    words = i18n.words("en")
+    country = {"region_id": schema.COUNTRY_ID, "russian_controlled_share": 0.5, "russian_controlled_km2": 10.0,
+               "demilitarised_km2": 0.0, "russian_or_demilitarised_share": 0.5}  # fmt: skip
+    view = {"scenario_id": "mine", "name_en": "Mine", "name_uk": "Мій", "date": "2026-08-22", "rules": "",
+            "regions": [country], "drawn": True, "proposed": "", "source_url": "", "quote": ""}  # fmt: skip
+    _title, subtitle, footer = printmap.scenario_words(view, words)
+    assert footer.splitlines()[0] == "Drawn by the user (--scenario-file)"
+    assert "Proposed" not in footer
+    assert "Source:" not in footer
+    assert "with the demilitarised zone" not in subtitle
+    # a row with no date and no address (not drawn): no empty "Proposed . Source: " line, only the credits
+    _title, _subtitle, footer = printmap.scenario_words({**view, "drawn": False}, words)
+    assert footer == words("credits", credits=style.CREDITS_LINE)
+    uk = printmap.scenario_words(view, i18n.words("uk"))[2]
+    assert uk.splitlines()[0] == "Накреслено користувачем (--scenario-file)"
+
+
+def test_a_scenario_map_draws_the_line_of_its_own_date(
+    scenario_world: tuple[printmap.PrintGeometry, dict[str, Any], tuple[dict[str, Any], ...]],
+) -> None:
+    geometry, arguments, views = scenario_world
+    # the snapshot's line runs along lon 31.25; a view starting from another date's line (here along lon 30.5)
+    moved = shapely.LineString([(30.5, 48.05), (30.5, 48.95)])
+    view = {**views[0], "scenario_id": "elsewhere", "front": moved, "date": "2025-02-28"}
+    layers = geometry.scenario(view, "country", snapshot_date=arguments["snapshot_date"])
+    at = gpd.GeoSeries([shapely.Point(30.5, 48.5), shapely.Point(31.25, 48.5)], crs=schema.STORAGE_CRS)
+    here, snapshot = at.to_crs(schema.PRINT_CRS)
+    assert shapely.distance(layers["today"], here) < 1_000  # metres: on the view's line
+    assert shapely.distance(layers["today"], snapshot) > 40_000  # not the snapshot's (about 55 km east)

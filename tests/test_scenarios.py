@@ -150,6 +150,8 @@ def test_rules_read_back_as_written() -> None:
         ("dmz@-5:A", "the dmz depth '-5'"),
         ("dmz@nan:A", "the dmz depth 'nan'"),
         ("dmz@inf:A", "the dmz depth 'inf'"),
+        ("dmz@1e308:A", "the dmz depth '1e308' is not a number of km above 0 and at most 2,000"),
+        ("dmz@10000:A", "the dmz depth '10000'"),
         ("cede@5:A", "cannot read the rule 'cede@5:A'"),
         ("annex:A", "cannot read the rule 'annex:A'"),
         ("A", "cannot read the rule 'A'"),
@@ -172,6 +174,7 @@ def _table(**values: str) -> pd.DataFrame:
         "proposed": "2025-11-20",
         "source_url": "https://example.org/plan",
         "quote": "Words.",
+        "quote_en": "",
         "notes": "",
         "rules": "cede:A",
     }
@@ -191,12 +194,26 @@ def _table(**values: str) -> pd.DataFrame:
         ({"proposed": "2025-13-40"}, "is not a date"),
         ({"scenario_id": "Plan A"}, "scenario_id must be lower-case"),
         ({"name_uk": ""}, "name_en and name_uk must both be given"),
+        ({"proposed": "0000-01-01"}, "is not a date of independent Ukraine"),
+        ({"proposed": "9999-12-31"}, "is not a date of independent Ukraine"),
+        ({"name_en": "evil\u202eplan"}, "name_en holds a control or direction character"),
+        ({"source_url": "https://e.org/\x01"}, "source_url holds a control or direction character"),
+        ({"quote": "a\x07b"}, "quote holds a control or direction character"),
+        ({"rules": ""}, "rules are empty; a scenario other than frozen changes some"),
+        ({"scenario_id": "frozen"}, "frozen is the line as it is and takes no rules"),
     ],
 )
 def test_a_bad_row_names_the_file_and_row(values: dict[str, str], words: str) -> None:
     with pytest.raises(ValidationError, match=r"^scenarios\.csv row 2") as info:
         scenarios.check_scenarios(_table(**values), region_ids={"A"})
     assert words in str(info.value)
+
+
+def test_a_table_without_rows_is_refused() -> None:
+    table = _table().iloc[0:0]
+    table.attrs["source"] = "scenarios.csv"
+    with pytest.raises(ValidationError, match=r"^scenarios\.csv: no scenarios; keep at least the frozen row"):
+        scenarios.check_scenarios(table, region_ids={"A"})
 
 
 def test_a_repeated_id_is_refused() -> None:
@@ -211,10 +228,19 @@ def _frame(geoms: list[shapely.Geometry], classes: list[str] | None = None) -> g
     return gpd.GeoDataFrame(data, geometry=geoms, crs="EPSG:4326")
 
 
+def test_a_drawn_scenario_named_in_cyrillic_gets_a_latin_id() -> None:
+    scenario = scenarios.drawn_scenario(
+        _frame([box(30, 48, 31, 49)]), name="Київ", country=COUNTRY, source="/a/Київ.json"
+    )
+    assert scenario.scenario_id == "kyiv"
+    assert scenario.notes == "drawn by the user: Київ.json"
+
+
 def test_a_drawn_scenario_is_clipped_to_ukraine_and_split_by_class() -> None:
     frame = _frame([box(29, 48, 31, 49), box(31, 48, 31.5, 49)], [schema.RUSSIAN_CONTROLLED, schema.DEMILITARISED])
     scenario = scenarios.drawn_scenario(frame, name="My line (v2)", country=COUNTRY, source="my.geojson")
     assert scenario.scenario_id == "my_line_v2"
+    assert scenario.notes == "drawn by the user: my.geojson"  # the file's name, not where it lies
     line = scenarios.draw(scenario, oblasts=OBLASTS, occupied=OCCUPIED, front=FRONT, country=COUNTRY)
     assert _spans(line.russian) == 1.0  # lon 0–1: the part outside Ukraine is cut
     assert _spans(line.demilitarised) == 0.5
@@ -230,6 +256,8 @@ def test_a_drawn_scenario_is_clipped_to_ukraine_and_split_by_class() -> None:
         (_frame([Point(30.5, 48.5)]), "feature 1: not a polygon"),
         (_frame([box(30, 48, 31, 49)], ["occupied"]), "class 'occupied' is not one of"),
         (_frame([]), "draws nothing"),
+        (_frame([box(30, 48, 31, 49)], [schema.DEMILITARISED]), "no polygon of what Russia would control"),
+        (_frame([box(30, 48, 1e308, 49)]), "feature 1: coordinates outside lon -180…180"),
         (_frame([box(30, 48, 31, 49)]).set_crs("EPSG:3857", allow_override=True), "not lon/lat"),
     ],
 )

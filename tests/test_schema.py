@@ -33,6 +33,7 @@ def test_the_registry_rounds_areas_and_shares_as_the_tables_always_have() -> Non
         "ceded_km2": 3,
         "returned_km2": 3,
         "russian_controlled_share": 6,
+        "russian_or_demilitarised_share": 6,
         "occupied_share": 6,
         "reserve_coverage": 6,
         "reserve_occupied_share": 6,

@@ -274,3 +274,62 @@ def test_shipped_country_hromadas_fit_the_raions_and_the_osm_hromadas() -> None:
     assert not set(hromadas.index) & set(osm.index)
     assert not hromadas.index.duplicated().any()
     assert not hromadas["name_uk"].str.contains("[A-Za-z]").any()
+
+
+def _scenario_file(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+_SQUARE = '{"type": "Polygon", "coordinates": [[[30, 48], [31, 48], [31, 49], [30, 49], [30, 48]]]}'
+
+
+def test_a_scenario_file_is_geojson_or_kml_by_its_content(tmp_path: Path) -> None:
+    geojson = _scenario_file(
+        tmp_path,
+        "a.kml",  # the name says KML, the content is GeoJSON: the content decides
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"class": "demilitarised"}, '
+        f'"geometry": {_SQUARE}}}]}}',
+    )
+    frame = sources.read_scenario_file(geojson)
+    assert list(frame["class"]) == ["demilitarised"]
+    assert frame.geometry.iloc[0].area == 1.0
+    kml = _scenario_file(
+        tmp_path,
+        "b.geojson",
+        '<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><Polygon><outerBoundaryIs>'
+        "<LinearRing><coordinates>30,48 31,48 31,49 30,49 30,48</coordinates></LinearRing></outerBoundaryIs>"
+        "</Polygon></Placemark></kml>",
+    )
+    frame = sources.read_scenario_file(kml)
+    assert "class" not in frame.columns
+    assert frame.geometry.iloc[0].area == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        (
+            '{"type": "FeatureCollection", "features": ['
+            f'{{"type": "Feature", "properties": {{"class": "demilitarised"}}, "geometry": {_SQUARE}}}, '
+            f'{{"type": "Feature", "properties": {{}}, "geometry": {_SQUARE}}}]}}',
+            "some features have a 'class' and some do not",
+        ),
+        (
+            '{"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:3857"}}, '
+            '"features": []}',
+            "its CRS 'EPSG:3857' is not WGS 84 lon/lat",
+        ),
+        ("SQLite format 3\x00 not really", "neither GeoJSON nor KML (by its content)"),
+        ('<?xml version="1.0"?><!DOCTYPE kml [<!ENTITY x "y">]><kml></kml>', "a KML with a DOCTYPE or ENTITY"),
+    ],
+)
+def test_a_bad_scenario_file_is_named_once_with_one_fix(tmp_path: Path, text: str, words: str) -> None:
+    path = _scenario_file(tmp_path, "s.geojson", text)
+    with pytest.raises(SourceError) as info:
+        sources.read_scenario_file(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: ")
+    assert words in message
+    assert message.count(str(path)) == 1

@@ -658,3 +658,157 @@ def test_the_shipped_scenario_map_stays_under_a_megabyte(shipped_build: tuple[Pa
         page = (out / name).read_bytes()
         assert len(page) <= 1_000_000, (name, len(page))
         assert b'class="map-scenarios' in page, name
+
+
+# --- the scenario panels: both shares, the band's depth, the translation, a drawn scenario, a dated line -----------
+
+
+def test_the_scenario_panels_state_the_share_with_the_demilitarised_zone(tiny_scenarios: str) -> None:
+    panels = _scenario_panels(tiny_scenarios)
+    # mix: Russian 7/12 of lon 30–33, the demilitarised twelfth (lon 31–31.25) too: 8/12; band: a quarter plus
+    # a 10 km × 111 km band (≈1,112 km² of 24,653 km², 4.5 %); frozen and back demilitarise nothing
+    with_dmz = '<tr><td>With the demilitarised zone</td><td class="num"><b class="scenario-with-dmz-share">{}</b>'
+    assert with_dmz.format("66.7%") in panels["mix"]
+    assert with_dmz.format("29.5%") in panels["band"]
+    assert "With the demilitarised zone" not in panels["frozen"] + panels["back"]
+    # the zone is called what the plans make it: no troops of either side (not "neither side's" ground)
+    assert "<tr><td>Demilitarised zone (no troops of either side)</td>" in panels["mix"]
+    assert "neither side" not in tiny_scenarios
+    assert "Demilitarised zone (no troops of either side)" in _scenario_data(tiny_scenarios)["names"]["demilitarised"]
+
+
+def test_a_band_scenarios_panel_says_how_deep_the_band_is(tiny_scenarios: str) -> None:
+    panels = _scenario_panels(tiny_scenarios)
+    depth = "Demilitarised band: 10 km from the line (the depth is an assumption where reports differ; see notes)."
+    assert f'<div class="scenario-dmz-depth">{depth}</div>' in panels["band"]  # band: dmz@10:UA14
+    assert "scenario-dmz-depth" not in panels["mix"]  # mix demilitarises the whole held part: no depth
+
+
+def test_the_deal_value_share_says_how_many_records_it_is_made_of(tiny_scenarios: str) -> None:
+    panels = _scenario_panels(tiny_scenarios)
+    # the deal's records: D3 (lithium, tantalum) and D5 (lithium) have reserve figures, D4 (titanium) none
+    assert '<span class="scenario-deal-valued">(2 of 3 records valued)</span>' in panels["mix"]
+
+
+def test_the_scenario_dmz_depths_are_read_from_the_rules() -> None:
+    assert webmap.dmz_depths("dmz@10:UA14") == [10.0]
+    assert webmap.dmz_depths("cede:UA35;dmz@12.5:UA14,UA23;dmz@40:UA05") == [12.5, 40.0]
+    assert webmap.dmz_depths("dmz:UA14; return:UA23") == []
+    assert webmap.dmz_depths(None) == []
+    words = i18n.words("uk")
+    assert webmap.dmz_depth_text("dmz@12.5:UA14", words).startswith("Демілітаризована смуга: 12,5 км від лінії")
+
+
+@pytest.fixture(scope="module")
+def translated_and_drawn(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The scenario map with a translated quote (``mix``, hostile) and a scenario drawn by the user, in both languages."""
+    root = tmp_path_factory.mktemp("drawn")
+    layers = make_layers(root / "layers")
+    rows = [dict(row, quote_en="") for row in SCENARIOS]
+    rows[1].update(quote="Слова плану.", quote_en="The plan's <b>words</b> & {{ 7*7 }}")
+    path = layers / schema.SCENARIOS_FILE
+    write_csv(path, list(schema.SCENARIO_REQUIRED), rows)
+    write_sidecar(path)
+    drawn = root / "my_line.geojson"
+    drawn.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {},
+                        "geometry": {
+                            "type": "Polygon",
+                            "coordinates": [[[31, 48], [32, 48], [32, 49], [31, 49], [31, 48]]],
+                        },
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    inputs = build.with_drawn_scenarios(build.load(layers), [drawn])
+    arguments = build.map_arguments(inputs, build.compute(inputs))
+    specs = [spec for spec in catalogue.MAPS if spec.scenarios]
+    return {
+        lang: webmap.render_maps(**arguments, specs=specs, words=i18n.words(lang))["scenarios.html"].decode("utf-8")
+        for lang in ("en", "uk")
+    }
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en", "Translation (ours)"), ("uk", "Переклад (наш)")])
+def test_a_translated_quote_is_shown_beneath_it_escaped(
+    translated_and_drawn: dict[str, str], lang: str, label: str
+) -> None:
+    panels = _scenario_panels(translated_and_drawn[lang])
+    translation = "The plan&#x27;s &lt;b&gt;words&lt;/b&gt; &amp; &#123;&#123; 7*7 &#125;&#125;"
+    assert (
+        '<blockquote class="scenario-quote">Слова плану.</blockquote>'
+        f'<div class="scenario-quote-en"><span class="scenario-quote-en-label">{label}:</span> {translation}</div>'
+    ) in panels["mix"]
+    assert "scenario-quote-en" not in panels["band"]  # an English quote: no translation
+
+
+@pytest.mark.parametrize(("lang", "said"), [("en", "Drawn by the user (--scenario-file)"), ("uk", "Накреслено")])
+def test_a_drawn_scenarios_panel_names_the_user_not_an_empty_source(
+    translated_and_drawn: dict[str, str], lang: str, said: str
+) -> None:
+    panels = _scenario_panels(translated_and_drawn[lang])
+    assert list(panels)[-1] == "my_line"
+    panel = panels["my_line"]
+    assert f'<span class="scenario-drawn">{said}' in panel
+    assert "scenario-proposed" not in panel  # no "Proposed" with nothing after it
+    assert "<a href" not in panel.split("scenario-line")[0]  # no link to a source it does not have
+    assert "scenario-quote" not in panel  # no empty quote
+    assert "scenario-proposed" in panels["mix"]
+
+
+@pytest.fixture(scope="module")
+def dated_scenarios(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The tiny world's scenario map starting from the line of 2025-01-31 (lon 31.5; the snapshot's is lon 31.25)."""
+    inputs = build.load(make_layers(tmp_path_factory.mktemp("dated") / "layers"))
+    arguments = build.map_arguments(inputs, build.compute(inputs, scenario_date="2025-01-31"))
+    specs = [spec for spec in catalogue.MAPS if spec.scenarios]
+    return webmap.render_maps(**arguments, specs=specs)["scenarios.html"].decode("utf-8")
+
+
+def _dashed_line_lons(page: str) -> list[float]:
+    """Every longitude of the dashed line the scenario map draws (the line the scenarios start from)."""
+    blocks = dict(_DATA_BLOCK.findall(page))
+    found = [
+        block
+        for block, paint in _VECTOR_CALL.findall(page)
+        if json.loads(paint).get("dashArray") == style.TODAYS_LINE_DASH
+    ]
+    assert len(found) == 1
+    data = json.loads(blocks[found[0]])
+    rings: list[str] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, str):
+            rings.append(item)
+        elif isinstance(item, list):
+            for part in item:
+                walk(part)
+
+    for feature in data["features"]:
+        walk(feature["g"])
+    return [lon for ring in rings for lon, _lat in _decode(ring, data["f"])]
+
+
+def test_a_dated_scenario_map_draws_and_names_the_line_of_its_date(dated_scenarios: str, tiny_scenarios: str) -> None:
+    page = dated_scenarios
+    assert "Line of contact on 2025-01-31 (dashed)" in page
+    assert "Today&#39;s line of contact" not in page
+    assert "Today's line of contact" not in page
+    # the occupied strip's two edges inside the country: lon 31.5 and 32 on 2025-01-31, lon 31.25 and 32 today
+    assert sorted({round(lon, 2) for lon in _dashed_line_lons(page)}) == [31.5, 32.0]
+    assert sorted({round(lon, 2) for lon in _dashed_line_lons(tiny_scenarios)}) == [31.25, 32.0]
+    panels = _scenario_panels(page)
+    assert '<th class="scenario-compared">On 2025-01-31 (frozen line)</th>' in panels["mix"]
+    assert "Today (frozen line)" not in page
+    assert "<tr><td>Ceded against the line of 2025-01-31</td>" in panels["mix"]
+    # on the snapshot's own date the column and the line are today's
+    assert '<th class="scenario-compared">Today (frozen line)</th>' in _scenario_panels(tiny_scenarios)["mix"]
+    assert "Today&#39;s line of contact (2026-08-22, dashed)" in tiny_scenarios

@@ -751,7 +751,8 @@ def test_the_scenario_switcher_redraws_the_map_legend_and_panel(browser: Browser
     assert state["share"] == "58.3%"  # 7/12
     assert "Lithium three: Held by Ukraine → Russian-controlled" in state["panel"]
     assert "Unplaced four: Held by Ukraine → Russian-controlled" in state["panel"]
-    assert "Demilitarised zone (neither side's)" in state["legend"]
+    assert "Demilitarised zone (no troops of either side)" in state["legend"]
+    assert "With the demilitarised zone\t66.7%" in state["panel"]  # 8/12: Russian 7/12 and the twelfth between
     assert state["dmzMarker"]
     assert _outline(page, "D3") == style.CONTROL_OUTLINE[schema.OCCUPIED_SINCE_2022][0]
     # the layer control lists the mix's areas and not the returned ground it has none of
@@ -765,6 +766,7 @@ def test_the_scenario_switcher_redraws_the_map_legend_and_panel(browser: Browser
     page.select_option(".map-scenarios select", "band")
     state = page.evaluate(SCENARIO_STATE)
     assert state["scenario"] == "band"
+    assert "Demilitarised band: 10 km from the line" in state["panel"]  # band: dmz@10:UA14
     assert not any(entry.startswith("Russian-controlled under") for entry in state["legend"])
     assert page.evaluate(LAYER_STATE)["legend"] == page.evaluate(LAYER_STATE)["onMap"]
     assert [u for u in opened.requests if not u.startswith(("file:", "data:"))] == []
