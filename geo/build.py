@@ -559,6 +559,17 @@ def deal_record(deposits: pd.DataFrame, control: pd.Series, *, coverage: Mapping
     }
 
 
+def check_scenario_date(inputs: Inputs, date: str) -> None:
+    """Raise `geo.errors.ArgumentError` unless `date` is a date of the history (`series_dates`) the scenarios can use."""
+    dates = series_dates(inputs)
+    if date not in dates:
+        msg = (
+            f"--scenario-date {date[:20]}: no snapshot of that day; choose one of the history's dates "
+            f"({dates[0]} … {dates[-1]}, {len(dates)} in all; summary.json lists them)"
+        )
+        raise ArgumentError(msg)
+
+
 def compute_scenarios(inputs: Inputs, results: Results, *, date: str | None = None) -> tuple[ScenarioResult, ...]:
     """Apply every scenario of `inputs` to the line of `date` (the snapshot's by default; any date of the history).
 
@@ -568,13 +579,7 @@ def compute_scenarios(inputs: Inputs, results: Results, *, date: str | None = No
         If `date` is not a date of the history (`series_dates`).
     """
     date = date or inputs.snapshot_date
-    dates = series_dates(inputs)
-    if date not in dates:
-        msg = (
-            f"--scenario-date {date[:20]}: no snapshot of that day; choose one of the history's dates "
-            f"({dates[0]} … {dates[-1]}, {len(dates)} in all; summary.json lists them)"
-        )
-        raise ArgumentError(msg)
+    check_scenario_date(inputs, date)
     reported = scenario_regions(results.regions)
     if date == inputs.snapshot_date:
         parts, front, status = results.parts, results.front, results.deposits["control_status"]
@@ -715,7 +720,7 @@ def scenario_views(results: Results, deal: pd.DataFrame) -> tuple[dict[str, Any]
     areas, counts, the deposits that change hands, the shares by count, reserves and value, the deal's) plus
     ``russian`` and ``demilitarised`` (lon/lat geometries, full detail: simplify per scale), ``occupied`` and
     ``front`` (the line's own occupied ground and line of contact, to draw what changes), ``control`` (`geo.scenarios.control` per deposit id),
-    ``date`` (the line's) and ``deal_not_covered`` (our commodities the deal's list leaves out).
+    ``dmz_depths_km`` (the depths of its demilitarised bands, each once), ``date`` (the line's) and ``deal_not_covered`` (our commodities the deal's list leaves out).
     """
     record = scenario_summary(results, deal)
     return tuple(
@@ -726,6 +731,9 @@ def scenario_views(results: Results, deal: pd.DataFrame) -> tuple[dict[str, Any]
             "occupied": r.occupied,
             "front": r.front,
             "control": r.control,
+            "dmz_depths_km": list(
+                dict.fromkeys(rule.depth_km for rule in r.scenario.rules if rule.depth_km is not None)
+            ),
             "date": record["date"],
             "deal_not_covered": record["minerals_deal"]["not_covered"],
         }
@@ -1278,13 +1286,8 @@ def build(
     inputs = load(layers, snapshot=snapshot)
     if tuple(slider) != webmap.DEFAULT_SLIDER:  # a --slider rule that adds no step stops the build, before any work
         webmap.check_slider(series_dates(inputs), slider, month_ends=inputs.monthly)
-    if scenario_date is not None and scenario_date not in series_dates(inputs):  # before any work
-        dates = series_dates(inputs)
-        msg = (
-            f"--scenario-date {scenario_date[:20]}: no snapshot of that day; choose one of the history's dates "
-            f"({dates[0]} … {dates[-1]}, {len(dates)} in all)"
-        )
-        raise ArgumentError(msg)
+    if scenario_date is not None:
+        check_scenario_date(inputs, scenario_date)  # before any work
     inputs = with_dmz_depths(with_drawn_scenarios(inputs, scenario_files), dmz_depths)
     maps = catalogue.all_maps(inputs.regions, [catalogue.resolve(inputs.regions, query) for query in regions])
     results = compute(inputs, near_front_km=near_front_km, scenario_date=scenario_date)

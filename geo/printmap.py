@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import re
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -605,15 +604,6 @@ def fit_title(title: str, layout: Layout, *, lines: int = TITLE_LINES) -> Layout
     return dataclasses.replace(layout, title_pt=size)
 
 
-#: A band's depth in a scenario's rules (`geo.scenarios.format_rules`: ``dmz@10:UA14``), as `geo.webmap` reads it.
-_DMZ_DEPTH: Final = re.compile(r"\bdmz@([0-9]+(?:\.[0-9]+)?)\s*:")
-
-
-def _dmz_depths(rules: object) -> list[float]:
-    """Return the depths (km) of the demilitarised bands a scenario's rules draw, each once, in order."""
-    return list(dict.fromkeys(float(m.group(1)) for m in _DMZ_DEPTH.finditer(str(rules or ""))))
-
-
 def scenario_words(view: Mapping[str, Any], words: Words) -> tuple[str, str, str]:
     """Return a scenario map's title (its name), subtitle (its Russian-controlled share, km², date) and footer.
 
@@ -635,7 +625,7 @@ def scenario_words(view: Mapping[str, Any], words: Words) -> tuple[str, str, str
         date=clean_text(view["date"]),
         credit=style.OCCUPATION_CREDIT,
     )
-    depths = _dmz_depths(view.get("rules"))
+    depths = view.get("dmz_depths_km") or ()
     if depths:
         km = ", ".join(words.figure(d) for d in depths)
         subtitle = f"{subtitle}. {words('print.scenario.dmz_depth', km=km)}"

@@ -1414,18 +1414,11 @@ def _deal_valued(basis: Mapping[str, Any] | None, words: i18n.Words) -> str:
     return words("scenarios_page.deal.valued", n=int(valued["records_valued"]), of=int(valued.get("records") or 0))
 
 
-#: A band's depth in a scenario's rules (`geo.scenarios.format_rules`: ``dmz@10:UA14``).
-_DMZ_DEPTH: Final = re.compile(r"\bdmz@([0-9]+(?:\.[0-9]+)?)\s*:")
+def dmz_depth_text(depths: Sequence[float], words: i18n.Words, key: str = "scenarios_page.dmz_depth") -> str:
+    """Say how deep a scenario's demilitarised band is (its view's ``dmz_depths_km``), and that the depth is assumed.
 
-
-def dmz_depths(rules: object) -> list[float]:
-    """Return the depths (km) of the demilitarised bands a scenario's rules draw, each once, in order."""
-    return list(dict.fromkeys(float(m.group(1)) for m in _DMZ_DEPTH.finditer(str(rules or ""))))
-
-
-def dmz_depth_text(rules: object, words: i18n.Words, key: str = "scenarios_page.dmz_depth") -> str:
-    """Say how deep a scenario's demilitarised band is, and that the depth is assumed; ``""`` where it has none."""
-    depths = dmz_depths(rules)
+    ``""`` where it has none.
+    """
     if not depths:
         return ""
     return words(key, km=_and_list([words.figure(d) for d in depths], words))
@@ -1522,7 +1515,7 @@ def _scenario_panel_items(
                 "notes": view["notes"],
                 "date": view["date"],
                 "dated": dated,
-                "dmz_depth": dmz_depth_text(view.get("rules"), words),
+                "dmz_depth": dmz_depth_text(view.get("dmz_depths_km") or (), words),
                 "ukraine": ukraine,
                 "bases": _scenario_bases(view, today if today is not view else None, words),
                 "compared": today is not None and today is not view,

@@ -717,6 +717,13 @@ def test_an_unknown_scenario_date_or_depth_fails_before_any_work(
     assert not out.exists()
 
 
+def test_the_views_carry_each_scenarios_band_depths(tiny_layers: Path) -> None:
+    inputs = build.load(tiny_layers)
+    views = {v["scenario_id"]: v for v in build.scenario_views(build.compute(inputs), inputs.deal)}
+    assert views["band"]["dmz_depths_km"] == [10.0]
+    assert views["mix"]["dmz_depths_km"] == []  # a dmz over the whole held part has no depth
+
+
 def test_a_dmz_depth_from_the_command_line_sets_the_band(tiny_layers: Path, tmp_path: Path) -> None:
     record = build.build(tiny_layers, tmp_path / "maps", dmz_depths={"band": 5.0})
     band = next(s for s in record["scenarios"]["list"] if s["scenario_id"] == "band")

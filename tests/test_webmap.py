@@ -690,13 +690,10 @@ def test_the_deal_value_share_says_how_many_records_it_is_made_of(tiny_scenarios
     assert '<span class="scenario-deal-valued">(2 of 3 records valued)</span>' in panels["mix"]
 
 
-def test_the_scenario_dmz_depths_are_read_from_the_rules() -> None:
-    assert webmap.dmz_depths("dmz@10:UA14") == [10.0]
-    assert webmap.dmz_depths("cede:UA35;dmz@12.5:UA14,UA23;dmz@40:UA05") == [12.5, 40.0]
-    assert webmap.dmz_depths("dmz:UA14; return:UA23") == []
-    assert webmap.dmz_depths(None) == []
+def test_the_scenario_dmz_depth_is_said_in_the_page_language() -> None:
     words = i18n.words("uk")
-    assert webmap.dmz_depth_text("dmz@12.5:UA14", words).startswith("Демілітаризована смуга: 12,5 км від лінії")
+    assert webmap.dmz_depth_text([12.5], words).startswith("Демілітаризована смуга: 12,5 км від лінії")
+    assert webmap.dmz_depth_text([], words) == ""
 
 
 @pytest.fixture(scope="module")
