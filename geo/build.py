@@ -741,17 +741,8 @@ def scenario_views(results: Results, deal: pd.DataFrame) -> tuple[dict[str, Any]
     )
 
 
-#: The figures of each reported region in ``summary.json``'s scenarios.
-SCENARIO_FIGURES = (
-    "area_km2",
-    "russian_controlled_km2",
-    "demilitarised_km2",
-    "ukrainian_km2",
-    "russian_controlled_share",
-    "russian_or_demilitarised_share",
-    "ceded_km2",
-    "returned_km2",
-)
+#: The figures of each reported region in ``summary.json``'s scenarios: the areas and shares of ``scenarios.csv``.
+SCENARIO_FIGURES = tuple(c for c in schema.SCENARIO_COLUMNS if c.endswith(("_km2", "_share")))
 
 
 def _round(key: str, value: object) -> float:
