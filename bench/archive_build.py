@@ -4,7 +4,7 @@ The archive the build must handle is about 1,120 daily snapshots from April 2022
 versions grow with time (2024–2025 ones are about 2.6× the size of April 2022 ones).  Cycling the 88-version
 sample is not enough: it repeats April 2022 sizes and jumps between eras.  This script writes, into a temporary
 copy of ``layers/``, a store of ``--dates`` (default 1,120) dated snapshots spread over 2022-04-03 → 2026-08-21
-(the shipped 2026-08-22 snapshot stays the build's), each as the refresh stores it (`geo.deepstate.parse_features`,
+(the shipped 2026-08-22 snapshot stays the build's), each as the refresh stores it (`geo.occupation.deepstate.parse_features`,
 `snapshot_bytes`, `sidecar_for`: the same bytes, sidecars that verify):
 
 - on the days of a real version of the sample (``tests/fixtures/deepstate_archive``, or ``--sample DIR``, e.g. the
@@ -57,7 +57,8 @@ if str(ROOT) not in sys.path:
 
 from backfill import tree_memory  # noqa: E402  (bench/ is the script's folder)
 
-from geo import deepstate, schema, sources, store, style  # noqa: E402
+from geo import occupation, schema, sources, store, style  # noqa: E402
+from geo.occupation import checks, deepstate, snapshot  # noqa: E402
 
 SAMPLE = ROOT / "tests" / "fixtures" / "deepstate_archive"
 FIRST_DAY = date(2022, 4, 3)
@@ -79,7 +80,7 @@ class Version:
 
     version: str
     day: date
-    parsed: deepstate.Parsed
+    parsed: occupation.Parsed
     front: shapely.Geometry  # its occupied area's edge inside Ukraine (lon/lat), where pieces are put
 
 
@@ -135,7 +136,7 @@ def _piece(front: shapely.Geometry, rng: np.random.Generator) -> shapely.Geometr
     return shapely.Polygon(np.column_stack([x + dx, y + dy]))
 
 
-def day_geometry(anchor: Version, pieces: list[tuple[bool, shapely.Geometry]]) -> deepstate.Parsed:
+def day_geometry(anchor: Version, pieces: list[tuple[bool, shapely.Geometry]]) -> occupation.Parsed:
     """The anchor version with the pieces of the last `WINDOW` days gained (True) or lost (False)."""
     gained = [g for gain, g in pieces if gain]
     lost = [g for gain, g in pieces if not gain]
@@ -149,7 +150,7 @@ def day_geometry(anchor: Version, pieces: list[tuple[bool, shapely.Geometry]]) -
     if not shapely.is_empty(contested):
         parts = shapely.get_parts(shapely.difference(contested, occupied))
         contested = shapely.union_all(parts[shapely.get_type_id(parts) >= shapely.GeometryType.POLYGON])
-    return deepstate.Parsed(occupied, anchor.parsed.pre2022, contested, dict(anchor.parsed.counts))
+    return occupation.Parsed(occupied, anchor.parsed.pre2022, contested, dict(anchor.parsed.counts))
 
 
 def write_store(layers: Path, versions: list[Version], days: list[date]) -> tuple[int, int]:
@@ -168,21 +169,23 @@ def write_store(layers: Path, versions: list[Version], days: list[date]) -> tupl
             recent = [pieces[d] for d in sorted(pieces) if anchor.day < d <= day and (day - d).days < WINDOW]
             parsed = day_geometry(anchor, recent)
             version = str(int(datetime(day.year, day.month, day.day, 18, tzinfo=UTC).timestamp()))
-        published = deepstate.iso_utc(deepstate.version_time(version))
+        published = occupation.iso_utc(deepstate.version_time(version))
         path = store.snapshot_path(directory, day.isoformat())
-        data = deepstate.snapshot_bytes(
+        data = snapshot.snapshot_bytes(
             parsed, properties={"version_id": version, "published_utc": published, "source": style.OCCUPATION_CREDIT}
         )
-        sidecar = deepstate.sidecar_for(
+        sidecar = snapshot.sidecar_for(
             data=data,
             file_name=path.name,
             url=deepstate.geojson_url(deepstate.DEFAULT_BASE_URL, version),
+            occupation_source="deepstate",
             version=version,
             published=published,
             snapshot_date=day.isoformat(),
             parsed=parsed,
-            km2=deepstate.area_km2(parsed.occupied),
+            km2=checks.area_km2(parsed.occupied),
             check="bench/archive_build.py: synthetic day" if day not in real else "bench/archive_build.py: real",
+            changes="bench/archive_build.py: a synthetic daily store",
         )
         path.write_bytes(data)
         store.sidecar_path(path).write_text(json.dumps(sidecar, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

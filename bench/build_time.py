@@ -100,7 +100,7 @@ def _stages(layers: Path, repeat: int) -> list[tuple[str, float]]:
     rows.append(("GeoPackage and QGIS project", t))
     t, _ = _best(repeat, lambda: build.render_tables(results))
     rows.append(("CSV tables", t))
-    t, _ = _best(repeat, lambda: build.render_charts(results))
+    t, _ = _best(repeat, lambda: build.render_charts(results, credit=build.history_credit(inputs)))
     rows.append(("PNG charts (one language)", t))
     t, geometry = _best(repeat, lambda: build.print_geometry(inputs, results))
     rows.append(("static maps: geometry (reprojected, simplified once)", t))

@@ -13,9 +13,9 @@ of N vertices 1° across:
 - star: a ring winding 7 times round the centre (self-intersecting, 6 crossings per vertex), to be repaired;
 - jitter: a ring with random radii, crossing itself here and there, to be repaired.
 
-For each shape, N = 10k, 50k, 100k and just under the per-polygon cap (`geo.deepstate.MAX_POLYGON_VERTICES`);
+For each shape, N = 10k, 50k, 100k and just under the per-polygon cap (`geo.occupation.deepstate.MAX_POLYGON_VERTICES`);
 above the cap the version is refused as soon as the polygon is read.  Then "many": as many spiky polygons just
-under the per-polygon cap as the per-version cap (`geo.deepstate.MAX_VERTICES`) allows, each round its own
+under the per-polygon cap as the per-version cap (`geo.occupation.deepstate.MAX_VERTICES`) allows, each round its own
 centre, apart from the others.  Every case runs under the version's deadline (``--deadline``, default 60 s:
 2 × the default ``--timeout``); a case stopped there says so (its seconds: the deadline, half a second of grace,
 and the GEOS call under way).  ``--uncapped`` lifts both vertex caps to show how the checks themselves grow.
@@ -47,8 +47,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from geo import deepstate, update  # noqa: E402
+from geo import update  # noqa: E402
 from geo.errors import RefreshError  # noqa: E402
+from geo.occupation import deepstate, http  # noqa: E402
 
 REAL = ROOT / "tests" / "fixtures" / "deepstate_1754251105_polygons.geojson.gz"
 TARGET_AT_CAP_S = 5.0
@@ -107,7 +108,7 @@ def run(ctx: update.Context, settings: update.Settings, hostile: list[dict[str, 
     try:
         update.prepare(ctx, target, settings, payload=payload)
         outcome = "checked, accepted"
-    except deepstate.DeadlineError:
+    except http.DeadlineError:
         outcome = "stopped at the deadline"
     except RefreshError as exc:
         outcome = "refused: " + str(exc).split(": ", 1)[-1].split(";")[0]
@@ -116,7 +117,7 @@ def run(ctx: update.Context, settings: update.Settings, hostile: list[dict[str, 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--deadline", type=float, default=deepstate.VERSION_TIMEOUTS * deepstate.TIMEOUT_S)
+    parser.add_argument("--deadline", type=float, default=http.VERSION_TIMEOUTS * http.TIMEOUT_S)
     parser.add_argument("--uncapped", action="store_true", help="lift the vertex caps (show the checks' own growth)")
     parser.add_argument("--sizes", default="10000,50000,100000")
     args = parser.parse_args()

@@ -40,6 +40,7 @@ from geo import (
 )
 from geo.errors import ArgumentError, OutputError, SourceError, ValidationError
 from geo.files import check_apart
+from geo.occupation import LEAVES_OUT, LEAVES_OUT_PRE2022
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ class Inputs:
     snapshot_source: dict[str, Any]
     provenance: dict[str, dict[str, Any]]
     credits: list[str]
+    occupation_credit: str  # what the maps credit for the build's snapshot (`geo.sources.occupation_credit`)
+    dated_credits: dict[str, str]  # every date of the history → its snapshot's credit (the build's own included)
     scenarios: tuple[scenarios.Scenario, ...] = ()  # `geo.scenarios.check_scenarios`, then the user's drawn ones
     deal: pd.DataFrame = field(default_factory=pd.DataFrame)  # the minerals deal's list (`geo.schema.DEAL_FILE`)
     repairs: list[str] = field(default_factory=list)
@@ -90,6 +93,7 @@ class Results:
     history_bases: pd.DataFrame
     scenarios: tuple[ScenarioResult, ...] = ()
     scenario_date: str = ""  # the date whose line the scenarios start from (the snapshot's by default)
+    sources: SourcesResult | None = None  # the sources compared (`compute_sources`); None with DeepState alone
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,7 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
         **{str(path): sidecar for path, sidecar in read.sidecars.values()},
     }
     credits = sorted({str(s["credit"]) for s in sidecars.values() if isinstance(s, dict) and s.get("credit")})
+    by_date = _dated_credits(snapshot_date, sidecars, monthly=monthly, dated=read.sidecars, own=str(snapshot_path))
     _give_back_memory()  # the files' parsed text and the snapshots' pickles: the history's workers fork next
     return Inputs(
         regions=gpd.GeoDataFrame(pd.concat(region_frames), crs=schema.STORAGE_CRS),
@@ -216,11 +221,32 @@ def load(layers: Path, *, snapshot: str | None = None) -> Inputs:
             for path in [*data_files, *[path for path, _sidecar in read.sidecars.values()], snapshot_path]
         },
         credits=credits,
+        occupation_credit=by_date[snapshot_date],
+        dated_credits=by_date,
         scenarios=scenario_list,
         deal=deal,
         repairs=repairs,
         dated_contested=read.contested,
     )
+
+
+def _dated_credits(
+    snapshot_date: str,
+    sidecars: Mapping[str, Any],
+    *,
+    monthly: Mapping[str, gpd.GeoDataFrame],
+    dated: Mapping[str, tuple[Path, dict[str, Any]]],
+    own: str,
+) -> dict[str, str]:
+    """Return every date of the history up to `snapshot_date` → its snapshot's credit (`geo.sources.occupation_credit`).
+
+    `sidecars` is file path → sidecar (`own`: the build's snapshot's path); a dated snapshot replaces a month-end
+    file of the same day, as in the history.
+    """
+    by_date = {date: sources.occupation_credit(sidecars.get(frame.attrs["source"])) for date, frame in monthly.items()}
+    by_date.update({date: sources.occupation_credit(sidecar) for date, (_path, sidecar) in dated.items()})
+    by_date[snapshot_date] = sources.occupation_credit(sidecars.get(own))
+    return {date: credit for date, credit in sorted(by_date.items()) if date <= snapshot_date}
 
 
 #: From this many dated snapshots on (a daily history), two forked workers read, verify and check them, each half.
@@ -944,7 +970,35 @@ def map_arguments(
         "month_ends": tuple(inputs.monthly),
         "contested": results.contested,
         "scenarios": scenario_views(results, inputs.deal),
+        "credit": inputs.occupation_credit,
+        "dated_credits": inputs.dated_credits,
+        "sources_view": sources_view(inputs, results),
     }
+
+
+def sources_view(inputs: Inputs, results: Results) -> webmap.SourcesView | None:
+    """Return what the HTML maps show of the sources' comparison on the snapshot's day; None where nothing is compared.
+
+    The pairs of the build's own source with another that has a snapshot of that day (`SourcesResult`).
+    """
+    found = results.sources
+    if found is None:
+        return None
+    own = style.DEFAULT_OCCUPATION_SOURCE
+    day, shapes = inputs.snapshot_date, found.shapes
+    shapes = shapes[(shapes["date"] == day) & (shapes["source_a"] == own)]
+    rows = found.deposits[(found.deposits["date"] == day) & (found.deposits["source_a"] == own)]
+    if shapes.empty and rows.empty:
+        return None
+    compare = found.compare[(found.compare["date"] == day) & (found.compare["source_a"] == own)]
+    return webmap.SourcesView(
+        date=day,
+        own=own,
+        shapes=gpd.GeoDataFrame(shapes[["source_b", "only", "geometry"]].reset_index(drop=True), crs=shapes.crs),
+        credits=dict(found.credits),
+        footprints={str(b): str(f) for b, f in zip(compare["source_b"], compare["footprint"], strict=True)},
+        deposits=rows[["deposit_id", "source_b", "control_a", "control_b"]].reset_index(drop=True),
+    )
 
 
 def drawn_geometry(arguments: Mapping[str, Any], maps: Sequence[catalogue.MapRecord] = catalogue.MAPS) -> webmap.Drawn:
@@ -956,6 +1010,7 @@ def drawn_geometry(arguments: Mapping[str, Any], maps: Sequence[catalogue.MapRec
         arguments["contested"],
         arguments["basemap"],
         maps=maps,
+        only=arguments["sources_view"].only() if arguments.get("sources_view") is not None else None,
     )
 
 
@@ -965,7 +1020,7 @@ def render_map(
     """Render one map from `map_arguments` with the shared geometry cache, in the language of `words`."""
     keep = (
         *("regions", "deposits", "metals", "snapshot_date", "series", "statuses", "bases", "history"),
-        *("slider_steps", "month_ends", "scenarios"),
+        *("slider_steps", "month_ends", "scenarios", "credit", "dated_credits", "sources_view"),
     )
     return webmap.render_map(spec, drawn=drawn, words=words, **{key: arguments[key] for key in keep})
 
@@ -1009,6 +1064,8 @@ def render_print(
         words=words,
         keys=keys,
         scenarios=scenarios,
+        credit=inputs.occupation_credit,
+        dated_credits=inputs.dated_credits,
     )
     return {language_path(words.lang, name): data for name, data in files.items()}
 
@@ -1041,7 +1098,7 @@ def _render_jobs(jobs: Sequence[Job]) -> dict[str, bytes]:
             scenarios = shared.arguments["scenarios"]
             files.update(render_print(inputs, results, shared.printed, words=words, keys=job.maps, scenarios=scenarios))
         elif job.kind == "charts":
-            files.update(render_charts(results, words=words))
+            files.update(render_charts(results, words=words, credit=history_credit(inputs)))
         elif job.kind == "tables":
             files.update(render_tables(results))
         else:
@@ -1130,23 +1187,64 @@ def render_tables(results: Results) -> dict[str, bytes]:
         schema.HISTORY_BASES_CSV: tables.history_bases_csv(results.history_bases),
         schema.SCENARIOS_CSV: tables.scenarios_csv(areas),
         schema.SCENARIO_DEPOSITS_CSV: tables.scenario_deposits_csv(rows),
+        **source_tables(results),
     }
 
 
-def render_charts(results: Results, *, words: i18n.Words | None = None) -> dict[str, bytes]:
-    """Render the PNG charts in the language of `words` (default English), named by `language_path`."""
-    words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
+def source_rows(results: Results, found: SourcesResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the rows of ``sources_compare.csv`` and ``sources_deposits.csv``, with the regions' and records' names."""
+    compare = found.compare.copy()
+    compare.insert(2, "name_en", compare["region_id"].map(results.regions["name_en"]))
+    rows = found.deposits.rename(columns={"deposit_id": "id"})
+    for column in ("name_en", "primary_commodity", "oblast"):
+        rows[column] = rows["id"].map(results.deposits[column])
+    return compare, rows
+
+
+def source_tables(results: Results) -> dict[str, bytes]:
+    """Render ``sources_compare.csv`` and ``sources_deposits.csv`` (none when DeepState is the only source)."""
+    if results.sources is None:
+        return {}
+    compare, rows = source_rows(results, results.sources)
     return {
+        schema.SOURCES_COMPARE_CSV: tables.sources_compare_csv(compare),
+        schema.SOURCES_DEPOSITS_CSV: tables.sources_deposits_csv(rows),
+    }
+
+
+def history_credit(inputs: Inputs) -> str:
+    """Return what the history credits: the source of most of its dates, and each other date's (`Inputs.dated_credits`).
+
+    DeepState's month-end files and snapshots with the build's snapshot from a user's file give, for example,
+    ``DeepStateMap.Live; 2026-08-22: my_line.geojson`` (`geo.sources.history_credit`).
+    """
+    return sources.history_credit(inputs.dated_credits)
+
+
+def render_charts(results: Results, *, words: i18n.Words | None = None, credit: str) -> dict[str, bytes]:
+    """Render the PNG charts in the language of `words` (default English), named by `language_path`.
+
+    `credit` names the sources of the history they plot (`history_credit`).  Where another occupation source shares
+    a day with DeepState (`Results.sources`), the chart of where they disagree too.
+    """
+    words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
+    charts = {
         language_path(words.lang, schema.CHART_SHARE_PNG): history.chart_occupied_share(
             results.history_regions,
             region_ids=schema.FOCUS_REGIONS,
             names=results.regions[words.name_column],
             words=words,
+            credit=credit,
         ),
         language_path(words.lang, schema.CHART_DEPOSITS_PNG): history.chart_deposits_occupied(
-            results.ledger, words=words
+            results.ledger, words=words, credit=credit
         ),
     }
+    if results.sources is not None and (results.sources.compare["region_id"] == schema.COUNTRY_ID).any():
+        charts[language_path(words.lang, schema.CHART_SOURCES_PNG)] = history.chart_sources_disagreement(
+            results.sources.compare, credits=results.sources.credits, words=words
+        )
+    return charts
 
 
 def front_length_km(results: Results) -> float:
@@ -1187,7 +1285,7 @@ def print_layouts(
                 subtitle=words(
                     "qgis.layout.subtitle",
                     date=inputs.snapshot_date,
-                    credit=style.OCCUPATION_CREDIT,
+                    credit=inputs.occupation_credit,
                     share=words.share(share, 1),
                 ),
                 bounds=(xmin, ymin, xmax, ymax),
@@ -1216,8 +1314,15 @@ def render_qgis(
         provenance=inputs.provenance,
         snapshot_date=inputs.snapshot_date,
         basemap=inputs.basemap,
-        scenarios=scenario_views(results, inputs.deal),
+        scenarios=(views := scenario_views(results, inputs.deal)),
+        compared=None
+        if results.sources is None
+        else gpkg.SourcesCompared(
+            results.sources.shapes, *source_rows(results, results.sources), credits=results.sources.credits
+        ),
     )
+    lines = {str(view["date"]) for view in views}  # the scenarios' lines: each date's source
+    scenario_credit = sources.history_credit({d: inputs.dated_credits.get(d, inputs.occupation_credit) for d in lines})
     focus = results.regions.loc[[schema.DONETSK_ID, schema.ZAPORIZHZHIA_ID, schema.KIROVOHRAD_ID]]
     xmin, ymin, xmax, ymax = (round(float(v), 4) for v in focus.total_bounds)
     layouts = print_layouts(inputs, results, maps)
@@ -1228,12 +1333,280 @@ def render_qgis(
         schema.QGZ_FILE: gpkg.render_project(
             layers_for_qgis,
             title=gpkg.project_title(),
-            abstract=gpkg.project_abstract(snapshot_date=inputs.snapshot_date),
-            credits=[*style.CREDITS],
+            abstract=gpkg.project_abstract(snapshot_date=inputs.snapshot_date, credit=inputs.occupation_credit),
+            credits=[*style.credits_for(history_credit(inputs))],
             extent=(xmin, ymin, xmax, ymax),
             snapshot_date=inputs.snapshot_date,
             layouts=layouts,
+            credit=inputs.occupation_credit,
+            scenario_credit=scenario_credit or None,
         ),
+    }
+
+
+#: The comparison's footprint: all of Ukraine, or Ukraine less the area held before 24 Feb 2022 (`sources_compare.csv`).
+FOOTPRINT_UKRAINE = "ukraine"
+FOOTPRINT_LESS_PRE2022 = "ukraine_less_pre2022"
+#: Two sources' snapshots are compared when they are of the same day (UTC dates as each source names its file).
+COMPARE_TOLERANCE_DAYS = 0
+#: The words a deposit's control takes in `sources_deposits.csv`, per source.
+SOURCE_OCCUPIED = "occupied"
+SOURCE_HELD = "held"
+
+
+@dataclass(frozen=True)
+class SourcesResult:
+    """Where the occupation sources disagree, on every day two of them have a snapshot (`compute_sources`)."""
+
+    compare: pd.DataFrame  # `sources_compare.csv`: date × region × pair
+    deposits: pd.DataFrame  # `sources_deposits.csv`: the located records whose control depends on the source
+    shapes: gpd.GeoDataFrame  # date, source_a, source_b, only (the source that alone shows it occupied), km2; lon/lat
+    credits: dict[str, str]  # source id → its credit
+    dates: dict[str, list[str]]  # source id → the days it has a snapshot of (up to the build's)
+
+
+def list_second_sources(layers: Path) -> dict[str, dict[str, Path]]:
+    """List the other sources' stored snapshots by day (``layers/occupation/<source>``); none: an empty mapping."""
+    found: dict[str, dict[str, Path]] = {}
+    for source in schema.SECOND_SOURCES:
+        folder = layers / schema.occupation_dir(source)
+        if folder.is_dir():
+            listed, problems = store.listing(folder)
+            if problems:
+                raise SourceError("; ".join(problems[:10]))
+            if listed:
+                found[source] = listed
+    return found
+
+
+def _source_snapshot(source: str, path: Path) -> tuple[shapely.Geometry, tuple[str, ...]]:
+    """Read another source's verified snapshot: its occupied area (lon/lat) and what it leaves out.
+
+    Its sidecar must name the source of the folder it is in; what it leaves out is the source's own
+    (`geo.style.OccupationSource.leaves_out_ids`) and any more its sidecar records, each a known id
+    (`geo.occupation.LEAVES_OUT`): a sidecar cannot widen the footprint the source is compared on.
+    """
+    try:
+        frame = sources.read_snapshot(path)
+    except store.DamagedSnapshotError as exc:
+        msg = f"{exc}; restore it with its .source.json, or move both aside (refresh_occupation.py --verify lists them)"
+        raise SourceError(msg) from exc
+    sidecar = frame.attrs.get("sidecar") or {}
+    claimed = sidecar.get("occupation_source")
+    if claimed != source:
+        msg = (
+            f"{sources.sidecar_path(path)}: its occupation_source is {str(claimed)[:40]!r}, but it is stored in "
+            f"{source}'s folder; store each source's files with refresh_occupation.py --source {source}"
+        )
+        raise SourceError(msg)
+    recorded = sidecar.get("leaves_out", [])
+    if not isinstance(recorded, list) or not all(isinstance(v, str) and v in LEAVES_OUT for v in recorded):
+        msg = (
+            f"{sources.sidecar_path(path)}: leaves_out must be a list of {', '.join(LEAVES_OUT)}; restore the "
+            ".source.json the refresh wrote"
+        )
+        raise SourceError(msg)
+    leaves = tuple(sorted({*style.OCCUPATION_SOURCES[source].leaves_out_ids, *recorded}))
+    occupied = frame[frame["class"] != schema.SNAPSHOT_CONTESTED]
+    return shapely.union_all(shapely.make_valid(occupied.geometry.to_numpy())), leaves
+
+
+@dataclass(frozen=True)
+class _Line:
+    """One source's line of one day, in the equal-area CRS, with what it leaves out."""
+
+    occupied: shapely.Geometry
+    leaves_out: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """One day's two lines (equal-area) and what the comparison measures them on."""
+
+    day: str
+    source_a: str
+    source_b: str
+    cut: bool  # the area held before 24 Feb 2022 is left out of the footprint
+
+
+#: A region the footprint covers less of than this share is not reported for a pair (Crimea and Sevastopol
+#: when the pre-2022 area is left out: what is left of them is slivers between two drawings of one border).
+MIN_FOOTPRINT_SHARE = 0.01
+
+
+class _Lines:
+    """Each source's line of a day, read once; each line less the pre-2022 area, and its km² per region, once."""
+
+    def __init__(
+        self, results: Results, days: Mapping[str, Mapping[str, Path | None]], *, zone: shapely.Geometry,
+        regions: gpd.GeoSeries,
+    ) -> None:  # fmt: skip
+        self.results = results
+        self.days = days
+        self.zone = zone
+        self.regions = regions
+        self.lines: dict[tuple[str, str], _Line] = {}
+        self.inside: dict[tuple[str, str, bool], shapely.Geometry] = {}
+        self.km2: dict[tuple[str, str, bool], pd.Series] = {}
+
+    def get(self, source: str, day: str) -> _Line:
+        if (source, day) not in self.lines:
+            leaves: tuple[str, ...] = ()
+            geom: shapely.Geometry
+            path = self.days[source][day]
+            if path is None:  # DeepState's: the history's line of that day
+                parts = self.results.series[day]
+                geom = shapely.union_all(shapely.make_valid(parts.geometry.to_numpy()))
+            else:
+                geom, leaves = _source_snapshot(source, path)
+            projected = gpd.GeoSeries([geom], crs=schema.STORAGE_CRS).to_crs(schema.AREA_CRS).iloc[0]
+            self.lines[(source, day)] = _Line(shapely.make_valid(projected), leaves)
+        return self.lines[(source, day)]
+
+    def within(self, source: str, day: str, *, cut: bool) -> shapely.Geometry:
+        """Return the line's occupied ground within the footprint (less the pre-2022 area if `cut`)."""
+        key = (source, day, cut)
+        if key not in self.inside:
+            occupied = self.get(source, day).occupied
+            self.inside[key] = shapely.difference(occupied, self.zone) if cut else occupied
+        return self.inside[key]
+
+    def region_km2(self, source: str, day: str, *, cut: bool) -> pd.Series:
+        """Return the km² of each region the line shows occupied within the footprint."""
+        key = (source, day, cut)
+        if key not in self.km2:
+            self.km2[key] = stats.change_overlap_km2(self.regions, self.within(source, day, cut=cut))
+        return self.km2[key]
+
+
+def _compare_pair(
+    pair: _Pair, lines: _Lines, located: gpd.GeoDataFrame, points_eq: gpd.GeoSeries
+) -> tuple[pd.DataFrame, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Measure one pair on one day: per region, the shapes only one source shows, the records they disagree on.
+
+    Only the small pieces one source alone shows are intersected with the regions; what both show is each
+    source's own km² per region (computed once per line and footprint) less what it alone shows.
+    """
+    inside_a = lines.within(pair.source_a, pair.day, cut=pair.cut)
+    inside_b = lines.within(pair.source_b, pair.day, cut=pair.cut)
+    a_only, b_only = shapely.difference(inside_a, inside_b), shapely.difference(inside_b, inside_a)
+    frame = stats.sources_overlap_from_pieces_km2(
+        lines.regions,
+        a_km2=lines.region_km2(pair.source_a, pair.day, cut=pair.cut),
+        a_only=a_only,
+        b_only=b_only,
+    )
+    frame = frame.rename_axis("region_id").reset_index()
+    frame.insert(0, "date", pair.day)
+    frame.insert(2, "source_a", pair.source_a)
+    frame.insert(3, "source_b", pair.source_b)
+    frame["footprint"] = FOOTPRINT_LESS_PRE2022 if pair.cut else FOOTPRINT_UKRAINE
+    key = {"date": pair.day, "source_a": pair.source_a, "source_b": pair.source_b}
+    shapes = [
+        {**key, "only": only, "km2": float(shapely.area(geom)) / 1e6, "geometry": geom}
+        for only, geom in ((pair.source_a, a_only), (pair.source_b, b_only))
+        if not shapely.is_empty(geom)
+    ]
+    x, y = points_eq.x.to_numpy(), points_eq.y.to_numpy()
+    in_a, in_b = shapely.contains_xy(inside_a, x, y), shapely.contains_xy(inside_b, x, y)
+    compared = ~shapely.contains_xy(lines.zone, x, y) if pair.cut else np.ones(len(x), dtype=bool)
+    differ = compared & (in_a != in_b)
+    deposits = [
+        {
+            "date": pair.day,
+            "deposit_id": deposit_id,
+            "source_a": pair.source_a,
+            "source_b": pair.source_b,
+            "control_a": SOURCE_OCCUPIED if in_a[n] else SOURCE_HELD,
+            "control_b": SOURCE_OCCUPIED if in_b[n] else SOURCE_HELD,
+        }
+        for n, deposit_id in enumerate(located.index)
+        if differ[n]
+    ]
+    return frame, shapes, deposits
+
+
+def compute_sources(inputs: Inputs, results: Results, second: Mapping[str, Mapping[str, Path]]) -> SourcesResult | None:
+    """Compare the sources on every day two of them have a snapshot; None when no other source is stored.
+
+    DeepState's line of a day is the history's (`Results.series`); another source's is its stored snapshot.  Each
+    pair is measured on a common footprint: Ukraine, less the area held before 24 Feb 2022 where either source
+    leaves it out.  A region the footprint covers less than `MIN_FOOTPRINT_SHARE` of is left out of that pair's rows.
+    """
+    if not second:
+        return None
+    reported = results.regions.loc[scenario_regions(results.regions)]
+    regions_eq = reported.geometry.to_crs(schema.AREA_CRS)
+    zone = shapely.union_all(shapely.make_valid(inputs.pre2022.to_crs(schema.AREA_CRS).geometry.to_numpy()))
+    outside_zone = 1.0 - stats.change_overlap_km2(regions_eq, zone) / reported["area_km2"]
+    own = style.DEFAULT_OCCUPATION_SOURCE
+    days: dict[str, dict[str, Path | None]] = {own: dict.fromkeys(results.series)}
+    for source, listed in second.items():
+        days[source] = {day: path for day, path in listed.items() if day <= inputs.snapshot_date}
+    order = [s for s in (own, *schema.SECOND_SOURCES) if s in days]
+    located = results.deposits[results.deposits.geometry.notna() & ~results.deposits.geometry.is_empty]
+    points_eq = located.geometry.to_crs(schema.AREA_CRS)
+    lines = _Lines(results, days, zone=zone, regions=regions_eq)
+    rows, shapes, deposit_rows = [], [], []
+    for index, source_a in enumerate(order):
+        for source_b in order[index + 1 :]:
+            for day in sorted(set(days[source_a]) & set(days[source_b])):
+                leaves = (*lines.get(source_a, day).leaves_out, *lines.get(source_b, day).leaves_out)
+                pair = _Pair(day, source_a, source_b, cut=LEAVES_OUT_PRE2022 in leaves)
+                frame, found, differ = _compare_pair(pair, lines, located, points_eq)
+                if pair.cut:
+                    frame = frame[frame["region_id"].map(outside_zone) >= MIN_FOOTPRINT_SHARE]
+                rows.append(frame)
+                shapes += found
+                deposit_rows += differ
+    compare_columns = ["date", "region_id", "source_a", "source_b", "a_only_km2", "b_only_km2", "both_km2",
+                       "agreement", "footprint"]  # fmt: skip
+    compare = pd.concat(rows, ignore_index=True)[compare_columns] if rows else pd.DataFrame(columns=compare_columns)
+    deposits = pd.DataFrame(
+        deposit_rows, columns=["date", "deposit_id", "source_a", "source_b", "control_a", "control_b"]
+    )
+    frame = gpd.GeoDataFrame(
+        shapes, columns=["date", "source_a", "source_b", "only", "km2", "geometry"], geometry="geometry",
+        crs=schema.AREA_CRS,
+    ).to_crs(schema.STORAGE_CRS)  # fmt: skip
+    credits = {s: style.OCCUPATION_SOURCES[s].credit for s in order}
+    credits[own] = inputs.occupation_credit
+    return SourcesResult(compare, deposits, frame, credits, {s: sorted(days[s]) for s in order})
+
+
+def sources_summary(results: Results) -> dict[str, Any]:
+    """Summarise the comparison for ``summary.json`` → ``sources``: Ukraine's figures per day × pair, and the terms."""
+    found = results.sources
+    if found is None:
+        return {}
+    ukraine = found.compare[found.compare["region_id"] == schema.COUNTRY_ID]
+    disagree = found.deposits.groupby(["date", "source_a", "source_b"]).size()
+    pairs = []
+    for record in ukraine.to_dict("records"):
+        key = (str(record["date"]), str(record["source_a"]), str(record["source_b"]))
+        pairs.append(
+            {
+                "date": key[0],
+                "source_a": key[1],
+                "source_b": key[2],
+                **{
+                    name: round(float(record[name]), schema.COLUMNS[name].decimals or 0)
+                    for name in ("a_only_km2", "b_only_km2", "both_km2", "agreement")
+                },
+                "footprint": str(record["footprint"]),
+                "deposits_disagree": int(disagree.get(key, 0)),
+            }
+        )
+    return {
+        "credits": found.credits,
+        "dates": found.dates,
+        "tolerance_days": COMPARE_TOLERANCE_DAYS,
+        "footprints": {
+            FOOTPRINT_UKRAINE: "all of Ukraine",
+            FOOTPRINT_LESS_PRE2022: "Ukraine less the area DeepState shows held before 24 Feb 2022 (Crimea, "
+            "Sevastopol, parts of Donetsk and Luhansk oblasts), which one of the two sources leaves out",
+        },
+        "pairs": pairs,
     }
 
 
@@ -1281,7 +1654,9 @@ def build(
         check_scenario_date(inputs, scenario_date)  # before any work
     inputs = with_dmz_depths(with_drawn_scenarios(inputs, scenario_files), dmz_depths)
     maps = catalogue.all_maps(inputs.regions, [catalogue.resolve(inputs.regions, query) for query in regions])
+    second = list_second_sources(layers)
     results = compute(inputs, near_front_km=near_front_km, scenario_date=scenario_date)
+    results = dataclasses.replace(results, sources=compute_sources(inputs, results, second))
     files = render_outputs(inputs, results, languages=languages, maps=maps, slider=slider)
     front_km = front_length_km(results)
     revision = sources.source_revision(inputs.snapshot_source)
@@ -1304,6 +1679,8 @@ def build(
         history=tables.history_dates(series_dates(inputs), dated=inputs.dated, snapshot_date=inputs.snapshot_date),
         scenarios=scenario_summary(results, inputs.deal),
     )
+    if results.sources is not None:
+        record["sources"] = sources_summary(results)
     files[schema.SUMMARY_JSON] = tables.summary_json(record)
     tables.write_outputs(out, files)
     return record

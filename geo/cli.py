@@ -14,8 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, NoReturn
 
-from geo import deepstate, i18n, schema
+from geo import i18n, schema, style
 from geo.errors import ArgumentError, GeoError
+from geo.occupation import deepstate, http
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -24,7 +25,7 @@ EXIT_USAGE = 2
 
 def one_line(text: str) -> str:
     """Escape line breaks and other control characters, so that a message is one line and cannot drive the terminal."""
-    return deepstate.printable(text, limit=None)
+    return http.printable(text, limit=None)
 
 
 EXIT_INTERRUPTED = 130
@@ -218,8 +219,37 @@ def summary_lines(record: Mapping[str, Any], out: Path) -> list[str]:
         say(f"scenarios from the line of {scenario_block['date']} (Russian-controlled; demilitarised; deal minerals):")
         for item in scenario_block["list"]:
             say(f"  {one_line(item['scenario_id']):<22} ", _scenario_line(item), indent=4)
+    compared = record.get("sources")
+    if compared:
+        for head, text in _sources_lines(compared):
+            say(head, text, indent=4)
     say(f"wrote {len(record['outputs'])} files to {out}")
     return lines
+
+
+def _sources_lines(compared: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return the terminal summary's lines on the sources compared: one per pair, on the newest day it shares."""
+    if not compared["pairs"]:
+        stored = ", ".join(f"{s} ({len(d)} days)" for s, d in compared["dates"].items() if s != "deepstate")
+        return [("sources compared: none; ", f"{stored} stored, but no day two sources both have up to the build's "
+                 "snapshot (same day only)")]  # fmt: skip
+    newest: dict[tuple[str, str], Mapping[str, Any]] = {}
+    for pair in compared["pairs"]:
+        newest[(pair["source_a"], pair["source_b"])] = pair  # the pairs come in date order
+    head = ("sources compared (the newest day each pair shares; sources_compare.csv has every day and region):", "")
+    return [head, *(("  ", _sources_line(pair, compared["credits"])) for pair in newest.values())]
+
+
+def _sources_line(pair: Mapping[str, Any], credits: Mapping[str, str]) -> str:
+    """One pair of sources in the terminal summary: where they agree, what only one shows, the records in doubt."""
+    a, b = credits.get(pair["source_a"], pair["source_a"]), credits.get(pair["source_b"], pair["source_b"])
+    union = pair["a_only_km2"] + pair["b_only_km2"] + pair["both_km2"]
+    where = "Ukraine" if pair["footprint"] == "ukraine" else "Ukraine less the area held before 24 Feb 2022"
+    return (
+        f"{a} vs {b} on {pair['date']}: agree on {pair['agreement']:.1%} of {union:,.0f} km² occupied per either "
+        f"({where}); only {a}: {pair['a_only_km2']:,.0f} km², only {b}: {pair['b_only_km2']:,.0f} km²; "
+        f"{pair['deposits_disagree']} deposit records held per one, occupied per the other"
+    )
 
 
 def _scenario_line(item: Mapping[str, Any]) -> str:
@@ -386,8 +416,17 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
         description=(
             "Fetch the occupied area from the DeepStateMap API (the newest version by default), check it and "
             "store it as a dated snapshot in LAYERS/occupation; write a change report to OUT. With --since, every "
-            "accepted version is stored as it comes: a rerun resumes, a refused version is skipped and listed."
+            "accepted version is stored as it comes: a rerun resumes, a refused version is skipped and listed. "
+            "With --source nzz|isw, another source's files (--from-file, or a folder of dated files with --from-dir) "
+            "are read, checked and stored in LAYERS/occupation/<source> the same way."
         ),
+    )
+    parser.add_argument(
+        "--source",
+        choices=(style.DEFAULT_OCCUPATION_SOURCE, *schema.SECOND_SOURCES),
+        default=style.DEFAULT_OCCUPATION_SOURCE,
+        help="whose occupied areas: deepstate (the API, default), nzz (NZZ's daily JSON, data from Liveuamap) or "
+        "isw (ISW's assessed control of terrain, GeoJSON): the last two from files you downloaded",
     )
     parser.add_argument(
         "--base-url",
@@ -401,6 +440,12 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
     )
     which.add_argument(
         "--from-file", default=None, help="a GeoJSON or KML of occupied areas (path or http(s) URL) instead of the API"
+    )
+    which.add_argument(
+        "--from-dir",
+        default=None,
+        help="with --source nzz|isw: a folder of that source's dated files (YYYY-MM-DD…), each day stored in turn; "
+        "a rerun resumes",
     )
     which.add_argument(
         "--verify",
@@ -425,20 +470,26 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
         "--replace",
         action="store_true",
         help="replace a stored snapshot of the same day (another source's, or a later version); the old one is kept "
-        "in LAYERS/occupation/replaced/",
+        "in replaced/ beside it (LAYERS/occupation/replaced/, or LAYERS/occupation/<source>/replaced/)",
     )
     parser.add_argument(
         "--timeout",
         type=_seconds_total,
-        default=deepstate.TIMEOUT_S,
-        help=f"seconds one request may take in all (default {deepstate.TIMEOUT_S:g})",
+        default=http.TIMEOUT_S,
+        help=f"seconds one request may take in all (default {http.TIMEOUT_S:g})",
     )
     parser.add_argument(
-        "--retries", type=_retries, default=deepstate.RETRIES, help=f"retries per request (default {deepstate.RETRIES})"
+        "--retries", type=_retries, default=http.RETRIES, help=f"retries per request (default {http.RETRIES})"
     )
     args = parser.parse_args(argv)
     if args.from_file is not None and not args.from_file.strip():
         parser.error("--from-file needs a path or an http(s) URL")
+    if args.source != style.DEFAULT_OCCUPATION_SOURCE and not (args.from_file or args.from_dir or args.verify):
+        parser.error(f"--source {args.source} reads files: pass --from-file FILE or --from-dir DIR")
+    if args.from_dir is not None and args.source == style.DEFAULT_OCCUPATION_SOURCE:
+        parser.error(f"--from-dir reads another source's files: pass --source {' or '.join(schema.SECOND_SOURCES)}")
+    if args.source != style.DEFAULT_OCCUPATION_SOURCE and (args.version or args.since):
+        parser.error(f"--version and --since ask DeepState's API, not {args.source}'s files")
     if (args.until or args.every != "day") and not args.since:
         parser.error("--until and --every go with --since")
     if args.until and args.since and args.until < args.since:
@@ -469,18 +520,23 @@ def refresh_occupation(argv: Sequence[str] | None = None, *, environ: Mapping[st
             until=args.until,
             every=args.every,
             from_file=args.from_file,
+            from_dir=args.from_dir,
+            source=args.source,
             force=args.force,
             replace=args.replace,
             timeout=args.timeout,
             retries=args.retries,
-            progress=update.print_progress if args.since else None,
+            progress=update.print_progress if args.since or args.from_dir else None,
         )
         for line in outcome.messages:
             print(one_line(line))
         if outcome.refused:
-            listed = one_line("; ".join(f"{t.version or t.url} ({t.date})" for t, _ in outcome.refused))
+            shown = [f"{t.version or t.url} ({t.date})" for t, _ in outcome.refused[:10]]
+            more = len(outcome.refused) - len(shown)
+            listed = one_line("; ".join(shown) + (f"; and {more} more" if more else ""))
+            what = "fetched versions" if args.source == style.DEFAULT_OCCUPATION_SOURCE else "days of files"
             print(
-                f"error: {len(outcome.refused)} of {len(outcome.refused) + len(outcome.stored)} fetched versions "
+                f"error: {len(outcome.refused)} of {len(outcome.refused) + len(outcome.stored)} {what} "
                 f"refused, each skipped (reasons above): {listed}; the other {len(outcome.stored)} are stored",
                 file=sys.stderr,
             )

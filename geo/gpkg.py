@@ -68,6 +68,7 @@ class LayerInfo:
     sources: Sequence[Mapping[str, str]] = ()  # {"url", "licence", "credit"}
     temporal: tuple[str, str] | None = None  # start and end date fields, for QGIS's temporal controller
     label: str = ""  # the column QGIS labels the features by; empty: no labels
+    subset: str = ""  # the project's filter on the layer (QGIS's subset string, `_source`); empty: none
 
 
 # --- text -------------------------------------------------------------------------------
@@ -536,11 +537,15 @@ def gpkg_layers(
     contested_km2: float = 0.0,
     basemap: gpd.GeoDataFrame | None = None,
     scenarios: Sequence[Mapping[str, Any]] = (),
+    compared: SourcesCompared | None = None,
 ) -> list[LayerInfo]:
     """Assemble the GeoPackage's tables, styles and descriptions from the computed frames.
 
     Parameters
     ----------
+    compared
+        The occupation sources compared (`geo.build.compute_sources`): with them, the layer
+        ``sources_disagreement`` and the tables ``sources_compare`` and ``sources_deposits`` (`source_layers`).
     scenarios
         The scenario views (`geo.build.scenario_views`): with them, the layers ``scenario_areas`` and
         ``scenarios`` (`scenario_layers`) are added, off when the project opens, drawn by its atlas layout.
@@ -711,6 +716,7 @@ def gpkg_layers(
             file=schema.CONTROL_CSV,
         ),
         *(scenario_layers(scenarios, provenance) if scenarios else []),
+        *(source_layers(compared, provenance, snapshot_date=snapshot_date) if compared is not None else []),
         *(base_layers(basemap, regions.geometry[schema.COUNTRY_ID], provenance) if basemap is not None else []),
     ]
 
@@ -914,6 +920,202 @@ def scenario_layers(
     ]
 
 
+# --- the occupation sources compared ----------------------------------------------------------------
+
+#: The column of ``sources_disagreement`` naming the one source that shows a feature's ground occupied.
+ONLY_SOURCE_COLUMN: Final = "only_source"
+#: The style of a source `geo.style.SOURCE_ONLY_STYLE` has none for: a user's file's (as the HTML maps' popups).
+_UNKNOWN_SOURCE: Final = "file"
+
+
+def source_only_symbol(source: str) -> str:
+    """Return the fill of the ground only `source` shows occupied: `geo.style.SOURCE_ONLY_STYLE`'s, as the HTML maps'.
+
+    Its colour at `geo.style.SOURCE_ONLY_OPACITY`, outlined in that colour with the source's dash (the SVG dash
+    pattern in px, in mm here), which tells the sources apart in grey print.
+    """
+    colour, dash = style.SOURCE_ONLY_STYLE.get(source, style.SOURCE_ONLY_STYLE[_UNKNOWN_SOURCE])
+    fill = {
+        "color": _rgba(colour, style.SOURCE_ONLY_OPACITY),
+        "style": "solid",
+        "outline_style": "no",
+        "outline_color": _rgba(colour),
+        "outline_width": "0",
+        "outline_width_unit": "MM",
+        "joinstyle": "bevel",
+    }
+    outline = {
+        "line_color": _rgba(colour),
+        "line_style": "solid",
+        "line_width": f"{1.2 * style.MM_PER_PX:.2f}",
+        "line_width_unit": "MM",
+        "use_custom_dash": "1" if dash else "0",
+        "customdash": ";".join(f"{float(v) * style.MM_PER_PX:.2f}" for v in dash.split()),
+        "customdash_unit": "MM",
+        "capstyle": "flat",
+        "joinstyle": "bevel",
+    }
+    return (
+        f'<symbol name="0" type="fill" alpha="1" clip_to_extent="1" force_rhr="0">{_data_defined({})}'
+        f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">{_options(fill)}{_data_defined({})}</layer>'
+        f'<layer class="SimpleLine" enabled="1" locked="0" pass="0">{_options(outline)}{_data_defined({})}</layer>'
+        "</symbol>"
+    )
+
+
+@dataclass(frozen=True)
+class SourcesCompared:
+    """The occupation sources compared, as `geo.build.SourcesResult` holds them and the CSVs write them."""
+
+    shapes: gpd.GeoDataFrame  # date, source_a, source_b, only, km2; lon/lat (`geo.build.SourcesResult.shapes`)
+    compare: pd.DataFrame  # ``sources_compare.csv``'s rows and columns
+    deposits: pd.DataFrame  # ``sources_deposits.csv``'s rows and columns
+    credits: Mapping[str, str]  # source id → its credit, in the comparison's order (`geo.build.SourcesResult`)
+
+
+def shown_day(compared: SourcesCompared, snapshot_date: str) -> str:
+    """Return the day ``sources_disagreement`` shows when the project opens: the snapshot's, or the last before it.
+
+    The snapshot's own day where another source has a snapshot of it; else the last day compared before it; the
+    snapshot's day when no day is compared (the layer is empty then).
+    """
+    days = sorted({str(d) for d in compared.shapes["date"]} | set(compared.compare["date"].astype(str)))
+    before = [d for d in days if d <= snapshot_date]
+    return before[-1] if before else snapshot_date
+
+
+def day_filter(day: str) -> str:
+    """Return ``sources_disagreement``'s filter keeping the features of `day` (QGIS's subset string), quoted."""
+    return f"{field_ref('date')} = {_string_literal(day)}"
+
+
+def _as_table(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Return `frame` as the CSV `name` has it: its columns in order, each rounded as registered (`geo.tables`)."""
+    table = frame[list(schema.TABLE_COLUMNS[name])].reset_index(drop=True).copy()
+    for column in table.columns:
+        decimals = schema.COLUMNS[column].decimals
+        if decimals is not None:
+            table[column] = table[column].astype(float).round(decimals)
+    return table
+
+
+def _polygonal(geom: shapely.Geometry | None) -> shapely.Geometry | None:
+    """Return the polygons of `geom` (a difference of two areas may hold lines and points too); None if none."""
+    if geom is None or shapely.is_empty(geom):
+        return None
+    if shapely.get_type_id(geom) in (3, 6):  # Polygon, MultiPolygon
+        return geom
+    # the parts of a difference do not overlap: gathered, not merged (a union of reprojected parts may fail)
+    polygons = [p for p in shapely.get_parts(shapely.get_parts(geom)) if shapely.get_type_id(p) == 3]
+    return shapely.multipolygons(polygons) if polygons else None
+
+
+def source_frames(compared: SourcesCompared) -> gpd.GeoDataFrame:
+    """Return ``sources_disagreement``: one feature per day × pair × the source that alone shows the ground occupied.
+
+    Its columns are ``date``, ``source_a``, ``source_b``, ``only_source`` and ``area_km2`` (equal-area, as
+    ``sources_compare.csv``'s), the geometry in lon/lat at full detail, so that a sliver keeps its area; the lines
+    and points a difference of two areas may leave are dropped (a feature with no polygon left, too).
+    """
+    shapes = compared.shapes
+    frame = pd.DataFrame(
+        {
+            "date": shapes["date"].astype(str).to_numpy(),
+            "source_a": shapes["source_a"].astype(str).to_numpy(),
+            "source_b": shapes["source_b"].astype(str).to_numpy(),
+            ONLY_SOURCE_COLUMN: shapes["only"].astype(str).to_numpy(),
+            "area_km2": [schema.COLUMNS["area_km2"].rounded(float(v)) for v in shapes["km2"]],
+        }
+    )
+    geoms = [_polygonal(g) for g in shapes.geometry.to_crs(schema.STORAGE_CRS).to_numpy()]
+    kept = [g is not None for g in geoms]
+    return gpd.GeoDataFrame(
+        frame[kept].reset_index(drop=True),
+        geometry=[g for g in geoms if g is not None],
+        crs=schema.STORAGE_CRS,
+    )
+
+
+def _source_credits(
+    compared: SourcesCompared, provenance: Mapping[str, Mapping[str, object]], files: Sequence[str]
+) -> list[dict[str, str]]:
+    """Return the credits of the layers comparing the sources: every source compared, then the files `files` names.
+
+    Each source's credit is `SourcesCompared.credits`'; its link and licence those of the build's snapshot for the
+    build's own source (`geo.style.DEFAULT_OCCUPATION_SOURCE`), else `geo.style.OCCUPATION_SOURCES`'.
+    """
+    out: list[dict[str, str]] = []
+    snapshot = provenance.get("snapshot") or {}
+    for source, credit in compared.credits.items():
+        known = style.OCCUPATION_SOURCES.get(source)
+        if source == style.DEFAULT_OCCUPATION_SOURCE:
+            url, licence = str(snapshot.get("url") or ""), str(snapshot.get("licence") or "")
+        else:
+            url, licence = (known.url, known.licence) if known is not None else ("", "")
+        entry = {"url": url, "licence": licence, "credit": str(credit)}
+        if entry not in out:
+            out.append(entry)
+    return out + [s for s in _sources(provenance, files) if s not in out]
+
+
+def source_layers(
+    compared: SourcesCompared, provenance: Mapping[str, Mapping[str, object]], *, snapshot_date: str
+) -> list[LayerInfo]:
+    """Return the sources compared for QGIS: ``sources_disagreement`` (by source) and the two tables, as the CSVs.
+
+    ``sources_disagreement`` is categorised by `ONLY_SOURCE_COLUMN`, one category per source compared in its
+    style (`source_only_symbol`), labelled with its credit; the project filters it to one day
+    (`shown_day`, `day_filter`) and opens with it off.  Every layer credits every source compared.
+    """
+    words = i18n.words("en")  # the GeoPackage and the QGIS project are in English
+    credits = "; ".join(dict.fromkeys(str(c) for c in compared.credits.values()))
+    renderer = categorized(
+        ONLY_SOURCE_COLUMN,
+        [
+            (
+                source,
+                words("qgis.layer.sources_disagreement.category", credit=credit),
+                source_only_symbol(source),
+            )
+            for source, credit in compared.credits.items()
+        ],
+    )
+    day = shown_day(compared, snapshot_date)
+    occupation = [schema.PRE2022_FILE]
+    boundaries = [schema.OBLASTS_FILE, schema.RAIONS_FILE, schema.HROMADAS_FILE, schema.COUNTRY_HROMADAS_FILE,
+                  schema.POKROVSK_FILE]  # fmt: skip
+    shapes = _layer(
+        "sources_disagreement",
+        source_frames(compared),
+        "polygon",
+        renderer,
+        _source_credits(compared, provenance, occupation),
+        credits=credits,
+        date=day,
+    )
+    return [
+        dataclasses.replace(shapes, subset=day_filter(day)),
+        _layer(
+            "sources_compare",
+            _as_table(compared.compare, schema.SOURCES_COMPARE_CSV),
+            "none",
+            "",
+            _source_credits(compared, provenance, [*boundaries, *occupation]),
+            file=schema.SOURCES_COMPARE_CSV,
+            credits=credits,
+        ),
+        _layer(
+            "sources_deposits",
+            _as_table(compared.deposits, schema.SOURCES_DEPOSITS_CSV),
+            "none",
+            "",
+            _source_credits(compared, provenance, [schema.DEPOSITS_FILE, *occupation]),
+            file=schema.SOURCES_DEPOSITS_CSV,
+            credits=credits,
+        ),
+    ]
+
+
 def base_frames(basemap: gpd.GeoDataFrame, ukraine: shapely.Geometry) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Return the base map as two layers: (neighbouring land, sea), both derived from the base map alone.
 
@@ -967,6 +1169,7 @@ PROJECT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("deposits", ("deposits",)),
     ("occupation", ("line_of_contact", "contested_areas", "occupied_areas")),
     ("scenarios", ("scenario_areas", "scenarios")),
+    ("sources", ("sources_disagreement", "sources_compare", "sources_deposits")),
     ("history", ("occupation_history",)),
     ("regions", ("regions",)),
     ("tables", ("region_stats", "control")),
@@ -974,19 +1177,28 @@ PROJECT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+#: Groups of `PROJECT_GROUPS` the project leaves out when it has none of their layers: the sources compared (only
+#: with another source stored), so that a project without them is the one built before they were added.
+_LEFT_OUT_EMPTY: Final = ("sources",)
+
+
 def project_title() -> str:
     """Return the QGIS project's title, from the English catalogue (``qgis.project.title``)."""
     return i18n.words("en")("qgis.project.title")
 
 
-def project_abstract(*, snapshot_date: str) -> str:
-    """Return the QGIS project's abstract, from the English catalogue (``qgis.project.abstract``)."""
-    return i18n.words("en")("qgis.project.abstract", credit=style.OCCUPATION_CREDIT, date=snapshot_date)
+def project_abstract(*, snapshot_date: str, credit: str) -> str:
+    """Return the QGIS project's abstract, from the English catalogue (``qgis.project.abstract``).
+
+    `credit` names the snapshot's source (`geo.sources.occupation_credit`; data: `render_project` escapes it).
+    """
+    return i18n.words("en")("qgis.project.abstract", credit=credit, date=snapshot_date)
 
 
-#: Layers off when the project opens: the history (the temporal controller animates it) and the scenarios (the
-#: ``Scenarios`` atlas layout draws them), so that the canvas shows today's map.
-_UNCHECKED: Final = ("occupation_history", "scenario_areas", "scenarios")
+#: Layers off when the project opens: the history (the temporal controller animates it), the scenarios (the
+#: ``Scenarios`` atlas layout draws them) and the sources' disagreement, so that the canvas and the print layouts
+#: show today's map.
+_UNCHECKED: Final = ("occupation_history", "scenario_areas", "scenarios", "sources_disagreement")
 
 
 def _checked(name: str) -> str:
@@ -1065,7 +1277,7 @@ def _group_layer(deposits: LayerInfo, groups: tuple[str, ...]) -> SetLayer:
 
 
 def _project_layer(layer: LayerInfo) -> SetLayer:
-    return SetLayer(_layer_id(layer.name), layer.title, _source(layer.name))
+    return SetLayer(_layer_id(layer.name), layer.title, _source(layer.name, layer.subset))
 
 
 def _drawn(by_name: Mapping[str, LayerInfo], swap: Mapping[str, SetLayer]) -> list[SetLayer]:
@@ -1373,7 +1585,12 @@ def _scenario_deposits(deposits: LayerInfo) -> tuple[SetLayer, LayerInfo]:
 
 
 def _scenario_layout(
-    index: int, credits: str, by_name: Mapping[str, LayerInfo], swap: Mapping[str, SetLayer] | None = None
+    index: int,
+    credits: str,
+    by_name: Mapping[str, LayerInfo],
+    swap: Mapping[str, SetLayer] | None = None,
+    *,
+    credit: str,
 ) -> str:
     """Return the ``Scenarios`` layout: an atlas over the ``scenarios`` layer, one A4 page per scenario.
 
@@ -1389,7 +1606,7 @@ def _scenario_layout(
     swap = swap or {}
     drawn = [swap.get(n) or _project_layer(by_name[n]) for n in names]
     # the legend leaves the base map out (drawn, but no key needed), so that the plan's quote fits beneath it
-    tree = _layer_tree(by_name, legend=True, only=[n for n in names if n not in _BASE_LAYERS], swap=swap)
+    tree = _layer_tree(by_name, legend=True, only=[n for n in names if n not in _BASE_LAYERS], swap=swap, credit=credit)
     regions = by_name.get("regions")
     if regions is not None and "level" in regions.frame.columns and (regions.frame["level"] == "country").any():
         bounds = tuple(float(v) for v in regions.frame[regions.frame["level"] == "country"].total_bounds)
@@ -1411,7 +1628,8 @@ def _scenario_layout(
     )
     template = words(
         "qgis.layout.scenarios.subtitle",
-        credit=style.OCCUPATION_CREDIT,
+        # data in a template `_expression` fills: its braces doubled, so that they stay text
+        credit=credit.replace("{", "{{").replace("}", "}}"),
         share="{share}",
         km2="{km2}",
         dmz="{dmz}",
@@ -1503,6 +1721,7 @@ def _layer_tree(
     legend: bool = False,
     swap: Mapping[str, SetLayer] | None = None,
     only: Sequence[str] | None = None,
+    credit: str,
 ) -> list[str]:
     """Return the project's layer-tree groups (`PROJECT_GROUPS`), or, if `legend`, a layout legend's own tree.
 
@@ -1516,6 +1735,8 @@ def _layer_tree(
     tree = []
     for key, group_names in PROJECT_GROUPS:
         names = [n for n in group_names if n in by_name]
+        if not names and key in _LEFT_OUT_EMPTY:
+            continue
         if legend:
             names = [
                 n
@@ -1524,7 +1745,7 @@ def _layer_tree(
             ]
             if not names:
                 continue
-        group = words(f"qgis.group.{key}", credit=style.OCCUPATION_CREDIT)
+        group = words(f"qgis.group.{key}", credit=credit)
         shown = [swap.get(n) or _project_layer(by_name[n]) for n in names]
         children = "".join(
             f'<layer-tree-layer id={_attr(layer.id)} name={_attr(layer.name)} providerKey="ogr" '
@@ -1575,12 +1796,18 @@ def render_project(
     extent: tuple[float, float, float, float],
     snapshot_date: str,
     layouts: Sequence[PrintLayout] = (),
+    credit: str,
+    scenario_credit: str | None = None,
 ) -> bytes:
-    """Return the ``.qgz`` project: relative paths to the GeoPackage, groups, extent, metadata, styles, print layouts."""
+    """Return the ``.qgz`` project: relative paths to the GeoPackage, groups, extent, metadata, styles, print layouts.
+
+    `credit` names the snapshot's source (the occupation group's name); `scenario_credit` that of the lines the
+    scenarios start from (`credit` if None).  Both are data: escaped where they land (XML, layout labels).
+    """
     by_name = {layer.name: layer for layer in layers}
     words = i18n.words("en")  # the QGIS project is in English
-    tree = _layer_tree(by_name)
-    legend_tree = _layer_tree(by_name, legend=True)
+    tree = _layer_tree(by_name, credit=credit)
+    legend_tree = _layer_tree(by_name, legend=True, credit=credit)
 
     # a layout whose map draws some commodity groups only: its own filtered deposits layer, in no layer-tree group
     swaps: dict[str, dict[str, SetLayer]] = {}
@@ -1622,13 +1849,17 @@ def render_project(
             layout,
             i,
             " · ".join(credits),
-            _layer_tree(by_name, legend=True, swap=swaps[layout.name]),
+            _layer_tree(by_name, legend=True, swap=swaps[layout.name], credit=credit),
             _drawn(by_name, swaps[layout.name]),
         )
         for i, layout in enumerate(layouts)
     ]
     if "scenarios" in by_name and "scenario_areas" in by_name:
-        layout_xml.append(_scenario_layout(len(layout_xml), " · ".join(credits), by_name, scenario_swap))
+        layout_xml.append(
+            _scenario_layout(
+                len(layout_xml), " · ".join(credits), by_name, scenario_swap, credit=scenario_credit or credit
+            )
+        )
     order = "".join(f"<item>{_layer_id(n)}</item>" for _g, names in PROJECT_GROUPS for n in names if n in by_name)
     xmin, ymin, xmax, ymax = _project_extent(extent)
     rights = _text(" · ".join(credits))

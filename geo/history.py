@@ -8,12 +8,16 @@ DeepState publication dates, which lag events by days.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from geo import i18n, plot, schema, style
+from geo.page import clean_text, cut
+from geo.sources import CREDIT_MAX_CHARS
 
 
 def occupation_periods(statuses: pd.DataFrame) -> pd.Series:
@@ -130,18 +134,27 @@ def _figure() -> tuple[plot.Figure, plot.Axes]:
     return figure, figure.add_subplot()
 
 
-def _finish(figure: plot.Figure, axes: plot.Axes, words: i18n.Words) -> plot.Figure:
-    """Put the legend beside the plot (never over a line) and the credits under it."""
+def _credit(credit: str) -> str:
+    """Return a source's credit (data) as the charts draw it: one line of characters the font has."""
+    return cut(clean_text(credit), CREDIT_MAX_CHARS)
+
+
+def _finish(figure: plot.Figure, axes: plot.Axes, words: i18n.Words, *, credit: str) -> plot.Figure:
+    """Put the legend beside the plot (never over a line) and the credits (`credit`: the history's sources) under it."""
     figure.subplots_adjust(left=0.07, right=0.74, bottom=0.16)
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
-    figure.text(0.01, 0.015, words("credits", credits=style.CREDITS_LINE), fontsize=6.5, parse_math=False)
+    figure.text(
+        0.01, 0.015, words("credits", credits=style.credits_line(_credit(credit))), fontsize=6.5, parse_math=False
+    )
     return figure
 
 
 def chart_occupied_share(
-    series: pd.DataFrame, *, region_ids: Sequence[str], names: pd.Series, words: i18n.Words
+    series: pd.DataFrame, *, region_ids: Sequence[str], names: pd.Series, words: i18n.Words, credit: str
 ) -> bytes:
     """Plot the occupied share of each region in `region_ids` over time (PNG bytes), in the language of `words`.
+
+    `credit` names the sources of the history (`geo.build.history_credit`), in the title and the credits.
 
     Parameters
     ----------
@@ -158,12 +171,14 @@ def chart_occupied_share(
     axes.set_ylabel(words("chart.share.ylabel"))
     axes.set_ylim(0, 101)
     axes.grid(alpha=0.3)
-    axes.set_title(words("chart.share.title", credit=style.OCCUPATION_CREDIT), fontsize=10)
-    return _png(_finish(figure, axes, words))
+    axes.set_title(words("chart.share.title", credit=_credit(credit)), fontsize=10, parse_math=False)
+    return _png(_finish(figure, axes, words, credit=credit))
 
 
-def chart_deposits_occupied(ledger: pd.DataFrame, *, words: i18n.Words) -> bytes:
+def chart_deposits_occupied(ledger: pd.DataFrame, *, words: i18n.Words, credit: str) -> bytes:
     """Plot Ukraine's occupied deposit records per commodity group over time (PNG bytes), in the language of `words`.
+
+    `credit` names the sources of the history (`geo.build.history_credit`), in the credits.
 
     Parameters
     ----------
@@ -182,4 +197,57 @@ def chart_deposits_occupied(ledger: pd.DataFrame, *, words: i18n.Words) -> bytes
     axes.set_ylabel(words("chart.deposits.ylabel"))
     axes.grid(alpha=0.3)
     axes.set_title(words("chart.deposits.title"), fontsize=10)
-    return _png(_finish(figure, axes, words))
+    return _png(_finish(figure, axes, words, credit=credit))
+
+
+def chart_sources_disagreement(compare: pd.DataFrame, *, credits: Mapping[str, str], words: i18n.Words) -> bytes:
+    """Plot `sources_disagreement_figure` as PNG bytes (``chart_sources_disagreement.png``)."""
+    return _png(sources_disagreement_figure(compare, credits=credits, words=words))
+
+
+def sources_disagreement_figure(compare: pd.DataFrame, *, credits: Mapping[str, str], words: i18n.Words) -> plot.Figure:
+    """Plot, per pair of occupation sources, Ukraine's km² only one of the two shows occupied at each shared day.
+
+    The title names what the pairs were compared on (their ``footprint``), the credits line every source plotted
+    (`credits`: source id → credit, data).  A line per source of each pair, in its colour
+    (`geo.style.SOURCE_ONLY_STYLE`), a dash per pair; each day a marker (a single shared day is a point).
+
+    Parameters
+    ----------
+    compare
+        ``sources_compare.csv``'s rows (`geo.build.SourcesResult.compare`): ``date``, ``region_id``,
+        ``source_a``, ``source_b``, ``a_only_km2``, ``b_only_km2``, ``footprint``.
+    """
+    country = compare[compare["region_id"] == schema.COUNTRY_ID]
+    figure = plot.Figure(figsize=(9, 6.2))
+    axes = figure.add_subplot()
+    plotted: dict[str, str] = {}
+    pairs = list(dict.fromkeys(zip(country["source_a"].astype(str), country["source_b"].astype(str), strict=True)))
+    for n, (source_a, source_b) in enumerate(pairs):
+        rows = country[(country["source_a"] == source_a) & (country["source_b"] == source_b)].sort_values("date")
+        dates = pd.to_datetime(rows["date"])
+        for only, other, column in ((source_a, source_b, "a_only_km2"), (source_b, source_a, "b_only_km2")):
+            credit, versus = _credit(credits.get(only, only)), _credit(credits.get(other, other))
+            plotted.update({only: credit, other: versus})
+            colour, _dash = style.SOURCE_ONLY_STYLE.get(only, style.SOURCE_ONLY_STYLE["file"])
+            label = words("chart.sources.only", credit=credit, other=versus).replace("$", r"\$")
+            axes.plot(
+                dates, rows[column].to_numpy(dtype=float), label=label, color=colour,
+                linestyle=_PAIR_DASHES[n % len(_PAIR_DASHES)], marker="o", markersize=4, linewidth=1.4,
+            )  # fmt: skip
+    footprints = "; ".join(words(f"chart.sources.footprint.{f}") for f in dict.fromkeys(country["footprint"]))
+    axes.set_ylabel(words("chart.sources.ylabel"))
+    axes.set_ylim(bottom=0)
+    axes.grid(alpha=0.3)
+    title = textwrap.fill(words("chart.sources.title", footprint=footprints), 100)
+    axes.set_title(title, fontsize=10, parse_math=False)
+    figure.autofmt_xdate()
+    figure.subplots_adjust(left=0.1, right=0.97, top=0.88, bottom=0.36)
+    axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.16), borderaxespad=0.0, frameon=False)
+    line = words("credits", credits=style.credits_line("; ".join(plotted.values())))
+    figure.text(0.01, 0.012, textwrap.fill(line, 170), fontsize=6.5, parse_math=False)
+    return figure
+
+
+#: The line style of each pair of sources on the disagreement chart, in order.
+_PAIR_DASHES: Final = ("-", "--", ":", "-.")

@@ -18,6 +18,7 @@ import pandas as pd
 from geo import catalogue, i18n, plot, style
 from geo.catalogue import MapRecord
 from geo.i18n import Words
+from geo.sources import CREDIT_MAX_CHARS
 
 
 @dataclass(frozen=True)
@@ -168,17 +169,23 @@ def name_of(row: Any, words: Words) -> str:
 # --- the page ----------------------------------------------------------------------------
 
 
-def page_words(spec: MapRecord, words: Words, *, regions: pd.DataFrame, snapshot_date: str) -> tuple[str, str, str]:
-    """Return a map's title, its subtitle (the region's occupied share on the snapshot date) and the credits line."""
+def page_words(
+    spec: MapRecord, words: Words, *, regions: pd.DataFrame, snapshot_date: str, credit: str
+) -> tuple[str, str, str]:
+    """Return a map's title, its subtitle (the region's occupied share on the snapshot date) and the credits line.
+
+    `credit` names the snapshot's source (`geo.sources.occupation_credit`): data, made one clean line here.
+    """
+    credit = cut(clean_text(credit), CREDIT_MAX_CHARS)
     share = regions.loc[spec.share_id]
     subtitle = words(
         "print.subtitle",
         name=cut(clean_text(name_of(share.to_dict(), words)), NAME_MAX_CHARS),
         share=words.share(share["occupied_share"], 1),
         date=snapshot_date,
-        credit=style.OCCUPATION_CREDIT,
+        credit=credit,
     )
-    credits = words("credits", credits=style.CREDITS_LINE)
+    credits = words("credits", credits=style.credits_line(credit))
     return cut(clean_text(catalogue.title(spec, words, regions)), NAME_MAX_CHARS), subtitle, credits
 
 

@@ -75,6 +75,7 @@ from geo.page import (
     page_words,
     wrap_text,
 )
+from geo.sources import CREDIT_MAX_CHARS
 
 #: Region outlines are drawn finest first, so that a coarser border on the same line shows (the city last).
 DRAW_ORDER: Final = ("hromada", "raion", "oblast", "country", "city")
@@ -604,11 +605,13 @@ def fit_title(title: str, layout: Layout, *, lines: int = TITLE_LINES) -> Layout
     return dataclasses.replace(layout, title_pt=size)
 
 
-def scenario_words(view: Mapping[str, Any], words: Words) -> tuple[str, str, str]:
+def scenario_words(view: Mapping[str, Any], words: Words, *, credit: str) -> tuple[str, str, str]:
     """Return a scenario map's title (its name), subtitle (its Russian-controlled share, km², date) and footer.
 
-    The footer is the scenario's source line (when it was proposed, the source's domain) over the credits line.
+    The footer is the scenario's source line (when it was proposed, the source's domain) over the credits line;
+    `credit` names the source of the line the scenario starts from (data: made one clean line here).
     """
+    credit = cut(clean_text(credit), CREDIT_MAX_CHARS)
     name = words.names({"name_en": view.get("name_en"), "name_uk": view.get("name_uk")})[0]
     title = cut(clean_text(name or view["scenario_id"]), SCENARIO_NAME_MAX_CHARS)
     country: Mapping[str, Any] = next((r for r in view["regions"] if r["region_id"] == schema.COUNTRY_ID), {})
@@ -623,7 +626,7 @@ def scenario_words(view: Mapping[str, Any], words: Words) -> tuple[str, str, str
         km2=words.number(country.get("russian_controlled_km2"), 0),
         demilitarised=words.number(country.get("demilitarised_km2", 0.0), 0),
         date=clean_text(view["date"]),
-        credit=style.OCCUPATION_CREDIT,
+        credit=credit,
     )
     depths = view.get("dmz_depths_km") or ()
     if depths:
@@ -642,7 +645,7 @@ def scenario_words(view: Mapping[str, Any], words: Words) -> tuple[str, str, str
         )
     else:
         source = ""
-    credits = words("credits", credits=style.CREDITS_LINE)
+    credits = words("credits", credits=style.credits_line(credit))
     return title, subtitle, f"{source}\n{credits}" if source else credits
 
 
@@ -865,15 +868,20 @@ def _draw(
     regions: gpd.GeoDataFrame,
     snapshot_date: str,
     words: Words,
+    credit: str,
+    dated_credits: Mapping[str, str] | None = None,
 ) -> PrintMap:
-    """Draw one map at one figure size."""
+    """Draw one map at one figure size; `credit` names the snapshot's source, `dated_credits` other dates'."""
     spec, scenario = data.spec, data.scenario
     figure = plot.Figure(figsize=(layout.width_in, layout.height_in), dpi=layout.dpi, facecolor="white")
     if scenario is None:
-        title, subtitle, credits = page_words(spec, words, regions=regions, snapshot_date=snapshot_date)
+        title, subtitle, credits = page_words(spec, words, regions=regions, snapshot_date=snapshot_date, credit=credit)
         bottom, top = draw_page(figure, layout, title, subtitle, credits)
     else:
-        title, subtitle, credits = scenario_words(scenario, words)
+        line_credit = (
+            credit if scenario["date"] == snapshot_date else (dated_credits or {}).get(scenario["date"], credit)
+        )
+        title, subtitle, credits = scenario_words(scenario, words, credit=line_credit)
         bottom, top = draw_page(figure, fit_title(title, layout), title, subtitle, credits)
 
     focus = ""
@@ -1007,6 +1015,8 @@ def draw_print_map(
     snapshot_date: str,
     words: Words,
     scenario: Mapping[str, Any] | None = None,
+    credit: str,
+    dated_credits: Mapping[str, str] | None = None,
 ) -> PrintMap:
     """Draw one static map (`key`: the id of one of `geoms.maps`) at one figure size (`layout`, a key of `geo.page.LAYOUTS`).
 
@@ -1024,7 +1034,16 @@ def draw_print_map(
     data = _map_data(spec, geoms, deposits, metric, words)
     if spec.scenarios and scenario is not None:
         data = _scenario_data(data, scenario)
-    return _draw(geoms, data, LAYOUTS[layout], regions=regions, snapshot_date=snapshot_date, words=words)
+    return _draw(
+        geoms,
+        data,
+        LAYOUTS[layout],
+        regions=regions,
+        snapshot_date=snapshot_date,
+        words=words,
+        credit=credit,
+        dated_credits=dated_credits,
+    )
 
 
 # --- output --------------------------------------------------------------------------
@@ -1065,6 +1084,8 @@ def render_print_maps(
     keys: Sequence[str] | None = None,
     on_map: Callable[[str, str, PrintMap], None] | None = None,
     scenarios: Sequence[Mapping[str, Any]] = (),
+    credit: str,
+    dated_credits: Mapping[str, str] | None = None,
 ) -> dict[str, bytes]:
     """Render the static maps in one language: a web PNG, a social card, an SVG and an A4 PDF per map.
 
@@ -1082,6 +1103,11 @@ def render_print_maps(
         The occupation snapshot's date: the one date the files carry.
     words
         The language's catalogue (`geo.i18n.words`); names come from its ``name_<lang>`` column, else ``name_en``.
+    credit
+        The source of the snapshot's occupied areas (`geo.sources.occupation_credit`): in each subtitle and credits
+        line, as text (never mathtext).
+    dated_credits
+        Date → the source of that date's line, for a scenario that starts from another date's (`credit` if absent).
     keys
         The ids of the maps to draw (of `geoms.maps`); all of them by default.
     on_map
@@ -1112,7 +1138,16 @@ def render_print_maps(
             every = [_scenario_data(data, view) for view in scenarios] if spec.scenarios else [data]
             for one in every:
                 for name, layout in LAYOUTS.items():
-                    drawn = _draw(geoms, one, layout, regions=regions, snapshot_date=snapshot_date, words=words)
+                    drawn = _draw(
+                        geoms,
+                        one,
+                        layout,
+                        regions=regions,
+                        snapshot_date=snapshot_date,
+                        words=words,
+                        credit=credit,
+                        dated_credits=dated_credits,
+                    )
                     for kind, suffix in schema.PRINT_FILES.items():
                         if FILE_LAYOUT[kind] == name:
                             out[f"{schema.PRINT_DIR}/{one.stem}{suffix}"] = plot.save(

@@ -26,8 +26,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
 
-from geo import deepstate
 from geo.errors import ArgumentError, GeoError
+from geo.occupation import deepstate, http
 
 #: The path the routes hang under, as in the public API (``https://deepstatemap.live/api``).
 API_PATH: Final = "/api"
@@ -49,7 +49,7 @@ def version_files(folder: Path) -> dict[str, Path]:
     """Return the folder's version files by id, oldest first (a gzipped file wins over a plain one of the same id).
 
     Symbolic links are left out, as are files of any other name (an id is digits without a leading zero, of a
-    time DeepState can have published: `geo.deepstate.check_version_id`).
+    time DeepState can have published: `geo.occupation.deepstate.check_version_id`).
     """
     found: dict[str, Path] = {}
     for path in sorted(folder.iterdir(), key=lambda p: p.name, reverse=True):  # ".gz" sorts after ".geojson"
@@ -67,7 +67,7 @@ def _is_version_id(text: str) -> bool:
     return True
 
 
-def read_version(path: Path, *, limit: int = deepstate.MAX_BYTES) -> bytes:
+def read_version(path: Path, *, limit: int = http.MAX_BYTES) -> bytes:
     """Return a version file's GeoJSON text, checked: a regular file, unpacked at most `limit` bytes, JSON.
 
     No link is followed, even one put in the file's place after the start, and a FIFO does not block.  Raises OSError (a missing, swapped or oversized file), EOFError, zlib.error or ValueError (damaged text).

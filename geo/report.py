@@ -8,6 +8,7 @@ Their words come from the English catalogue (``report.*``, ``control_phrase.*``)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -87,8 +88,15 @@ def deposits_changed_text(report: Mapping[str, Any]) -> str:
     ) or _words()("report.none")
 
 
-def report_markdown(report: Mapping[str, Any]) -> str:
-    """Render one change report as a Markdown section."""
+def _markdown_text(value: str) -> str:
+    """Return text from data as inert Markdown: one line, HTML's ``& < >`` as entities, Markdown's marks escaped."""
+    line = " ".join("".join(ch for ch in value if ch.isprintable() or ch.isspace()).split())
+    line = line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return re.sub(r"([\\`*_\[\]|])", r"\\\1", line)
+
+
+def report_markdown(report: Mapping[str, Any], *, credit: str = style.OCCUPATION_CREDIT) -> str:
+    """Render one change report as a Markdown section; `credit` names the refreshed snapshot's source (data)."""
     words = _words()
     previous = report["previous_occupied_km2"]
     headings = [words(f"report.column.{key}") for key in ("region", "level", "gained", "lost", "net")]
@@ -104,7 +112,7 @@ def report_markdown(report: Mapping[str, Any]) -> str:
             lost=f"{report['lost_km2']:,}",
             contested=f"{report.get('contested_km2', 0.0):,}",
             crs=schema.AREA_CRS,
-            credit=style.OCCUPATION_CREDIT,
+            credit=_markdown_text(credit),
         ),
         "",
         "| " + " | ".join(headings) + " |",

@@ -53,6 +53,21 @@ OCCUPATION_DIR: Final = "occupation"
 #: Dated snapshots of the occupied area: ``deepstate_occupied_YYYY-MM-DD.geojson``.
 SNAPSHOT_GLOB: Final = "deepstate_occupied_*.geojson"
 SNAPSHOT_PREFIX: Final = "deepstate_occupied_"
+#: Other sources of occupied areas (`geo.occupation`), each stored in its own folder ``occupation/<id>`` as
+#: ``<id>_occupied_YYYY-MM-DD.geojson`` with the same sidecars and journal; DeepState's stay in ``occupation``.
+SECOND_SOURCES: Final = ("nzz", "isw")
+
+
+def occupation_dir(source: str) -> str:
+    """Return the folder (under the layers) that holds `source`'s dated snapshots."""
+    return OCCUPATION_DIR if source not in SECOND_SOURCES else f"{OCCUPATION_DIR}/{source}"
+
+
+def snapshot_prefix(directory_name: str) -> str:
+    """Return the file-name prefix of the dated snapshots in a folder named `directory_name`."""
+    return f"{directory_name}_occupied_" if directory_name in SECOND_SOURCES else SNAPSHOT_PREFIX
+
+
 PRE2022_FILE: Final = "occupation/deepstate_pre2022_occupied.geojson"
 #: Month-end snapshots ``monthly/deepstate_YYYY-MM.geojson`` (features by ``status``).
 MONTHLY_DIR: Final = "occupation/monthly"
@@ -330,8 +345,12 @@ LEDGER_CSV: Final = "ledger.csv"
 HISTORY_BASES_CSV: Final = "history_bases.csv"
 SCENARIOS_CSV: Final = "scenarios.csv"
 SCENARIO_DEPOSITS_CSV: Final = "scenario_deposits.csv"
+#: Where the occupation sources disagree (written only when another source's snapshots are stored).
+SOURCES_COMPARE_CSV: Final = "sources_compare.csv"
+SOURCES_DEPOSITS_CSV: Final = "sources_deposits.csv"
 CHART_SHARE_PNG: Final = "chart_occupied_share.png"
 CHART_DEPOSITS_PNG: Final = "chart_deposits_occupied.png"
+CHART_SOURCES_PNG: Final = "chart_sources_disagreement.png"  # written only where two sources share a day
 #: Static maps (``maps/print/``), one set per map of `geo.catalogue`, named after its HTML file: ``<stem><suffix>``.
 PRINT_DIR: Final = "print"
 PRINT_FILES: Final = {
@@ -467,7 +486,18 @@ COLUMNS: Final = {
         Column("changes_hands"),
         Column("deal_covered"),
         Column("deal_commodities"),
+        # sources compared
+        Column("source_a"),
+        Column("source_b"),
+        Column("a_only_km2", KM2_DECIMALS),
+        Column("b_only_km2", KM2_DECIMALS),
+        Column("both_km2", KM2_DECIMALS),
+        Column("agreement", SHARE_DECIMALS),
+        Column("footprint"),
+        Column("control_a"),
+        Column("control_b"),
         # GeoPackage layers only
+        Column("only_source"),  # sources_disagreement: the one source that shows the ground occupied
         Column("class"),  # scenario_areas: the class of ground (RUSSIAN_CONTROLLED or DEMILITARISED)
         Column("proposed"),  # scenarios: when the plan was proposed
         Column("quote"),  # scenarios: the words its rules come from
@@ -646,6 +676,31 @@ SCENARIO_DEPOSIT_COLUMNS: Final = table_columns(
     "deal_covered",
     "deal_commodities",
 )
+#: ``sources_compare.csv``: one row per day two sources both have × region (as `scenarios.csv`'s) × pair.
+SOURCES_COMPARE_COLUMNS: Final = table_columns(
+    "date",
+    "region_id",
+    "name_en",
+    "source_a",
+    "source_b",
+    "a_only_km2",
+    "b_only_km2",
+    "both_km2",
+    "agreement",
+    "footprint",
+)
+#: ``sources_deposits.csv``: one row per day × pair × located record whose control depends on the source.
+SOURCES_DEPOSIT_COLUMNS: Final = table_columns(
+    "date",
+    "id",
+    "name_en",
+    "primary_commodity",
+    "oblast",
+    "source_a",
+    "source_b",
+    "control_a",
+    "control_b",
+)
 #: The columns of each CSV table, by file name.
 TABLE_COLUMNS: Final = {
     REGIONS_CSV: REGION_COLUMNS,
@@ -657,4 +712,6 @@ TABLE_COLUMNS: Final = {
     HISTORY_BASES_CSV: HISTORY_BASES_COLUMNS,
     SCENARIOS_CSV: SCENARIO_COLUMNS,
     SCENARIO_DEPOSITS_CSV: SCENARIO_DEPOSIT_COLUMNS,
+    SOURCES_COMPARE_CSV: SOURCES_COMPARE_COLUMNS,
+    SOURCES_DEPOSITS_CSV: SOURCES_DEPOSIT_COLUMNS,
 }

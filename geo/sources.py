@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 from xml.etree import ElementTree
@@ -22,7 +23,7 @@ import pyogrio
 import pyproj
 import shapely
 
-from geo import i18n, schema, store
+from geo import i18n, schema, store, style
 from geo.errors import SourceError
 from geo.files import file_sha256
 
@@ -532,6 +533,61 @@ def read_sidecar(path: Path) -> dict[str, Any] | None:
     return data
 
 
+#: The longest credit a snapshot's sidecar may put on a map (its name as the user gave it), in characters.
+CREDIT_MAX_CHARS: Final = 120
+
+
+def _credit_text(value: object) -> str:
+    """Return a sidecar's credit as one line: without a leading "Source: ", control characters, runs of spaces."""
+    text = str(value or "").strip().removeprefix("Source:").strip()
+    text = "".join(ch for ch in " ".join(text.split()) if ch.isprintable())
+    return text[:CREDIT_MAX_CHARS].strip()
+
+
+def occupation_credit(sidecar: Mapping[str, Any] | None) -> str:
+    """Return the credit a map showing a snapshot gives its occupied areas: the source's name, never a path.
+
+    A sidecar naming a known source (``occupation_source``: ``deepstate``, ``nzz``, ``isw``) gets that source's
+    credit from `geo.style.OCCUPATION_SOURCES`; a user's file (``file``, or an id not known here) the sidecar's
+    own ``credit`` as one line of at most `CREDIT_MAX_CHARS` printable characters (the generic
+    ``a user-supplied file`` where that leaves nothing).  A sidecar written before the sources had ids (no
+    ``occupation_source``) is DeepState's where its credit names DeepStateMap, else read as a user's file.
+    The text is data: each output escapes it where it lands.
+    """
+    side = sidecar or {}
+    source = side.get("occupation_source")
+    if source is None and "deepstatemap" in str(side.get("credit") or "").lower():
+        source = "deepstate"
+    if isinstance(source, str) and source in style.OCCUPATION_SOURCES and source != "file":
+        return style.OCCUPATION_SOURCES[source].credit
+    return _credit_text(side.get("credit")) or style.OCCUPATION_SOURCES["file"].credit
+
+
+#: A credit naming its dates one by one up to this many; more are named by their first and last.
+_CREDIT_DATES: Final = 3
+
+
+def history_credit(credits: Mapping[str, str]) -> str:
+    """Return one credit for a history of snapshots: `credits` is date → that date's snapshot credit.
+
+    The credit of most dates (the earliest's, in a tie) is named alone; every other is named after its dates, e.g.
+    ``DeepStateMap.Live; 2026-08-22: my_line.geojson`` for DeepState's files with a user's file at the end.
+    """
+    dates: dict[str, list[str]] = {}
+    for date in sorted(credits):
+        dates.setdefault(credits[date], []).append(date)
+    if not dates:
+        return ""
+    main = max(dates, key=lambda credit: len(dates[credit]))  # the first of the most frequent: dict order
+    parts = [main]
+    for credit, when in dates.items():
+        if credit == main:
+            continue
+        named = ", ".join(when) if len(when) <= _CREDIT_DATES else f"{when[0]} … {when[-1]} ({len(when)} dates)"
+        parts.append(f"{named}: {credit}")
+    return "; ".join(parts)
+
+
 def read_provenance(paths: list[Path]) -> pd.DataFrame:
     """Read the sidecars of data files and hash the files.
 
@@ -628,7 +684,7 @@ def monthly_parts(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 _CRS84 = ("urn:ogc:def:crs:OGC:1.3:CRS84", "urn:ogc:def:crs:EPSG::4326", "EPSG:4326")
 
 
-#: How `geo.deepstate.snapshot_bytes` writes a snapshot: compact JSON, each feature's properties before its geometry.
+#: How `geo.occupation.deepstate.snapshot_bytes` writes a snapshot: compact JSON, each feature's properties before its geometry.
 _COLLECTION_HEAD: Final = '{"type":"FeatureCollection","features":['
 _FEATURE_HEAD: Final = '{"type":"Feature","properties":'
 _GEOMETRY_HEAD: Final = ',"geometry":{'

@@ -1219,3 +1219,52 @@ def scenario_counts(deposits: pd.DataFrame, control: pd.Series) -> pd.DataFrame:
     counts["russian_controlled_share"] = occupied_share(counts[schema.RUSSIAN_CONTROLLED], known).to_numpy()
     counts.index.name = "commodity"
     return counts
+
+
+def sources_overlap_km2(
+    regions: gpd.GeoSeries, a: shapely.Geometry, b: shapely.Geometry, *, footprint: shapely.Geometry
+) -> pd.DataFrame:
+    """Measure where two sources' occupied areas agree and where only one of them shows ground occupied.
+
+    All three geometries and `regions` are in `geo.schema.AREA_CRS`; both areas are first cut to `footprint`
+    (Ukraine less whatever either source leaves out).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like `regions`: ``a_only_km2``, ``b_only_km2``, ``both_km2`` (km²) and ``agreement`` (both ÷
+        their union; 1.0 where neither shows anything occupied: they agree).
+    """
+    inside_a = shapely.intersection(_valid(a), footprint)
+    inside_b = shapely.intersection(_valid(b), footprint)
+    return sources_overlap_from_pieces_km2(
+        regions,
+        a_km2=change_overlap_km2(regions, inside_a),
+        a_only=shapely.difference(inside_a, inside_b),
+        b_only=shapely.difference(inside_b, inside_a),
+    )
+
+
+def sources_overlap_from_pieces_km2(
+    regions: gpd.GeoSeries, *, a_km2: pd.Series, a_only: shapely.Geometry, b_only: shapely.Geometry
+) -> pd.DataFrame:
+    """`sources_overlap_km2` from what it is made of: A's km² per region, and the pieces only A or only B shows.
+
+    What both show is A's km² less what only A shows: only the (small) pieces are intersected with the regions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As `sources_overlap_km2`.
+    """
+    frame = pd.DataFrame(
+        {"a_only_km2": change_overlap_km2(regions, a_only), "b_only_km2": change_overlap_km2(regions, b_only)}
+    )
+    frame["both_km2"] = (a_km2.reindex(regions.index) - frame["a_only_km2"]).clip(lower=0.0)
+    union = frame.sum(axis=1)
+    frame["agreement"] = (frame["both_km2"] / union.where(union > 0)).fillna(1.0).clip(0.0, 1.0)
+    return frame
+
+
+def _valid(geom: shapely.Geometry) -> shapely.Geometry:
+    return geom if shapely.is_valid(geom) else shapely.make_valid(geom)

@@ -1,6 +1,7 @@
 """The stored occupation history: dated snapshots in ``layers/occupation`` that check themselves.
 
-A snapshot is a pair: ``deepstate_occupied_YYYY-MM-DD.geojson`` and its
+A snapshot is a pair: ``deepstate_occupied_YYYY-MM-DD.geojson`` (another
+source's: ``occupation/<id>/<id>_occupied_YYYY-MM-DD.geojson``) and its
 ``.source.json`` sidecar.  Every reader (the refresh, its resume, the build,
 ``refresh_occupation.py --verify``) verifies the pair before trusting it: the
 name's date is a calendar date, the sidecar is there with its keys, the file's
@@ -53,7 +54,7 @@ SIDECAR_SUFFIX: Final = ".source.json"
 READ_ATTEMPTS: Final = 5
 _NAME_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _VERSION = re.compile(r"[0-9]{1,12}", re.ASCII)
-#: Version ids are Unix seconds of publication: none before 2022 (as `geo.deepstate.check_version_id` has it).
+#: Version ids are Unix seconds of publication: none before 2022 (as `geo.occupation.deepstate.check_version_id` has it).
 FIRST_VERSION: Final = 1_640_995_200
 #: The most a stored snapshot may weigh (a day is ~75–200 KB), and a sidecar or a journal.
 SNAPSHOT_BYTES: Final = 256 * 1024 * 1024
@@ -99,7 +100,7 @@ class Health:
 
 def snapshot_path(directory: Path, date: str) -> Path:
     """Return the file of the snapshot dated `date` in `directory`."""
-    return directory / f"{schema.SNAPSHOT_PREFIX}{date}.geojson"
+    return directory / f"{schema.snapshot_prefix(directory.name)}{date}.geojson"
 
 
 def sidecar_path(path: Path) -> Path:
@@ -142,17 +143,18 @@ def listing(directory: Path) -> tuple[dict[str, Path], list[str]]:
     """
     found: dict[str, Path] = {}
     problems: list[str] = []
+    prefix = schema.snapshot_prefix(directory.name)
     pending, strays = _journals(directory)
     problems += [f"{journal}: not a journal the refresh writes (no day in its name); remove it" for journal in strays]
     # A first commit of a day interrupted after its commit point has a journal but no live file yet: it is there.
     # A sidecar left without its snapshot is a snapshot that is gone: listed, so that it is reported (and refetched).
     orphans = {
         side.with_name(side.name.removesuffix(SIDECAR_SUFFIX) + ".geojson")
-        for side in directory.glob(f"{schema.SNAPSHOT_PREFIX}*{SIDECAR_SUFFIX}")
+        for side in directory.glob(f"{prefix}*{SIDECAR_SUFFIX}")
     }
     absent = {p for p in {*pending, *orphans} if not p.exists() and not p.is_symlink()}
-    for path in sorted({*directory.glob(schema.SNAPSHOT_GLOB), *absent}):
-        date = path.name.removeprefix(schema.SNAPSHOT_PREFIX).removesuffix(".geojson")
+    for path in sorted({*directory.glob(f"{prefix}*.geojson"), *absent}):
+        date = path.name.removeprefix(prefix).removesuffix(".geojson")
         if not _NAME_DATE.fullmatch(date):
             continue
         if not _calendar_date(date):
@@ -402,7 +404,7 @@ def read(path: Path, date: str | None = None, *, parse: bool = False) -> Snapsho
     DamagedSnapshotError
         If the pair does not verify.
     """
-    day = date or path.name.removeprefix(schema.SNAPSHOT_PREFIX).removesuffix(".geojson")
+    day = date or path.name.removeprefix(schema.snapshot_prefix(path.parent.name)).removesuffix(".geojson")
     for attempt in range(READ_ATTEMPTS):
         before = _state(path)
         try:
@@ -468,9 +470,10 @@ def _finish(path: Path, moves: dict[Path, Path]) -> None:
 def _journals(directory: Path) -> tuple[list[Path], list[Path]]:
     """Return the snapshot files whose commit left a journal (it was interrupted), and journals of no dated snapshot."""
     dated, strays = [], []
-    for journal in sorted(directory.glob(f".{schema.SNAPSHOT_PREFIX}*{JOURNAL_SUFFIX}")):
+    prefix = schema.snapshot_prefix(directory.name)
+    for journal in sorted(directory.glob(f".{prefix}*{JOURNAL_SUFFIX}")):
         stem = journal.name.removeprefix(".").removesuffix(JOURNAL_SUFFIX)
-        date = stem.removeprefix(schema.SNAPSHOT_PREFIX)
+        date = stem.removeprefix(prefix)
         if _NAME_DATE.fullmatch(date) and _calendar_date(date):
             dated.append(directory / f"{stem}.geojson")
         else:
@@ -504,7 +507,8 @@ def recover(directory: Path) -> list[str]:
 
 def remove_temporary(directory: Path) -> None:
     """Remove the temporary files a killed refresh left (call after `recover`)."""
-    for pattern in (f".{schema.SNAPSHOT_PREFIX}*.tmp", f"..{schema.SNAPSHOT_PREFIX}*{JOURNAL_SUFFIX}.*.tmp"):
+    prefix = schema.snapshot_prefix(directory.name)
+    for pattern in (f".{prefix}*.tmp", f"..{prefix}*{JOURNAL_SUFFIX}.*.tmp"):
         for stale in directory.glob(pattern):  # a pair's temporary files, and a journal's
             stale.unlink(missing_ok=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Final
 
 from geo import schema
@@ -95,16 +96,67 @@ LITHIUM_MARKER_SIZE: Final = 26
 #: (in one measure) gets the largest, the others by the square root of their share of it (area ∝ tonnes).
 RESERVE_MARKER_SIZES: Final = (10, 46)
 
+
+@dataclass(frozen=True)
+class OccupationSource:
+    """One source of occupied areas: what every map, layer and table showing it credits, and what it leaves out."""
+
+    credit: str  # the name shown: "Occupied areas: <credit>"
+    url: str  # where users get it (and the credit's link)
+    licence: str  # what its terms allow, as the sidecar records it
+    leaves_out: str = ""  # what it does not draw, in words ('' if nothing)
+    #: What it leaves out on some or all dates (`geo.occupation.LEAVES_OUT`): always left out of its comparisons.
+    leaves_out_ids: tuple[str, ...] = ()
+
+
+#: The occupation sources, by the id that names their folder in layers/occupation and their snapshot files;
+#: the one home of their credits.  Adding a source: its adapter module in geo/occupation, an entry here, its tests.
+OCCUPATION_SOURCES: Final = {
+    "deepstate": OccupationSource(
+        "DeepStateMap.Live",
+        "https://deepstatemap.live",
+        "DeepStateMap.Live terms: free for volunteer, charitable and Ukraine-defence (non-commercial) use with "
+        "credit; commercial use needs prior approval; no redistribution as a standalone data set",
+    ),
+    "nzz": OccupationSource(
+        "NZZ, data from Liveuamap",
+        "https://github.com/conflict-investigations/nzz-maps",
+        "No licence: NZZ's map data (from Liveuamap) may not be redistributed; credit Liveuamap in any graphic",
+        "Crimea and Sevastopol always; the areas held before 24 Feb 2022 from 2024-03-14",
+        ("pre2022",),
+    ),
+    "isw": OccupationSource(
+        "ISW and AEI's Critical Threats Project",
+        "https://www.understandingwar.org",
+        "ISW's data: not licensed for redistribution; credit ISW and AEI's Critical Threats Project",
+        "assessed advances are kept apart (as its contested class), never counted occupied",
+    ),
+    "file": OccupationSource(
+        "a user-supplied file",
+        "",
+        "supplied by the user: state its licence here",
+    ),
+}
+#: The source of the shipped snapshots and the history (what a build shows unless told otherwise).
+DEFAULT_OCCUPATION_SOURCE: Final = "deepstate"
+OCCUPATION_CREDIT: Final = OCCUPATION_SOURCES[DEFAULT_OCCUPATION_SOURCE].credit
 #: Credits every map, layer, chart and table carries, «© Мінрегіон» first; the one home of this wording.
-OCCUPATION_CREDIT: Final = "DeepStateMap.Live"
-CREDITS: Final = (
+_FIXED_CREDITS: Final = (
     "«© Мінрегіон» (CC BY-SA)",
     "© OpenStreetMap contributors (ODbL)",
     "Global Energy Monitor and ICMM (CC BY 4.0)",
-    f"Occupied areas: {OCCUPATION_CREDIT}",
-    "Made with Natural Earth",
 )
-CREDITS_LINE: Final = " · ".join(CREDITS)
+
+
+def credits_for(occupation: str = OCCUPATION_CREDIT) -> tuple[str, ...]:
+    """Return the credits of a map whose occupied areas come from `occupation` (a source's credit)."""
+    return (*_FIXED_CREDITS, f"Occupied areas: {occupation}", "Made with Natural Earth")
+
+
+def credits_line(occupation: str = OCCUPATION_CREDIT) -> str:
+    """Return `credits_for` as one line."""
+    return " · ".join(credits_for(occupation))
+
 
 SEA_COLOUR: Final = "#cfe2ee"
 LAND_COLOUR: Final = "#ece8df"
@@ -117,6 +169,17 @@ FRONT_COLOUR: Final = "#3b0a0a"
 #: DeepState's grey zone: grey hatching, never a fill that reads as occupied.
 CONTESTED_COLOUR: Final = "#6f6f6f"
 OCCUPATION_OPACITY: Final = 0.35
+#: The ground only one occupation source shows occupied, where two of them have a snapshot of the same day (issue 21:
+#: the maps' "occupied per one source only" layer), per source id of `OCCUPATION_SOURCES`: (colour, outline dash).
+#: Blue, violet, teal and brown: apart from the occupied reds, the grey zone's grey and the scenarios' ochre, orange
+#: and green; the outline's dash tells the sources apart in grey print.
+SOURCE_ONLY_STYLE: Final = {
+    "deepstate": ("#2166ac", "6 3"),
+    "nzz": ("#542788", "2 3"),
+    "isw": ("#01665e", "8 3 2 3"),
+    "file": ("#8c510a", "4 4"),
+}
+SOURCE_ONLY_OPACITY: Final = 0.3
 #: A past date's occupied area on the time slider: dashed, lighter than today's.
 SLIDER_STYLE: Final = {
     "color": "#5a1208",

@@ -94,6 +94,16 @@ def scenario_deposits_csv(control: pd.DataFrame) -> bytes:
     return _table(control, schema.SCENARIO_DEPOSITS_CSV)
 
 
+def sources_compare_csv(compare: pd.DataFrame) -> bytes:
+    """Render ``sources_compare.csv``: per day × region × pair of sources, km² only one shows occupied, and both."""
+    return _table(compare, schema.SOURCES_COMPARE_CSV)
+
+
+def sources_deposits_csv(rows: pd.DataFrame) -> bytes:
+    """Render ``sources_deposits.csv``: the located records one source shows occupied and the other held."""
+    return _table(rows, schema.SOURCES_DEPOSITS_CSV)
+
+
 def columns_markdown(name: str, *, words: i18n.Words | None = None) -> str:
     """Render the README's table of the columns of table `name` (a file of `geo.schema.TABLE_COLUMNS`).
 

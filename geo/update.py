@@ -1,4 +1,7 @@
-"""Workflow: refresh the occupation snapshots in ``layers/occupation`` from DeepStateMap, one version at a time.
+"""Workflow: refresh the occupation snapshots in ``layers/occupation``, one version (or one dated file) at a time.
+
+From DeepStateMap's API by default; from another source's files with ``--source nzz|isw`` (`geo.occupation`),
+stored in ``layers/occupation/<source>`` by the same machinery.
 
 Under a lock on the folder: choose the versions (the newest, one given, or
 every day / week / month since a date), skip those already stored without
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import os
 import re
@@ -26,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from datetime import date as Date  # noqa: N812
 from pathlib import Path
 from typing import Any, Final
@@ -34,10 +39,12 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo import deepstate, geometry, join, report, schema, sources, stats, store, style, validate
+from geo import geometry, join, occupation, report, schema, sources, stats, store, style, validate
 from geo import workers as processes
 from geo.errors import GeoError, RefreshError, SourceError
 from geo.files import check_apart, locked, recover_tree, write_all_atomic
+from geo.occupation import checks, deepstate, http, snapshot
+from geo.occupation import file as user_file
 
 LOCK_WAIT_S: Final = 10.0
 #: Processes that prepare versions ahead of the commits in a multi-version run (capped by the cores).
@@ -58,6 +65,7 @@ class Target:
     published: str | None
     date: str
     repair: str = ""  # why the stored snapshot of this day is refetched (it is damaged), or ''
+    files: tuple[str, ...] = ()  # another source's files of this day (``--source nzz|isw``)
 
 
 @dataclass(frozen=True)
@@ -70,10 +78,12 @@ class Settings:
     from_file: str | None = None
     force: bool = False
     replace: bool = False
+    #: Whose snapshots: ``deepstate`` (the API, or a user's ``--from-file``) or a source read from files.
+    source: str = style.DEFAULT_OCCUPATION_SOURCE
     options: Mapping[str, Any] = field(default_factory=dict)  # timeout and retries of every request
     workers: int = 1
     #: Seconds one version may take in all (its requests, retries, waits and checks); None: the request timeout
-    #: times `geo.deepstate.VERSION_TIMEOUTS`.
+    #: times `geo.occupation.deepstate.VERSION_TIMEOUTS`.
     version_s: float | None = None
 
     @property
@@ -81,7 +91,7 @@ class Settings:
         """The seconds one version may take in all, requests and checks."""
         if self.version_s is not None:
             return self.version_s
-        return deepstate.VERSION_TIMEOUTS * float(self.options.get("timeout", deepstate.TIMEOUT_S))
+        return http.VERSION_TIMEOUTS * float(self.options.get("timeout", http.TIMEOUT_S))
 
 
 @dataclass(frozen=True)
@@ -273,13 +283,13 @@ def previous_from_file(ctx: Context, date: str, path: Path, *, monthly: bool = F
         raise RefreshError(msg)
     parts = join.occupied_parts(_frame(occupied), ctx.pre2022)
     region_km2 = stats.occupied_km2(ctx.regions, parts)["occupied_km2"]
-    return Previous(date, occupied, deepstate.area_km2(occupied), region_km2, _statuses(ctx, parts, region_km2))
+    return Previous(date, occupied, checks.area_km2(occupied), region_km2, _statuses(ctx, parts, region_km2))
 
 
 # --- one version --------------------------------------------------------------------------
 
 
-def _check_drawable(ctx: Context, parsed: deepstate.Parsed, source: str) -> gpd.GeoDataFrame:
+def _check_drawable(ctx: Context, parsed: occupation.Parsed, source: str) -> gpd.GeoDataFrame:
     """Run the build's geometry steps on the version; a GEOS failure is one error naming the source."""
     try:
         parts = join.occupied_parts(_frame(parsed.occupied), ctx.pre2022)
@@ -288,7 +298,7 @@ def _check_drawable(ctx: Context, parsed: deepstate.Parsed, source: str) -> gpd.
         stats.occupied_km2(ctx.regions.iloc[:0], parts)
     except (shapely.errors.GEOSException, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        msg = f"{source}: the build could not draw this version ({deepstate.printable(first, limit=120)})"
+        msg = f"{source}: the build could not draw this version ({http.printable(first, limit=120)})"
         raise RefreshError(msg) from exc
     return parts
 
@@ -326,7 +336,7 @@ def _measure(ctx: Context, prepared: Prepared, previous: Previous | None) -> tup
         previous_occupied_km2=previous.km2 if previous else None,
         total_gained_km2=float(shapely.area(gained_eq)) / 1e6,
         total_lost_km2=float(shapely.area(lost_eq)) / 1e6,
-        contested_km2=deepstate.area_km2(parsed.contested),
+        contested_km2=checks.area_km2(parsed.contested),
     )
     record.update(version_id=target.version, repaired_polygons=parsed.repaired)
     return record, Previous(target.date, parsed.occupied, km2, region_km2, status)
@@ -334,30 +344,30 @@ def _measure(ctx: Context, prepared: Prepared, previous: Previous | None) -> tup
 
 def _official_check(
     target: Target,
-    parsed: deepstate.Parsed,
+    parsed: occupation.Parsed,
     *,
     base: str,
     force: bool,
     options: Mapping[str, Any],
-    deadline: deepstate.Deadline | None = None,
+    deadline: http.Deadline | None = None,
 ) -> str | None:
     """Check against DeepState's own ``/areas`` figures; return what was checked, or None if it did not answer.
 
     Where it answers (and not ``--force``), the occupied areas after and before
     24 Feb 2022 and the grey zone are checked against its figures; otherwise the
-    grey zone must stay under `geo.deepstate.MAX_GREY_KM2`.  The request shares
+    grey zone must stay under `geo.occupation.deepstate.MAX_GREY_KM2`.  The request shares
     the version's `deadline`: if that passes, the version is refused.
     """
-    grey_km2 = deepstate.area_km2(parsed.contested)
+    grey_km2 = checks.area_km2(parsed.contested)
     if not target.version:
         deepstate.check_grey_zone(grey_km2, None, source=target.url)
         return None
     areas = deepstate.areas_url(base, target.version)
     try:
-        response = deepstate.fetch(
-            areas, **{**options, "retries": min(1, options.get("retries", deepstate.RETRIES))}, deadline=deadline
+        response = http.fetch(
+            areas, **{**options, "retries": min(1, options.get("retries", http.RETRIES))}, deadline=deadline
         )
-    except deepstate.DeadlineError:
+    except http.DeadlineError:
         raise  # no time left for the version: refused
     except RefreshError:
         deepstate.check_grey_zone(grey_km2, None, source=target.url)
@@ -366,7 +376,7 @@ def _official_check(
         deepstate.check_grey_zone(grey_km2, None, source=target.url)
         return "DeepState's own /areas figure not checked (--force)"
     # it answered: what it says must be a usable /areas answer, or the version is refused
-    figures = deepstate.official_areas(deepstate.parse_json(response), source=areas)
+    figures = deepstate.official_areas(http.parse_json(response), source=areas)
     after, before = deepstate.check_against_official(parsed, figures, source=target.url)
     grey = deepstate.check_grey_zone(grey_km2, figures, source=target.url)
     return (
@@ -375,16 +385,26 @@ def _official_check(
     )
 
 
-def _jump_check(target: Target, km2: float, previous: Previous | None, *, force: bool) -> str:
-    """Without DeepState's figure: the change from the nearest earlier snapshot, within an allowance growing with the days."""
+def _jump_check(target: Target, km2: float, previous: Previous | None, *, force: bool, source: str) -> str:
+    """Without DeepState's figure: the change from the nearest earlier snapshot, within an allowance growing with the days.
+
+    Another source's files (`source` nzz or isw) have no official figure at all: theirs is the wider allowance of
+    `geo.occupation.checks.FILE_SOURCE_JUMP`, measured on the fastest change of the war.
+    """
     reason = "no /areas figure from DeepState" if target.version else "no DeepState /areas figure for a file"
+    rates = checks.FILE_SOURCE_JUMP if source in schema.SECOND_SOURCES else checks.API_JUMP
+    if source in schema.SECOND_SOURCES:
+        reason = f"{source} publishes no area figure"
     if previous is None:
         return f"{reason}; no earlier snapshot to compare with"
     days = (Date.fromisoformat(target.date) - Date.fromisoformat(previous.date)).days
     if force:
         return f"{reason}; the change from {previous.date} not checked (--force)"
-    change = deepstate.check_jump(km2, previous.km2, days=days, source=target.url, previous_date=previous.date)
-    return f"{reason}; {change:+.1%} from {previous.date}, within the {deepstate.jump_allowance(days):.1%} allowed"
+    change = checks.check_jump(
+        km2, previous.km2, days=days, source=target.url, previous_date=previous.date, rates=rates
+    )
+    allowed = checks.jump_allowance(days, rates=rates)
+    return f"{reason}; {change:+.1%} from {previous.date}, within the {allowed:.1%} allowed"
 
 
 @dataclass(frozen=True)
@@ -392,12 +412,13 @@ class Prepared:
     """A version fetched, parsed, checked on its own and drawn: all that does not depend on the previous one."""
 
     target: Target
-    parsed: deepstate.Parsed
+    parsed: occupation.Parsed
     parts: gpd.GeoDataFrame
     km2: float
     official: str | None  # what the /areas check found, None if DeepState's figure was not available
     source: str
     final_url: str  # where the body came from after redirects
+    reading: occupation.Reading | None = None  # another source's file as its adapter read it
 
 
 def prepare(ctx: Context, target: Target, settings: Settings, *, payload: Any = None) -> Prepared:
@@ -408,14 +429,16 @@ def prepare(ctx: Context, target: Target, settings: Settings, *, payload: Any = 
     Whatever a server answers, a failure is one `RefreshError` naming the URL.
     """
     from_file, options = settings.from_file, settings.options
-    deadline = deepstate.Deadline.after(settings.version_deadline_s)
+    deadline = http.Deadline.after(settings.version_deadline_s)
+    if settings.source in schema.SECOND_SOURCES:
+        return _prepare_file_source(ctx, target, settings, deadline)
     source = repr(from_file) if from_file else target.url
     try:
-        with deepstate.within(deadline, source=source):
+        with http.within(deadline, source=source):
             try:
                 if from_file:
-                    features: Any = _file_features(
-                        from_file, fetch_bytes=lambda url: deepstate.fetch_bytes(url, **options, deadline=deadline)
+                    features: Any = user_file.read(
+                        from_file, fetch_bytes=lambda url: http.fetch_bytes(url, **options, deadline=deadline)
                     )
                     final_url = from_file
                 else:
@@ -423,8 +446,8 @@ def prepare(ctx: Context, target: Target, settings: Settings, *, payload: Any = 
                     if payload is not None:
                         body = payload
                     else:
-                        response = deepstate.fetch(target.url, **options, deadline=deadline)
-                        body, final_url = deepstate.parse_json(response), response.url
+                        response = http.fetch(target.url, **options, deadline=deadline)
+                        body, final_url = http.parse_json(response), response.url
                 try:
                     if not from_file:
                         features = deepstate.feature_collection(body)
@@ -442,11 +465,11 @@ def prepare(ctx: Context, target: Target, settings: Settings, *, payload: Any = 
                 except shapely.errors.GEOSException as exc:
                     first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                     msg = (
-                        f"{source}: its polygons cannot be combined ({deepstate.printable(first, limit=120)}); "
+                        f"{source}: its polygons cannot be combined ({http.printable(first, limit=120)}); "
                         "the response is damaged"
                     )
                     raise RefreshError(msg) from exc
-                km2 = deepstate.check_parsed(parsed, source=source)
+                km2 = checks.check_parsed(parsed, source=source, plausible_km2=deepstate.PLAUSIBLE_KM2)
                 official = _official_check(
                     target, parsed, base=settings.base, force=settings.force, options=options, deadline=deadline
                 )
@@ -457,14 +480,84 @@ def prepare(ctx: Context, target: Target, settings: Settings, *, payload: Any = 
                 # a shape of answer no check foresaw: refuse this version, never end the run
                 msg = (
                     f"{source}: the answer could not be used ({type(exc).__name__}: "
-                    f"{deepstate.printable(exc, limit=120)}); the API may have changed"
+                    f"{http.printable(exc, limit=120)}); the API may have changed"
                 )
                 raise RefreshError(msg) from exc
-    except deepstate.Late as exc:  # the alarm landed just as the block was left: still this version's
-        deepstate.disarm()
+    except http.Late as exc:  # the alarm landed just as the block was left: still this version's
+        http.disarm()
         msg = f"{source}: stopped at {deadline.text()}"
-        raise deepstate.DeadlineError(msg) from exc
+        raise http.DeadlineError(msg) from exc
     return Prepared(target, parsed, parts, km2, official, source, final_url)
+
+
+def _read_files(target: Target, settings: Settings) -> occupation.Reading:
+    """Read another source's files of one day with its adapter (each a regular file, size-capped)."""
+    module = occupation.adapter(settings.source)
+    option = "--from-file" if settings.from_file else "--from-dir"
+    try:
+        files = [(Path(name).name, sources.read_user_file(Path(name), option=option, takes=f"{settings.source} files"))
+                 for name in target.files]  # fmt: skip
+    except SourceError as exc:
+        raise RefreshError(str(exc)) from exc
+    reading: occupation.Reading = module.read(files, source=", ".join(http.printable(n) for n, _ in files))
+    if reading.date != target.date:
+        msg = (
+            f"{target.url}: its features are dated {http.printable(reading.date, limit=20)}, its name {target.date}; "
+            "name the file by the day it shows"
+        )
+        raise RefreshError(msg)
+    return reading
+
+
+def _prepare_file_source(ctx: Context, target: Target, settings: Settings, deadline: http.Deadline) -> Prepared:
+    """Read one day of another source's files, normalise them and run the checks every source passes.
+
+    Its occupied area must be plausible for that source (its adapter's ``PLAUSIBLE_KM2``, measured on its own
+    files), and so must its contested class; what the source leaves out on some dates (NZZ: the areas held
+    before 24 Feb 2022) is cut away from every snapshot of it, so that its series compares like with like.
+    """
+    module = occupation.adapter(settings.source)
+    source = target.url
+    try:
+        with http.within(deadline, source=source):
+            try:
+                reading = _read_files(target, settings)
+                parsed = deepstate.parse_features(
+                    reading.features,
+                    max_polygon_vertices=deepstate.FILE_MAX_POLYGON_VERTICES,
+                    max_vertices=deepstate.FILE_MAX_VERTICES,
+                )
+                km2 = checks.check_parsed(parsed, source=source, plausible_km2=module.PLAUSIBLE_KM2)
+                if not shapely.is_empty(parsed.contested):
+                    parsed.contested = shapely.intersection(parsed.contested, ctx.country)
+                    contested_km2 = checks.area_km2(parsed.contested)
+                    if contested_km2 > module.PLAUSIBLE_KM2[1]:
+                        msg = (
+                            f"{source}: its contested class covers {contested_km2:,.0f} km², more than the "
+                            f"{module.PLAUSIBLE_KM2[1]:,.0f} km² plausible; a damaged file?"
+                        )
+                        raise RefreshError(msg)
+                if occupation.LEAVES_OUT_PRE2022 in reading.leaves_out:
+                    zone = shapely.union_all(ctx.pre2022.geometry.to_numpy())
+                    parsed.occupied = shapely.difference(parsed.occupied, zone)
+                    parsed.pre2022 = shapely.Polygon()
+                    parsed.contested = shapely.difference(parsed.contested, zone)
+                    km2 = checks.area_km2(parsed.occupied)
+                parts = _check_drawable(ctx, parsed, source)
+            except GeoError:
+                raise
+            except shapely.errors.GEOSException as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                msg = f"{source}: its polygons cannot be combined ({http.printable(first, limit=120)}); damaged?"
+                raise RefreshError(msg) from exc
+            except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, RecursionError) as exc:
+                msg = f"{source}: the file could not be used ({type(exc).__name__}: {http.printable(exc, limit=120)})"
+                raise RefreshError(msg) from exc
+    except http.Late as exc:
+        http.disarm()
+        msg = f"{source}: stopped at {deadline.text()}"
+        raise http.DeadlineError(msg) from exc
+    return Prepared(target, parsed, parts, km2, None, source, target.url, reading)
 
 
 #: The context forked worker processes inherit (set just before the pool starts).
@@ -517,18 +610,6 @@ def refresh_lock(directory: Path, *, wait_s: float | None = None) -> Iterator[li
         os.close(fd)
 
 
-def _file_features(location: str, *, fetch_bytes: Callable[[str], bytes]) -> list[dict[str, Any]]:
-    """Read a user's GeoJSON or KML of occupied areas (a path or an http(s) URL) as features, without GDAL."""
-    try:
-        if location.startswith(("http://", "https://")):
-            data, source = fetch_bytes(location), deepstate.printable(location)
-        else:
-            data, source = sources.read_user_file(Path(location)), repr(location)
-        return sources.occupied_features(data, source=source)
-    except SourceError as exc:
-        raise RefreshError(str(exc)) from exc
-
-
 def _progress_line(step: Progress) -> str:
     eta = f", ETA {int(step.eta_s) // 60}:{int(step.eta_s) % 60:02d}" if step.eta_s is not None else ""
     rate = f", {step.rate:.1f} versions/s" if step.rate > 0 else ""
@@ -546,16 +627,20 @@ def refresh(
     until: str | None = None,
     every: str = "day",
     from_file: str | None = None,
+    from_dir: str | None = None,
+    source: str = style.DEFAULT_OCCUPATION_SOURCE,
     force: bool = False,
     replace: bool = False,
-    timeout: float = deepstate.TIMEOUT_S,
-    retries: int = deepstate.RETRIES,
+    timeout: float = http.TIMEOUT_S,
+    retries: int = http.RETRIES,
     progress: Callable[[Progress], None] | None = None,
     workers: int | None = None,
 ) -> Outcome:
     """Fetch (or read) occupation snapshots into ``layers/occupation`` and write a change report to `out`.
 
-    Each accepted version is committed (snapshot and sidecar, atomically)
+    With `source` ``nzz`` or ``isw``, the snapshots are read from that source's files (`from_file`, or every dated
+    file in `from_dir`) and stored in ``layers/occupation/<source>``; a day already stored is skipped, so a rerun
+    resumes.  Each accepted version is committed (snapshot and sidecar, atomically)
     before the next is fetched; a version already stored is skipped without
     being fetched.  With one version, a refusal raises; with several, each
     refusal is recorded in the outcome and the run goes on.
@@ -572,15 +657,22 @@ def refresh(
         from_file=from_file,
         force=force,
         replace=replace,
+        source=source,
         options={"timeout": timeout, "retries": retries},
         workers=(min(DEFAULT_WORKERS, processes.usable_cores()) if processes.can_fork() else 1)
         if workers is None
         else workers,
     )
-    directory = layers / schema.OCCUPATION_DIR
-    if not directory.is_dir():
-        msg = f"{directory}: no such folder; pass --layers DIR with the project's layers"
+    if source in schema.SECOND_SOURCES and not (from_file or from_dir):
+        msg = f"--source {source}: its data is read from files: pass --from-file FILE or --from-dir DIR"
         raise RefreshError(msg)
+    if from_dir and source not in schema.SECOND_SOURCES:
+        msg = f"--from-dir reads another source's dated files: pass --source {' or '.join(schema.SECOND_SOURCES)}"
+        raise RefreshError(msg)
+    if not (layers / schema.OCCUPATION_DIR).is_dir():
+        msg = f"{layers / schema.OCCUPATION_DIR}: no such folder; pass --layers DIR with the project's layers"
+        raise RefreshError(msg)
+    directory = layers / schema.occupation_dir(source)
     check_apart(layers, out)
     _check_writable(out)
     outcome = Outcome()
@@ -591,10 +683,14 @@ def refresh(
             raise RefreshError("; ".join(health.bad_names))
         repairs = _repairs(health.damaged, base, from_file=from_file)
         stored = {date: snapshot.path for date, snapshot in health.sound.items()}
-        targets, payloads, reason = _choose_targets(
-            base, version=version, since=since, until=until, every=every, from_file=from_file, stored=stored,
-            options=settings.options,
-        )  # fmt: skip
+        if source in schema.SECOND_SOURCES:
+            payloads: dict[str, Any] = {}
+            targets, reason = _file_targets(source, from_file=from_file, from_dir=from_dir), ""
+        else:
+            targets, payloads, reason = _choose_targets(
+                base, version=version, since=since, until=until, every=every, from_file=from_file, stored=stored,
+                options=settings.options,
+            )  # fmt: skip
         targets = _with_repairs(targets, repairs)
         if reason:
             outcome.messages.append(reason)
@@ -604,11 +700,41 @@ def refresh(
     return outcome
 
 
+def _verify_folder(directory: Path) -> tuple[list[str], int, int, bool]:
+    """Verify one folder of dated snapshots; return its lines, the sound and all snapshots, and whether all is well."""
+    health = store.scan(directory)
+    lines = [f"problem: {problem}" for problem in health.bad_names]
+    unreadable = 0
+    for date, stored in health.sound.items():
+        try:
+            sources.parse_snapshot(stored)
+        except SourceError as exc:
+            unreadable += 1
+            lines.append(f"unreadable: {exc}")
+        if date in health.pending:
+            lines.append(
+                f"pending: {stored.path.name}: a commit was interrupted; every reader sees the new pair, and the "
+                "next refresh completes it"
+            )
+    for damage in health.damaged.values():
+        mend = damage.fix or (
+            f"a refresh refetches version {damage.version}"
+            if damage.version
+            else "restore it with its .source.json from a backup, or move both aside"
+        )
+        lines.append(f"damaged: {damage}; {mend}")
+    dates = sorted(health.sound)
+    span = f" ({dates[0]} to {dates[-1]})" if dates else ""
+    lines.append(f"{directory}: {len(dates) - unreadable} of {len(dates) + len(health.damaged)} snapshots{span}")
+    healthy = not (health.bad_names or health.damaged or unreadable)
+    return lines, len(health.sound) - unreadable, len(health.sound) + len(health.damaged), healthy
+
+
 def verify(layers: Path) -> tuple[list[str], bool]:
     """Report the health of the stored history (``refresh_occupation.py --verify``); change nothing, fetch nothing.
 
-    Every dated snapshot is verified against its sidecar and parsed; every
-    month-end file is checked against its sidecar's sha256.
+    Every dated snapshot (DeepState's, and each other source's folder there is) is verified against its sidecar
+    and parsed; every month-end file is checked against its sidecar's sha256.
 
     Returns
     -------
@@ -619,27 +745,18 @@ def verify(layers: Path) -> tuple[list[str], bool]:
     if not directory.is_dir():
         msg = f"{directory}: no such folder; pass --layers DIR with the project's layers"
         raise RefreshError(msg)
-    health = store.scan(directory)
-    lines = [f"problem: {problem}" for problem in health.bad_names]
-    unreadable = 0
-    for date, snapshot in health.sound.items():
-        try:
-            sources.parse_snapshot(snapshot)
-        except SourceError as exc:
-            unreadable += 1
-            lines.append(f"unreadable: {exc}")
-        if date in health.pending:
-            lines.append(
-                f"pending: {snapshot.path.name}: a commit was interrupted; every reader sees the new pair, and the "
-                "next refresh completes it"
-            )
-    for damage in health.damaged.values():
-        mend = damage.fix or (
-            f"a refresh refetches version {damage.version}"
-            if damage.version
-            else "restore it with its .source.json from a backup, or move both aside"
-        )
-        lines.append(f"damaged: {damage}; {mend}")
+    folders = [directory, *(layers / schema.occupation_dir(s) for s in schema.SECOND_SOURCES)]
+    lines: list[str] = []
+    sound = total = 0
+    healthy = True
+    for folder in folders:  # DeepState's counts go in the last line; another source's folder has its own line
+        if folder != directory and not folder.is_dir():
+            continue
+        more, good, count, fine = _verify_folder(folder)
+        lines += more if folder != directory else more[:-1]
+        if folder == directory:
+            sound, total = good, count
+        healthy = healthy and fine
     monthly = sorted((layers / schema.MONTHLY_DIR).glob(schema.MONTHLY_GLOB))
     provenance = sources.read_provenance(monthly)
     bad_monthly = 0
@@ -648,16 +765,14 @@ def verify(layers: Path) -> tuple[list[str], bool]:
         if recorded != row["sha256"]:
             bad_monthly += 1
             lines.append(f"damaged: {path}: does not match the sha256 its .source.json records; restore both from git")
-    sound = len(health.sound) - unreadable
-    dates = sorted(health.sound)
+    dates = sorted(store.scan(directory).sound)
     span = f" ({dates[0]} to {dates[-1]})" if dates else ""
     lines.append(
-        f"{sound} of {len(health.sound) + len(health.damaged)} stored snapshots{span} verify against their "
+        f"{sound} of {total} stored snapshots{span} verify against their "
         f".source.json (sha256, date, version); {len(monthly) - bad_monthly} of {len(monthly)} month-end files match "
         "their sidecars"
     )
-    healthy = not (health.bad_names or health.damaged or unreadable or bad_monthly)
-    return lines, healthy
+    return lines, healthy and not bad_monthly
 
 
 def _repairs(damaged: Mapping[str, store.DamagedSnapshotError], base: str, *, from_file: str | None) -> list[Target]:
@@ -718,9 +833,9 @@ def _choose_targets(
 ) -> tuple[list[Target], dict[str, Any], str]:
     """Decide what to fetch; return the targets, any payload already fetched, and a reason to stop early."""
     if from_file:
-        return [Target(from_file, None, None, deepstate.now_utc()[:10])], {}, ""
+        return [Target(from_file, None, None, occupation.now_utc()[:10])], {}, ""
     if since:
-        listing = deepstate.fetch_json(deepstate.listing_url(base), **options)
+        listing = http.fetch_json(deepstate.listing_url(base), **options)
         versions = deepstate.list_versions(listing, source=deepstate.listing_url(base))
         chosen = choose_versions(versions, since=since, until=until, every=every)
         if not chosen:
@@ -729,7 +844,7 @@ def _choose_targets(
         return [_target(base, item) for item in chosen], {}, ""
     if version is not None:
         return [_target(base, deepstate.version_of(version))], {}, ""
-    payload = deepstate.fetch_json(deepstate.last_url(base), **options)
+    payload = http.fetch_json(deepstate.last_url(base), **options)
     raw_id = payload.get("id", "") if isinstance(payload, dict) else ""
     item = deepstate.version_of(str(raw_id)[:20])
     if stored and item.date < max(stored):
@@ -743,6 +858,61 @@ def _choose_targets(
         )
     target = Target(deepstate.last_url(base), item.version, item.published, item.date)
     return [target], {target.url: payload}, ""
+
+
+def _dated_files(source: str, folder: Path) -> list[tuple[str, tuple[Path, ...]]]:
+    """List `source`'s dated files in `folder`; if they are named as another source's, say which."""
+    try:
+        found: list[tuple[str, tuple[Path, ...]]] = occupation.adapter(source).dated_files(folder)
+    except RefreshError as exc:
+        for other in schema.SECOND_SOURCES:
+            if other == source:
+                continue
+            try:
+                occupation.adapter(other).dated_files(folder)
+            except RefreshError:
+                continue
+            msg = f"{exc}; they are named as {other}'s files: pass --source {other}"
+            raise RefreshError(msg) from exc
+        raise
+    return found
+
+
+def _file_targets(source: str, *, from_file: str | None, from_dir: str | None) -> list[Target]:
+    """One target per day of another source's files: the one `from_file` (dated by its name), or each day of `from_dir`."""
+    if from_dir:
+        folder = Path(from_dir)
+        if not folder.is_dir():
+            msg = f"--from-dir {http.printable(from_dir)!r}: no such folder; pass a folder of {source}'s dated files"
+            raise RefreshError(msg)
+        days = _dated_files(source, folder)
+        if not days:
+            msg = f"--from-dir {http.printable(from_dir)!r}: holds no dated {source} files"
+            raise RefreshError(msg)
+        _check_not_future([day for day, _paths in days], what=f"--from-dir {http.printable(from_dir)!r}")
+        return [Target(http.printable(", ".join(p.name for p in paths)), None, None, day, files=tuple(str(p) for p in paths))
+                for day, paths in days]  # fmt: skip
+    name = Path(from_file or "").name
+    day = name[:10]
+    try:
+        Date.fromisoformat(day)
+    except ValueError:
+        msg = (
+            f"--from-file {http.printable(from_file)!r}: its name must start with the day it shows (YYYY-MM-DD), "
+            f"as {source}'s files are named"
+        )
+        raise RefreshError(msg) from None
+    _check_not_future([day], what=f"--from-file {http.printable(from_file or '')!r}")
+    return [Target(http.printable(name), None, None, day, files=(from_file or "",))]
+
+
+def _check_not_future(days: list[str], *, what: str) -> None:
+    """Refuse files dated after tomorrow (UTC): no source has published them yet."""
+    tomorrow = (datetime.now(tz=UTC).date() + timedelta(days=1)).isoformat()
+    later = [day for day in days if day > tomorrow]
+    if later:
+        msg = f"{what}: dated in the future ({', '.join(later[:10])}); name each file by the day it shows"
+        raise RefreshError(msg)
 
 
 def _run_targets(
@@ -818,7 +988,8 @@ def _commit_all(
                 refuse(target, prepared)
                 continue
             try:
-                previous = _previous_for(ctx, target, stored, previous)
+                monthly = ctx.monthly if settings.source not in schema.SECOND_SOURCES else {}
+                previous = _previous_for(ctx, target, stored, previous, monthly=monthly)
                 record, previous, message, written = commit(ctx, prepared, previous, settings)
             except RefreshError as exc:
                 refuse(target, exc)
@@ -832,7 +1003,9 @@ def _commit_all(
             step(target, "stored")
     finally:  # also when the run stops early: report what was stored
         if reports:
-            _write_reports(settings.out, reports)
+            credit = style.OCCUPATION_SOURCES["file" if settings.from_file and settings.source not in
+                                              schema.SECOND_SOURCES else settings.source].credit  # fmt: skip
+            _write_reports(settings.out, reports, credit=credit)
 
 
 def _prepared(
@@ -899,6 +1072,11 @@ def _skip_reason(
     if target.date not in stored:
         return ""
     existing = stored[target.date]
+    if target.files and not replace:
+        return (
+            f"a snapshot for {target.date} is stored ({existing.name}); kept (rerun with --replace to read "
+            f"{target.url} again and keep the old one in {REPLACED_DIR}/)"
+        )
     old = versions.get(target.date)
     if (target.version and old and int(old) < int(target.version)) or replace:
         return ""  # a later version of the same day from the same API replaces the earlier one; --replace, any
@@ -910,17 +1088,22 @@ def _skip_reason(
         )
     msg = (
         f"{existing}: a snapshot for {target.date} from {what} is already stored; not replacing it with "
-        f"{deepstate.printable(from_file or target.url)!r}; rerun with --replace to replace it and keep it in "
+        f"{http.printable(from_file or target.url)!r}; rerun with --replace to replace it and keep it in "
         f"{REPLACED_DIR}/"
     )
     raise RefreshError(msg)
 
 
 def _previous_for(
-    ctx: Context, target: Target, stored: Mapping[str, Path], current: Previous | None
+    ctx: Context,
+    target: Target,
+    stored: Mapping[str, Path],
+    current: Previous | None,
+    *,
+    monthly: Mapping[str, Path],
 ) -> Previous | None:
-    """Return the nearest earlier snapshot: a dated one, or else a month-end file of a day with no dated one."""
-    earlier = [d for d in stored if d < target.date] + [d for d in ctx.monthly if d < target.date and d not in stored]
+    """Return the nearest earlier snapshot: a dated one, or else a month-end file (`monthly`) of a day with no dated one."""
+    earlier = [d for d in stored if d < target.date] + [d for d in monthly if d < target.date and d not in stored]
     if not earlier:
         return None
     nearest = max(earlier)
@@ -929,7 +1112,7 @@ def _previous_for(
     if nearest in stored:
         return previous_from_file(ctx, nearest, stored[nearest])
     try:
-        return previous_from_file(ctx, nearest, ctx.monthly[nearest], monthly=True)
+        return previous_from_file(ctx, nearest, monthly[nearest], monthly=True)
     except GeoError as exc:
         msg = f"the month-end file to compare with is unusable ({exc})"
         raise RefreshError(msg) from exc
@@ -941,46 +1124,51 @@ def commit(
     """Check a prepared version against the previous one when needed, measure the change, write it atomically."""
     target, parsed, km2 = prepared.target, prepared.parsed, prepared.km2
     force, from_file, replace = settings.force, settings.from_file, settings.replace
-    directory = settings.layers / schema.OCCUPATION_DIR
-    check = prepared.official or _jump_check(target, km2, previous, force=force)
+    directory = settings.layers / schema.occupation_dir(settings.source)
+    check = prepared.official or _jump_check(target, km2, previous, force=force, source=settings.source)
     record, current = _measure(ctx, prepared, previous)
     if previous is not None and not force:
-        overlap = deepstate.check_location(
+        overlap = checks.check_location(
             km2,
             previous.km2,
             gained_km2=record["gained_km2"],
             lost_km2=record["lost_km2"],
             source=prepared.source,
             previous_date=previous.date,
+            either=settings.source in schema.SECOND_SOURCES,
         )
         check = f"{check}; {overlap:.1%} of the area overlaps {previous.date}"
     record["check"] = check
     path = store.snapshot_path(directory, target.date)
-    data = deepstate.snapshot_bytes(
+    whose = "file" if from_file and settings.source not in schema.SECOND_SOURCES else settings.source
+    credit = (
+        f"{style.OCCUPATION_SOURCES['file'].credit} ({user_file.shown_name(from_file)})"
+        if whose == "file" and from_file
+        else style.OCCUPATION_SOURCES[whose].credit
+    )
+    data = snapshot.snapshot_bytes(
         parsed,
-        properties={
-            "version_id": target.version,
-            "published_utc": target.published,
-            "source": style.OCCUPATION_CREDIT if target.version else "user file",
-        },
+        properties={"version_id": target.version, "published_utc": target.published, "source": credit},
     )
-    user = (
-        {"licence": "supplied by the user: state its licence here", "credit": f"Source: {prepared.source}"}
-        if from_file
-        else {}
-    )
-    sidecar = deepstate.sidecar_for(
+    sidecar = snapshot.sidecar_for(
         data=data,
         file_name=path.name,
-        url=target.url,
+        url=user_file.shown_name(from_file) if whose == "file" and from_file else target.url,
+        occupation_source=whose,
         version=target.version,
         published=target.published,
         snapshot_date=target.date,
         parsed=parsed,
         km2=km2,
         check=check,
-        **user,
+        changes=_changes(whose, prepared.reading),
+        notes=prepared.reading.notes if prepared.reading else "",
+        window=prepared.reading.window if prepared.reading else None,
+        credit=credit,
+        leaves_out=prepared.reading.leaves_out if prepared.reading else (),
     )
+    if prepared.reading is not None:
+        sidecar["source_files"] = [{"name": Path(name).name, "sha256": _sha256_of(Path(name))} for name in target.files]
     if prepared.final_url != target.url:
         sidecar["final_url"] = prepared.final_url  # after redirects
     side = sources.sidecar_path(path)
@@ -1003,6 +1191,36 @@ def commit(
         f"since {against}{repaired}); deposits changed: {report.deposits_changed_text(record)}"
     )
     return record, current, message, path
+
+
+def _sha256_of(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _changes(whose: str, reading: occupation.Reading | None) -> str:
+    """Say in the sidecar how the snapshot was made from what its source publishes."""
+    common = "Z dropped; repaired with make_valid; 6 decimals."
+    if whose == "deepstate":
+        return (
+            "Written by scripts/refresh_occupation.py: union of the occupied, Crimea, ORDLO and Tuzla polygons "
+            "(feature class 'occupied') and, apart, the grey zone less the occupied area (class 'contested'); "
+            f"editorial areas outside Ukraine dropped; {common}"
+        )
+    if whose == "file":
+        return f"Written by scripts/refresh_occupation.py --from-file: every polygon of the file as occupied; {common}"
+    cut = (
+        " The area DeepState shows held before 24 Feb 2022 is cut away: the source leaves it out (on some dates), so "
+        "its series compares like with like (`occupied since 24 Feb 2022`)."
+        if reading is not None and occupation.LEAVES_OUT_PRE2022 in reading.leaves_out
+        else ""
+    )
+    return (
+        f"Written by scripts/refresh_occupation.py --source {whose}: its files normalised to the snapshot classes "
+        f"(geo/occupation/{whose}.py: occupied, and apart the contested class less the occupied area).{cut} {common}"
+    )
 
 
 def _keep_replaced(path: Path) -> list[Path]:
@@ -1056,9 +1274,9 @@ def _check_writable(out: Path) -> None:
         raise RefreshError(msg) from exc
 
 
-def _write_reports(out: Path, reports: list[dict[str, Any]]) -> None:
+def _write_reports(out: Path, reports: list[dict[str, Any]], *, credit: str = style.OCCUPATION_CREDIT) -> None:
     text = json.dumps({"reports": reports}, ensure_ascii=False, indent=2) + "\n"
-    markdown = "\n".join(report.report_markdown(r) for r in reports)
+    markdown = "\n".join(report.report_markdown(r, credit=credit) for r in reports)
     try:
         folder = out.resolve()
         folder.parent.mkdir(parents=True, exist_ok=True)
@@ -1076,7 +1294,7 @@ def _write_reports(out: Path, reports: list[dict[str, Any]]) -> None:
 
 def print_progress(step: Progress) -> None:
     """Progress to stderr: one line per version, or one updated line on a terminal."""
-    line = deepstate.printable(_progress_line(step), limit=None)
+    line = http.printable(_progress_line(step), limit=None)
     if sys.stderr.isatty():
         end = "\n" if step.done == step.total else ""
         print(f"\r\x1b[K{line}", end=end, file=sys.stderr, flush=True)

@@ -44,7 +44,7 @@ from folium.plugins import MarkerCluster
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from geo import catalogue, geometry, i18n, offline, schema, style
+from geo import catalogue, geometry, i18n, offline, schema, sources, style
 from geo.catalogue import MapRecord
 from geo.errors import ArgumentError
 from geo.geometry import SCALES, Box
@@ -322,7 +322,9 @@ class Drawn:
         basemap: gpd.GeoDataFrame,
         *,
         maps: Sequence[MapRecord] = catalogue.MAPS,
+        only: gpd.GeoSeries | None = None,
     ) -> None:
+        self._only = only  # `SourcesView.shapes`' geometry, by `SourcesView.keys`
         self._regions = regions
         self._parts = parts
         self._front = front
@@ -385,6 +387,20 @@ class Drawn:
         )
         return self._memo(
             ("occupation", scale), lambda: geometry.to_lonlat(geometry.simplify(metric, s.web.metres), s.decimals)
+        )
+
+    def source_only(self, scale: str) -> gpd.GeoSeries:
+        """Return the ground only one source shows occupied (`SourcesView`), simplified as the occupied areas are.
+
+        Indexed like the ``only`` series the geometry was made with (empty without one); a piece the simplification
+        empties is left out.
+        """
+        if self._only is None or self._only.empty:
+            return gpd.GeoSeries([], crs=schema.STORAGE_CRS)
+        s = SCALES[scale]
+        metric = self._metres("source only", lambda: self._only)
+        return self._memo(
+            ("source only", scale), lambda: geometry.to_lonlat(geometry.simplify(metric, s.web.metres), s.decimals)
         )
 
     def country(self, scale: str) -> gpd.GeoSeries:
@@ -600,7 +616,7 @@ def _contested_layer(drawn: Drawn, scale: str, *, shown: bool, words: i18n.Words
     return _Layer(element, _legend(swatch, name))
 
 
-def _occupation_layers(drawn: Drawn, scale: str, words: i18n.Words) -> list[_Layer]:
+def _occupation_layers(drawn: Drawn, scale: str, words: i18n.Words, *, credit: str) -> list[_Layer]:
     geoms = drawn.occupation(scale)
     decimals = SCALES[scale].decimals
     layers: list[_Layer] = []
@@ -616,7 +632,7 @@ def _occupation_layers(drawn: Drawn, scale: str, words: i18n.Words) -> list[_Lay
             gpd.GeoSeries(geoms.loc[[part]]), [text(name)], name=name, shown=True, style_=fill, decimals=decimals
         )
         swatch = _swatch(f"background:{colour};opacity:{style.OCCUPATION_OPACITY + 0.25}")
-        layers.append(_Layer(element, _legend(swatch, name, f" ({style.OCCUPATION_CREDIT})")))
+        layers.append(_Layer(element, _legend(swatch, name, Markup(f" ({text(credit)})"))))
     if "front" in geoms.index:
         line_style = {"color": style.FRONT_COLOUR, "weight": 2.2}
         name = words("layer.front")
@@ -630,6 +646,90 @@ def _occupation_layers(drawn: Drawn, scale: str, words: i18n.Words) -> list[_Lay
         )
         swatch = _swatch(f"border-top:3px solid {style.FRONT_COLOUR};height:0;margin-bottom:4px")
         layers.append(_Layer(element, _legend(swatch, words("legend.front"))))
+    return layers
+
+
+@dataclass(frozen=True)
+class SourcesView:
+    """What the maps show of the comparison of occupation sources on the build's snapshot day (`geo.build.sources_view`).
+
+    Each pair of the build's own source (`own`, source A) with another source that has a snapshot of that day:
+    the ground only one of the two shows occupied (a layer per pair, off when the map opens) and the deposits they
+    disagree on (a line in the popup).  Credits are data: escaped where they land.
+    """
+
+    date: str  # the build's snapshot date
+    own: str  # the build's source id (`geo.style.DEFAULT_OCCUPATION_SOURCE`)
+    shapes: gpd.GeoDataFrame  # source_b, only (the source that alone shows it occupied); geometry lon/lat
+    credits: Mapping[str, str]  # source id → its credit
+    footprints: Mapping[str, str]  # source_b → what the pair was compared on (`geo.build.FOOTPRINT_UKRAINE`, …)
+    deposits: pd.DataFrame  # deposit_id, source_b, control_a, control_b (``held`` or ``occupied``)
+
+    def only(self) -> gpd.GeoSeries:
+        """Return the shapes' geometry indexed ``<source_b>/<only>`` (what `Drawn` simplifies)."""
+        keys = [f"{b}/{only}" for b, only in zip(self.shapes["source_b"], self.shapes["only"], strict=True)]
+        return gpd.GeoSeries(self.shapes.geometry.to_numpy(), index=keys, crs=schema.STORAGE_CRS)
+
+    def credit(self, source: str) -> str:
+        """Return a source's credit (its id where none is known)."""
+        return self.credits.get(source, source)
+
+    def popup_lines(self, deposit_id: str, words: i18n.Words) -> list[str]:
+        """Return a deposit's lines "held per A, occupied per B (date)", one per pair that disagrees on it (plain text)."""
+        rows = self.deposits[self.deposits["deposit_id"] == deposit_id]
+        return [
+            words(
+                "popup.sources_differ",
+                control_a=words(f"popup.source_control.{row['control_a']}"),
+                a=self.credit(self.own),
+                control_b=words(f"popup.source_control.{row['control_b']}"),
+                b=self.credit(str(row["source_b"])),
+                date=self.date,
+            )
+            for _n, row in rows.iterrows()
+        ]
+
+
+def _source_only_layers(drawn: Drawn, scale: str, words: i18n.Words, view: SourcesView | None) -> list[_Layer]:
+    """Return a layer per pair of sources: the ground only one of the two shows occupied, in each one's style."""
+    if view is None:
+        return []
+    geoms = drawn.source_only(scale)
+    layers = []
+    for other in dict.fromkeys(str(b) for b in view.shapes["source_b"]):
+        name = text(words("layer.source_only", a=view.credit(view.own), b=view.credit(other), date=view.date))
+        group = folium.FeatureGroup(name=name, show=False)
+        entries = []
+        for only in (view.own, other):
+            colour, dash = style.SOURCE_ONLY_STYLE.get(only, style.SOURCE_ONLY_STYLE["file"])
+            label = Markup(text(words("legend.source_only", credit=view.credit(only))))
+            key = f"{other}/{only}"
+            if key in geoms.index:
+                fill = {
+                    "color": colour,
+                    "weight": 1.6,
+                    "dashArray": dash,
+                    "fillColor": colour,
+                    "fillOpacity": style.SOURCE_ONLY_OPACITY,
+                }
+                VectorLayer(
+                    gpd.GeoSeries(geoms.loc[[key]]),
+                    [label],
+                    name=key,
+                    decimals=SCALES[scale].decimals,
+                    style_=fill,
+                    control=False,
+                    highlight={**fill, "weight": 3.1},
+                ).add_to(group)
+            swatch = _swatch(
+                f"background:{colour};opacity:{style.SOURCE_ONLY_OPACITY + 0.35};border:1.5px dashed {colour}"
+            )
+            entries.append(Markup("{} {}").format(swatch, label))
+        note = text(words(f"legend.source_footprint.{view.footprints.get(other, 'ukraine')}"))
+        legend = Markup("{}<br>{}<br><small>{}</small>").format(
+            Markup(name), Markup("<br>").join(entries), Markup(note)
+        )
+        layers.append(_Layer(group, legend))
     return layers
 
 
@@ -674,10 +774,13 @@ def _reserve(record: Mapping[Any, Any], words: i18n.Words) -> dict[str, Any] | N
     }
 
 
-def popup_html(row: pd.Series, words: i18n.Words, names: Mapping[str, str] | None = None) -> str:
+def popup_html(
+    row: pd.Series, words: i18n.Words, names: Mapping[str, str] | None = None, *, differ: Sequence[str] = ()
+) -> str:
     """Build a deposit's popup: name, commodities, status, control, precision, source link.
 
-    `names` (from `region_names`) names the regions the deposit lies in, in the language of `words`.
+    `names` (from `region_names`) names the regions the deposit lies in, in the language of `words`; `differ` are
+    the lines saying where the occupation sources disagree on its control (`SourcesView.popup_lines`, plain text).
     """
     distance = row["distance_to_front_km"]
     record = row.to_dict()
@@ -703,6 +806,7 @@ def popup_html(row: pd.Series, words: i18n.Words, names: Mapping[str, str] | Non
             precision=_word(words, "precision", row["coord_precision"]),
             located=bool(row["location_known"]),
             reserve=_reserve(record, words),
+            differ=list(differ),
         )
     )
 
@@ -732,8 +836,12 @@ def _deposit_records(
     names: Mapping[str, str],
     *,
     labelled: Sequence[str] = (),
+    sources_view: SourcesView | None = None,
 ) -> list[dict[str, Any]]:
-    """Return each deposit's marker data; those of the commodity groups `labelled` carry their name as a label."""
+    """Return each deposit's marker data; those of the commodity groups `labelled` carry their name as a label.
+
+    With `sources_view`, the popup of a deposit the occupation sources disagree on says so.
+    """
     records = []
     sizes = reserve_marker_sizes(deposits).dropna().to_dict()
     latin = i18n.words("en")  # a Ukrainian map's search finds the Latin map name too
@@ -765,7 +873,9 @@ def _deposit_records(
                 else str(row["control_status"]),
                 "size": style.LITHIUM_MARKER_SIZE if group == "lithium" else style.MARKER_SIZE,
                 "base": style.LITHIUM_MARKER_SIZE if group == "lithium" else style.MARKER_SIZE,
-                "popup": popup_html(row, words, names),
+                "popup": popup_html(
+                    row, words, names, differ=sources_view.popup_lines(str(rid), words) if sources_view else ()
+                ),
                 "name": text(name),  # HTML, for the tooltip
                 "title": str(name),  # plain text, set as the icon's title attribute by Leaflet
                 "search": [  # the map's name, its Latin map name, and the source's spellings in both languages
@@ -867,6 +977,7 @@ class MapExtras(MacroElement):
         slider_legend: Markup | None = None,
         control: list[tuple[Markup, str]] | None = None,
         dmz_marker: Markup | None = None,
+        credit: str,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "MapExtras"
@@ -884,7 +995,7 @@ class MapExtras(MacroElement):
             "regions": regions,
             "shapes": style.SHAPES,
             "words": script_words(words, "script"),
-            "credits": text(style.CREDITS_LINE),
+            "credits": text(style.credits_line(credit)),
         }
 
     def render(self, **kwargs: Any) -> None:  # type: ignore[override]
@@ -916,10 +1027,12 @@ def _panel_state(
     shares: Mapping[str, Mapping[str, Any]],
     counts: Mapping[str, int],
     words: i18n.Words,
+    *,
+    credit: str,
 ) -> dict[str, Any]:
-    """Return the panel's lines that follow the time slider: the date, each focus region's share, the counts.
+    """Return the panel's lines that follow the time slider: the date and its source, each focus region's share.
 
-    `shares` is region id → ``occupied_share``, ``occupied_km2``, ``area_km2`` at `date`; `counts` is control
+    `credit` names the source of that date's snapshot, and the counts follow.  `shares` is region id → ``occupied_share``, ``occupied_km2``, ``area_km2`` at `date`; `counts` is control
     status → records at `date`.  Plain text (the page sets it as text; the template escapes it).
     """
     lines = []
@@ -942,7 +1055,7 @@ def _panel_state(
         for status in schema.CONTROL_STATUSES
     ]
     return {
-        "when": words("panel.occupied_as_of", date=date, credit=style.OCCUPATION_CREDIT),
+        "when": words("panel.occupied_as_of", date=date, credit=credit),
         "focus": lines,
         "counts": ", ".join(phrases),
     }
@@ -983,11 +1096,13 @@ def _subject(spec: MapRecord, regions: gpd.GeoDataFrame, deposits: gpd.GeoDataFr
     return _Subject(focus, deposits.index[chosen.to_numpy(dtype=bool)], label, spec.groups)
 
 
-def _now_state(subject: _Subject, snapshot_date: str, deposits: gpd.GeoDataFrame, words: i18n.Words) -> dict[str, Any]:
-    """Return the panel's slider lines at the map's own snapshot."""
+def _now_state(
+    subject: _Subject, snapshot_date: str, deposits: gpd.GeoDataFrame, words: i18n.Words, *, credit: str
+) -> dict[str, Any]:
+    """Return the panel's slider lines at the map's own snapshot (`credit`: its source)."""
     shares = {f["id"]: f for f in subject.focus}
     counts = deposits.loc[subject.records, "control_status"].value_counts().to_dict()
-    return _panel_state(snapshot_date, subject.focus, shares, counts, words)
+    return _panel_state(snapshot_date, subject.focus, shares, counts, words, credit=credit)
 
 
 def _sites(subject: _Subject, deposits: gpd.GeoDataFrame, words: i18n.Words) -> list[str]:
@@ -1217,6 +1332,7 @@ def _slider(
     steps: Sequence[SliderSteps],
     month_ends: Collection[str],
     words: i18n.Words,
+    credits: Mapping[str, str],
 ) -> _Call:
     (south, west), (north, east) = bounds
     view = geometry.slider_view((west, south, east, north))
@@ -1247,7 +1363,7 @@ def _slider(
         rows = table[table["date"] == date].set_index(schema.REGION_ID)
         shares = {str(rid): {str(k): v for k, v in row.items()} for rid, row in rows.iterrows()}
         counts = {str(k): int(v) for k, v in counted[date].value_counts().items()}
-        panel.append(_panel_state(date, subject.focus, shares, counts, words))
+        panel.append(_panel_state(date, subject.focus, shares, counts, words, credit=credits[date]))
     panel.append(dict(now))
     return _Call(
         "resourceSlider",
@@ -1479,9 +1595,16 @@ def _scenario_bases(
 
 
 def _scenario_panel_items(
-    views: Sequence[Mapping[str, Any]], deposits: gpd.GeoDataFrame, words: i18n.Words, *, snapshot_date: str = ""
+    views: Sequence[Mapping[str, Any]],
+    deposits: gpd.GeoDataFrame,
+    words: i18n.Words,
+    *,
+    snapshot_date: str = "",
+    credits: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Return what each scenario's panel states (plain values: the template escapes and writes them).
+
+    ``credit`` is the source of the line the scenario starts from (`credits`: date → credit; "" if not given).
 
     ``dated`` is True where the scenario starts from another date's line than the snapshot's (``--scenario-date``):
     the panel then names that date instead of "today".
@@ -1514,6 +1637,7 @@ def _scenario_panel_items(
                 "quote_en": view.get("quote_en") or "",
                 "notes": view["notes"],
                 "date": view["date"],
+                "credit": (credits or {}).get(str(view["date"]), ""),
                 "dated": dated,
                 "dmz_depth": dmz_depth_text(view.get("dmz_depths_km") or (), words),
                 "ukraine": ukraine,
@@ -1594,6 +1718,7 @@ def _scenario_page(
     drawn: Drawn,
     snapshot_date: str,
     words: i18n.Words,
+    credits: Mapping[str, str],
 ) -> _ScenarioPage:
     """Build the scenario map's layers, panel and switcher data from `geo.build.scenario_views`."""
     s = SCALES[spec.scale]
@@ -1639,7 +1764,7 @@ def _scenario_page(
     }
     controls = [v["control"] for v in views]
     codes = ["".join(_SCENARIO_CODES[str(c.get(rid, schema.UNKNOWN))] for c in controls) for rid in deposits.index]
-    items = _scenario_panel_items(views, deposits, words, snapshot_date=snapshot_date)
+    items = _scenario_panel_items(views, deposits, words, snapshot_date=snapshot_date, credits=credits)
     data = {
         "ids": [v["scenario_id"] for v in views],
         "kinds": list(SCENARIO_KINDS),
@@ -1703,6 +1828,26 @@ def _colour_variables() -> Element:
     return Element(f"<style>:root{{{css}}}</style>")  # colours from geo/style.py, no data
 
 
+def _page_credits(
+    credit: str,
+    dated_credits: Mapping[str, str] | None,
+    *,
+    snapshot_date: str,
+    slider: Sequence[str] | None,
+    scenarios: Sequence[Mapping[str, Any]],
+) -> tuple[dict[str, str], str]:
+    """Return a page's date → source credit, and what its credits line names (`geo.sources.history_credit`).
+
+    The credits line names the sources of what the page shows: the `slider`'s dates where it has a time slider,
+    else the lines its `scenarios` start from, else the snapshot's (`credit`).
+    """
+    known = {**(dated_credits or {}), snapshot_date: credit}
+    lines = sorted({str(view.get("date")) for view in scenarios})
+    credits = {date: known.get(date, credit) for date in sorted({*known, *(slider or ()), *lines})}
+    shown = slider if slider is not None else lines or [snapshot_date]
+    return credits, sources.history_credit({date: credits[date] for date in shown})
+
+
 def build_map(
     spec: MapRecord,
     *,
@@ -1719,6 +1864,9 @@ def build_map(
     slider_steps: Sequence[SliderSteps] = DEFAULT_SLIDER,
     month_ends: Collection[str] = (),
     scenarios: Sequence[Mapping[str, Any]] = (),
+    credit: str,
+    dated_credits: Mapping[str, str] | None = None,
+    sources_view: SourcesView | None = None,
 ) -> folium.Map:
     """Build one map: base map, region outlines, occupied areas, line of contact, deposits, controls.
 
@@ -1730,9 +1878,23 @@ def build_map(
     slider (`slider_steps`: `slider_dates`; `month_ends`, the month-end files' dates, are ``monthly``'s) to each
     date.  The scenario map (`MapRecord.scenarios`) draws `scenarios` (`geo.build.scenario_views`) instead of
     today's occupied areas, with a switcher over them (`ScenarioSwitcher`) and a panel for each.
+
+    `credit` is the source of the snapshot's occupied areas (`geo.sources.occupation_credit`), named on their
+    legend, in the panel and the credits; `dated_credits` (date → credit) those of the history's other dates
+    (`credit` where not given), named where the slider or a scenario shows that date's line.  Both are data: escaped
+    where they land.  With `sources_view` (another source has a snapshot of the snapshot's day), the map has a layer
+    per pair of the ground only one source shows occupied, and the popups say where the sources disagree.
     """
     words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
     title = catalogue.title(spec, words, regions)
+    sliding = bool(spec.slider and series and statuses is not None)
+    credits, footer = _page_credits(
+        credit,
+        dated_credits,
+        snapshot_date=snapshot_date,
+        slider=slider_dates(list(series), slider_steps, month_ends=month_ends) if sliding and series else None,
+        scenarios=scenarios if spec.scenarios else (),
+    )
     bounds = _latlon(geometry.frame_bounds(spec, regions, deposits))
     fmap = OfflineMap(
         location=[(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2],
@@ -1740,8 +1902,9 @@ def build_map(
         tiles=None,
         control_scale=True,
     )
-    fmap.options.update(minZoom=4, maxZoom=18)  # with no tile layer, Leaflet (and clustering) need these on the map
-    fmap.options.update(zoomSnap=0.25)  # the opening frame fills the window, not the nearest whole zoom below it
+    # with no tile layer, Leaflet (and clustering) need the zooms on the map; zoomSnap: the opening frame fills the
+    # window, not the nearest whole zoom below it
+    fmap.options.update(minZoom=4, maxZoom=18, zoomSnap=0.25)
     _Call("resourceSetup", bounds, script_words(words, "setup")).add_to(fmap)
     _base_layers(fmap, drawn, spec.scale, words)
     _focus_layers(fmap, drawn, regions, spec)
@@ -1755,15 +1918,33 @@ def build_map(
             entry = words("legend.boundaries", level=words(f"level.{lv.level}").lower())
             layers.append(_Layer(outline, _legend(swatch, entry)))
     page = (
-        _scenario_page(spec, scenarios, deposits, drawn=drawn, snapshot_date=snapshot_date, words=words)
+        _scenario_page(
+            spec, scenarios, deposits, drawn=drawn, snapshot_date=snapshot_date, words=words, credits=credits
+        )
         if spec.scenarios and scenarios
         else None
     )
     grey = None if page else _contested_layer(drawn, spec.scale, shown=spec.frame != schema.COUNTRY_ID, words=words)
-    layers += page.layers if page else [*_occupation_layers(drawn, spec.scale, words), *([grey] if grey else [])]
+    layers += (
+        page.layers
+        if page
+        else [
+            *_occupation_layers(drawn, spec.scale, words, credit=credit),
+            *([grey] if grey else []),
+            *_source_only_layers(drawn, spec.scale, words, sources_view),
+        ]
+    )
     anchors = regions[regions["level"] == "oblast"].geometry.representative_point()
     names = region_names(regions, words)
-    records = _deposit_records(deposits, anchors, snapshot_date, words, names, labelled=spec.groups)
+    records = _deposit_records(  # the scenario map's popups are about the scenario
+        deposits,
+        anchors,
+        snapshot_date,
+        words,
+        names,
+        labelled=spec.groups,
+        sources_view=None if page else sources_view,
+    )
     groups = _deposit_layers(records, first=spec.groups, words=words)
     layers += list(groups.values())
     for layer in layers:
@@ -1778,9 +1959,8 @@ def build_map(
         xmin, ymin, xmax, ymax = (round(float(v), 4) for v in row.geometry.bounds)
         for label in dict.fromkeys(name for name in words.names(row.to_dict()) if name):
             region_entries.append({"label": i18n.without_bidi(label), "bounds": [[ymin, xmin], [ymax, xmax]]})
-    now = _now_state(subject, snapshot_date, deposits, words)
+    now = _now_state(subject, snapshot_date, deposits, words, credit=credit)
     panel = page.panel if page is not None else _panel_html(subject, now, metals, deposits, words=words, bases=bases)
-    sliding = bool(spec.slider and series and statuses is not None)
     MapExtras(
         title=title,
         panel=panel,
@@ -1792,6 +1972,7 @@ def build_map(
         slider_legend=_slider_legend(words) if sliding else None,
         control=page.control if page else None,
         dmz_marker=page.dmz_marker if page else None,
+        credit=footer,
     ).add_to(fmap)
     if page is not None:
         ScenarioSwitcher(control=control, kinds=page.kinds, data=page.data, items=page.items, words=words).add_to(fmap)
@@ -1809,12 +1990,13 @@ def build_map(
             steps=slider_steps,
             month_ends=month_ends,
             words=words,
+            credits=credits,
         ).add_to(fmap)
     root = cast("Figure", fmap.get_root())
     csp = Element(f'<meta http-equiv="Content-Security-Policy" content="{offline.CONTENT_SECURITY_POLICY}">')
     root.header.add_child(csp, name="content_security_policy", index=0)
     root.header.add_child(_colour_variables(), name="map_colours")
-    noscript = fragment("noscript.html", words=words, credits=style.CREDITS_LINE)
+    noscript = fragment("noscript.html", words=words, credits=style.credits_line(footer))
     root.html.add_child(Element(str(noscript)), name="noscript")
     _hatches(root, contested=grey is not None, demilitarised=page is not None)
     root.title = text(words("page.title", title=title))
@@ -1869,6 +2051,9 @@ def render_maps(
     slider_steps: Sequence[SliderSteps] = DEFAULT_SLIDER,
     month_ends: Collection[str] = (),
     scenarios: Sequence[Mapping[str, Any]] = (),
+    credit: str,
+    dated_credits: Mapping[str, str] | None = None,
+    sources_view: SourcesView | None = None,
 ) -> dict[str, bytes]:
     """Render every map in `specs` to self-contained HTML bytes, one after another.
 
@@ -1887,8 +2072,10 @@ def render_maps(
     dict
         Output file name (`geo.catalogue.MapRecord.file`) → HTML bytes.
     """
-    drawn = Drawn(regions, parts, front, contested, basemap, maps=specs)
+    only = sources_view.only() if sources_view is not None else None
+    drawn = Drawn(regions, parts, front, contested, basemap, maps=specs, only=only)
     common: dict[str, Any] = {"regions": regions, "deposits": deposits, "metals": metals}
     common.update(snapshot_date=snapshot_date, series=series, statuses=statuses, words=words, bases=bases)
     common.update(history=history, slider_steps=slider_steps, month_ends=month_ends, scenarios=scenarios)
+    common.update(credit=credit, dated_credits=dated_credits, sources_view=sources_view)
     return {spec.file: render_map(spec, drawn=drawn, **common) for spec in specs}

@@ -505,3 +505,28 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[[int], Path]]:
     yield mount
     for point in reversed(mounted):
         subprocess.run(["umount", str(point)], check=False)
+
+
+def store_second_source(
+    layers: Path, source: str, date: str, occupied: shapely.Geometry, *, leaves_out: tuple[str, ...] = ()
+) -> Path:
+    """Store a snapshot of another source (`source` nzz or isw) of `date` as the refresh would, in lon/lat.
+
+    Written by the refresh's own writer (`geo.occupation.snapshot`, `geo.store.commit`): the tests that use it
+    check what the build makes of a stored snapshot, not how it is written.
+    """
+    from geo import occupation, store  # noqa: PLC0415
+    from geo.occupation import snapshot  # noqa: PLC0415
+
+    folder = layers / schema.occupation_dir(source)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = store.snapshot_path(folder, date)
+    parsed = occupation.Parsed(occupied=occupied, pre2022=shapely.Polygon())
+    data = snapshot.snapshot_bytes(parsed, properties={"version_id": None, "published_utc": None, "source": source})
+    sidecar = snapshot.sidecar_for(
+        data=data, file_name=path.name, url=f"{date}.json", occupation_source=source, version=None,
+        published=None, snapshot_date=date, parsed=parsed, km2=0.0, check="test", changes="test",
+        leaves_out=leaves_out,
+    )  # fmt: skip
+    store.commit(path, data, json.dumps(sidecar).encode("utf-8"))
+    return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import hashlib
 import json
 import os
@@ -15,15 +16,29 @@ import zipfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import numpy as np
+import pyproj
 import pytest
 import shapely
+import shapely.geometry
+from pyproj import Geod
 from shapely.geometry import box
 
-from geo import build, catalogue, cli, deepstate, schema, store, webmap, workers
-from geo.errors import ArgumentError, ValidationError
-from tests.conftest import REPO, deposit_row, make_layers, scenario_row, write_csv, write_sidecar
+from geo import build, catalogue, cli, occupation, schema, store, update, webmap, workers
+from geo.errors import ArgumentError, SourceError, ValidationError
+from geo.occupation import snapshot
+from tests.conftest import (
+    REPO,
+    deposit_row,
+    make_layers,
+    scenario_row,
+    store_second_source,
+    write_csv,
+    write_sidecar,
+)
 
 #: The scenarios of the tiny world (tests/conftest.py) and of the shipped layers/scenarios/scenarios.csv, in order.
 TINY_SCENARIOS = ("frozen", "mix", "back", "band")
@@ -444,20 +459,22 @@ def test_the_shipped_build_puts_shevchenkivske_at_its_published_share_of_ukraine
 def _store_day(layers: Path, day: str, occupied: shapely.Geometry, grey: shapely.Geometry) -> None:
     """Store a dated snapshot as the refresh stores it (its bytes and sidecar), of a version published that day."""
     moment = datetime.fromisoformat(f"{day}T12:00:00+00:00")
-    version, published = str(int(moment.timestamp())), deepstate.iso_utc(moment)
-    parsed = deepstate.Parsed(occupied, shapely.Polygon(), grey)
+    version, published = str(int(moment.timestamp())), occupation.iso_utc(moment)
+    parsed = occupation.Parsed(occupied, shapely.Polygon(), grey)
     path = store.snapshot_path(layers / schema.OCCUPATION_DIR, day)
-    data = deepstate.snapshot_bytes(parsed, properties={"version_id": version, "published_utc": published})
-    sidecar = deepstate.sidecar_for(
+    data = snapshot.snapshot_bytes(parsed, properties={"version_id": version, "published_utc": published})
+    sidecar = snapshot.sidecar_for(
         data=data,
         file_name=path.name,
         url="https://example.org",
+        occupation_source="deepstate",
         version=version,
         published=published,
         snapshot_date=day,
         parsed=parsed,
         km2=0.0,
         check="test",
+        changes="test",
     )
     path.write_bytes(data)
     store.sidecar_path(path).write_text(json.dumps(sidecar), encoding="utf-8")
@@ -524,8 +541,8 @@ def test_maps_readme_lists_every_output_and_no_other(shipped: tuple[Path, dict[s
     # and nothing it names is missing from a build, but the refresh's reports and the on-demand maps
     made = {n.removeprefix("uk/") for n in written}
     for name, pattern in zip(names, patterns, strict=True):
-        if name.startswith(("refresh_report", "uk/", "<region>")):
-            continue
+        if name.startswith(("refresh_report", "uk/", "<region>", "sources_", "chart_sources_")):
+            continue  # the refresh's reports, the on-demand maps, and what a build writes only with a second source
         assert any(pattern.fullmatch(n) for n in made), f"maps/README.md lists {name}, which the build does not write"
 
 
@@ -753,3 +770,130 @@ def test_shipped_scenarios_follow_their_rules(shipped: tuple[Path, dict[str, obj
     russia = _rows(out / schema.SCENARIOS_CSV, schema.REGION_ID, where={"scenario_id": "russia_june_2024"})
     for rid in ("UA14", "UA23", "UA44", "UA65"):
         assert float(russia[rid]["russian_controlled_share"]) == 1.0
+
+
+# --- sources compared ---------------------------------------------------------------------------
+
+
+def _geodesic_km2(geom: shapely.Geometry) -> float:
+    """Area of a lon/lat polygon on the WGS 84 ellipsoid (pyproj's Geod, edges densified): not the code under test."""
+    dense = shapely.segmentize(geom, 0.005)
+    area, _ = Geod(ellps="WGS84").geometry_area_perimeter(dense)
+    return abs(area) / 1e6
+
+
+def test_a_second_source_is_compared_with_the_snapshot_on_its_day(tiny_layers: Path, tmp_path: Path) -> None:
+    # The tiny world's DeepState snapshot of 2026-08-22 is occupied from lon 31.25 to 32 (lat 48–49), its pre-2022
+    # area from 31.75 to 32.  An NZZ snapshot of that day occupies 31.5–32.5 and leaves the pre-2022 area out, so
+    # the footprint is Ukraine less 31.75–32: DeepState alone shows 31.25–31.5, NZZ alone 32–32.5, both 31.5–31.75.
+    store_second_source(tiny_layers, "nzz", "2026-08-22", box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
+    store_second_source(tiny_layers, "nzz", "2026-07-01", box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
+    out = tmp_path / "maps"
+    record = build.build(tiny_layers, out)
+    strip = _geodesic_km2(box(31.25, 48, 31.5, 49))  # a 0.25° strip
+    rows = list(csv.DictReader((out / schema.SOURCES_COMPARE_CSV).read_text(encoding="utf-8").splitlines()))
+    assert {r["date"] for r in rows} == {"2026-08-22"}  # 2026-07-01: DeepState has no snapshot of that day
+    by_region = {r["region_id"]: r for r in rows}
+    ukraine, donetsk, zaporizhzhia = by_region["UA"], by_region["UA14"], by_region["UA23"]
+    assert (ukraine["source_a"], ukraine["source_b"], ukraine["footprint"]) == (
+        "deepstate",
+        "nzz",
+        "ukraine_less_pre2022",
+    )
+    assert float(ukraine["a_only_km2"]) == pytest.approx(strip, rel=1e-3)
+    assert float(ukraine["b_only_km2"]) == pytest.approx(2 * strip, rel=1e-3)
+    assert float(ukraine["both_km2"]) == pytest.approx(strip, rel=1e-3)
+    assert float(ukraine["agreement"]) == pytest.approx(0.25, rel=1e-3)
+    assert float(donetsk["a_only_km2"]) == pytest.approx(strip, rel=1e-3)
+    assert float(donetsk["b_only_km2"]) == 0.0
+    assert float(donetsk["agreement"]) == pytest.approx(0.5, rel=1e-3)
+    assert float(zaporizhzhia["b_only_km2"]) == pytest.approx(2 * strip, rel=1e-3)
+    assert float(zaporizhzhia["agreement"]) == 0.0
+    assert float(by_region["UA35"]["agreement"]) == 1.0  # neither shows anything occupied in Kirovohrad
+    pair = record["sources"]["pairs"][0]
+    assert (pair["date"], pair["source_a"], pair["source_b"]) == ("2026-08-22", "deepstate", "nzz")
+    assert pair["agreement"] == pytest.approx(0.25, rel=1e-3)
+    assert record["sources"]["credits"]["nzz"] == "NZZ, data from Liveuamap"
+    assert schema.SOURCES_DEPOSITS_CSV in record["outputs"]
+
+
+def test_without_a_second_source_nothing_is_compared(tiny_layers: Path, tmp_path: Path) -> None:
+    out = tmp_path / "maps"
+    record = build.build(tiny_layers, out)
+    assert "sources" not in record
+    assert not (out / schema.SOURCES_COMPARE_CSV).exists()
+    assert not (out / schema.SOURCES_DEPOSITS_CSV).exists()
+
+
+SECOND_SOURCES_DIR = REPO.parent / "shared" / "data" / "occupation" / "second_sources"
+
+
+def _projected(geom: shapely.Geometry) -> shapely.Geometry:
+    to_area = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True)
+    return shapely.make_valid(
+        shapely.transform(geom, lambda xy: np.column_stack(to_area.transform(xy[:, 0], xy[:, 1])))
+    )
+
+
+def _geojson_union(data: dict[str, Any]) -> shapely.Geometry:
+    return shapely.union_all([shapely.make_valid(shapely.geometry.shape(f["geometry"])) for f in data["features"]])
+
+
+def test_deepstate_and_nzz_on_2026_08_22_match_an_independent_computation(tmp_path: Path) -> None:
+    sample = SECOND_SOURCES_DIR / "nzz" / "2026-08-22.json.gz"
+    if not sample.is_file():
+        pytest.skip(f"{sample} absent: NZZ's data may not be redistributed, so it is not in the repository")
+    layers = tmp_path / "layers"
+    shutil.copytree(REPO / "layers", layers)
+    update.refresh(layers, tmp_path / "report", base="http://127.0.0.1:9", source="nzz", from_file=str(sample))
+    inputs = build.load(layers)
+    results = build.compute(inputs)
+    found = build.compute_sources(inputs, results, build.list_second_sources(layers))
+    assert found is not None
+    row = found.compare[(found.compare["region_id"] == "UA") & (found.compare["date"] == "2026-08-22")].iloc[0]
+    assert (row["source_a"], row["source_b"], row["footprint"]) == ("deepstate", "nzz", "ukraine_less_pre2022")
+    # By hand: read the files with json and shapely, project with pyproj, cut both to Ukraine less the pre-2022 area.
+    read = lambda rel: json.loads((REPO / "layers" / rel).read_text(encoding="utf-8"))  # noqa: E731
+    country = _projected(_geojson_union(read(schema.COUNTRY_FILE)))
+    zone = _projected(_geojson_union(read(schema.PRE2022_FILE)))
+    footprint = shapely.difference(country, zone)
+    deepstate = _projected(_geojson_union(read(f"{schema.OCCUPATION_DIR}/{schema.SNAPSHOT_PREFIX}2026-08-22.geojson")))
+    raw = json.loads(gzip.decompress(sample.read_bytes()))["value"]["features"]
+    kept = [f for f in raw if f["properties"]["type"] in ("nochange", "gains")]
+    nzz = _projected(shapely.union_all([shapely.make_valid(shapely.geometry.shape(f["geometry"])) for f in kept]))
+    a, b = shapely.intersection(deepstate, footprint), shapely.intersection(nzz, footprint)
+    a_only = shapely.area(shapely.difference(a, b)) / 1e6
+    b_only = shapely.area(shapely.difference(b, a)) / 1e6
+    both = shapely.area(shapely.intersection(a, b)) / 1e6
+    assert row["a_only_km2"] == pytest.approx(a_only, rel=5e-3)
+    assert row["b_only_km2"] == pytest.approx(b_only, rel=5e-3)
+    assert row["both_km2"] == pytest.approx(both, rel=1e-3)
+    assert row["agreement"] == pytest.approx(both / (a_only + b_only + both), abs=1e-3)
+
+
+def test_a_sidecar_cannot_widen_what_a_source_is_compared_on(tiny_layers: Path, tmp_path: Path) -> None:
+    # NZZ always leaves the pre-2022 area out (its entry in geo.style): a sidecar saying it leaves nothing out is
+    # overruled; a sidecar with junk in leaves_out is refused with one line.
+    path = store_second_source(tiny_layers, "nzz", "2026-08-22", box(31.5, 48, 32.5, 49), leaves_out=())
+    record = build.build(tiny_layers, tmp_path / "maps")
+    assert record["sources"]["pairs"][0]["footprint"] == "ukraine_less_pre2022"
+    side = store.sidecar_path(path)
+    sidecar = json.loads(side.read_text(encoding="utf-8"))
+    sidecar["leaves_out"] = [1, {"a": 2}]
+    side.write_text(json.dumps(sidecar), encoding="utf-8")
+    with pytest.raises(SourceError, match="leaves_out must be a list of pre2022"):
+        build.build(tiny_layers, tmp_path / "again")
+
+
+def test_a_snapshot_in_another_sources_folder_is_refused(tiny_layers: Path, tmp_path: Path) -> None:
+    path = store_second_source(tiny_layers, "nzz", "2026-08-22", box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
+    moved = tiny_layers / "occupation" / "isw"
+    moved.mkdir()
+    target = store.snapshot_path(moved, "2026-08-22")
+    target.write_bytes(path.read_bytes())
+    sidecar = json.loads(store.sidecar_path(path).read_text(encoding="utf-8"))
+    sidecar["file"] = target.name
+    store.sidecar_path(target).write_text(json.dumps(sidecar), encoding="utf-8")
+    shutil.rmtree(path.parent)
+    with pytest.raises(SourceError, match="occupation_source is 'nzz', but it is stored in isw's folder"):
+        build.build(tiny_layers, tmp_path / "maps")

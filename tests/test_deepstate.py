@@ -12,8 +12,9 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import box
 
-from geo import deepstate
+from geo import occupation
 from geo.errors import RefreshError
+from geo.occupation import checks, deepstate, http, snapshot
 
 GEOD = Geod(ellps="WGS84")
 
@@ -54,7 +55,7 @@ def test_foreign_areas_are_dropped_but_measured_by_their_fill() -> None:
         ]
     )
     assert parsed.counts == {"occupied": 1, "foreign": 1}
-    assert deepstate.area_km2(parsed.occupied) == pytest.approx(geodesic_km2(box(36.0, 47.0, 37.0, 48.0)), rel=1e-3)
+    assert checks.area_km2(parsed.occupied) == pytest.approx(geodesic_km2(box(36.0, 47.0, 37.0, 48.0)), rel=1e-3)
     assert parsed.foreign_by_fill["#880e4f"] == pytest.approx(geodesic_km2(transnistria), rel=1e-3)
 
 
@@ -69,7 +70,7 @@ def _official(after: float, before: float) -> deepstate.Official:
 
 def test_our_areas_are_checked_after_and_before_2022_each_less_the_foreign_area() -> None:
     east, west = box(36.5, 47.0, 37.0, 48.0), box(36.0, 47.0, 36.5, 48.0)
-    parsed = deepstate.Parsed(occupied=box(36.0, 47.0, 37.0, 48.0), pre2022=west, foreign_by_fill={"#880e4f": 3534.0})
+    parsed = occupation.Parsed(occupied=box(36.0, 47.0, 37.0, 48.0), pre2022=west, foreign_by_fill={"#880e4f": 3534.0})
     after, before = geodesic_km2(east), geodesic_km2(west)
     # DeepState's colour sum counts 3,534 km² of Transnistria in the pre-2022 figure: subtracted, it matches
     deepstate.check_against_official(parsed, _official(after, before + 3534.0), source="v")
@@ -89,17 +90,17 @@ def test_an_answer_without_both_occupied_figures_is_not_an_areas_answer(payload:
 
 @pytest.mark.parametrize(("days", "share"), [(0, 0.02), (1, 0.022), (3, 0.026), (30, 0.08), (40, 0.10), (400, 0.10)])
 def test_the_jump_allowance_grows_with_the_days_up_to_a_cap(days: int, share: float) -> None:
-    assert deepstate.jump_allowance(days) == pytest.approx(share)
+    assert checks.jump_allowance(days) == pytest.approx(share)
 
 
 def test_a_jump_guard_message_names_the_change_and_the_days() -> None:
     with pytest.raises(RefreshError) as caught:
-        deepstate.check_jump(110_000.0, 100_000.0, days=3, source="v", previous_date="2026-08-22")
+        checks.check_jump(110_000.0, 100_000.0, days=3, source="v", previous_date="2026-08-22")
     assert str(caught.value) == (
         "v: occupied area changes by +10.0% from 2026-08-22 (100,000 → 110,000 km² in 3 days), more than the 2.6% "
         "allowed without DeepState's own figure; check the source and rerun with --force to accept it"
     )
-    assert deepstate.check_jump(102_000.0, 100_000.0, days=3, source="v", previous_date="d") == pytest.approx(0.02)
+    assert checks.check_jump(102_000.0, 100_000.0, days=3, source="v", previous_date="d") == pytest.approx(0.02)
 
 
 def test_listing_keeps_published_versions_and_skips_malformed_entries() -> None:
@@ -132,15 +133,15 @@ def test_version_ids_are_ascii_digits_only(version: str) -> None:
 
 
 def test_printable_escapes_control_characters_and_caps_length() -> None:
-    assert deepstate.printable("a\x1b[31mred\r\nb\u202e") == "a\\x1b[31mred\\x0d\\x0ab\\x202e"
-    assert len(deepstate.printable("x" * 500)) == 200
+    assert http.printable("a\x1b[31mred\r\nb\u202e") == "a\\x1b[31mred\\x0d\\x0ab\\x202e"
+    assert len(http.printable("x" * 500)) == 200
 
 
 def test_the_snapshot_file_holds_the_occupied_area_then_the_grey_zone() -> None:
-    parsed = deepstate.Parsed(
+    parsed = occupation.Parsed(
         occupied=box(36.0, 47.0, 37.0, 48.0), pre2022=shapely.Polygon(), contested=box(37, 47, 38, 48)
     )
-    data = deepstate.snapshot_bytes(parsed, properties={"version_id": "1"})
+    data = snapshot.snapshot_bytes(parsed, properties={"version_id": "1"})
     collection = shapely.from_geojson(data.decode())
     parts = shapely.get_parts(collection)
     assert [shapely.get_type_id(p) for p in parts] == [shapely.GeometryType.MULTIPOLYGON] * 2
@@ -324,19 +325,19 @@ def test_within_stops_the_checks_at_the_deadline() -> None:
     )
 
     def checks() -> None:
-        with deepstate.within(deepstate.Deadline.after(0.3), source="v"):
+        with http.within(http.Deadline.after(0.3), source="v"):
             while True:  # GEOS calls one after another, as the checks make them
                 shapely.is_valid(polygon)
 
     start = time.monotonic()
-    with pytest.raises(deepstate.DeadlineError) as caught:
+    with pytest.raises(http.DeadlineError) as caught:
         checks()
     assert time.monotonic() - start < 20  # 0.3 s, half a second of grace, and the call under way
     assert str(caught.value) == (
         "v: stopped at the version's deadline (0.3 s for all its requests and checks); a hostile or damaged "
         "response, or an overloaded machine?"
     )
-    with deepstate.within(None, source="v"):  # no deadline: nothing armed
+    with http.within(None, source="v"):  # no deadline: nothing armed
         pass
-    with pytest.raises(deepstate.DeadlineError), deepstate.within(deepstate.Deadline.after(-1.0), source="v"):
+    with pytest.raises(http.DeadlineError), http.within(http.Deadline.after(-1.0), source="v"):
         pass  # already passed: refused before anything is done

@@ -22,12 +22,13 @@ from xml.sax.saxutils import escape, quoteattr
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 from PIL import Image
 
 from geo import build, gpkg, i18n, schema, style
-from tests.conftest import DEPOSITS, REPO, SCENARIOS, make_layers, write_csv, write_sidecar
+from tests.conftest import DEPOSITS, REPO, SCENARIOS, make_layers, store_second_source, write_csv, write_sidecar
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = REPO / "tests" / "qgis_probe.py"
@@ -52,6 +53,37 @@ def tiny_outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = root / "maps"
     build.build(make_layers(root / "layers"), out)
     return out
+
+
+def _qgis_files(layers: Path, out: Path, sources: build.SourcesResult | None = None, *, compare: bool = True) -> Path:
+    """Write the QGIS files (and the sources' CSVs) of the world in `layers` into `out`, without the HTML maps.
+
+    The sources compared are `compute_sources`' unless `sources` is given (or none, with `compare` False).
+    """
+    inputs = build.load(layers)
+    results = build.compute(inputs)
+    if sources is None and compare:
+        sources = build.compute_sources(inputs, results, build.list_second_sources(layers))
+    results = dataclasses.replace(results, sources=sources)
+    out.mkdir(parents=True)
+    for name, data in {**build.render_qgis(inputs, results), **build.source_tables(results)}.items():
+        (out / name).write_bytes(data)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sources_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny world's QGIS files with an NZZ snapshot of 2026-08-22 stored (and one of a day DeepState lacks).
+
+    The tiny world's DeepState snapshot of 2026-08-22 is occupied from lon 31.25 to 32 (lat 48–49), its pre-2022
+    area from 31.75 to 32.  NZZ's occupies 31.5–32.5 and leaves the pre-2022 area out, so the footprint is Ukraine
+    less 31.75–32: DeepState alone shows 31.25–31.5, NZZ alone 32–32.5 (as in test_build.py).
+    """
+    root = tmp_path_factory.mktemp("sources")
+    layers = make_layers(root / "layers")
+    store_second_source(layers, "nzz", "2026-08-22", shapely.box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
+    store_second_source(layers, "nzz", "2026-07-01", shapely.box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
+    return _qgis_files(layers, root / "maps")
 
 
 def _rows(db: sqlite3.Connection, sql: str) -> list[tuple[Any, ...]]:
@@ -102,20 +134,21 @@ def test_every_layer_has_one_default_style_qgis_can_find(tiny_outputs: Path) -> 
     assert "control_status" in deposits_qml  # the outline follows control
 
 
-def test_every_column_of_every_layer_has_its_alias_from_the_catalogue(tiny_outputs: Path) -> None:
+def test_every_column_of_every_layer_has_its_alias_from_the_catalogue(tiny_outputs: Path, sources_world: Path) -> None:
     words = i18n.words("en")
-    with sqlite3.connect(tiny_outputs / schema.GPKG_FILE) as db:
-        styles = dict(_rows(db, "SELECT f_table_name, styleQML FROM layer_styles"))
-        geometry_columns = dict(_rows(db, "SELECT table_name, column_name FROM gpkg_geometry_columns"))
-        columns = {table: [row[1] for row in _rows(db, f"PRAGMA table_info('{table}')")] for table in styles}
     in_layers: set[str] = set()
-    for table, qml in styles.items():
-        fields = [c for c in columns[table] if c not in ("fid", geometry_columns.get(table))]
-        root = ET.fromstring(qml.split("\n", 1)[1])
-        aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
-        assert aliases == {c: words(f"column.{c}") for c in fields}, table
-        assert all(aliases.values()), table  # none blank
-        in_layers |= set(fields)
+    for built in (tiny_outputs, sources_world):  # the sources compared' layers only when another source is stored
+        with sqlite3.connect(built / schema.GPKG_FILE) as db:
+            styles = dict(_rows(db, "SELECT f_table_name, styleQML FROM layer_styles"))
+            geometry_columns = dict(_rows(db, "SELECT table_name, column_name FROM gpkg_geometry_columns"))
+            columns = {table: [row[1] for row in _rows(db, f"PRAGMA table_info('{table}')")] for table in styles}
+        for table, qml in styles.items():
+            fields = [c for c in columns[table] if c not in ("fid", geometry_columns.get(table))]
+            root = ET.fromstring(qml.split("\n", 1)[1])
+            aliases = {a.get("field"): a.get("name") for a in root.iter("alias")}
+            assert aliases == {c: words(f"column.{c}") for c in fields}, table
+            assert all(aliases.values()), table  # none blank
+            in_layers |= set(fields)
     # and the registry holds no column that no table and no layer has
     in_tables = {c for columns in schema.TABLE_COLUMNS.values() for c in columns}
     assert set(schema.COLUMNS) == in_layers | in_tables
@@ -515,7 +548,7 @@ def test_each_focus_region_has_a_print_layout_ready_to_export(qgis_report: tuple
 
 def test_a_region_name_cannot_run_a_qgis_expression_in_a_layout() -> None:
     layout = gpkg.PrintLayout(name="x", title="[% env('HOME') %] <b>&", subtitle="s", bounds=(36.0, 47.0, 38.0, 48.0))
-    project = gpkg.render_project([], title="t", abstract="a", credits=["c"], extent=(0, 0, 1, 1),
+    project = gpkg.render_project([], title="t", abstract="a", credits=["c"], credit="c", extent=(0, 0, 1, 1),
                                   snapshot_date="2026-08-22", layouts=[layout])  # fmt: skip
     with zipfile.ZipFile(io.BytesIO(project)) as archive:
         root = ET.fromstring(archive.read("resource_control.qgs").decode("utf-8").split("\n", 1)[1])
@@ -564,7 +597,7 @@ def test_only_a_layout_of_some_groups_keeps_its_own_layer_set() -> None:
         gpkg.PrintLayout(name="all", title="t", subtitle="s", bounds=bounds),
         gpkg.PrintLayout(name="lithium", title="t", subtitle="s", bounds=bounds, groups=("lithium",)),
     ]
-    project = gpkg.render_project([deposits], title="t", abstract="a", credits=["c"], extent=(0, 0, 1, 1),
+    project = gpkg.render_project([deposits], title="t", abstract="a", credits=["c"], credit="c", extent=(0, 0, 1, 1),
                                   snapshot_date="2026-08-22", layouts=layouts)  # fmt: skip
     with zipfile.ZipFile(io.BytesIO(project)) as archive:
         root = ET.fromstring(archive.read("resource_control.qgs").decode("utf-8").split("\n", 1)[1])
@@ -856,7 +889,7 @@ def test_qgis_opens_the_scenarios_and_steps_through_them_in_an_atlas(tiny_qgis: 
     assert "Scenario mix" in labels
     assert (
         "Russia would control 58.3% of Ukraine (14,381 km²); demilitarised zone (no troops of either side) 2,054 km²; "
-        "with the demilitarised zone: 66.7%. From the line of 2026-08-22 (DeepStateMap.Live)." in labels
+        "with the demilitarised zone: 66.7%. From the line of 2026-08-22 (test credit)." in labels
     )
     # no demilitarised zone (back): one share, no "with the demilitarised zone"
     assert not any("with the demilitarised zone" in label for label in back["labels"].values())
@@ -941,3 +974,164 @@ def test_the_atlas_shows_the_translation_a_drawn_scenario_and_which_line_it_draw
     # the subtitle says which line the map draws: the snapshot's, not the scenarios' date's
     line = "The line of contact drawn is the snapshot's (2026-08-22), not that of 2025-01-31."
     assert any(label.endswith(line) and "From the line of 2025-01-31" in label for label in mix), mix
+
+
+# --- the occupation sources compared (issue 21) ----------------------------------------------------------------
+
+#: 0.25° of longitude by 1° of latitude at lat 48–49 (the tiny world's strips), km² on the WGS 84 ellipsoid.
+STRIP_KM2 = abs(pyproj.Geod(ellps="WGS84").geometry_area_perimeter(shapely.box(0, 48, 0.25, 49))[0]) / 1e6
+#: What the tiny world's sources compared credit: its DeepState snapshot's sidecar, and NZZ's credit.
+TINY_CREDITS = ["test credit", "NZZ, data from Liveuamap"]
+
+
+def test_the_disagreement_layer_holds_the_ground_only_one_source_shows(sources_world: Path) -> None:
+    frame = gpd.read_file(sources_world / schema.GPKG_FILE, layer="sources_disagreement")
+    rows = sorted(
+        (r.date, r.source_a, r.source_b, r.only_source, tuple(round(v, 6) for v in r.geometry.bounds), r.area_km2)
+        for r in frame.itertuples()
+    )
+    assert [r[:5] for r in rows] == [
+        ("2026-08-22", "deepstate", "nzz", "deepstate", (31.25, 48.0, 31.5, 49.0)),
+        ("2026-08-22", "deepstate", "nzz", "nzz", (32.0, 48.0, 32.5, 49.0)),
+    ]
+    assert rows[0][5] == pytest.approx(STRIP_KM2, rel=1e-3)
+    assert rows[1][5] == pytest.approx(2 * STRIP_KM2, rel=1e-3)
+    assert set(frame.geom_type) == {"MultiPolygon"}
+    assert frame.crs == "EPSG:4326"
+
+
+def test_the_sources_tables_have_the_csvs_rows(sources_world: Path) -> None:
+    for table, name in (
+        ("sources_compare", schema.SOURCES_COMPARE_CSV),
+        ("sources_deposits", schema.SOURCES_DEPOSITS_CSV),
+    ):
+        with (sources_world / name).open(encoding="utf-8") as fh:
+            header, *csv_rows = list(csv.reader(fh))
+        with sqlite3.connect(sources_world / schema.GPKG_FILE) as db:
+            columns = [row[1] for row in _rows(db, f"PRAGMA table_info('{table}')")]
+            data_type = _rows(db, f"SELECT data_type FROM gpkg_contents WHERE table_name = '{table}'")
+            rows = _rows(db, f"SELECT * FROM {table}")
+        assert data_type == [("attributes",)]
+        assert columns == ["fid", *header], table
+        assert len(rows) == len(csv_rows), table
+    ukraine = [r for r in csv_rows_of(sources_world, schema.SOURCES_COMPARE_CSV) if r["region_id"] == "UA"]
+    assert [(r["date"], r["source_a"], r["source_b"]) for r in ukraine] == [("2026-08-22", "deepstate", "nzz")]
+
+
+def csv_rows_of(folder: Path, name: str) -> list[dict[str, str]]:
+    with (folder / name).open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_without_another_source_the_qgis_files_are_as_before(tmp_path: Path) -> None:
+    # the same world twice: without another source, and with NZZ stored but nothing compared (as before issue 21)
+    plain = _qgis_files(make_layers(tmp_path / "plain"), tmp_path / "plain_maps")
+    layers = make_layers(tmp_path / "stored")
+    store_second_source(layers, "nzz", "2026-08-22", shapely.box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
+    before = _qgis_files(layers, tmp_path / "before_maps", compare=False)
+    for name in (schema.GPKG_FILE, schema.QGZ_FILE):
+        assert (plain / name).read_bytes() == (before / name).read_bytes(), name
+    with sqlite3.connect(plain / schema.GPKG_FILE) as db:
+        tables = {row[0] for row in _rows(db, "SELECT table_name FROM gpkg_contents")}
+    assert not {t for t in tables if t.startswith("sources")}
+    with zipfile.ZipFile(plain / schema.QGZ_FILE) as archive:
+        project = archive.read("resource_control.qgs").decode("utf-8")
+    assert "sources_" not in project
+    assert "Sources compared" not in project
+
+
+def test_the_day_filter_names_its_field_and_quotes_the_day() -> None:
+    assert gpkg.day_filter("2026-08-22") == "\"date\" = '2026-08-22'"
+    assert gpkg.day_filter("x' OR 'a'='a") == "\"date\" = 'x'' OR ''a''=''a'"
+
+
+@pytest.fixture(scope="module")
+def sources_qgis(sources_world: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _probe(sources_world, sources_world / "render.png", tmp_path_factory)
+
+
+@pytest.mark.qgis
+def test_qgis_draws_each_source_in_its_category(sources_qgis: dict[str, Any]) -> None:
+    layer = sources_qgis["layers"]["sources_disagreement"]
+    assert (layer["valid"], layer["features"], layer["crs"], layer["geometry_type"]) == (True, 2, "EPSG:4326", 2)
+    assert (layer["renderer"], layer["attribute"]) == ("categorizedSymbol", "only_source")
+    categories = layer["categories"]
+    assert {key: c["label"] for key, c in categories.items()} == {
+        "deepstate": "Only test credit",
+        "nzz": "Only NZZ, data from Liveuamap",
+    }
+    assert {key: c["stroke"] for key, c in categories.items()} == {"deepstate": "#2166ac", "nzz": "#542788"}
+    assert layer["aliases"]["only_source"] == "Only this source"
+    assert layer["aliases"]["area_km2"] == "Area, km² (EPSG:6933)"
+    for name in ("sources_disagreement", "sources_compare", "sources_deposits"):
+        rights = sources_qgis["layers"][name]["metadata"]["rights"]
+        assert rights[:2] == TINY_CREDITS, name  # every source compared, first
+        assert (
+            "https://github.com/conflict-investigations/nzz-maps" in sources_qgis["layers"][name]["metadata"]["links"]
+        )
+
+
+@pytest.mark.qgis
+def test_qgis_opens_the_sources_compared_in_their_group_filtered_to_the_snapshots_day(
+    sources_qgis: dict[str, Any], sources_world: Path
+) -> None:
+    project = sources_qgis["project"]
+    assert project["groups"] == [
+        "Deposits",
+        "Occupation (test credit)",
+        "Scenarios",
+        "Sources compared",
+        "Occupation history",
+        "Regions",
+        "Tables",
+        "Base map (Natural Earth)",
+    ]
+    shown = project["layers"]["Sources compared: ground only one shows occupied"]
+    assert shown["valid"]
+    assert shown["renderer"] == "categorizedSymbol"
+    assert shown["source"].endswith("|layername=sources_disagreement|subset=\"date\" = '2026-08-22'")
+    assert shown["features"] == 2  # both of that day
+    assert "Sources compared: ground only one shows occupied" not in project["visible"]  # off: today's map first
+    tables = {
+        "Sources compared by region": schema.SOURCES_COMPARE_CSV,
+        "Deposits the sources disagree on": schema.SOURCES_DEPOSITS_CSV,
+    }
+    for name, csv_name in tables.items():
+        assert project["layers"][name]["features"] == len(csv_rows_of(sources_world, csv_name)), name
+    # the print layouts draw what they drew before: not the disagreement
+    for layout in sources_qgis["layouts"]:
+        assert "Sources compared" not in json.dumps(layout), layout["name"]
+
+
+HOSTILE_SOURCE = 'nzz\' OR 1=1 -- "only_source" [% 1+1 %] <b>&'
+HOSTILE_CREDIT = f'Credit [% 1+1 %] "x" \' <i>&amp;{chr(1)}'
+HOSTILE_DAY = "2026-08-21' OR '1'='1"  # before the snapshot's day: the day the project opens on
+
+
+@pytest.mark.qgis
+def test_a_hostile_source_credit_and_day_stay_text_in_qgis(tmp_path_factory: pytest.TempPathFactory) -> None:
+    root = tmp_path_factory.mktemp("hostile_sources")
+    shapes = gpd.GeoDataFrame(
+        {"date": [HOSTILE_DAY, "2026-08-20"], "source_a": ["deepstate"] * 2, "source_b": [HOSTILE_SOURCE] * 2,
+         "only": [HOSTILE_SOURCE, "deepstate"], "km2": [1.0, 1.0]},
+        geometry=[shapely.box(32, 48, 32.5, 49), shapely.box(31.25, 48, 31.5, 49)],
+        crs=schema.STORAGE_CRS,
+    )  # fmt: skip
+    compare = pd.DataFrame(columns=["date", "region_id", "source_a", "source_b", "a_only_km2", "b_only_km2",
+                                    "both_km2", "agreement", "footprint"])  # fmt: skip
+    deposits = pd.DataFrame(columns=["date", "deposit_id", "source_a", "source_b", "control_a", "control_b"])
+    found = build.SourcesResult(
+        compare, deposits, shapes, {"deepstate": "test credit", HOSTILE_SOURCE: HOSTILE_CREDIT},
+        {"deepstate": ["2026-08-20", "2026-08-22"], HOSTILE_SOURCE: ["2026-08-20", HOSTILE_DAY]},
+    )  # fmt: skip
+    out = _qgis_files(make_layers(root / "layers"), root / "maps", found)
+    report = _probe(out, out / "render.png", tmp_path_factory)
+    layer = report["layers"]["sources_disagreement"]
+    assert (layer["valid"], layer["features"]) == (True, 2)
+    assert layer["categories"][HOSTILE_SOURCE]["label"] == 'Only Credit [% 1+1 %] "x" \' <i>&amp;'  # \x01 dropped
+    assert 'Credit [% 1+1 %] "x" \' <i>&amp;' in layer["metadata"]["rights"]
+    shown = report["project"]["layers"]["Sources compared: ground only one shows occupied"]
+    # the day is the filter's string literal: the one feature of that day, not every feature ('1'='1')
+    assert shown["valid"]
+    assert shown["features"] == 1
+    assert shown["source"].endswith("subset=\"date\" = '2026-08-21'' OR ''1''=''1'")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from geo import catalogue, i18n, page, plot, schema, style
+from geo import catalogue, i18n, page, plot, schema
 
 
 def test_a_long_hostile_name_becomes_a_short_plain_label() -> None:
@@ -64,11 +64,13 @@ def test_the_page_states_the_region_share_and_the_credits_and_leaves_a_band_betw
         {"name_en": ["Kirovohrad Oblast"], "name_uk": ["Кіровоградська область"], "occupied_share": [0.0]},
         index=[schema.KIROVOHRAD_ID],
     )
-    title, subtitle, credits = page.page_words(spec, words, regions=regions, snapshot_date="2026-08-22")
+    title, subtitle, credits = page.page_words(
+        spec, words, regions=regions, snapshot_date="2026-08-22", credit="NZZ, data from Liveuamap"
+    )
     assert title == words("map.title.kirovohrad")
     assert "Kirovohrad Oblast" in subtitle
-    assert "2026-08-22" in subtitle
-    assert credits == words("credits", credits=style.CREDITS_LINE)
+    assert "2026-08-22 (NZZ, data from Liveuamap)" in subtitle
+    assert credits.endswith("Occupied areas: NZZ, data from Liveuamap · Made with Natural Earth")
     layout = page.LAYOUTS["pdf"]
     figure = plot.Figure(figsize=(layout.width_in, layout.height_in), dpi=layout.dpi)
     bottom, top = page.draw_page(figure, layout, title, subtitle, credits)

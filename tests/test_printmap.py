@@ -61,7 +61,12 @@ def shipped() -> tuple[printmap.PrintGeometry, dict[str, Any]]:
     inputs = build.load(SHIPPED_LAYERS)
     results = build.compute(inputs)
     geometry = printmap.PrintGeometry(results.regions, results.parts, results.front, results.contested, inputs.basemap)
-    arguments = {"regions": results.regions, "deposits": results.deposits, "snapshot_date": inputs.snapshot_date}
+    arguments = {
+        "regions": results.regions,
+        "deposits": results.deposits,
+        "snapshot_date": inputs.snapshot_date,
+        "credit": inputs.occupation_credit,
+    }
     return geometry, arguments
 
 
@@ -136,7 +141,7 @@ def test_every_file_exists_with_its_size_and_pages(rendered: dict[str, Rendered]
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
 def test_svg_keeps_title_and_credits_as_text_in_named_groups(rendered: dict[str, Rendered], lang: str) -> None:
     words = i18n.words(lang)
-    credits = words("credits", credits=style.CREDITS_LINE)
+    credits = words("credits", credits=style.credits_line("DeepStateMap.Live"))  # the shipped snapshot's source
     for stem in STEMS:
         root = _svg(rendered[lang].files[f"print/{stem}.svg"])
         title = _text_items(_group(root, "title"))
@@ -266,7 +271,12 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[printmap.PrintGeomet
     regions = results.regions.copy()
     regions.loc[schema.KIROVOHRAD_ID, "name_en"] = "Kirovohrad $\\frac{1}{2}$ <b>" + "Ы" * 200
     geometry = printmap.PrintGeometry(regions, results.parts, results.front, results.contested, inputs.basemap)
-    return geometry, {"regions": regions, "deposits": results.deposits, "snapshot_date": inputs.snapshot_date}
+    return geometry, {
+        "regions": regions,
+        "deposits": results.deposits,
+        "snapshot_date": inputs.snapshot_date,
+        "credit": inputs.occupation_credit,
+    }
 
 
 def test_tiny_world_draws_the_grey_zone_hatched_and_lists_it(
@@ -471,7 +481,12 @@ def dense(tmp_path_factory: pytest.TempPathFactory) -> tuple[printmap.PrintGeome
     geometry = printmap.PrintGeometry(
         results.regions, results.parts, results.front, results.contested, inputs.basemap, maps=maps
     )
-    return geometry, {"regions": results.regions, "deposits": results.deposits, "snapshot_date": inputs.snapshot_date}
+    return geometry, {
+        "regions": results.regions,
+        "deposits": results.deposits,
+        "snapshot_date": inputs.snapshot_date,
+        "credit": inputs.occupation_credit,
+    }
 
 
 def test_a_dense_cluster_gets_whole_labels_tied_to_their_markers(
@@ -553,7 +568,12 @@ def scenario_world(
     inputs = build.load(make_layers(tmp_path_factory.mktemp("scenarios") / "layers"))
     results = build.compute(inputs)
     geometry = printmap.PrintGeometry(results.regions, results.parts, results.front, results.contested, inputs.basemap)
-    arguments = {"regions": results.regions, "deposits": results.deposits, "snapshot_date": inputs.snapshot_date}
+    arguments = {
+        "regions": results.regions,
+        "deposits": results.deposits,
+        "snapshot_date": inputs.snapshot_date,
+        "credit": inputs.occupation_credit,
+    }
     return geometry, arguments, build.scenario_views(results, inputs.deal)
 
 
@@ -773,15 +793,15 @@ def test_scenario_words_for_a_drawn_scenario_name_the_user_not_an_empty_source()
                "demilitarised_km2": 0.0, "russian_or_demilitarised_share": 0.5}  # fmt: skip
     view = {"scenario_id": "mine", "name_en": "Mine", "name_uk": "Мій", "date": "2026-08-22", "rules": "",
             "regions": [country], "drawn": True, "proposed": "", "source_url": "", "quote": ""}  # fmt: skip
-    _title, subtitle, footer = printmap.scenario_words(view, words)
+    _title, subtitle, footer = printmap.scenario_words(view, words, credit="A source")
     assert footer.splitlines()[0] == "Drawn by the user (--scenario-file)"
     assert "Proposed" not in footer
     assert "Source:" not in footer
     assert "with the demilitarised zone" not in subtitle
     # a row with no date and no address (not drawn): no empty "Proposed . Source: " line, only the credits
-    _title, _subtitle, footer = printmap.scenario_words({**view, "drawn": False}, words)
-    assert footer == words("credits", credits=style.CREDITS_LINE)
-    uk = printmap.scenario_words(view, i18n.words("uk"))[2]
+    _title, _subtitle, footer = printmap.scenario_words({**view, "drawn": False}, words, credit="A source")
+    assert footer == words("credits", credits=style.credits_line("A source"))
+    uk = printmap.scenario_words(view, i18n.words("uk"), credit="A source")[2]
     assert uk.splitlines()[0] == "Накреслено користувачем (--scenario-file)"
 
 

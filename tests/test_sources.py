@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from geo import schema, sources
+from geo import schema, sources, style
 from geo.errors import SourceError
 from tests.conftest import SHIPPED_LAYERS
 
@@ -333,3 +333,48 @@ def test_a_bad_scenario_file_is_named_once_with_one_fix(tmp_path: Path, text: st
     assert message.startswith(f"{path}: ")
     assert words in message
     assert message.count(str(path)) == 1
+
+
+# --- the credit of a snapshot's source ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sidecar", "credit"),
+    [
+        ({"occupation_source": "deepstate", "credit": "Source: DeepStateMap.Live"}, "DeepStateMap.Live"),
+        ({"occupation_source": "nzz", "credit": "Source: anything"}, "NZZ, data from Liveuamap"),
+        ({"occupation_source": "isw"}, style.OCCUPATION_SOURCES["isw"].credit),  # the one home of its wording
+        # a sidecar written before the sources had ids: DeepState's where its credit names DeepStateMap
+        ({"credit": "Source: DeepStateMap.Live"}, "DeepStateMap.Live"),
+        ({"credit": "Source: 'my_line.geojson'"}, "'my_line.geojson'"),
+        # a user's file (or a source not known here): its own credit, one line, without "Source: "
+        ({"occupation_source": "file", "credit": "Source: my\x00 line\u202e\n.kml"}, "my line .kml"),
+        ({"occupation_source": "file", "credit": "Source: DeepStateMap.Live, redrawn"}, "DeepStateMap.Live, redrawn"),
+        ({"occupation_source": "elsewhere", "credit": "Our own survey"}, "Our own survey"),
+        ({"occupation_source": "file", "credit": "Source: " + "x" * 200}, "x" * 120),
+        ({"occupation_source": "file", "credit": "Source: \x01\x02"}, "a user-supplied file"),
+        ({"occupation_source": "file"}, "a user-supplied file"),
+        ({}, "a user-supplied file"),
+        (None, "a user-supplied file"),
+    ],
+)
+def test_occupation_credit_names_the_source_never_a_path_or_a_control_character(
+    sidecar: dict[str, Any] | None, credit: str
+) -> None:
+    assert sources.occupation_credit(sidecar) == credit
+
+
+def test_history_credit_names_the_source_of_most_dates_then_each_other_with_its_dates() -> None:
+    deepstate = {"2025-01-31": "DeepStateMap.Live", "2025-02-28": "DeepStateMap.Live"}
+    assert sources.history_credit(deepstate) == "DeepStateMap.Live"
+    assert (
+        sources.history_credit({**deepstate, "2026-08-22": "a user-supplied file"})
+        == "DeepStateMap.Live; 2026-08-22: a user-supplied file"
+    )
+    nzz = {f"2026-08-{day:02d}": "NZZ" for day in range(1, 6)}
+    assert sources.history_credit({**deepstate, **nzz}) == ("NZZ; 2025-01-31, 2025-02-28: DeepStateMap.Live")
+    four = {f"2026-09-0{day}": "F" for day in range(1, 5)}
+    assert sources.history_credit({**nzz, **four}) == "NZZ; 2026-09-01 … 2026-09-04 (4 dates): F"
+    # a tie: the earliest date's source first
+    assert sources.history_credit({"2026-01-02": "B", "2026-01-01": "A"}) == "A; 2026-01-02: B"
+    assert sources.history_credit({}) == ""

@@ -432,3 +432,40 @@ def test_an_infinite_value_or_an_overflowing_sum_is_an_error_not_a_zero_share() 
     figures = pd.DataFrame({"reserve_t": [1e308, 1e308], "reserve_measure": ["ore", "ore"]}, index=status.index)
     with pytest.raises(ValidationError, match=r"sum .* not a finite number of tonnes: a, b"):
         stats.reserve_tonnes(figures, status)
+
+
+# --- sources compared ---------------------------------------------------------------------------
+
+
+def _km_box(x0: float, y0: float, x1: float, y1: float) -> shapely.Geometry:
+    """A box given in km, in the equal-area CRS's metres."""
+    return shapely.box(x0 * 1000, y0 * 1000, x1 * 1000, y1 * 1000)
+
+
+def test_sources_overlap_counts_what_only_one_source_shows_and_what_both_show_per_region() -> None:
+    # two 2 × 2 km regions side by side; source a occupies x 0–3 km, source b x 1–4 km, both y 0–1 km
+    regions = gpd.GeoSeries([_km_box(0, 0, 2, 2), _km_box(2, 0, 4, 2), _km_box(10, 10, 12, 12)],
+                            index=["west", "east", "far"], crs=schema.AREA_CRS)  # fmt: skip
+    footprint = _km_box(-100, -100, 100, 100)
+    frame = stats.sources_overlap_km2(regions, _km_box(0, 0, 3, 1), _km_box(1, 0, 4, 1), footprint=footprint)
+    assert frame.loc["west", "a_only_km2"] == pytest.approx(1.0)  # x 0–1
+    assert frame.loc["west", "b_only_km2"] == pytest.approx(0.0)
+    assert frame.loc["west", "both_km2"] == pytest.approx(1.0)  # x 1–2
+    assert frame.loc["east", "a_only_km2"] == pytest.approx(0.0)
+    assert frame.loc["east", "b_only_km2"] == pytest.approx(1.0)  # x 3–4
+    assert frame.loc["east", "both_km2"] == pytest.approx(1.0)  # x 2–3
+    assert frame.loc["west", "agreement"] == pytest.approx(0.5)
+    assert frame.loc["east", "agreement"] == pytest.approx(0.5)
+    # a region neither source shows occupied: they agree
+    assert frame.loc["far", ["a_only_km2", "b_only_km2", "both_km2"]].tolist() == [0.0, 0.0, 0.0]
+    assert frame.loc["far", "agreement"] == 1.0
+
+
+def test_sources_overlap_leaves_out_what_is_outside_the_footprint() -> None:
+    regions = gpd.GeoSeries([_km_box(0, 0, 2, 2)], index=["west"], crs=schema.AREA_CRS)
+    # the footprint leaves out x 0–0.5 km: half of what only source a shows there
+    footprint = _km_box(0.5, -10, 100, 10)
+    frame = stats.sources_overlap_km2(regions, _km_box(0, 0, 3, 1), _km_box(1, 0, 4, 1), footprint=footprint)
+    assert frame.loc["west", "a_only_km2"] == pytest.approx(0.5)
+    assert frame.loc["west", "both_km2"] == pytest.approx(1.0)
+    assert frame.loc["west", "agreement"] == pytest.approx(1.0 / 1.5)

@@ -35,8 +35,9 @@ import shapely.geometry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import build, cli, deepstate, schema, sources, store, update
+from geo import build, cli, schema, sources, store, update
 from geo.errors import GeoError
+from geo.occupation import checks, deepstate, http
 from tests import deepstate_archive
 from tests.conftest import REPO, SHIPPED_LAYERS
 
@@ -79,7 +80,7 @@ def layers(pristine: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deepstate, "BACKOFF_S", 0.01)
+    monkeypatch.setattr(http, "BACKOFF_S", 0.01)
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -163,9 +164,9 @@ def test_our_area_matches_deepstates_own_figure_within_one_percent_in_every_nami
     eras["Ukrainian names, black pre-2022 fills (2022-04)"] = april_2022(payload)
     for era, features in eras.items():
         parsed = deepstate.parse_features(deepstate.feature_collection(features))
-        km2 = deepstate.area_km2(parsed.occupied)
+        km2 = checks.area_km2(parsed.occupied)
         assert km2 == pytest.approx(DEEPSTATE_KM2, rel=0.01), era
-        assert deepstate.area_km2(parsed.pre2022) == pytest.approx(43_968.93, rel=0.01), era
+        assert checks.area_km2(parsed.pre2022) == pytest.approx(43_968.93, rel=0.01), era
 
 
 def strip_tokens(payload: dict[str, Any]) -> dict[str, Any]:
@@ -309,8 +310,12 @@ def test_from_file(layers: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     # a user's file is not DeepState's: no DeepState title, credit or licence on it
     for key in ("title", "source", "url", "licence", "credit", "version_id"):
         assert "DeepState" not in json.dumps(record[key]), key
-    assert record["credit"] == f"Source: '{path}'"
-    assert {f["properties"]["source"] for f in snapshot["features"]} == {"user file"}
+    # credited as a user's file by its name: never the folder it sits in (which would reach every map's credits)
+    assert record["credit"] == "Source: a user-supplied file (occupied.geojson)"
+    assert record["occupation_source"] == "file"
+    for key in ("title", "source", "url", "credit"):
+        assert str(tmp_path) not in json.dumps(record[key]), key
+    assert {f["properties"]["source"] for f in snapshot["features"]} == {"a user-supplied file (occupied.geojson)"}
 
 
 # --- bad payloads: exit 1, one exact line, layers/ unchanged ----------------------------------
@@ -429,7 +434,7 @@ def test_implausible_area(server: FakeDeepState, layers: Path, capsys: pytest.Ca
 def test_oversized_body(
     server: FakeDeepState, layers: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(deepstate, "MAX_BYTES", 1024)
+    monkeypatch.setattr(http, "MAX_BYTES", 1024)
     url = _route(server, "/api/history/last", 200, b"[" + b"0," * 5000 + b"0]")
     err = _bad(server, layers, capsys)
     assert err == f"error: {url}: response larger than 0.000976562 MiB; refusing it\n"
@@ -638,7 +643,7 @@ feature = st.fixed_dictionaries(
 def test_any_payload_shape_parses_or_fails_with_a_refresh_error(payload: Any) -> None:
     try:
         parsed = deepstate.parse_features(deepstate.feature_collection(payload))
-        deepstate.check_parsed(parsed, source="fuzz")
+        checks.check_parsed(parsed, source="fuzz", plausible_km2=deepstate.PLAUSIBLE_KM2)
     except GeoError:
         pass
 
@@ -1740,8 +1745,8 @@ def test_a_grey_zone_covering_ukraine_is_refused_with_and_without_deepstates_fig
 def test_a_request_takes_at_most_what_is_left_of_the_versions_deadline(server: FakeDeepState) -> None:
     url = _route(server, "/api/slow", 200, b"{}", delay=30.0)
     start = time.monotonic()
-    with pytest.raises(deepstate.DeadlineError) as caught:
-        deepstate.fetch(url, timeout=20.0, retries=3, deadline=deepstate.Deadline.after(0.5))
+    with pytest.raises(http.DeadlineError) as caught:
+        http.fetch(url, timeout=20.0, retries=3, deadline=http.Deadline.after(0.5))
     assert time.monotonic() - start < 10  # not 4 × 20 s
     assert str(caught.value) == (
         f"{url}: stopped at the version's deadline (0.5 s for all its requests and checks) after 1 attempts; "
@@ -1749,15 +1754,15 @@ def test_a_request_takes_at_most_what_is_left_of_the_versions_deadline(server: F
     )
     server.routes["/api/busy"] = lambda: (429, {"Retry-After": "5"}, b"", 0.0)
     start = time.monotonic()
-    with pytest.raises(deepstate.DeadlineError) as caught:
-        deepstate.fetch(f"{server.url}/busy", timeout=20.0, retries=3, deadline=deepstate.Deadline.after(3.0))
+    with pytest.raises(http.DeadlineError) as caught:
+        http.fetch(f"{server.url}/busy", timeout=20.0, retries=3, deadline=http.Deadline.after(3.0))
     assert time.monotonic() - start < 2.5  # the wait is not begun
     assert str(caught.value) == (
         f"{server.url}/busy: HTTP 429 after 1 attempts; waiting 5 s to retry would pass the version's deadline (3 s "
         "for all its requests and checks); try again later"
     )
-    with pytest.raises(deepstate.DeadlineError, match=r"/slow: not requested: the version's deadline \(1 s for"):
-        deepstate.fetch(url, deadline=deepstate.Deadline(time.monotonic() - 1.0, 1.0))
+    with pytest.raises(http.DeadlineError, match=r"/slow: not requested: the version's deadline \(1 s for"):
+        http.fetch(url, deadline=http.Deadline(time.monotonic() - 1.0, 1.0))
 
 
 def _spikes(centre: tuple[float, float], n: int = 2_999) -> dict[str, Any]:
@@ -1808,3 +1813,124 @@ def test_wrong_types_in_the_newest_version_are_one_error_line(
     server.json("/api/history/last", payload)
     err = _bad(server, layers, capsys)
     assert complaint in err, err
+
+
+# --- other sources: NZZ and ISW from files -------------------------------------------------------
+
+SECOND_SOURCES_DIR = REPO.parent / "shared" / "data" / "occupation" / "second_sources"
+
+
+def second_sample(source: str) -> Path:
+    folder = SECOND_SOURCES_DIR / source
+    if not folder.is_dir():
+        pytest.skip(f"{folder} absent: {source}'s data may not be redistributed, so it is not in the repository")
+    return folder
+
+
+def refresh_files(layers: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.refresh_occupation(["--layers", str(layers), "--out", str(layers.parent / "maps"), *args], environ={})
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_nzz_files_are_stored_in_their_own_folder_and_a_rerun_resumes(
+    layers: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    samples = second_sample("nzz")
+    folder = tmp_path / "nzz"
+    folder.mkdir()
+    for name in ("2022-09-10.json.gz", "2022-09-11.json.gz", "2026-08-22.json.gz"):
+        shutil.copy(samples / name, folder / name)
+    before = tree(layers / "occupation")
+    code, out, _err = refresh_files(layers, capsys, "--source", "nzz", "--from-dir", str(folder))
+    assert code == 0, out
+    stored = layers / "occupation" / "nzz"
+    assert sorted(p.name for p in stored.glob("*.geojson")) == [
+        "nzz_occupied_2022-09-10.geojson",
+        "nzz_occupied_2022-09-11.geojson",
+        "nzz_occupied_2026-08-22.geojson",
+    ]
+    after = tree(layers / "occupation")
+    assert {k: v for k, v in after.items() if not k.startswith("nzz/")} == before  # DeepState's untouched
+    sidecar = json.loads((stored / "nzz_occupied_2026-08-22.source.json").read_text(encoding="utf-8"))
+    assert sidecar["occupation_source"] == "nzz"
+    assert sidecar["credit"] == "Source: NZZ, data from Liveuamap"
+    assert sidecar["leaves_out"] == ["pre2022"]
+    assert len(sidecar["window"]) == 2
+    assert sidecar["source_files"][0]["name"] == "2026-08-22.json.gz"
+    # NZZ draws about 74,300 km² that day (the samples' README); less the pre-2022 area it still draws (~280 km²)
+    assert 73_000 < sidecar["occupied_km2"] < 74_400
+    code, out, _err = refresh_files(layers, capsys, "--source", "nzz", "--from-dir", str(folder))
+    assert code == 0
+    assert out.count("is stored") == 3  # each day skipped: a rerun resumes
+    assert tree(layers / "occupation") == after
+
+
+def test_isw_files_of_a_day_are_stored_as_one_snapshot_with_advances_apart(
+    layers: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    samples = second_sample("isw")
+    folder = tmp_path / "isw"
+    folder.mkdir()
+    for name in (
+        "2022-09-08_RussianAssessedCoTinUkraine.geojson.gz",
+        "2022-09-08_RussianAssessedAdvanceinUkraine.geojson.gz",
+    ):
+        shutil.copy(samples / name, folder / name)
+    code, out, _err = refresh_files(layers, capsys, "--source", "isw", "--from-dir", str(folder))
+    assert code == 0, out
+    path = layers / "occupation" / "isw" / "isw_occupied_2022-09-08.geojson"
+    classes = [f["properties"]["class"] for f in json.loads(path.read_text(encoding="utf-8"))["features"]]
+    assert classes == ["occupied", "contested"]
+    sidecar = json.loads(path.with_name("isw_occupied_2022-09-08.source.json").read_text(encoding="utf-8"))
+    assert sidecar["leaves_out"] == []  # ISW's control of terrain includes Crimea and the Donbas held since 2014
+    assert 115_000 < sidecar["occupied_km2"] < 122_000
+
+
+@pytest.mark.parametrize(
+    ("source", "files", "expected"),
+    [
+        ("isw", ["2026-08-22.json.gz"], "nzz"),  # NZZ's file given as ISW's
+        ("nzz", ["2022-09-08_RussianAssessedCoTinUkraine.geojson.gz"], "isw"),  # and the other way round
+    ],
+)
+def test_a_file_of_the_other_source_is_refused_and_nothing_is_stored(  # noqa: PLR0917  (fixtures and parameters)
+    layers: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, source: str, files: list[str], expected: str
+) -> None:
+    other = second_sample(expected)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in files:
+        shutil.copy(other / name, folder / name)
+    before = tree(layers)
+    code, _out, err = refresh_files(layers, capsys, "--source", source, "--from-dir", str(folder))
+    assert code == 1
+    assert err.startswith("error: ")
+    assert f"--source {expected}" in err or expected.upper() in err
+    assert len(err.strip().splitlines()) == 1
+    assert tree(layers) == before
+
+
+def test_a_window_of_forty_days_is_refused_with_one_line(
+    layers: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    square = [[[37.0, 47.0], [38.0, 47.0], [38.0, 48.0], [37.0, 48.0], [37.0, 47.0]]]
+    feature = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": square},
+               "properties": {"type": "nochange", "date": "2022-09-10", "_datefrom": "2022-08-01",
+                              "_dateto": "2022-09-10", "view": "x"}}  # fmt: skip
+    path = tmp_path / "2022-09-10.json"
+    path.write_text(json.dumps({"value": {"type": "FeatureCollection", "features": [feature]}}), encoding="utf-8")
+    before = tree(layers)
+    code, _out, err = refresh_files(layers, capsys, "--source", "nzz", "--from-file", str(path))
+    assert code == 1
+    assert err.startswith("error: ")
+    assert "40" in err
+    assert len(err.strip().splitlines()) == 1
+    assert tree(layers) == before
+
+
+def test_a_source_read_from_files_needs_its_files(layers: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        cli.refresh_occupation(["--layers", str(layers), "--source", "nzz"], environ={})
+    assert stop.value.code == 2
+    assert "--from-file FILE or --from-dir DIR" in capsys.readouterr().err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -23,6 +24,7 @@ from tests.conftest import (
     deposit_row,
     make_layers,
     scenario_row,
+    store_second_source,
     write_csv,
     write_sidecar,
 )
@@ -112,7 +114,9 @@ def test_every_map_is_rendered(rendered: dict[str, bytes]) -> None:
 def test_maps_carry_credits_layers_and_the_published_figure(rendered: dict[str, bytes]) -> None:
     for name, data in rendered.items():
         page = data.decode("utf-8")
-        for credit in ("«© Мінрегіон»", "OpenStreetMap", "Global Energy Monitor", "ICMM", "DeepStateMap.Live"):
+        # the occupied areas: the tiny world's snapshot sidecars' credit, never a hard-wired DeepState
+        credits = ("«© Мінрегіон»", "OpenStreetMap", "Global Energy Monitor", "ICMM", "Occupied areas: test credit")
+        for credit in credits:
             assert json.dumps(credit)[1:-1] in page, (name, credit)  # inside the script, JSON-escaped
         if name == "scenarios.html":  # the scenarios' areas instead of today's, and a panel per scenario
             for layer in (
@@ -809,3 +813,128 @@ def test_a_dated_scenario_map_draws_and_names_the_line_of_its_date(dated_scenari
     # on the snapshot's own date the column and the line are today's
     assert '<th class="scenario-compared">Today (frozen line)</th>' in _scenario_panels(tiny_scenarios)["mix"]
     assert "Today&#39;s line of contact (2026-08-22, dashed)" in tiny_scenarios
+
+
+# --- the sources' comparison: "occupied per one source only" and the popups ---------------------------------------
+
+
+def _one_source_only(layers: Path, nzz_day: str | None) -> dict[str, str]:
+    """Render the tiny world's overview (en, uk) with an NZZ snapshot of `nzz_day` (none: DeepState alone).
+
+    The NZZ snapshot occupies lon 31.5–32.5 and leaves out the pre-2022 area (31.75–32), like the comparison test
+    of tests/test_build.py: on the snapshot's day, DeepState alone shows 31.25–31.5, NZZ alone 32–32.5.
+    """
+    if nzz_day is not None:
+        store_second_source(layers, "nzz", nzz_day, shapely.box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
+    inputs = build.load(layers)
+    results = build.compute(inputs)
+    results = dataclasses.replace(
+        results, sources=build.compute_sources(inputs, results, build.list_second_sources(layers))
+    )
+    arguments = build.map_arguments(inputs, results)
+    drawn = build.drawn_geometry(arguments)
+    overview = catalogue.MAPS[0]
+    return {
+        lang: build.render_map(overview, arguments, drawn, words=i18n.words(lang)).decode("utf-8")
+        for lang in ("en", "uk")
+    }
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
+    root = tmp_path_factory.mktemp("sources")
+    return {
+        "alone": _one_source_only(make_layers(root / "alone"), None),
+        "same_day": _one_source_only(make_layers(root / "same"), "2026-08-22"),
+        "other_day": _one_source_only(make_layers(root / "other"), "2026-07-01"),
+    }
+
+
+def _layers_by_colour(page: str) -> dict[str, gpd.GeoSeries]:
+    """The polygons of each vector layer drawn in a colour, decoded apart from the code under test."""
+    blocks = dict(_DATA_BLOCK.findall(page))
+    found = {}
+    for block, paint in _VECTOR_CALL.findall(page):
+        data = json.loads(blocks[block])
+        shapes = [
+            shapely.MultiPolygon([(_decode(p[0], data["f"]), [_decode(h, data["f"]) for h in p[1:]]) for p in f["g"]])
+            for f in data["features"]
+            if f["t"] == "P"
+        ]
+        colour = json.loads(paint).get("color")
+        if colour is not None:
+            found[colour] = gpd.GeoSeries(shapes, crs=schema.STORAGE_CRS)
+    return found
+
+
+def test_the_layer_of_one_source_only_draws_the_strips_worked_by_hand(compared: dict[str, dict[str, str]]) -> None:
+    page = compared["same_day"]["en"]
+    drawn = _layers_by_colour(page)
+    deepstate, nzz = drawn["#2166ac"], drawn["#542788"]  # the colours of geo/style.py's SOURCE_ONLY_STYLE
+    assert len(deepstate) == len(nzz) == 1
+    assert deepstate.total_bounds == pytest.approx([31.25, 48, 31.5, 49], abs=0.005)  # DeepState only
+    assert nzz.total_bounds == pytest.approx([32, 48, 32.5, 49], abs=0.005)  # NZZ only
+    assert shapely.area(deepstate.iloc[0]) == pytest.approx(0.25, rel=0.01)  # square degrees
+    assert shapely.area(nzz.iloc[0]) == pytest.approx(0.5, rel=0.01)
+    name = "Occupied per one source only: test credit or NZZ, data from Liveuamap (2026-08-22)"
+    assert json.dumps(name) in page  # in the layer control
+    legend = re.search(r'<div class="legend-section" data-layer="(\w+)">(Occupied per one source only.*?)</div>', page)
+    assert legend is not None
+    for words in ("occupied per test credit only", "occupied per NZZ, data from Liveuamap only", "24 Feb 2022"):
+        assert words in legend.group(2), words
+    assert f"var {legend.group(1)} = L.featureGroup" in page
+    assert f"{legend.group(1)}.addTo(" not in page  # off when the map opens
+    uk = compared["same_day"]["uk"]
+    assert "Окуповано лише за одним джерелом: test credit або NZZ, data from Liveuamap (2026-08-22)" in uk
+    assert "окуповано лише за NZZ, data from Liveuamap" in uk
+
+
+def test_without_a_comparison_on_the_snapshot_day_the_page_is_unchanged(compared: dict[str, dict[str, str]]) -> None:
+    for lang in ("en", "uk"):
+        alone, other_day = compared["alone"][lang], compared["other_day"][lang]
+        assert alone == other_day, lang  # an NZZ snapshot of a day DeepState has none of changes nothing
+        for colour, _dash in style.SOURCE_ONLY_STYLE.values():
+            assert colour not in alone
+        assert "NZZ" not in alone
+        assert "sources-differ" not in alone
+
+
+def _popup(page: str, deposit_id: str) -> str:
+    records = json.loads(re.search(r"resourceExtras\(\w+, \{.*?\}, \{.*?\}, (\{.*\})\);", page).group(1))["records"]  # type: ignore[union-attr]
+    return str(next(r["popup"] for r in records if r["id"] == deposit_id))
+
+
+def test_a_popup_says_which_source_shows_the_deposit_occupied(compared: dict[str, dict[str, str]]) -> None:
+    # D6 (lon 31.3) lies in the strip only DeepState shows occupied; D1 (31.6) both show; D3 (30.5) neither
+    page, uk = compared["same_day"]["en"], compared["same_day"]["uk"]
+    line = "Sources differ: occupied per test credit, held per NZZ, data from Liveuamap (2026-08-22)"
+    assert f'<span class="sources-differ">{line}</span>' in _popup(page, "D6")
+    assert "Джерела розходяться: окуповано — за test credit, під контролем України — за NZZ, data from Liveuamap" in (
+        _popup(uk, "D6")
+    )
+    for other in ("D1", "D2", "D3"):
+        assert "sources-differ" not in _popup(page, other), other
+    assert "sources-differ" not in _popup(compared["alone"]["en"], "D6")
+
+
+def test_hostile_source_credits_are_inert(tiny_layers: Path) -> None:
+    inputs = build.load(tiny_layers)
+    results = build.compute(inputs)
+    view = webmap.SourcesView(
+        date="2026-08-22",
+        own="deepstate",
+        shapes=gpd.GeoDataFrame(
+            {"source_b": ["nzz"], "only": ["nzz"]}, geometry=[shapely.box(32, 48, 32.5, 49)], crs=schema.STORAGE_CRS
+        ),
+        credits={"deepstate": EVIL, "nzz": "{{ 7*7 }} `${x}` \u202e"},
+        footprints={"nzz": "ukraine"},
+        deposits=pd.DataFrame([{"deposit_id": "D6", "source_b": "nzz", "control_a": "occupied", "control_b": "held"}]),
+    )
+    arguments = {**build.map_arguments(inputs, results), "sources_view": view}
+    page = webmap.render_maps(**arguments, specs=catalogue.MAPS[:1])["overview.html"].decode("utf-8")
+    assert "<img src=x" not in page
+    assert "{{ 7*7 }}" not in page
+    assert "${x}" not in page
+    assert "\u202e" not in page
+    assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in page  # in the legend and the layer control
+    assert htmlsafe_json_dumps("held per &#123;&#123; 7*7 &#125;&#125; &#96;&#36;&#123;x&#125;&#96;")[1:-1] in page

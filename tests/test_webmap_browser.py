@@ -28,7 +28,14 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from shapely.geometry import box
 
 from geo import build, catalogue, i18n, schema, style
-from tests.conftest import DEPOSITS, SHIPPED_LAYERS, deposit_row, make_layers, write_sidecar
+from tests.conftest import (
+    DEPOSITS,
+    SHIPPED_LAYERS,
+    deposit_row,
+    make_layers,
+    store_second_source,
+    write_sidecar,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -829,5 +836,46 @@ def test_the_shipped_scenario_map_switches_every_scenario(browser: Browser, ship
         assert state["share"]
         layers = page.evaluate(LAYER_STATE)
         assert layers["legend"] == layers["onMap"]
+    assert opened.errors == []
+    page.close()
+
+
+def test_the_layer_of_one_source_only_toggles_on_with_its_legend_and_popups(browser: Browser, tmp_path: Path) -> None:
+    # The tiny world's DeepState snapshot (lon 31.25–32) and an NZZ snapshot of its day (31.5–32.5, without the
+    # pre-2022 area 31.75–32): DeepState alone shows 31.25–31.5 (with D6 at lon 31.3), NZZ alone 32–32.5.
+    layers = make_layers(tmp_path / "layers")
+    store_second_source(layers, "nzz", "2026-08-22", box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
+    out = tmp_path / "maps"
+    build.build(layers, out)
+    opened = _open(browser, out / "overview.html")
+    page = opened.page
+    name = "Occupied per one source only"
+    layer = page.evaluate(
+        "name => [...document.querySelectorAll('.legend-section')]"
+        ".find(e => e.textContent.startsWith(name)).dataset.layer",
+        name,
+    )
+    state: dict[str, Any] = page.evaluate(LAYER_STATE)
+    assert layer not in state["onMap"]  # off when the map opens
+    legend = page.locator(".legend-section", has_text=name)
+    assert not legend.is_visible()
+    page.hover(".leaflet-control-layers")
+    page.locator(".leaflet-control-layers-overlays label", has_text=name).locator("input").click()
+    state = page.evaluate(LAYER_STATE)
+    assert layer in state["onMap"]
+    assert state["legend"] == state["onMap"]
+    assert legend.is_visible()
+    text = legend.inner_text()
+    for words in ("occupied per test credit only", "occupied per NZZ, data from Liveuamap only", "(2026-08-22)"):
+        assert words in text, words
+    for colour in ("#2166ac", "#542788"):  # geo/style.py's SOURCE_ONLY_STYLE for deepstate and nzz
+        assert page.locator(f'path.leaflet-interactive[stroke="{colour}"]').count() == 1, colour
+    page.mouse.move(5, 450)
+    _click_deposit(page, "D6")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "Sources differ: occupied per test credit, held per NZZ, data from Liveuamap (2026-08-22)" in (
+        popup.inner_text()
+    )
     assert opened.errors == []
     page.close()
