@@ -1445,6 +1445,7 @@ class _Lines:
         self.days = days
         self.zone = zone
         self.regions = regions
+        self.country = regions.loc[schema.COUNTRY_ID]  # the shapes drawn are cut to it, as its row is
         self.lines: dict[tuple[str, str], _Line] = {}
         self.inside: dict[tuple[str, str, bool], shapely.Geometry] = {}
         self.km2: dict[tuple[str, str, bool], pd.Series] = {}
@@ -1502,9 +1503,11 @@ def _compare_pair(
     frame.insert(3, "source_b", pair.source_b)
     frame["footprint"] = FOOTPRINT_LESS_PRE2022 if pair.cut else FOOTPRINT_UKRAINE
     key = {"date": pair.day, "source_a": pair.source_a, "source_b": pair.source_b}
+    drawn = ((pair.source_a, geometry.clip_pieces(a_only, lines.country)),
+             (pair.source_b, geometry.clip_pieces(b_only, lines.country)))  # fmt: skip
     shapes = [
         {**key, "only": only, "km2": float(shapely.area(geom)) / 1e6, "geometry": geom}
-        for only, geom in ((pair.source_a, a_only), (pair.source_b, b_only))
+        for only, geom in drawn
         if not shapely.is_empty(geom)
     ]
     x, y = points_eq.x.to_numpy(), points_eq.y.to_numpy()

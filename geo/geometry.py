@@ -263,6 +263,26 @@ def clip(metric: gpd.GeoSeries, box: Box | None) -> gpd.GeoSeries:
     return gpd.GeoSeries(shapely.clip_by_rect(_array(metric), *box), index=metric.index, crs=metric.crs)
 
 
+def clip_pieces(geom: shapely.Geometry, within: shapely.Geometry) -> shapely.Geometry:
+    """Cut `geom` (many small polygons) to `within` (one large one): only pieces crossing its edge are intersected.
+
+    A piece wholly inside is kept as it is; one crossing the edge is intersected with `within` clipped to the
+    piece's box, so a country's full outline is never intersected with the whole of `geom`.
+    """
+    pieces = shapely.get_parts(geom)
+    if len(pieces) == 0:
+        return geom
+    shapely.prepare(within)
+    inside = shapely.contains_properly(within, pieces)
+    kept = list(pieces[inside])
+    for piece in pieces[~inside]:
+        if shapely.intersects(within, piece):
+            xmin, ymin, xmax, ymax = shapely.bounds(piece)
+            kept.append(shapely.intersection(shapely.clip_by_rect(within, xmin, ymin, xmax, ymax), piece))
+    polygons = [p for g in kept for p in shapely.get_parts(g) if shapely.get_type_id(p) == shapely.GeometryType.POLYGON]
+    return shapely.MultiPolygon(polygons) if polygons else shapely.MultiPolygon()
+
+
 def line_parts(geoms: Sequence[shapely.Geometry] | np.ndarray) -> shapely.Geometry:
     """Return the lines of `geoms` as one MultiLineString (polygons and points dropped)."""
     parts = shapely.get_parts(np.asarray(geoms, dtype=object))

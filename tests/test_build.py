@@ -853,7 +853,11 @@ def test_deepstate_and_nzz_on_2026_08_22_match_an_independent_computation(tmp_pa
     row = found.compare[(found.compare["region_id"] == "UA") & (found.compare["date"] == "2026-08-22")].iloc[0]
     assert (row["source_a"], row["source_b"], row["footprint"]) == ("deepstate", "nzz", "ukraine_less_pre2022")
     # By hand: read the files with json and shapely, project with pyproj, cut both to Ukraine less the pre-2022 area.
-    read = lambda rel: json.loads((REPO / "layers" / rel).read_text(encoding="utf-8"))  # noqa: E731
+
+    def read(rel: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((REPO / "layers" / rel).read_text(encoding="utf-8"))
+        return data
+
     country = _projected(_geojson_union(read(schema.COUNTRY_FILE)))
     zone = _projected(_geojson_union(read(schema.PRE2022_FILE)))
     footprint = shapely.difference(country, zone)

@@ -345,3 +345,14 @@ def test_the_drawability_check_raises_where_a_snapshot_cannot_be_drawn() -> None
     parts, front = _snapshot(shapely.Polygon([(30, 48), (31, 48), (31, 95), (30, 49)]))  # a vertex past the pole
     with pytest.raises((ValueError, shapely.errors.GEOSException)):
         geometry.check_drawable(parts, front, None, views=geometry.Views({}, {}))
+
+
+def test_clip_pieces_keeps_pieces_inside_cuts_those_across_and_drops_those_outside() -> None:
+    within = shapely.box(0, 0, 10, 10)
+    pieces = shapely.MultiPolygon(
+        [shapely.box(1, 1, 2, 2), shapely.box(9, 1, 11, 2), shapely.box(20, 20, 21, 21)]  # inside, across, outside
+    )
+    clipped = geometry.clip_pieces(pieces, within)
+    assert shapely.area(clipped) == pytest.approx(1.0 + 1.0)  # the whole first, half of the second (x 9–10)
+    assert shapely.equals(clipped, shapely.MultiPolygon([shapely.box(1, 1, 2, 2), shapely.box(9, 1, 10, 2)]))
+    assert shapely.is_empty(geometry.clip_pieces(shapely.MultiPolygon(), within))

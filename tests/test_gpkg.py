@@ -986,9 +986,10 @@ TINY_CREDITS = ["test credit", "NZZ, data from Liveuamap"]
 
 def test_the_disagreement_layer_holds_the_ground_only_one_source_shows(sources_world: Path) -> None:
     frame = gpd.read_file(sources_world / schema.GPKG_FILE, layer="sources_disagreement")
+    bounds = [tuple(round(float(v), 6) for v in box) for box in shapely.bounds(frame.geometry.to_numpy())]
     rows = sorted(
-        (r.date, r.source_a, r.source_b, r.only_source, tuple(round(v, 6) for v in r.geometry.bounds), r.area_km2)
-        for r in frame.itertuples()
+        (r.date, r.source_a, r.source_b, r.only_source, box, r.area_km2)
+        for r, box in zip(frame.itertuples(), bounds, strict=True)
     )
     assert [r[:5] for r in rows] == [
         ("2026-08-22", "deepstate", "nzz", "deepstate", (31.25, 48.0, 31.5, 49.0)),

@@ -457,7 +457,7 @@ def test_sources_overlap_counts_what_only_one_source_shows_and_what_both_show_pe
     assert frame.loc["west", "agreement"] == pytest.approx(0.5)
     assert frame.loc["east", "agreement"] == pytest.approx(0.5)
     # a region neither source shows occupied: they agree
-    assert frame.loc["far", ["a_only_km2", "b_only_km2", "both_km2"]].tolist() == [0.0, 0.0, 0.0]
+    assert [frame.loc["far", c] for c in ("a_only_km2", "b_only_km2", "both_km2")] == [0.0, 0.0, 0.0]
     assert frame.loc["far", "agreement"] == 1.0
 
 
