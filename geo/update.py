@@ -490,7 +490,7 @@ def prepare(ctx: Context, target: Target, settings: Settings, *, payload: Any = 
     return Prepared(target, parsed, parts, km2, official, source, final_url)
 
 
-def _read_files(target: Target, settings: Settings) -> occupation.Reading:
+def _read_files(target: Target, settings: Settings, *, pre2022: shapely.Geometry) -> occupation.Reading:
     """Read another source's files of one day with its adapter (each a regular file, size-capped)."""
     module = occupation.adapter(settings.source)
     option = "--from-file" if settings.from_file else "--from-dir"
@@ -499,7 +499,8 @@ def _read_files(target: Target, settings: Settings) -> occupation.Reading:
                  for name in target.files]  # fmt: skip
     except SourceError as exc:
         raise RefreshError(str(exc)) from exc
-    reading: occupation.Reading = module.read(files, source=", ".join(http.printable(n) for n, _ in files))
+    shown = ", ".join(http.printable(n) for n, _ in files)
+    reading: occupation.Reading = module.read(files, source=shown, pre2022=pre2022)
     if reading.date != target.date:
         msg = (
             f"{target.url}: its features are dated {http.printable(reading.date, limit=20)}, its name {target.date}; "
@@ -521,7 +522,8 @@ def _prepare_file_source(ctx: Context, target: Target, settings: Settings, deadl
     try:
         with http.within(deadline, source=source):
             try:
-                reading = _read_files(target, settings)
+                zone = shapely.union_all(ctx.pre2022.geometry.to_numpy())
+                reading = _read_files(target, settings, pre2022=zone)
                 parsed = deepstate.parse_features(
                     reading.features,
                     max_polygon_vertices=deepstate.FILE_MAX_POLYGON_VERTICES,
@@ -538,7 +540,6 @@ def _prepare_file_source(ctx: Context, target: Target, settings: Settings, deadl
                         )
                         raise RefreshError(msg)
                 if occupation.LEAVES_OUT_PRE2022 in reading.leaves_out:
-                    zone = shapely.union_all(ctx.pre2022.geometry.to_numpy())
                     parsed.occupied = shapely.difference(parsed.occupied, zone)
                     parsed.pre2022 = shapely.Polygon()
                     parsed.contested = shapely.difference(parsed.contested, zone)

@@ -32,6 +32,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+import shapely
+
 from geo.errors import RefreshError
 from geo.occupation import LEAVES_OUT_PRE2022, OCCUPIED_NAME, Reading
 from geo.occupation.http import printable
@@ -150,8 +152,16 @@ def _snapshot_date(name: str, map_date: date, *, source: str) -> date:
     return day
 
 
-def read(files: Sequence[tuple[str, bytes]], *, source: str) -> Reading:
+def read(
+    files: Sequence[tuple[str, bytes]],
+    *,
+    source: str,
+    pre2022: shapely.Geometry | None = None,  # noqa: ARG001
+) -> Reading:
     """Read one NZZ file (name, bytes; gzip or not) into a `Reading` of its occupied polygons.
+
+    `pre2022` (the interface every file adapter shares: `geo.occupation.isw.read` measures against it) is not
+    needed: NZZ leaves that area out on some dates, so ``leaves_out`` always names it.
 
     Raises
     ------
