@@ -998,6 +998,9 @@ def sources_view(inputs: Inputs, results: Results) -> webmap.SourcesView | None:
         credits=dict(found.credits),
         footprints={str(b): str(f) for b, f in zip(compare["source_b"], compare["footprint"], strict=True)},
         deposits=rows[["deposit_id", "source_b", "control_a", "control_b"]].reset_index(drop=True),
+        ukraine=compare.loc[
+            compare["region_id"] == schema.COUNTRY_ID, ["source_b", "a_only_km2", "b_only_km2", "agreement"]
+        ].reset_index(drop=True),
     )
 
 

@@ -26,7 +26,7 @@ import html
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date as _date
 from functools import cache
 from itertools import pairwise
@@ -587,6 +587,8 @@ def _focus_layers(fmap: folium.Map, drawn: Drawn, regions: gpd.GeoDataFrame, spe
 
 #: The hatching the grey zone is filled with (an SVG pattern the map's paths refer to by id).
 _HATCH_ID = "contested-hatch"
+#: The panel names at most this many deposit records two sources disagree on, then says how many more.
+PANEL_SOURCES_NAMES: Final = 5
 
 
 def _contested_layer(drawn: Drawn, scale: str, *, shown: bool, words: i18n.Words) -> _Layer | None:
@@ -654,8 +656,9 @@ class SourcesView:
     """What the maps show of the comparison of occupation sources on the build's snapshot day (`geo.build.sources_view`).
 
     Each pair of the build's own source (`own`, source A) with another source that has a snapshot of that day:
-    the ground only one of the two shows occupied (a layer per pair, off when the map opens) and the deposits they
-    disagree on (a line in the popup).  Credits are data: escaped where they land.
+    the ground only one of the two shows occupied (a layer per pair, off when the map opens), the deposits they
+    disagree on (a line in the popup) and Ukraine's figures (a line in the panel).  Credits are data: escaped where
+    they land.
     """
 
     date: str  # the build's snapshot date
@@ -664,6 +667,10 @@ class SourcesView:
     credits: Mapping[str, str]  # source id → its credit
     footprints: Mapping[str, str]  # source_b → what the pair was compared on (`geo.build.FOOTPRINT_UKRAINE`, …)
     deposits: pd.DataFrame  # deposit_id, source_b, control_a, control_b (``held`` or ``occupied``)
+    #: Ukraine's row of each pair (`geo.build.SourcesResult.compare`): source_b, a_only_km2, b_only_km2, agreement
+    ukraine: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["source_b", "a_only_km2", "b_only_km2", "agreement"])
+    )
 
     def only(self) -> gpd.GeoSeries:
         """Return the shapes' geometry indexed ``<source_b>/<only>`` (what `Drawn` simplifies)."""
@@ -688,6 +695,35 @@ class SourcesView:
             )
             for _n, row in rows.iterrows()
         ]
+
+    def panel_lines(self, words: i18n.Words, names: Mapping[str, str]) -> list[str]:
+        """Return the panel's line per pair: Ukraine's agreement, km² only each shows, the records they disagree on.
+
+        `names` is deposit id → the name the map shows (`geo.i18n.Words.map_name`); at most `PANEL_SOURCES_NAMES`
+        are named, then how many more.  Plain text (the template escapes it).
+        """
+        lines = []
+        for _n, row in self.ukraine.iterrows():
+            other = str(row["source_b"])
+            ids = self.deposits.loc[self.deposits["source_b"] == other, "deposit_id"].astype(str)
+            named = [names.get(d, d) for d in dict.fromkeys(ids)]
+            shown = ", ".join(named[:PANEL_SOURCES_NAMES])
+            if len(named) > PANEL_SOURCES_NAMES:
+                shown = words("panel.sources.more", names=shown, n=len(named) - PANEL_SOURCES_NAMES)
+            lines.append(
+                words(
+                    "panel.sources",
+                    a=self.credit(self.own),
+                    b=self.credit(other),
+                    date=self.date,
+                    agreement=words.share(row["agreement"]),
+                    footprint=words(f"panel.sources.footprint.{self.footprints.get(other, 'ukraine')}"),
+                    a_only=words.number(row["a_only_km2"]),
+                    b_only=words.number(row["b_only_km2"]),
+                    deposits=shown or words("panel.sources.none"),
+                )
+            )
+        return lines
 
 
 def _source_only_layers(drawn: Drawn, scale: str, words: i18n.Words, view: SourcesView | None) -> list[_Layer]:
@@ -1125,7 +1161,10 @@ def _panel_html(
     *,
     words: i18n.Words,
     bases: Mapping[str, Any] | None,
+    sources_view: SourcesView | None = None,
 ) -> Markup:
+    """Return the panel: the snapshot's lines, the records, the metals' shares, and where the sources disagree."""
+    names = {str(rid): words.map_name(row.to_dict()) for rid, row in deposits.iterrows()} if sources_view else {}
     figures = [
         {"id": fid, **{k: (None if pd.isna(v) else v) for k, v in fig.items()}}
         for fid, fig in metals.drop(index="computed").iterrows()
@@ -1137,6 +1176,7 @@ def _panel_html(
         state=state,
         records_label=subject.label,
         sites=_sites(subject, deposits, words),
+        sources=sources_view.panel_lines(words, names) if sources_view else [],
         metals=not subject.groups,
         computed=metals.loc["computed"].to_dict(),
         figures=figures,
@@ -1883,7 +1923,8 @@ def build_map(
     legend, in the panel and the credits; `dated_credits` (date → credit) those of the history's other dates
     (`credit` where not given), named where the slider or a scenario shows that date's line.  Both are data: escaped
     where they land.  With `sources_view` (another source has a snapshot of the snapshot's day), the map has a layer
-    per pair of the ground only one source shows occupied, and the popups say where the sources disagree.
+    per pair of the ground only one source shows occupied, the popups say where the sources disagree and the panel
+    what the comparison found in Ukraine.
     """
     words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
     title = catalogue.title(spec, words, regions)
@@ -1960,7 +2001,11 @@ def build_map(
         for label in dict.fromkeys(name for name in words.names(row.to_dict()) if name):
             region_entries.append({"label": i18n.without_bidi(label), "bounds": [[ymin, xmin], [ymax, xmax]]})
     now = _now_state(subject, snapshot_date, deposits, words, credit=credit)
-    panel = page.panel if page is not None else _panel_html(subject, now, metals, deposits, words=words, bases=bases)
+    panel = (
+        page.panel
+        if page is not None
+        else _panel_html(subject, now, metals, deposits, words=words, bases=bases, sources_view=sources_view)
+    )
     MapExtras(
         title=title,
         panel=panel,

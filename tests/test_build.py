@@ -901,3 +901,12 @@ def test_a_snapshot_in_another_sources_folder_is_refused(tiny_layers: Path, tmp_
     shutil.rmtree(path.parent)
     with pytest.raises(SourceError, match="occupation_source is 'nzz', but it is stored in isw's folder"):
         build.build(tiny_layers, tmp_path / "maps")
+
+
+def test_a_second_source_sharing_no_day_is_said_so(tiny_layers: Path, tmp_path: Path) -> None:
+    store_second_source(tiny_layers, "nzz", "2026-07-01", box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
+    record = build.build(tiny_layers, tmp_path / "maps")
+    assert record["sources"]["pairs"] == []
+    assert record["sources"]["dates"]["nzz"] == ["2026-07-01"]
+    lines = "\n".join(cli.summary_lines(record, tmp_path / "maps"))
+    assert "sources compared: none; nzz (1 days) stored, but no day two sources both have" in lines

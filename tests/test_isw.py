@@ -403,3 +403,8 @@ def test_an_nzz_sample_is_refused_as_isw() -> None:
     sample_dates()
     path = SAMPLES / "nzz" / "2022-09-05.json.gz"
     refused(lambda: isw.read([(path.name, path.read_bytes())], source=path.name), "--source nzz")
+
+
+def test_a_crs_name_that_is_not_text_is_refused_with_its_type() -> None:
+    data = collection(feature(COT_BOX), crs={"type": "name", "properties": {"name": {"a": 1}}})
+    refused(lambda: read((COT_NAME, data)), "its crs is 'an object'", "reproject it to CRS84")

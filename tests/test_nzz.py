@@ -10,6 +10,7 @@ import functools
 import gzip
 import io
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -416,3 +417,13 @@ def test_an_isw_sample_is_refused_as_nzz() -> None:
     samples()
     path = SAMPLES / "isw" / "2023-06-01_all_layers.geojson.gz"
     refused(lambda: nzz.read([(path.name, path.read_bytes())], source=path.name), "--source isw")
+
+
+def test_a_file_dated_at_the_end_of_the_calendar_is_refused_with_one_line() -> None:
+    refused(lambda: nzz.read([("9999-12-31.json", world())], source="9999-12-31.json"), "out of range")
+
+
+def test_a_fifo_in_the_folder_is_refused_not_skipped(tmp_path: Path) -> None:
+    (tmp_path / "2026-08-22.json").write_bytes(world())
+    os.mkfifo(tmp_path / "2026-08-21.json")
+    refused(lambda: nzz.dated_files(tmp_path), "not regular files", "2026-08-21.json")

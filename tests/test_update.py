@@ -1934,3 +1934,16 @@ def test_a_source_read_from_files_needs_its_files(layers: Path, capsys: pytest.C
         cli.refresh_occupation(["--layers", str(layers), "--source", "nzz"], environ={})
     assert stop.value.code == 2
     assert "--from-file FILE or --from-dir DIR" in capsys.readouterr().err
+
+
+def test_a_file_dated_in_the_future_is_refused_and_nothing_is_stored(
+    layers: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "2999-01-01.json"
+    path.write_text(json.dumps({"value": {"type": "FeatureCollection", "features": []}}), encoding="utf-8")
+    before = tree(layers)
+    code, _out, err = refresh_files(layers, capsys, "--source", "nzz", "--from-file", str(path))
+    assert code == 1
+    assert err.startswith("error: ")
+    assert "dated in the future (2999-01-01)" in err
+    assert tree(layers) == before

@@ -11,6 +11,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import pytest
 import shapely
 from jinja2.utils import htmlsafe_json_dumps
@@ -897,6 +898,7 @@ def test_without_a_comparison_on_the_snapshot_day_the_page_is_unchanged(compared
             assert colour not in alone
         assert "NZZ" not in alone
         assert "sources-differ" not in alone
+        assert "panel-sources" not in alone
 
 
 def _popup(page: str, deposit_id: str) -> str:
@@ -917,6 +919,85 @@ def test_a_popup_says_which_source_shows_the_deposit_occupied(compared: dict[str
     assert "sources-differ" not in _popup(compared["alone"]["en"], "D6")
 
 
+def _geodesic_km2(geom: shapely.Geometry) -> float:
+    """Area of a lon/lat polygon on the WGS 84 ellipsoid (pyproj's Geod, edges densified): not the code under test."""
+    area, _ = pyproj.Geod(ellps="WGS84").geometry_area_perimeter(shapely.segmentize(geom, 0.005))
+    return abs(area) / 1e6
+
+
+def _panel_sources(page: str) -> list[str]:
+    return re.findall(r'<span class="panel-sources">(.*?)</span>', page)
+
+
+def test_the_panel_states_what_the_sources_comparison_found_worked_by_hand(
+    compared: dict[str, dict[str, str]],
+) -> None:
+    # Ukraine less the pre-2022 area (lon 31.75–32): DeepState alone shows 31.25–31.5 (one 0.25° strip), NZZ alone
+    # 32–32.5 (two), both 31.5–31.75 (one): both ÷ either = 1 ÷ 4.  D6 (lon 31.3) lies in DeepState's strip alone.
+    strip = _geodesic_km2(shapely.box(31.25, 48, 31.5, 49))
+    en = re.escape(
+        "Per NZZ, data from Liveuamap (2026-08-22): 25.0% of the ground either shows occupied is shown by both "
+        "(Ukraine less the area held before 24 Feb 2022); only test credit: @ km², only NZZ, data from Liveuamap: "
+        "@ km²; deposit records they disagree on: Deposit six"
+    ).replace("@", "([0-9,]+)")
+    uk = re.escape(
+        "За NZZ, data from Liveuamap (2026-08-22): 25,0\u00a0% території, яку окупованою показує хоча б одне з "
+        "джерел, показують обидва (Україна без території, окупованої до 24 лютого 2022 року); лише за test credit: "
+        "@ км², лише за NZZ, data from Liveuamap: @ км²; записи про родовища, щодо яких вони розходяться: "
+        "Родовище один"  # D6's Ukrainian name (the tiny world's default)
+    ).replace("@", "([0-9\u00a0]+)")
+    for lang, pattern, mark in (("en", en, ","), ("uk", uk, "\u00a0")):
+        lines = _panel_sources(compared["same_day"][lang])
+        assert len(lines) == 1, lang
+        found = re.fullmatch(pattern, lines[0])
+        assert found is not None, (lang, lines[0])
+        a_only, b_only = (float(n.replace(mark, "")) for n in found.groups())
+        assert a_only == pytest.approx(strip, abs=1)
+        assert b_only == pytest.approx(2 * strip, abs=1)
+        assert all(len(n) == 5 and n[1] == mark for n in found.groups())  # 2,054 and 4,109: thousands marked
+    assert not _panel_sources(compared["other_day"]["en"])
+
+
+def _view(deposit_ids: list[str], credits: dict[str, str] | None = None) -> webmap.SourcesView:
+    """A comparison of DeepState with NZZ on 2026-08-22 that disagrees on `deposit_ids` (figures made up)."""
+    return webmap.SourcesView(
+        date="2026-08-22",
+        own="deepstate",
+        shapes=gpd.GeoDataFrame(
+            {"source_b": ["nzz"], "only": ["nzz"]}, geometry=[shapely.box(32, 48, 32.5, 49)], crs=schema.STORAGE_CRS
+        ),
+        credits=credits or {"deepstate": "DeepStateMap.Live", "nzz": "NZZ"},
+        footprints={"nzz": "ukraine"},
+        deposits=pd.DataFrame(
+            [{"deposit_id": d, "source_b": "nzz", "control_a": "occupied", "control_b": "held"} for d in deposit_ids],
+            columns=["deposit_id", "source_b", "control_a", "control_b"],
+        ),
+        ukraine=pd.DataFrame([{"source_b": "nzz", "a_only_km2": 1267.4, "b_only_km2": 12345.5, "agreement": 0.95149}]),
+    )
+
+
+def test_the_panel_names_five_records_the_sources_disagree_on_then_how_many_more() -> None:
+    names = {f"D{n}": f"Name {n}" for n in range(1, 8)}
+    en, uk = i18n.words("en"), i18n.words("uk")
+    start = "Per NZZ (2026-08-22): 95.1% of the ground either shows occupied is shown by both (all of Ukraine); "
+    assert _view([]).panel_lines(en, names) == [
+        start + "only DeepStateMap.Live: 1,267 km², only NZZ: 12,346 km²; deposit records they disagree on: none"
+    ]
+    assert (
+        _view([f"D{n}" for n in range(1, 6)])
+        .panel_lines(en, names)[0]
+        .endswith("disagree on: Name 1, Name 2, Name 3, Name 4, Name 5")
+    )
+    seven = _view([f"D{n}" for n in range(1, 8)])
+    assert seven.panel_lines(en, names)[0].endswith("disagree on: Name 1, Name 2, Name 3, Name 4, Name 5 and 2 more")
+    assert seven.panel_lines(uk, names) == [
+        "За NZZ (2026-08-22): 95,1\u00a0% території, яку окупованою показує хоча б одне з джерел, показують обидва "
+        "(уся Україна); лише за DeepStateMap.Live: 1\u00a0267 км², лише за NZZ: 12\u00a0346 км²; записи про "
+        "родовища, щодо яких вони розходяться: Name 1, Name 2, Name 3, Name 4, Name 5 і ще 2"
+    ]
+    assert _view(["D9"]).panel_lines(en, names)[0].endswith("disagree on: D9")  # no name known: its id
+
+
 def test_hostile_source_credits_are_inert(tiny_layers: Path) -> None:
     inputs = build.load(tiny_layers)
     results = build.compute(inputs)
@@ -929,8 +1010,12 @@ def test_hostile_source_credits_are_inert(tiny_layers: Path) -> None:
         credits={"deepstate": EVIL, "nzz": "{{ 7*7 }} `${x}` \u202e"},
         footprints={"nzz": "ukraine"},
         deposits=pd.DataFrame([{"deposit_id": "D6", "source_b": "nzz", "control_a": "occupied", "control_b": "held"}]),
+        ukraine=pd.DataFrame([{"source_b": "nzz", "a_only_km2": 1.0, "b_only_km2": 2.0, "agreement": 0.5}]),
     )
     arguments = {**build.map_arguments(inputs, results), "sources_view": view}
+    deposits = arguments["deposits"].copy()
+    deposits.loc["D6", ["name_en", "name_uk"]] = ["<script>alert(1)</script>{% if 1 %}", "<script>alert(2)</script>"]
+    arguments["deposits"] = deposits
     page = webmap.render_maps(**arguments, specs=catalogue.MAPS[:1])["overview.html"].decode("utf-8")
     assert "<img src=x" not in page
     assert "{{ 7*7 }}" not in page
@@ -938,3 +1023,9 @@ def test_hostile_source_credits_are_inert(tiny_layers: Path) -> None:
     assert "\u202e" not in page
     assert "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in page  # in the legend and the layer control
     assert htmlsafe_json_dumps("held per &#123;&#123; 7*7 &#125;&#125; &#96;&#36;&#123;x&#125;&#96;")[1:-1] in page
+    (line,) = _panel_sources(page)  # the panel's line names both credits and D6, all of it escaped
+    assert line.startswith("Per &#123;&#123; 7*7 &#125;&#125; &#96;&#36;&#123;x&#125;&#96;  (2026-08-22): 50.0%")
+    assert "only &lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;: 1 km²" in line
+    assert line.endswith("disagree on: &lt;script&gt;alert(1)&lt;/script&gt;&#123;% if 1 %&#125;")
+    assert "<script>alert" not in page
+    assert "{% if 1 %}" not in page
