@@ -984,8 +984,8 @@ def sources_view(inputs: Inputs, results: Results) -> webmap.SourcesView | None:
     found = results.sources
     if found is None:
         return None
-    own = style.DEFAULT_OCCUPATION_SOURCE
     day, shapes = inputs.snapshot_date, found.shapes
+    own = next((s for s, dates in found.dates.items() if s not in schema.SECOND_SOURCES and day in dates), "")
     shapes = shapes[(shapes["date"] == day) & (shapes["source_a"] == own)]
     rows = found.deposits[(found.deposits["date"] == day) & (found.deposits["source_a"] == own)]
     if shapes.empty and rows.empty:
@@ -1352,6 +1352,9 @@ FOOTPRINT_UKRAINE = "ukraine"
 FOOTPRINT_LESS_PRE2022 = "ukraine_less_pre2022"
 #: Two sources' snapshots are compared when they are of the same day (UTC dates as each source names its file).
 COMPARE_TOLERANCE_DAYS = 0
+#: The id of the history's days whose snapshot is a user's own file, not DeepState's (`refresh_occupation.py
+#: --from-file`): compared under this id and that file's credit, never as DeepState's.
+USER_FILE = "file"
 #: The words a deposit's control takes in `sources_deposits.csv`, per source.
 SOURCE_OCCUPIED = "occupied"
 SOURCE_HELD = "held"
@@ -1458,7 +1461,7 @@ class _Lines:
             leaves: tuple[str, ...] = ()
             geom: shapely.Geometry
             path = self.days[source][day]
-            if path is None:  # DeepState's: the history's line of that day
+            if path is None:  # the history's line of that day (DeepState's, or a user's file)
                 parts = self.results.series[day]
                 geom = shapely.union_all(shapely.make_valid(parts.geometry.to_numpy()))
             else:
@@ -1546,10 +1549,18 @@ def compute_sources(inputs: Inputs, results: Results, second: Mapping[str, Mappi
     zone = shapely.union_all(shapely.make_valid(inputs.pre2022.to_crs(schema.AREA_CRS).geometry.to_numpy()))
     outside_zone = 1.0 - stats.change_overlap_km2(regions_eq, zone) / reported["area_km2"]
     own = style.DEFAULT_OCCUPATION_SOURCE
-    days: dict[str, dict[str, Path | None]] = {own: dict.fromkeys(results.series)}
+    deepstates = style.OCCUPATION_SOURCES[own].credit
+    days: dict[str, dict[str, Path | None]] = {}
+    files: dict[str, str] = {}  # the history's days whose snapshot is a user's file (--from-file), and its credit
+    for day in results.series:
+        credit = inputs.dated_credits.get(day, inputs.occupation_credit if day == inputs.snapshot_date else deepstates)
+        whose = own if credit == deepstates else USER_FILE
+        days.setdefault(whose, {})[day] = None
+        if whose == USER_FILE:
+            files[day] = credit
     for source, listed in second.items():
         days[source] = {day: path for day, path in listed.items() if day <= inputs.snapshot_date}
-    order = [s for s in (own, *schema.SECOND_SOURCES) if s in days]
+    order = [s for s in (own, USER_FILE, *schema.SECOND_SOURCES) if s in days]
     located = results.deposits[results.deposits.geometry.notna() & ~results.deposits.geometry.is_empty]
     points_eq = located.geometry.to_crs(schema.AREA_CRS)
     lines = _Lines(results, days, zone=zone, regions=regions_eq)
@@ -1576,7 +1587,8 @@ def compute_sources(inputs: Inputs, results: Results, second: Mapping[str, Mappi
         crs=schema.AREA_CRS,
     ).to_crs(schema.STORAGE_CRS)  # fmt: skip
     credits = {s: style.OCCUPATION_SOURCES[s].credit for s in order}
-    credits[own] = inputs.occupation_credit
+    if files:  # a user's file: its own credit (the newest, where the history has several)
+        credits[USER_FILE] = files[max(files)]
     return SourcesResult(compare, deposits, frame, credits, {s: sorted(days[s]) for s in order})
 
 

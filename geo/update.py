@@ -419,6 +419,7 @@ class Prepared:
     source: str
     final_url: str  # where the body came from after redirects
     reading: occupation.Reading | None = None  # another source's file as its adapter read it
+    source_files: tuple[tuple[str, str], ...] = ()  # its files' names and the sha256 of the bytes read
 
 
 def prepare(ctx: Context, target: Target, settings: Settings, *, payload: Any = None) -> Prepared:
@@ -490,7 +491,9 @@ def prepare(ctx: Context, target: Target, settings: Settings, *, payload: Any = 
     return Prepared(target, parsed, parts, km2, official, source, final_url)
 
 
-def _read_files(target: Target, settings: Settings, *, pre2022: shapely.Geometry) -> occupation.Reading:
+def _read_files(
+    target: Target, settings: Settings, *, pre2022: shapely.Geometry
+) -> tuple[occupation.Reading, tuple[tuple[str, str], ...]]:
     """Read another source's files of one day with its adapter (each a regular file, size-capped)."""
     module = occupation.adapter(settings.source)
     option = "--from-file" if settings.from_file else "--from-dir"
@@ -501,13 +504,14 @@ def _read_files(target: Target, settings: Settings, *, pre2022: shapely.Geometry
         raise RefreshError(str(exc)) from exc
     shown = ", ".join(http.printable(n) for n, _ in files)
     reading: occupation.Reading = module.read(files, source=shown, pre2022=pre2022)
+    digests = tuple((name, hashlib.sha256(data).hexdigest()) for name, data in files)  # the bytes read, not a reread
     if reading.date != target.date:
         msg = (
             f"{target.url}: its features are dated {http.printable(reading.date, limit=20)}, its name {target.date}; "
             "name the file by the day it shows"
         )
         raise RefreshError(msg)
-    return reading
+    return reading, digests
 
 
 def _prepare_file_source(ctx: Context, target: Target, settings: Settings, deadline: http.Deadline) -> Prepared:
@@ -523,7 +527,7 @@ def _prepare_file_source(ctx: Context, target: Target, settings: Settings, deadl
         with http.within(deadline, source=source):
             try:
                 zone = shapely.union_all(ctx.pre2022.geometry.to_numpy())
-                reading = _read_files(target, settings, pre2022=zone)
+                reading, digests = _read_files(target, settings, pre2022=zone)
                 parsed = deepstate.parse_features(
                     reading.features,
                     max_polygon_vertices=deepstate.FILE_MAX_POLYGON_VERTICES,
@@ -558,7 +562,7 @@ def _prepare_file_source(ctx: Context, target: Target, settings: Settings, deadl
         http.disarm()
         msg = f"{source}: stopped at {deadline.text()}"
         raise http.DeadlineError(msg) from exc
-    return Prepared(target, parsed, parts, km2, None, source, target.url, reading)
+    return Prepared(target, parsed, parts, km2, None, source, target.url, reading, digests)
 
 
 #: The context forked worker processes inherit (set just before the pool starts).
@@ -896,7 +900,7 @@ def _file_targets(source: str, *, from_file: str | None, from_dir: str | None) -
     name = Path(from_file or "").name
     day = name[:10]
     try:
-        Date.fromisoformat(day)
+        Date.fromisoformat(day if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", day, flags=re.ASCII) else "")
     except ValueError:
         msg = (
             f"--from-file {http.printable(from_file)!r}: its name must start with the day it shows (YYYY-MM-DD), "
@@ -1168,8 +1172,8 @@ def commit(
         credit=credit,
         leaves_out=prepared.reading.leaves_out if prepared.reading else (),
     )
-    if prepared.reading is not None:
-        sidecar["source_files"] = [{"name": Path(name).name, "sha256": _sha256_of(Path(name))} for name in target.files]
+    if prepared.source_files:
+        sidecar["source_files"] = [{"name": name, "sha256": digest} for name, digest in prepared.source_files]
     if prepared.final_url != target.url:
         sidecar["final_url"] = prepared.final_url  # after redirects
     side = sources.sidecar_path(path)
@@ -1192,13 +1196,6 @@ def commit(
         f"since {against}{repaired}); deposits changed: {report.deposits_changed_text(record)}"
     )
     return record, current, message, path
-
-
-def _sha256_of(path: Path) -> str:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return ""
 
 
 def _changes(whose: str, reading: occupation.Reading | None) -> str:

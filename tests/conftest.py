@@ -507,16 +507,32 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[[int], Path]]:
         subprocess.run(["umount", str(point)], check=False)
 
 
+def as_deepstate(layers: Path) -> None:
+    """Make the tiny world's occupation files DeepState's: their sidecars' credit (``test credit``) names it.
+
+    A build compares the days of a history by whose they are (`geo.build.compute_sources`): a snapshot credited to
+    anyone else is a user's file.
+    """
+    folder = layers / schema.OCCUPATION_DIR
+    for side in [*folder.glob(f"{schema.SNAPSHOT_PREFIX}*.source.json"), *(folder / "monthly").glob("*.source.json")]:
+        record = json.loads(side.read_text(encoding="utf-8"))
+        record.update(credit="Source: DeepStateMap.Live", occupation_source="deepstate")
+        side.write_text(json.dumps(record), encoding="utf-8")
+
+
 def store_second_source(
     layers: Path, source: str, date: str, occupied: shapely.Geometry, *, leaves_out: tuple[str, ...] = ()
 ) -> Path:
     """Store a snapshot of another source (`source` nzz or isw) of `date` as the refresh would, in lon/lat.
 
     Written by the refresh's own writer (`geo.occupation.snapshot`, `geo.store.commit`): the tests that use it
-    check what the build makes of a stored snapshot, not how it is written.
+    check what the build makes of a stored snapshot, not how it is written.  The tiny world's own occupation
+    files become DeepState's (`as_deepstate`), so that it is DeepState's line the other source is compared with.
     """
     from geo import occupation, store  # noqa: PLC0415
     from geo.occupation import snapshot  # noqa: PLC0415
+
+    as_deepstate(layers)
 
     folder = layers / schema.occupation_dir(source)
     folder.mkdir(parents=True, exist_ok=True)

@@ -910,3 +910,19 @@ def test_a_second_source_sharing_no_day_is_said_so(tiny_layers: Path, tmp_path: 
     assert record["sources"]["dates"]["nzz"] == ["2026-07-01"]
     lines = "\n".join(cli.summary_lines(record, tmp_path / "maps"))
     assert "sources compared: none; nzz (1 days) stored, but no day two sources both have" in lines
+
+
+def test_a_day_whose_snapshot_is_a_users_file_is_compared_as_that_file_not_as_deepstate(
+    tiny_layers: Path, tmp_path: Path
+) -> None:
+    store_second_source(tiny_layers, "nzz", "2026-08-22", box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
+    side = tiny_layers / schema.OCCUPATION_DIR / f"{schema.SNAPSHOT_PREFIX}2026-08-22.source.json"
+    sidecar = json.loads(side.read_text(encoding="utf-8"))
+    sidecar.update(credit="Source: a user-supplied file (mine.geojson)", occupation_source="file")
+    side.write_text(json.dumps(sidecar), encoding="utf-8")
+    record = build.build(tiny_layers, tmp_path / "maps")
+    pairs = record["sources"]["pairs"]
+    assert [(p["date"], p["source_a"], p["source_b"]) for p in pairs] == [("2026-08-22", "file", "nzz")]
+    assert record["sources"]["credits"]["file"] == "a user-supplied file (mine.geojson)"
+    assert record["sources"]["credits"]["deepstate"] == "DeepStateMap.Live"
+    assert "2026-08-22" not in record["sources"]["dates"]["deepstate"]  # the month-end days stay DeepState's

@@ -28,7 +28,16 @@ import shapely
 from PIL import Image
 
 from geo import build, gpkg, i18n, schema, style
-from tests.conftest import DEPOSITS, REPO, SCENARIOS, make_layers, store_second_source, write_csv, write_sidecar
+from tests.conftest import (
+    DEPOSITS,
+    REPO,
+    SCENARIOS,
+    as_deepstate,
+    make_layers,
+    store_second_source,
+    write_csv,
+    write_sidecar,
+)
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 PROBE = REPO / "tests" / "qgis_probe.py"
@@ -981,7 +990,7 @@ def test_the_atlas_shows_the_translation_a_drawn_scenario_and_which_line_it_draw
 #: 0.25° of longitude by 1° of latitude at lat 48–49 (the tiny world's strips), km² on the WGS 84 ellipsoid.
 STRIP_KM2 = abs(pyproj.Geod(ellps="WGS84").geometry_area_perimeter(shapely.box(0, 48, 0.25, 49))[0]) / 1e6
 #: What the tiny world's sources compared credit: its DeepState snapshot's sidecar, and NZZ's credit.
-TINY_CREDITS = ["test credit", "NZZ, data from Liveuamap"]
+TINY_CREDITS = ["DeepStateMap.Live", "NZZ, data from Liveuamap"]
 
 
 def test_the_disagreement_layer_holds_the_ground_only_one_source_shows(sources_world: Path) -> None:
@@ -1026,7 +1035,9 @@ def csv_rows_of(folder: Path, name: str) -> list[dict[str, str]]:
 
 def test_without_another_source_the_qgis_files_are_as_before(tmp_path: Path) -> None:
     # the same world twice: without another source, and with NZZ stored but nothing compared (as before issue 21)
-    plain = _qgis_files(make_layers(tmp_path / "plain"), tmp_path / "plain_maps")
+    plain_layers = make_layers(tmp_path / "plain")
+    as_deepstate(plain_layers)  # as store_second_source makes the other world's
+    plain = _qgis_files(plain_layers, tmp_path / "plain_maps")
     layers = make_layers(tmp_path / "stored")
     store_second_source(layers, "nzz", "2026-08-22", shapely.box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
     before = _qgis_files(layers, tmp_path / "before_maps", compare=False)
@@ -1058,7 +1069,7 @@ def test_qgis_draws_each_source_in_its_category(sources_qgis: dict[str, Any]) ->
     assert (layer["renderer"], layer["attribute"]) == ("categorizedSymbol", "only_source")
     categories = layer["categories"]
     assert {key: c["label"] for key, c in categories.items()} == {
-        "deepstate": "Only test credit",
+        "deepstate": "Only DeepStateMap.Live",
         "nzz": "Only NZZ, data from Liveuamap",
     }
     assert {key: c["stroke"] for key, c in categories.items()} == {"deepstate": "#2166ac", "nzz": "#542788"}
@@ -1079,7 +1090,7 @@ def test_qgis_opens_the_sources_compared_in_their_group_filtered_to_the_snapshot
     project = sources_qgis["project"]
     assert project["groups"] == [
         "Deposits",
-        "Occupation (test credit)",
+        "Occupation (DeepStateMap.Live)",
         "Scenarios",
         "Sources compared",
         "Occupation history",

@@ -877,16 +877,16 @@ def test_the_layer_of_one_source_only_draws_the_strips_worked_by_hand(compared: 
     assert nzz.total_bounds == pytest.approx([32, 48, 32.5, 49], abs=0.005)  # NZZ only
     assert shapely.area(deepstate.iloc[0]) == pytest.approx(0.25, rel=0.01)  # square degrees
     assert shapely.area(nzz.iloc[0]) == pytest.approx(0.5, rel=0.01)
-    name = "Occupied per one source only: test credit or NZZ, data from Liveuamap (2026-08-22)"
+    name = "Occupied per one source only: DeepStateMap.Live or NZZ, data from Liveuamap (2026-08-22)"
     assert json.dumps(name) in page  # in the layer control
     legend = re.search(r'<div class="legend-section" data-layer="(\w+)">(Occupied per one source only.*?)</div>', page)
     assert legend is not None
-    for words in ("occupied per test credit only", "occupied per NZZ, data from Liveuamap only", "24 Feb 2022"):
+    for words in ("occupied per DeepStateMap.Live only", "occupied per NZZ, data from Liveuamap only", "24 Feb 2022"):
         assert words in legend.group(2), words
     assert f"var {legend.group(1)} = L.featureGroup" in page
     assert f"{legend.group(1)}.addTo(" not in page  # off when the map opens
     uk = compared["same_day"]["uk"]
-    assert "Окуповано лише за одним джерелом: test credit або NZZ, data from Liveuamap (2026-08-22)" in uk
+    assert "Окуповано лише за одним джерелом: DeepStateMap.Live або NZZ, data from Liveuamap (2026-08-22)" in uk
     assert "окуповано лише за NZZ, data from Liveuamap" in uk
 
 
@@ -909,10 +909,11 @@ def _popup(page: str, deposit_id: str) -> str:
 def test_a_popup_says_which_source_shows_the_deposit_occupied(compared: dict[str, dict[str, str]]) -> None:
     # D6 (lon 31.3) lies in the strip only DeepState shows occupied; D1 (31.6) both show; D3 (30.5) neither
     page, uk = compared["same_day"]["en"], compared["same_day"]["uk"]
-    line = "Sources differ: occupied per test credit, held per NZZ, data from Liveuamap (2026-08-22)"
+    line = "Sources differ: occupied per DeepStateMap.Live, held per NZZ, data from Liveuamap (2026-08-22)"
     assert f'<span class="sources-differ">{line}</span>' in _popup(page, "D6")
-    assert "Джерела розходяться: окуповано — за test credit, під контролем України — за NZZ, data from Liveuamap" in (
-        _popup(uk, "D6")
+    assert (
+        "Джерела розходяться: окуповано — за DeepStateMap.Live, під контролем України — за NZZ, data from Liveuamap"
+        in (_popup(uk, "D6"))
     )
     for other in ("D1", "D2", "D3"):
         assert "sources-differ" not in _popup(page, other), other
@@ -937,12 +938,12 @@ def test_the_panel_states_what_the_sources_comparison_found_worked_by_hand(
     strip = _geodesic_km2(shapely.box(31.25, 48, 31.5, 49))
     en = re.escape(
         "Per NZZ, data from Liveuamap (2026-08-22): 25.0% of the ground either shows occupied is shown by both "
-        "(Ukraine less the area held before 24 Feb 2022); only test credit: @ km², only NZZ, data from Liveuamap: "
+        "(Ukraine less the area held before 24 Feb 2022); only DeepStateMap.Live: @ km², only NZZ, data from Liveuamap: "
         "@ km²; deposit records they disagree on: Deposit six"
     ).replace("@", "([0-9,]+)")
     uk = re.escape(
         "За NZZ, data from Liveuamap (2026-08-22): 25,0\u00a0% території, яку окупованою показує хоча б одне з "
-        "джерел, показують обидва (Україна без території, окупованої до 24 лютого 2022 року); лише за test credit: "
+        "джерел, показують обидва (Україна без території, окупованої до 24 лютого 2022 року); лише за DeepStateMap.Live: "
         "@ км², лише за NZZ, data from Liveuamap: @ км²; записи про родовища, щодо яких вони розходяться: "
         "Родовище один"  # D6's Ukrainian name (the tiny world's default)
     ).replace("@", "([0-9\u00a0]+)")
