@@ -22,6 +22,7 @@ from tests.conftest import (
     DEPOSITS,
     SCENARIOS,
     SHIPPED_LAYERS,
+    as_deepstate,
     deposit_row,
     make_layers,
     scenario_row,
@@ -825,6 +826,7 @@ def _one_source_only(layers: Path, nzz_day: str | None) -> dict[str, str]:
     The NZZ snapshot occupies lon 31.5–32.5 and leaves out the pre-2022 area (31.75–32), like the comparison test
     of tests/test_build.py: on the snapshot's day, DeepState alone shows 31.25–31.5, NZZ alone 32–32.5.
     """
+    as_deepstate(layers)  # DeepState's line, in every world (as store_second_source makes it)
     if nzz_day is not None:
         store_second_source(layers, "nzz", nzz_day, shapely.box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
     inputs = build.load(layers)

@@ -866,7 +866,7 @@ def test_the_layer_of_one_source_only_toggles_on_with_its_legend_and_popups(brow
     assert state["legend"] == state["onMap"]
     assert legend.is_visible()
     text = legend.inner_text()
-    for words in ("occupied per test credit only", "occupied per NZZ, data from Liveuamap only", "(2026-08-22)"):
+    for words in ("occupied per DeepStateMap.Live only", "occupied per NZZ, data from Liveuamap only", "(2026-08-22)"):
         assert words in text, words
     for colour in ("#2166ac", "#542788"):  # geo/style.py's SOURCE_ONLY_STYLE for deepstate and nzz
         assert page.locator(f'path.leaflet-interactive[stroke="{colour}"]').count() == 1, colour
@@ -874,7 +874,7 @@ def test_the_layer_of_one_source_only_toggles_on_with_its_legend_and_popups(brow
     _click_deposit(page, "D6")
     popup = page.locator(".leaflet-popup-content")
     popup.wait_for()
-    assert "Sources differ: occupied per test credit, held per NZZ, data from Liveuamap (2026-08-22)" in (
+    assert "Sources differ: occupied per DeepStateMap.Live, held per NZZ, data from Liveuamap (2026-08-22)" in (
         popup.inner_text()
     )
     assert opened.errors == []
