@@ -15,10 +15,9 @@ import hashlib
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+import timing  # bench/timing.py, beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 #: The issue's anchors (seconds, this 2-core machine): the build before the work, and the targets.
@@ -29,20 +28,11 @@ TARGET_HELP_S = 1.0
 TARGET_LANG_RATIO = 1.6
 
 
-def _best(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
 def _fresh(args: list[str], repeat: int) -> float:
     def run() -> None:
         subprocess.run([sys.executable, *args], cwd=REPO, check=True, capture_output=True)
 
-    return _best(repeat, run)[0]
+    return timing.best(repeat, run)[0]
 
 
 def _digest(folder: Path) -> str:
@@ -58,9 +48,9 @@ def _stages(layers: Path, repeat: int) -> list[tuple[str, float]]:
 
     from geo import build, catalogue, i18n, webmap  # noqa: PLC0415
 
-    t, inputs = _best(repeat, lambda: build.load(layers))
+    t, inputs = timing.best(repeat, lambda: build.load(layers))
     rows.append(("read and validate (build.load)", t))
-    t, results = _best(repeat, lambda: build.compute(inputs))
+    t, results = timing.best(repeat, lambda: build.compute(inputs))
     rows.append(("compute (join, stats, history)", t))
     arguments = build.map_arguments(inputs, results)
     for spec in catalogue.MAPS:
@@ -69,14 +59,14 @@ def _stages(layers: Path, repeat: int) -> list[tuple[str, float]]:
         def one(spec: catalogue.MapRecord = spec, fresh: webmap.Drawn = fresh) -> bytes:
             return build.render_map(spec, arguments, fresh)
 
-        t, _ = _best(1, one)
+        t, _ = timing.best(1, one)
         rows.append((f"map {spec.id} (alone, geometry simplified for it)", t))
 
     def all_maps() -> list[bytes]:
         drawn = build.drawn_geometry(arguments)  # a new cache each run: each scale simplified once, then shared
         return [build.render_map(spec, arguments, drawn) for spec in catalogue.MAPS]
 
-    t, _ = _best(repeat, all_maps)
+    t, _ = timing.best(repeat, all_maps)
     rows.append(("all six maps in one process (geometry shared)", t))
 
     def web_geometry() -> webmap.Drawn:
@@ -90,23 +80,23 @@ def _stages(layers: Path, repeat: int) -> list[tuple[str, float]]:
                 drawn.base(kind, spec.scale)
         return drawn
 
-    t, _ = _best(repeat, web_geometry)
+    t, _ = timing.best(repeat, web_geometry)
     rows.append(("HTML maps: geometry of the six (cleaned, simplified once per scale)", t))
-    t, _ = _best(repeat, lambda: build.render_outputs(inputs, results))
+    t, _ = timing.best(repeat, lambda: build.render_outputs(inputs, results))
     rows.append(("maps, tables, charts, QGIS files as the build renders them (two processes)", t))
-    t, _ = _best(repeat, lambda: build.render_outputs(inputs, results, languages=("en", "uk")))
+    t, _ = timing.best(repeat, lambda: build.render_outputs(inputs, results, languages=("en", "uk")))
     rows.append(("the same, in English and Ukrainian (--lang en,uk)", t))
-    t, _ = _best(repeat, lambda: build.render_qgis(inputs, results))
+    t, _ = timing.best(repeat, lambda: build.render_qgis(inputs, results))
     rows.append(("GeoPackage and QGIS project", t))
-    t, _ = _best(repeat, lambda: build.render_tables(results))
+    t, _ = timing.best(repeat, lambda: build.render_tables(results))
     rows.append(("CSV tables", t))
-    t, _ = _best(repeat, lambda: build.render_charts(results, credit=build.history_credit(inputs)))
+    t, _ = timing.best(repeat, lambda: build.render_charts(results, credit=build.history_credit(inputs)))
     rows.append(("PNG charts (one language)", t))
-    t, geometry = _best(repeat, lambda: build.print_geometry(inputs, results))
+    t, geometry = timing.best(repeat, lambda: build.print_geometry(inputs, results))
     rows.append(("static maps: geometry (reprojected, simplified once)", t))
-    t, _ = _best(repeat, lambda: build.render_print(inputs, results, geometry))
+    t, _ = timing.best(repeat, lambda: build.render_print(inputs, results, geometry))
     rows.append(("static maps: 24 files in English (PNG, card, SVG, PDF x 6 maps)", t))
-    t, _ = _best(repeat, lambda: build.render_print(inputs, results, geometry, words=i18n.words("uk")))
+    t, _ = timing.best(repeat, lambda: build.render_print(inputs, results, geometry, words=i18n.words("uk")))
     rows.append(("static maps: 24 files in Ukrainian (geometry shared)", t))
     return rows
 

@@ -12,36 +12,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import subprocess
-import sys
-import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+import timing  # bench/timing.py, beside this script
 
 REPO = Path(__file__).resolve().parent.parent
 #: Issue 20's anchors: the scenarios add at most this much to the build, and the page is at most this large.
 TARGET_ADDED_S = 2.0
 TARGET_PAGE_BYTES = 1_000_000
-
-
-def _best(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def _build_seconds(layers: Path, repeat: int) -> float:
-    def run() -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            args = [sys.executable, "scripts/build_maps.py", "--layers", str(layers), "--out", f"{tmp}/maps"]
-            subprocess.run(args, cwd=REPO, check=True, capture_output=True)
-
-    return _best(repeat, run)[0]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,22 +35,24 @@ def main(argv: list[str] | None = None) -> int:
     bare = dataclasses.replace(results, scenarios=())
     count = len(inputs.scenarios)
     rows: list[tuple[str, float]] = []
-    rows.append((f"compute {count} scenarios", _best(args.repeat, lambda: build.compute_scenarios(inputs, results))[0]))
+    rows.append(
+        (f"compute {count} scenarios", timing.best(args.repeat, lambda: build.compute_scenarios(inputs, results))[0])
+    )
     scenario_map = next(spec for spec in catalogue.MAPS if spec.scenarios)
     arguments = build.map_arguments(inputs, results, [scenario_map])
     drawn = build.drawn_geometry(arguments, [scenario_map])
-    seconds, html = _best(args.repeat, lambda: build.render_map(scenario_map, arguments, drawn))
+    seconds, html = timing.best(args.repeat, lambda: build.render_map(scenario_map, arguments, drawn))
     rows.append(("scenarios.html (en)", seconds))
     uk_html = build.render_map(scenario_map, arguments, drawn, words=i18n.words("uk"))
     printed = build.print_geometry(inputs, results, [scenario_map])
     rows.append(
         (
             f"print/scenario_*: {count} sets (en)",
-            _best(args.repeat, lambda: build.render_print(inputs, results, printed, keys=[scenario_map.id]))[0],
+            timing.best(args.repeat, lambda: build.render_print(inputs, results, printed, keys=[scenario_map.id]))[0],
         )
     )
-    with_layers = _best(args.repeat, lambda: build.render_qgis(inputs, results))[0]
-    without = _best(args.repeat, lambda: build.render_qgis(inputs, bare))[0]
+    with_layers = timing.best(args.repeat, lambda: build.render_qgis(inputs, results))[0]
+    without = timing.best(args.repeat, lambda: build.render_qgis(inputs, bare))[0]
     rows.append(("QGIS files: the scenario layers and atlas", with_layers - without))
     added = sum(seconds for _name, seconds in rows)
     width = max(len(name) for name, _s in rows)
@@ -82,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'scenarios, all stages (one process)':<{width}}  {added:6.2f}   anchor: <= {TARGET_ADDED_S:.1f} s added")
     print(f"scenarios.html: {len(html):,} bytes (en), {len(uk_html):,} bytes (uk)   anchor: <= {TARGET_PAGE_BYTES:,}")
     print(
-        f"whole build, English (fresh process, best of {args.repeat}): {_build_seconds(args.layers, args.repeat):.1f} s"
+        f"whole build, English (fresh process, best of {args.repeat}): {timing.build_seconds(args.layers, args.repeat):.1f} s"
     )
     return 0
 

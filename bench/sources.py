@@ -18,29 +18,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+import timing  # bench/timing.py, beside this script
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _best(repeat: int, run: Callable[[], Any]) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = run()
-        best = min(best, time.perf_counter() - start)
-    return best, result
-
-
-def _build_seconds(layers: Path, repeat: int) -> float:
-    def run() -> None:
-        with tempfile.TemporaryDirectory() as tmp:
-            args = [sys.executable, "scripts/build_maps.py", "--layers", str(layers), "--out", f"{tmp}/maps"]
-            subprocess.run(args, cwd=REPO, check=True, capture_output=True)
-
-    return _best(repeat, run)[0]
 
 
 def _store(layers: Path, source: str, folder: Path) -> tuple[float, int]:
@@ -69,16 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     second = build.list_second_sources(args.layers)
     inputs = build.load(args.layers)
     results = build.compute(inputs)
-    seconds, found = _best(args.repeat, lambda: build.compute_sources(inputs, results, second))
+    seconds, found = timing.best(args.repeat, lambda: build.compute_sources(inputs, results, second))
     pairs = 0 if found is None else len(found.compare[found.compare["region_id"] == schema.COUNTRY_ID])
     rows = [(f"compare: {pairs} pair-days", seconds)]
     if pairs:
         rows.append(("compare: per pair-day", seconds / pairs))
     full = dataclasses.replace(results, sources=found)
     rows.append(
-        ("sources_compare.csv and sources_deposits.csv", _best(args.repeat, lambda: build.source_tables(full))[0])
+        ("sources_compare.csv and sources_deposits.csv", timing.best(args.repeat, lambda: build.source_tables(full))[0])
     )
-    with_sources = _build_seconds(args.layers, args.repeat)
+    with_sources = timing.build_seconds(args.layers, args.repeat)
     aside = Path(tempfile.mkdtemp())
     moved = []
     for source in schema.SECOND_SOURCES:
@@ -87,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.move(str(folder), aside / source)
             moved.append(source)
     try:
-        without = _build_seconds(args.layers, args.repeat)
+        without = timing.build_seconds(args.layers, args.repeat)
     finally:
         for source in moved:
             shutil.move(str(aside / source), args.layers / schema.occupation_dir(source))

@@ -29,6 +29,7 @@ from typing import Any, Final
 
 import shapely
 
+from geo import schema
 from geo.errors import RefreshError
 
 #: The snapshot classes, as the names an adapter gives its features (DeepState's own tokens: `deepstate.classify`).
@@ -40,8 +41,6 @@ LEAVES_OUT_PRE2022: Final = "pre2022"
 LEAVES_OUT: Final = (LEAVES_OUT_PRE2022,)
 #: The most a gzipped file may unpack to.
 UNPACKED_MAX_BYTES: Final = 200 * 1024 * 1024
-#: The sources read from files (the refresh's ``--source``); DeepState is also read from its API.
-FILE_SOURCES: Final = ("nzz", "isw")
 
 
 @dataclass(frozen=True)
@@ -86,9 +85,9 @@ def now_utc() -> str:
 
 
 def adapter(name: str) -> ModuleType:
-    """Return the adapter module of the source `name` (one of `FILE_SOURCES`)."""
-    if name not in FILE_SOURCES:
-        msg = f"--source {name[:40]!r}: not a source read from files; choose one of {', '.join(FILE_SOURCES)}"
+    """Return the adapter module of the source `name` (one of `geo.schema.SECOND_SOURCES`, read from files)."""
+    if name not in schema.SECOND_SOURCES:
+        msg = f"--source {name[:40]!r}: not a source read from files; choose one of {', '.join(schema.SECOND_SOURCES)}"
         raise RefreshError(msg)
     return importlib.import_module(f"geo.occupation.{name}")
 

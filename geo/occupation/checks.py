@@ -29,9 +29,6 @@ class JumpRates:
 
 #: DeepState without its ``/areas`` figure (rare: the API gives one for nearly every version).
 API_JUMP: Final = JumpRates(0.02, 0.002, 0.10)
-JUMP_BASE_SHARE: Final = API_JUMP.base
-JUMP_PER_DAY_SHARE: Final = API_JUMP.per_day
-JUMP_MAX_SHARE: Final = API_JUMP.cap
 #: Another source's files, which never come with an area figure, may be weeks apart and each cover a window of
 #: days: NZZ's 2022-09-10 → 09-11 measures −10.0 % in one day (the Kharkiv counteroffensive reaching its map in
 #: one update) and 2022-04-03 → 04-10 −31.6 % in 7 days (the withdrawal from Kyiv, Chernihiv and Sumy oblasts),

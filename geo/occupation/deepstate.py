@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-import numpy as np
 import shapely
 
 from geo import schema, store, style
@@ -38,7 +37,7 @@ from geo.errors import RefreshError
 from geo.occupation import Parsed, iso_utc
 from geo.occupation.checks import area_km2
 from geo.occupation.http import CONTROL_CHARS, printable
-from geo.occupation.reading import json_type
+from geo.occupation.reading import json_type, ring_xy
 
 DEFAULT_BASE_URL: Final = "https://deepstatemap.live/api"
 BASE_URL_ENV: Final = "DEEPSTATE_API_URL"
@@ -281,31 +280,12 @@ def _polygons(geometry: Any, depth: int = 0) -> list[shapely.Geometry]:
             raise TypeError(msg)
         if not poly:
             continue  # an empty Polygon: nothing to draw
-        rings = [_ring(ring, kind) for ring in poly]
+        rings = [ring_xy(ring, where=f"a {kind}") for ring in poly]
         if len(rings[0]) < 4:
             msg = f"a {kind} ring has fewer than 4 positions"
             raise ValueError(msg)
         out.append(shapely.Polygon(rings[0], [r for r in rings[1:] if len(r) >= 4]))
     return out
-
-
-def _ring(ring: Any, kind: str) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """Return a GeoJSON ring's positions as an (n, 2) array of finite lon/lat (Z dropped)."""
-    if not isinstance(ring, list) or any(not isinstance(p, list) or len(p) < 2 for p in ring):
-        msg = f"a {kind} ring is not a list of positions"
-        raise ValueError(msg)
-    if any(type(p[0]) not in _NUMBERS or type(p[1]) not in _NUMBERS for p in ring):
-        msg = f"a {kind} has coordinates that are not pairs of finite numbers"
-        raise TypeError(msg)
-    xy = np.asarray([p[:2] for p in ring], dtype=float)
-    if xy.ndim != 2 or xy.shape[1] != 2 or not np.isfinite(xy).all():
-        msg = f"a {kind} has coordinates that are not pairs of finite numbers"
-        raise ValueError(msg)
-    return xy
-
-
-#: JSON numbers as the parser gives them (``bool`` is not one of them: ``type(True) is bool``).
-_NUMBERS: Final = (int, float)
 
 
 def _inside_box(geom: shapely.Geometry, box: tuple[float, float, float, float]) -> bool:

@@ -6,12 +6,13 @@ Used by `geo.occupation.nzz` and `geo.occupation.isw` (and `json_type` by `geo.o
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, Final
+
+import numpy as np
 
 from geo.errors import RefreshError
 from geo.occupation import unpack
@@ -55,44 +56,51 @@ def load_json(data: bytes, *, source: str, fix: str) -> Any:
         raise RefreshError(msg) from exc
 
 
-def _position(value: Any) -> list[float] | None:
-    """Return a GeoJSON position as [lon, lat] floats (Z dropped), or None if it is not a pair of finite numbers."""
-    if not isinstance(value, list) or not 2 <= len(value) <= 4:
-        return None
-    if any(type(v) not in (int, float) for v in value):  # bool is not a number here
-        return None
+#: JSON numbers as the parser gives them (``bool`` is not one of them: ``type(True) is bool``).
+_NUMBERS: Final = (int, float)
+
+
+def ring_xy(ring: Any, *, where: str) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """Return a GeoJSON ring's positions as an (n, 2) array of finite numbers (Z dropped): every adapter's parser.
+
+    `where` names the geometry in the message: a ring that is not a list of positions raises `ValueError`, a
+    position that is not a pair of JSON numbers `TypeError`, one not finite (or too large for a float) `ValueError`.
+    """
+    if not isinstance(ring, list) or any(not isinstance(p, list) for p in ring):
+        what = f": a ring that is {json_type(ring)}" if not isinstance(ring, list) else ""
+        msg = f"{where} ring is not a list of positions{what}"
+        raise ValueError(msg)
+    if any(len(p) < 2 or type(p[0]) not in _NUMBERS or type(p[1]) not in _NUMBERS for p in ring):
+        msg = f"{where} has coordinates that are not pairs of finite numbers"
+        raise TypeError(msg)
     try:
-        xy = [float(value[0]), float(value[1])]
+        xy = np.asarray([p[:2] for p in ring], dtype=float)
     except OverflowError:
-        return None
-    return xy if math.isfinite(xy[0]) and math.isfinite(xy[1]) else None
+        xy = np.full((1, 2), np.inf)
+    if xy.ndim != 2 or xy.shape[1] != 2 or not np.isfinite(xy).all():
+        msg = f"{where} has coordinates that are not pairs of finite numbers"
+        raise ValueError(msg)
+    return xy
 
 
 def _rings(polygon: Any, *, where: str) -> list[list[list[float]]]:
-    """Return a GeoJSON Polygon's rings as lists of [lon, lat]; raise `ValueError` with what is wrong."""
+    """Return a GeoJSON Polygon's rings as lists of [lon, lat] (`ring_xy`, in lon/lat degrees, ≥ 4 positions each)."""
     if not isinstance(polygon, list):
         msg = f"{where} has a polygon that is {json_type(polygon)}, not a list of rings"
         raise TypeError(msg)
     rings = []
     for ring in polygon:
-        if not isinstance(ring, list):
-            msg = f"{where} has a ring that is {json_type(ring)}, not a list of positions"
-            raise TypeError(msg)
-        points = [_position(p) for p in ring]
-        good = [p for p in points if p is not None]
-        if len(good) < len(points):
-            msg = f"{where} has coordinates that are not pairs of finite numbers"
-            raise ValueError(msg)
-        if any(not (-180.0 <= x <= 180.0 and -90.0 <= y <= 90.0) for x, y in good):
+        xy = ring_xy(ring, where=where)
+        if len(xy) and not ((np.abs(xy[:, 0]) <= 180.0).all() and (np.abs(xy[:, 1]) <= 90.0).all()):
             msg = (
                 f"{where} has coordinates outside longitude −180…180 / latitude −90…90 (not lon/lat degrees: "
                 "reproject it to CRS84)"
             )
             raise ValueError(msg)
-        if len(good) < 4:
+        if len(xy) < 4:
             msg = f"{where} has a ring of fewer than 4 positions"
             raise ValueError(msg)
-        rings.append(good)
+        rings.append(xy.tolist())
     return rings
 
 
