@@ -330,14 +330,24 @@ function resourceSlider(map, o) {
     label.textContent = dates[i] + (now ? words.now : words.past);
     setPanel(i);
     window.resourceMap.sliderDate = dates[i];
+    if (input) { input.value = i; }
+    document.dispatchEvent(new CustomEvent('resource:state'));
   }
+  var input;
+  /* The slider as other parts of the page see it (the permalink, the table view): its dates, the date shown, and
+     a way to show one; every change of the date is announced on the document as 'resource:state'. */
+  window.resourceMap.slider = {
+    dates: dates.slice(),
+    date: function () { return window.resourceMap.sliderDate || dates[dates.length - 1]; },
+    setDate: function (d) { var i = dates.indexOf(d); if (i < 0) { return false; } show(i); return true; }
+  };
   var Slider = L.Control.extend({
     options: {position: 'topleft'},
     onAdd: function () {
       var div = L.DomUtil.create('div', 'leaflet-bar map-slider');
       var title = L.DomUtil.create('div', 'map-slider-title', div);
       title.textContent = words.title;
-      var input = L.DomUtil.create('input', '', div);
+      input = L.DomUtil.create('input', '', div);
       input.type = 'range'; input.min = 0; input.max = dates.length - 1; input.step = 1; input.value = dates.length - 1;
       input.setAttribute('aria-label', words.label);
       label = L.DomUtil.create('div', 'map-slider-date', div);
@@ -410,6 +420,7 @@ function resourceScenarios(map, control, groups, id) {
     select.value = ids[i];
     r.scenario = ids[i];
     r.updateLegend();
+    document.dispatchEvent(new CustomEvent('resource:state'));
   }
   function remember(i) {
     var hash = '#scenario=' + encodeURIComponent(ids[i]);
