@@ -29,6 +29,7 @@ import shapely
 from shapely.geometry import box
 
 from geo import build, schema
+from tests.browsing import browser  # noqa: F401  (the Chromium fixture, for every browser test module)
 
 DEPOSIT_HEADER = list(schema.DEPOSIT_REQUIRED)
 

@@ -16,7 +16,6 @@ import re
 import statistics
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,11 @@ import geopandas as gpd
 import pytest
 import shapely
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from shapely.geometry import box
 
 from geo import build, catalogue, i18n, schema, style
+from tests.browsing import Opened, open_map, wait_for_map
 from tests.conftest import (
     DEPOSITS,
     SHIPPED_LAYERS,
@@ -37,16 +37,6 @@ from tests.conftest import (
     write_sidecar,
 )
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 MAPS = sorted(spec.file for spec in catalogue.MAPS)
 #: A deposit inside each map's frame, clear of the panels, to click.
 CLICK = {
@@ -60,56 +50,14 @@ CLICK = {
 }
 
 
-@dataclass
-class Opened:
-    page: Page
-    requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (the README's test command does)")
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield instance
-        instance.close()
-
-
 @pytest.fixture(scope="module")
 def shipped_maps(shipped_build: tuple[Path, dict[str, object]]) -> Path:
     return shipped_build[0]
 
 
-def _wait_for_map(page: Page, timeout_s: float = 15.0) -> None:
-    """Wait until the page's script has set up the map.
-
-    Polled from here with ``evaluate`` (run by the DevTools protocol), not with
-    ``wait_for_function``, whose in-page polling compiles a string, which the
-    page's Content-Security-Policy rightly refuses (no ``unsafe-eval``).
-    """
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate("window.resourceMap !== undefined"):
-        if time.monotonic() > deadline:
-            pytest.fail(f"the map did not set up within {timeout_s} s")
-        time.sleep(0.02)
-
-
-def _open(browser: Browser, path: Path) -> Opened:
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
-    opened = Opened(page)
-    page.on("request", lambda r: opened.requests.append(r.url))
-    page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: opened.errors.append(str(e)))
-    page.goto(path.as_uri(), wait_until="load")
-    _wait_for_map(page)
-    return opened
-
-
 @pytest.fixture
 def opened(request: pytest.FixtureRequest, browser: Browser, shipped_maps: Path) -> Iterator[Opened]:
-    result = _open(browser, shipped_maps / request.param)
+    result = open_map(browser, shipped_maps / request.param)
     yield result
     result.page.close()
 
@@ -128,7 +76,7 @@ def test_loads_offline_without_errors(opened: Opened) -> None:
 
 
 def test_the_browser_itself_refuses_what_the_page_was_not_built_to_load(browser: Browser, shipped_maps: Path) -> None:
-    opened = _open(browser, shipped_maps / "overview.html")
+    opened = open_map(browser, shipped_maps / "overview.html")
     page = opened.page
     refused = page.evaluate(
         """() => new Promise(resolve => {
@@ -203,7 +151,7 @@ def test_clicking_a_deposit_opens_its_popup_with_the_source_link(
 
 @pytest.mark.parametrize("query", ["Shevchenkivske", "шевченківське", "Шевченківське родовище"])
 def test_search_finds_shevchenkivske_and_pans_there(browser: Browser, shipped_maps: Path, query: str) -> None:
-    opened = _open(browser, shipped_maps / "overview.html")
+    opened = open_map(browser, shipped_maps / "overview.html")
     page = opened.page
     page.fill(".map-search input", query)
     page.press(".map-search input", "Enter")
@@ -232,7 +180,7 @@ def _centre(page: Page) -> list[float]:
 
 
 def test_search_finds_a_region_and_says_when_nothing_matches(browser: Browser, shipped_maps: Path) -> None:
-    page = _open(browser, shipped_maps / "overview.html").page
+    page = open_map(browser, shipped_maps / "overview.html").page
     page.fill(".map-search input", "Kirovohrad Oblast")
     page.press(".map-search input", "Enter")
     page.wait_for_timeout(400)
@@ -278,7 +226,7 @@ def test_hostile_names_render_as_text(browser: Browser, tmp_path: Path) -> None:
     ]
     out = tmp_path / "maps"
     build.build(make_layers(tmp_path / "layers", deposits=rows), out)
-    opened = _open(browser, out / "overview.html")
+    opened = open_map(browser, out / "overview.html")
     page = opened.page
     for deposit_id, shown in (("EVIL-1", evil), ("JINJA-1", "{{ 7*7 }} {% if 1 %}x{% endif %}")):
         page.evaluate("id => window.resourceMap.markers.find(m => m.depositId === id).openPopup()", deposit_id)
@@ -295,7 +243,7 @@ def test_hostile_names_render_as_text(browser: Browser, tmp_path: Path) -> None:
 
 def test_search_prefers_the_closest_name(browser: Browser, shipped_maps: Path) -> None:
     # "Покровськ" is the start of the Nikopol "Покровський ГЗК" record too; the city's exact name wins.
-    page = _open(browser, shipped_maps / "pokrovsk.html").page
+    page = open_map(browser, shipped_maps / "pokrovsk.html").page
     page.fill(".map-search input", "Покровськ")
     page.press(".map-search input", "Enter")
     page.wait_for_timeout(400)
@@ -329,7 +277,7 @@ def test_switching_base_layers_keeps_the_overlays_on_top(browser: Browser, shipp
 def test_phone_screens_start_with_the_boxes_closed(browser: Browser, shipped_maps: Path) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto((shipped_maps / "overview.html").as_uri(), wait_until="load")
-    _wait_for_map(page)
+    wait_for_map(page)
     assert page.evaluate(
         "[...document.querySelectorAll('.map-panel details, .map-legend details')].map(d => d.open)"
     ) == [
@@ -341,7 +289,7 @@ def test_phone_screens_start_with_the_boxes_closed(browser: Browser, shipped_map
 
 @pytest.mark.parametrize("name", ["overview.html", "donetsk.html"])
 def test_time_slider_steps_through_the_snapshots(browser: Browser, shipped_maps: Path, name: str) -> None:
-    opened = _open(browser, shipped_maps / name)
+    opened = open_map(browser, shipped_maps / name)
     page = opened.page
     slider = page.locator(".map-slider input")
     control = "id => window.resourceMap.markers.find(m => m.depositId === id).options.control"
@@ -367,7 +315,7 @@ def test_the_grey_zone_is_a_hatched_layer_off_on_the_overview(browser: Browser, 
     out = tmp_path / "maps"
     build.build(make_layers(tmp_path / "layers"), out)  # the tiny world's snapshot has a grey zone (lon 31–31.25)
     for name, shown in (("overview.html", False), ("donetsk.html", True)):
-        opened = _open(browser, out / name)
+        opened = open_map(browser, out / name)
         page = opened.page
         grey = page.evaluate(
             "() => [...document.querySelectorAll('.legend-section')]"
@@ -394,7 +342,7 @@ CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 
 def test_the_ukrainian_overview_speaks_ukrainian(browser: Browser, shipped_maps: Path) -> None:
-    opened = _open(browser, shipped_maps / "uk" / "overview.html")
+    opened = open_map(browser, shipped_maps / "uk" / "overview.html")
     page = opened.page
     assert page.evaluate("document.documentElement.lang") == "uk"
     legend = page.locator(".map-legend").inner_text()
@@ -424,7 +372,7 @@ def test_ukrainian_panels_write_numbers_the_ukrainian_way(browser: Browser, ship
         ("en", "Donetsk Oblast", f"{donetsk['occupied_share']:.1%}"),
     ):
         path = shipped_maps / ("uk/donetsk.html" if lang == "uk" else "donetsk.html")
-        opened = _open(browser, path)
+        opened = open_map(browser, path)
         panel = opened.page.locator(".map-panel").inner_text()
         assert f"{name}: " in panel
         assert written in panel, (lang, written)
@@ -435,7 +383,7 @@ def test_the_panel_puts_every_basis_of_the_metals_share_in_one_table(browser: Br
     summary = json.loads((shipped_maps / schema.SUMMARY_JSON).read_text(encoding="utf-8"))
     comparison = summary["metals_comparison"]
     lithium = next(item for item in comparison["reserves_by_commodity"] if item["commodity"] == "lithium")
-    opened = _open(browser, shipped_maps / "overview.html")
+    opened = open_map(browser, shipped_maps / "overview.html")
     rows = opened.page.locator(".map-panel table.bases tr").all_inner_texts()
     cells = [[cell.strip() for cell in row.split("\t")] for row in rows]
     assert cells[0] == ["Basis (this project)", "Occupied", "Records with a figure"]
@@ -455,7 +403,7 @@ def test_the_panel_puts_every_basis_of_the_metals_share_in_one_table(browser: Br
 
 
 def test_markers_can_be_sized_by_their_published_reserve(browser: Browser, shipped_maps: Path) -> None:
-    opened = _open(browser, shipped_maps / "lithium.html")
+    opened = open_map(browser, shipped_maps / "lithium.html")
     page = opened.page
     sizes = "id => window.resourceMap.markers.find(m => m.depositId === id).options.icon.options.iconSize[0]"
     assert page.evaluate(sizes, "CUR-001") == style.LITHIUM_MARKER_SIZE
@@ -483,7 +431,7 @@ LITHIUM_NAMES = [  # the four lithium records of layers/deposits/deposits.csv (C
 def test_the_lithium_map_counts_names_and_labels_the_lithium_sites(browser: Browser, shipped_maps: Path) -> None:
     # deposits.csv has 4 lithium records: Shevchenkivske (occupied since 2022), Polokhivske and Dobra (held), Kruta
     # Balka (no known site, control unknown); not the 92 records of the whole layer.
-    opened = _open(browser, shipped_maps / "lithium.html")
+    opened = open_map(browser, shipped_maps / "lithium.html")
     page = opened.page
     panel = page.locator(".map-panel").inner_text()
     assert (
@@ -517,7 +465,7 @@ def test_the_focus_region_is_outlined_and_the_land_outside_veiled(browser: Brows
         ("ua1416021-pokrovsk-urban-hromada.html", [48.25, 31.25], [48.25, 31.53]),
         ("donetsk.html", [48.5, 31.5], [48.5, 30.9]),
     ):
-        opened = _open(browser, out / name)
+        opened = open_map(browser, out / name)
         page = opened.page
         outline = page.locator(".leaflet-focus-pane path")
         assert outline.count() == 1, name
@@ -552,7 +500,7 @@ def test_the_slider_moves_the_panel_and_draws_what_was_freed_and_taken(browser: 
     write_sidecar(december)
     out = tmp_path / "maps"
     build.build(layers, out)
-    opened = _open(browser, out / "donetsk.html")
+    opened = open_map(browser, out / "donetsk.html")
     page = opened.page
     slider = page.locator(".map-slider input")
     assert slider.get_attribute("max") == "3"  # 2024-12-31, 2025-01-31, 2025-02-28, 2026-08-22
@@ -615,7 +563,7 @@ def _meet(a: dict[str, float], b: dict[str, float]) -> bool:
 def test_on_a_phone_nothing_covers_the_scale_bar(browser: Browser, shipped_maps: Path, name: str) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto((shipped_maps / name).as_uri(), wait_until="load")
-    _wait_for_map(page)
+    wait_for_map(page)
     scale = _box(page, ".leaflet-control-scale")
     for other in (".leaflet-control-attribution", ".map-legend", ".map-panel"):
         assert not _meet(scale, _box(page, other)), other
@@ -627,7 +575,7 @@ def test_on_a_phone_nothing_covers_the_scale_bar(browser: Browser, shipped_maps:
 def test_on_a_phone_no_control_covers_an_open_popup(browser: Browser, shipped_maps: Path, query: str) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844})
     page.goto((shipped_maps / "overview.html").as_uri(), wait_until="load")
-    _wait_for_map(page)
+    wait_for_map(page)
     page.fill(".map-search input", query)
     page.press(".map-search input", "Enter")
     page.locator(".leaflet-popup-content").wait_for()
@@ -644,7 +592,7 @@ def test_on_a_phone_no_control_covers_an_open_popup(browser: Browser, shipped_ma
 
 
 def test_cluster_counts_are_not_hidden_under_markers(browser: Browser, shipped_maps: Path) -> None:
-    opened = _open(browser, shipped_maps / "overview.html")
+    opened = open_map(browser, shipped_maps / "overview.html")
     hidden = opened.page.evaluate(
         """() => [...document.querySelectorAll('.deposit-cluster')].filter(el => {
           const r = el.getBoundingClientRect();
@@ -658,7 +606,7 @@ def test_cluster_counts_are_not_hidden_under_markers(browser: Browser, shipped_m
 
 
 def test_the_overview_frames_ukraine_to_fill_the_window(browser: Browser, shipped_maps: Path) -> None:
-    opened = _open(browser, shipped_maps / "overview.html")
+    opened = open_map(browser, shipped_maps / "overview.html")
     # Ukraine's extreme points: 22.14 E (Zakarpattia), 40.23 E (Luhansk); 44.38 N (Crimea), 52.38 N (Chernihiv)
     span = opened.page.evaluate(
         """() => { const m = window.resourceMap.map;
@@ -675,7 +623,7 @@ MEASURE_WORDS = re.compile(r"\b(ore|coal|LCE|Li2O|TREO|ZrO2|TiO2|graphite|U|uncl
 
 
 def test_ukrainian_pages_have_no_english_measure_words(browser: Browser, shipped_maps: Path) -> None:
-    opened = _open(browser, shipped_maps / "uk" / "overview.html")
+    opened = open_map(browser, shipped_maps / "uk" / "overview.html")
     page = opened.page
     figures: list[str] = page.evaluate(
         """() => window.resourceMap.markers.map(m => {
@@ -736,7 +684,7 @@ def _outline(page: Page, deposit_id: str) -> str:
 
 
 def test_the_scenario_switcher_redraws_the_map_legend_and_panel(browser: Browser, tiny_maps: Path) -> None:
-    opened = _open(browser, tiny_maps / "scenarios.html")
+    opened = open_map(browser, tiny_maps / "scenarios.html")
     page = opened.page
     state = page.evaluate(SCENARIO_STATE)
     assert (state["scenario"], state["select"], state["panels"], state["hash"]) == ("frozen", "frozen", ["frozen"], "")
@@ -790,7 +738,7 @@ def test_the_address_chooses_the_scenario(browser: Browser, tiny_maps: Path, fra
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto((tiny_maps / "scenarios.html").as_uri() + fragment, wait_until="load")
-    _wait_for_map(page)
+    wait_for_map(page)
     state = page.evaluate(SCENARIO_STATE)
     assert (state["scenario"], state["select"], state["panels"]) == (expected, expected, [expected])
     page.evaluate("window.location.hash = '#scenario=back'")  # a link within the page, or the reader's edit
@@ -803,7 +751,7 @@ def test_the_address_chooses_the_scenario(browser: Browser, tiny_maps: Path, fra
 def test_on_a_phone_the_scenario_switcher_is_usable(browser: Browser, tiny_maps: Path) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     page.goto((tiny_maps / "scenarios.html").as_uri(), wait_until="load")
-    _wait_for_map(page)
+    wait_for_map(page)
     select = _box(page, ".map-scenarios select")
     assert select["l"] >= 0
     assert select["r"] <= 390
@@ -824,7 +772,7 @@ def test_on_a_phone_the_scenario_switcher_is_usable(browser: Browser, tiny_maps:
 
 @pytest.mark.parametrize("name", ["scenarios.html", "uk/scenarios.html"])
 def test_the_shipped_scenario_map_switches_every_scenario(browser: Browser, shipped_maps: Path, name: str) -> None:
-    opened = _open(browser, shipped_maps / name)
+    opened = open_map(browser, shipped_maps / name)
     page = opened.page
     ids = page.evaluate("[...document.querySelectorAll('.map-scenarios option')].map(o => o.value)")
     assert ids[0] == schema.FROZEN_SCENARIO
@@ -847,7 +795,7 @@ def test_the_layer_of_one_source_only_toggles_on_with_its_legend_and_popups(brow
     store_second_source(layers, "nzz", "2026-08-22", box(31.5, 48, 32.5, 49), leaves_out=("pre2022",))
     out = tmp_path / "maps"
     build.build(layers, out)
-    opened = _open(browser, out / "overview.html")
+    opened = open_map(browser, out / "overview.html")
     page = opened.page
     name = "Occupied per one source only"
     layer = page.evaluate(
