@@ -20,11 +20,13 @@ import pyproj
 import shapely
 
 from geo import (
+    animate,
     catalogue,
     geometry,
     gpkg,
     history,
     i18n,
+    indexpage,
     join,
     printmap,
     scenarios,
@@ -1177,6 +1179,200 @@ def render_outputs(
     return {**ordered, **files}
 
 
+#: The animations' folder, in each language's place (`language_path`): ``animations/<map id><suffix>``.
+ANIMATION_DIR = "animations"
+#: Each animation's file, by figure size (`geo.page.LAYOUTS`) and format: its suffix after the map's id.
+ANIMATION_FILES = {
+    ("web", "mp4"): ".mp4",
+    ("web", "gif"): ".gif",
+    ("card", "mp4"): "_card.mp4",
+    ("card", "gif"): "_card.gif",
+}
+
+
+def animation_path(lang: str, map_id: str, layout: str, kind: str) -> str:
+    """Return where a map's animation goes, e.g. ``animations/donetsk_card.gif`` or ``uk/animations/donetsk.mp4``."""
+    return language_path(lang, f"{ANIMATION_DIR}/{map_id}{ANIMATION_FILES[(layout, kind)]}")
+
+
+def animation_steps(
+    inputs: Inputs, results: Results, spec: catalogue.MapRecord, shares: Mapping[tuple[str, str], float]
+) -> list[printmap.Step]:
+    """Return a map's animation steps: every date of the history (`Results.series`), in order.
+
+    Each with its region's occupied share (`shares`: (date, region id) → share, as `slider_history` gives them:
+    the figures of ``history_regions.csv``), the credit of that date's snapshot and each record's control that day.
+    """
+    return [
+        printmap.Step(
+            date=date,
+            share=shares.get((date, spec.share_id)),
+            credit=inputs.dated_credits.get(date, inputs.occupation_credit),
+            statuses={str(k): str(v) for k, v in results.statuses[date].items()},
+        )
+        for date in results.series
+    ]
+
+
+def _occupation_at(inputs: Inputs, results: Results, date: str, interior: shapely.Geometry) -> printmap.DatedOccupation:
+    """Return a date's occupied parts, line of contact (traced as the snapshot's is) and grey zone, for the frames."""
+    parts = results.series[date]
+    front = results.front if date == inputs.snapshot_date else join.front_line(parts, interior)
+    return printmap.DatedOccupation(parts, front, results.contested_series.get(date))
+
+
+def animate_map(
+    inputs: Inputs,
+    results: Results,
+    geometry: printmap.PrintGeometry,
+    spec: catalogue.MapRecord,
+    *,
+    languages: Sequence[str] = (i18n.DEFAULT_LANGUAGE,),
+    interior: shapely.Geometry | None = None,
+    shares: Mapping[tuple[str, str], float] | None = None,
+) -> dict[str, bytes]:
+    """Render one map's animations (`ANIMATION_FILES`) in each of `languages`: an MP4 and a GIF per figure size.
+
+    Each date's geometry is made once and drawn in every size and language; the frames go to ffmpeg as they are
+    drawn (`geo.animate.Writer`, every file's encoder running at once), so memory does not grow with the history.
+    """
+    dates = list(results.series)
+    interior = join.land_interior(inputs.country) if interior is None else interior
+    if shares is None:
+        table = slider_history(results, dates, geometry.maps)
+        shares = dict(
+            zip(zip(table["date"], table[schema.REGION_ID], strict=True), table["occupied_share"], strict=True)
+        )
+    steps = animation_steps(inputs, results, spec, shares)
+    history = results.history_regions[results.history_regions[schema.REGION_ID] == spec.share_id]
+    parts = [
+        part
+        for part, column in (
+            (schema.OCCUPIED_BEFORE_2022, "occupied_before_2022_km2"),
+            (schema.OCCUPIED_SINCE_2022, "occupied_since_2022_km2"),
+        )
+        if bool((history[column] > 0).any())
+    ]
+    makers = {
+        (lang, layout): printmap.FrameMaker(
+            geometry,
+            spec.id,
+            layout=layout,
+            regions=results.regions,
+            deposits=results.deposits,
+            words=i18n.words(lang),
+            steps=steps,
+            parts=parts,
+            contested=bool((history["contested_km2"] > 0).any()),
+        )
+        for lang in languages
+        for layout in dict.fromkeys(layout for layout, _kind in ANIMATION_FILES)
+    }
+    fps, hold = animate.timing(len(dates))
+    sample = sorted({0, len(dates) // 2, len(dates) - 1})  # the GIF's palette is made from these dates' frames
+    made = {k: _occupation_at(inputs, results, dates[k], interior) for k in sample}
+    palettes = {key: animate.palette([maker.frame(k, made[k]) for k in sample]) for key, maker in makers.items()}
+    files: dict[str, bytes] = {}
+    with contextlib.ExitStack() as stack:
+        writers = {
+            (lang, layout, kind): stack.enter_context(
+                animate.Writer(
+                    kind,
+                    makers[(lang, layout)].width,
+                    makers[(lang, layout)].height,
+                    fps,
+                    channels=4,
+                    gif_palette=palettes[(lang, layout)] if kind == "gif" else None,
+                )
+            )
+            for lang, layout in makers
+            for kind in ("mp4", "gif")
+            if (layout, kind) in ANIMATION_FILES
+        }
+        for k, date in enumerate(dates):
+            occupation = made.pop(k) if k in made else _occupation_at(inputs, results, date, interior)
+            for (lang, layout), maker in makers.items():
+                frame = maker.frame(k, occupation)
+                for kind in ("mp4", "gif"):
+                    writers[(lang, layout, kind)].write(frame)
+        for (lang, layout, kind), writer in writers.items():
+            writer.hold(hold)
+            files[animation_path(lang, spec.id, layout, kind)] = writer.finish()
+    return files
+
+
+@dataclass(frozen=True)
+class _AnimatePayload:
+    """What the animations' forked worker reads."""
+
+    inputs: Inputs
+    results: Results
+    maps: tuple[catalogue.MapRecord, ...]
+    languages: tuple[str, ...]
+
+
+_ANIMATE: list[_AnimatePayload] = []
+
+
+def _animate_maps(map_ids: Sequence[str]) -> dict[str, bytes]:
+    shared = _ANIMATE[0]
+    inputs, results = shared.inputs, shared.results
+    chosen = [spec for spec in shared.maps if spec.id in map_ids]
+    geometry = print_geometry(inputs, results, chosen)
+    table = slider_history(results, list(results.series), shared.maps)
+    shares = dict(zip(zip(table["date"], table[schema.REGION_ID], strict=True), table["occupied_share"], strict=True))
+    interior = join.land_interior(inputs.country)
+    files: dict[str, bytes] = {}
+    for spec in chosen:
+        files.update(
+            animate_map(inputs, results, geometry, spec, languages=shared.languages, interior=interior, shares=shares)
+        )
+    return files
+
+
+def render_animations(
+    inputs: Inputs,
+    results: Results,
+    *,
+    languages: Sequence[str] = (i18n.DEFAULT_LANGUAGE,),
+    maps: Sequence[catalogue.MapRecord] = catalogue.MAPS,
+) -> dict[str, bytes]:
+    """Render the animations (`animate_map`) of every map of `maps` with a time slider, in each of `languages`.
+
+    Where there are two cores, every other map is rendered by a forked worker (ffmpeg's encoders run beside both).
+
+    Returns
+    -------
+    dict
+        Output file name (`animation_path`) → bytes, map by map in the order of `maps`, each language's in turn.
+    """
+    ids = [spec.id for spec in maps if spec.slider]
+    if not ids:
+        return {}
+    halves = [ids[0::2], ids[1::2]]
+    _ANIMATE[:] = [_AnimatePayload(inputs, results, tuple(maps), tuple(languages))]
+    try:
+        if not workers.can_fork() or not halves[1]:
+            files = _animate_maps(ids)
+        else:
+            with workers.forked_pool(1) as pool:
+                other = pool.submit(workers.in_worker, _animate_maps, halves[1])
+                files = _animate_maps(halves[0])
+                files.update(other.result())
+    except BrokenProcessPool as exc:
+        msg = "an animation worker process died (killed, or out of memory?); nothing was written: run the build again"
+        raise OutputError(msg) from exc
+    finally:
+        _ANIMATE.clear()
+    order = [
+        animation_path(lang, map_id, layout, kind)
+        for map_id in ids
+        for lang in languages
+        for layout, kind in ANIMATION_FILES
+    ]
+    return {name: files[name] for name in order}
+
+
 def render_tables(results: Results) -> dict[str, bytes]:
     """Render the CSV tables."""
     areas, rows = scenario_tables(results)
@@ -1628,6 +1824,60 @@ def sources_summary(results: Results) -> dict[str, Any]:
     }
 
 
+def render_indexes(
+    inputs: Inputs,
+    results: Results,
+    files: Mapping[str, bytes],
+    *,
+    languages: Sequence[str],
+    maps: Sequence[catalogue.MapRecord] = catalogue.MAPS,
+) -> dict[str, bytes]:
+    """Render ``index.html`` in each of `languages` (`geo.indexpage`), listing `files` and ``summary.json``.
+
+    Each map is shown with its print map's subtitle (the snapshot's date and its region's occupied share); the
+    scenarios map with a print set per scenario.  The credits are those of the history (as the QGIS project's).
+    """
+    indexes = {lang: language_path(lang, indexpage.INDEX_HTML) for lang in languages}
+    pages: dict[str, bytes] = {}
+    for lang in languages:
+        words = i18n.words(lang)
+        entries = []
+        for spec in maps:
+            region = results.regions.loc[spec.share_id]
+            subtitle = words(
+                "print.subtitle",
+                name=words.names(region.to_dict())[0],
+                share=words.share(region["occupied_share"], 1),
+                date=inputs.snapshot_date,
+                credit=inputs.occupation_credit,
+            )
+            sets = (
+                tuple(
+                    indexpage.PrintSet(
+                        f"{catalogue.SCENARIO_PRINT_PREFIX}{r.scenario.scenario_id}",
+                        words.names({"name_en": r.scenario.name_en, "name_uk": r.scenario.name_uk})[0],
+                    )
+                    for r in results.scenarios
+                )
+                if spec.scenarios
+                else (indexpage.PrintSet(spec.id),)
+            )
+            animations = tuple(
+                (size, kind, animation_path(lang, spec.id, size, kind)) for size, kind in ANIMATION_FILES
+            )
+            title = catalogue.title(spec, words, results.regions)
+            entries.append(indexpage.MapEntry(spec.id, title, subtitle, sets, animations))
+        pages[indexes[lang]] = indexpage.render_index(
+            entries,
+            files,
+            words=words,
+            credits=style.credits_line(history_credit(inputs)),
+            later=(schema.SUMMARY_JSON,),
+            indexes=indexes,
+        )
+    return pages
+
+
 def build(
     layers: Path,
     out: Path,
@@ -1640,8 +1890,12 @@ def build(
     scenario_date: str | None = None,
     scenario_files: Sequence[Path] = (),
     dmz_depths: Mapping[str, float] = MappingProxyType({}),
+    animations: bool = False,
 ) -> dict[str, Any]:
     """Build every output from `layers` into `out`, the maps and charts in each of `languages`.
+
+    With `animations` (``--animate``), each map with a time slider also gets its animations in each language
+    (`render_animations`: ``animations/<map id>.mp4``, ``.gif``, ``_card.mp4``, ``_card.gif``).
 
     The scenarios of ``scenarios.csv``, and one per file of `scenario_files` (``--scenario-file``: polygons of
     what Russia would control, `geo.scenarios.drawn_scenario`), start from the line of `scenario_date`
@@ -1676,8 +1930,11 @@ def build(
     results = compute(inputs, near_front_km=near_front_km, scenario_date=scenario_date)
     results = dataclasses.replace(results, sources=compute_sources(inputs, results, second))
     files = render_outputs(inputs, results, languages=languages, maps=maps, slider=slider)
+    if animations:
+        files.update(render_animations(inputs, results, languages=languages, maps=maps))
     front_km = front_length_km(results)
     revision = sources.source_revision(inputs.snapshot_source)
+    files.update(render_indexes(inputs, results, files, languages=languages, maps=maps))  # last: lists what exists
     record = tables.summary(
         regions=results.regions,
         deposits=results.deposits,

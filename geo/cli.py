@@ -359,6 +359,14 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
             "(e.g. us_20_points_2025=10: 5, 10 and 40 km were reported); repeatable"
         ),
     )
+    parser.add_argument(
+        "--animate",
+        action="store_true",
+        help=(
+            "also write, for each map with a time slider, an MP4 and a GIF of its occupation over time, for the web "
+            "(1600 x 1000) and social media (1080 x 1080), in OUT/animations/ (and OUT/<lang>/animations/)"
+        ),
+    )
     args = parser.parse_args(argv)
 
     def job() -> int:
@@ -374,6 +382,7 @@ def build_maps(argv: Sequence[str] | None = None) -> int:
             scenario_date=args.scenario_date,
             scenario_files=tuple(args.scenario_files),
             dmz_depths=dict(args.dmz_depths),
+            animations=args.animate,
             **({"slider": tuple(args.slider)} if args.slider else {}),
         )
         _print_summary(record, args.out)

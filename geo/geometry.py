@@ -17,6 +17,10 @@ The steps, each for both media:
   (a cleaned coverage, each shared edge once, so that neighbours keep one border);
 - `to_lonlat`: back to lon/lat for the HTML maps, repaired and snapped to a grid.
 
+The time slider's changes between any two of its dates are here too: `slider_overlay` cuts its dates' occupied
+areas into pieces at full detail, `overlay_km2` measures them per region, `overlay_real` tells the changes of
+control from DeepState's redraws and `slider_pieces` simplifies what the slider draws.
+
 The frames the maps fit are here too (`frame_bounds`; the lithium map's is
 `lithium_frame`, with one margin in metres), and the views of the time slider
 and of the static maps that the drawability check needs (`map_views`).
@@ -24,6 +28,7 @@ and of the static maps that the drawability check needs (`map_views`).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -34,7 +39,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import catalogue, schema
+from geo import catalogue, schema, stats
 from geo.catalogue import MapRecord
 from geo.errors import ValidationError
 
@@ -61,7 +66,7 @@ class Scale:
     decimals: int  # lon/lat decimals of the HTML maps' occupied areas, line of contact and Ukraine
     region_decimals: int  # of their region outlines: a coarser grid would open gaps where neighbours meet
     slider_decimals: int  # of the time slider's areas
-    slider_change: ChangeFilter  # which differences against now the time slider draws (`slider_changes`)
+    slider_change: ChangeFilter  # which changes of control the time slider draws (`overlay_real`)
 
 
 @dataclass(frozen=True)
@@ -519,6 +524,184 @@ def drop_slivers(geoms: np.ndarray, keep: ChangeFilter) -> list[shapely.Geometry
     lonlat = np.asarray(gpd.GeoSeries(parts[big], crs=schema.DISTANCE_CRS).to_crs(schema.STORAGE_CRS).array)
     owner = owner[big]
     return [shapely.multipolygons(lonlat[owner == i]) for i in range(len(geoms))]
+
+
+#: The grid (metres, `geo.schema.AREA_CRS`) the time slider's changes are noded on before they are cut into
+#: pieces (`slider_overlay`).  Snap-rounding makes the noding robust: GEOS's own noding of DeepState's redrawn
+#: lines fails to converge, or leaves faces open.  It moves a vertex by half a millimetre at most; on the shipped
+#: data each date's area the pieces add up to stays within 0.0001 km² of the area measured whole.
+OVERLAY_GRID_M: Final = 0.001
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """The time slider's dates' occupied areas cut into disjoint pieces, each with the dates it is occupied on.
+
+    Only the pieces occupied on some of the dates and not on others are kept: the rest is the same at any two
+    dates.  `patterns` are the distinct sets of dates, each written as the positions at which it toggles
+    (occupied from the first on, not from the second on, and so on: ``(0,)`` every date, ``(2, 4)`` the third and
+    fourth, ``(0, 1, 3)`` all but the second).
+    """
+
+    faces: np.ndarray  # polygons in `geo.schema.AREA_CRS`
+    pattern: np.ndarray  # int per face: its position in `patterns`
+    patterns: list[tuple[int, ...]]
+    grey: np.ndarray  # bool per face: in the grey zone on the last date
+    steps: list[shapely.Geometry]  # per two neighbouring dates (k - 1, k): the ground that changed (AREA_CRS)
+
+    def occupied(self, date: int) -> np.ndarray:
+        """Tell, per pattern, whether it is occupied on the date at position `date`."""
+        return np.array([sum(t <= date for t in p) % 2 == 1 for p in self.patterns], dtype=bool)
+
+
+def slider_overlay(geoms: Sequence[shapely.Geometry], *, grey: shapely.Geometry | None = None) -> Overlay:
+    """Cut the occupied areas of the time slider's dates (lon/lat, in date order) into pieces at full detail.
+
+    The changes between neighbouring dates (`geo.stats.polygon_changes`, in `geo.schema.AREA_CRS`, where the
+    history measures its km²) are noded together (on `OVERLAY_GRID_M`), with the outline of `grey` (the grey zone
+    on the last date) when given, and cut into faces; each face is occupied on a date where a point inside it is.
+    Between any two dates the ground occupied on one and not on the other is then a set of whole faces.
+    """
+    series = gpd.GeoSeries(list(geoms), crs=schema.STORAGE_CRS)
+    metric = np.asarray(project(series, schema.AREA_CRS, what="slider dates").array, dtype=object)
+    steps: list[shapely.Geometry] = []
+    for old, new in itertools.pairwise(metric):
+        gained, lost = stats.polygon_changes(old, new)
+        steps.append(cast("shapely.Geometry", shapely.multipolygons(np.concatenate([gained, lost]))))
+    lines = list(shapely.get_parts(shapely.boundary(np.asarray(steps, dtype=object))))
+    area_grey = None
+    if grey is not None and not shapely.is_empty(grey):
+        area_grey = project(gpd.GeoSeries([grey], crs=schema.STORAGE_CRS), schema.AREA_CRS, what="grey zone").iloc[0]
+        lines += list(shapely.get_parts(shapely.boundary(shapely.get_parts(area_grey))))
+    empty = Overlay(np.zeros(0, dtype=object), np.zeros(0, dtype=int), [], np.zeros(0, dtype=bool), steps)
+    if not lines:
+        return empty
+    noded = shapely.union_all(np.asarray(lines, dtype=object), grid_size=OVERLAY_GRID_M)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(noded)))
+    faces = faces[shapely.area(faces) > 0]
+    points = shapely.get_coordinates(shapely.point_on_surface(faces))
+    member = np.zeros((len(faces), len(metric)), dtype=bool)
+    for k, geom in enumerate(shapely.make_valid(metric)):
+        shapely.prepare(geom)
+        member[:, k] = shapely.contains_xy(geom, points[:, 0], points[:, 1])
+    varies = member.any(axis=1) & ~member.all(axis=1)
+    faces, member, points = faces[varies], member[varies], points[varies]
+    if not len(faces):
+        return empty
+    toggles = member != np.pad(member, ((0, 0), (1, 0)))[:, :-1]
+    unique, pattern = np.unique(toggles, axis=0, return_inverse=True)
+    in_grey = np.zeros(len(faces), dtype=bool)
+    if area_grey is not None:
+        shapely.prepare(area_grey)
+        in_grey = shapely.contains_xy(area_grey, points[:, 0], points[:, 1])
+    patterns = [tuple(int(t) for t in np.flatnonzero(row)) for row in unique]
+    return Overlay(faces, np.asarray(pattern, dtype=int).ravel(), patterns, in_grey, steps)
+
+
+def _clipped_intersection(large: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """Intersect each of `large` with the one of `small` beside it, cut to the small one's box first (far faster)."""
+    cut = [shapely.clip_by_rect(g, *box) for g, box in zip(large, shapely.bounds(small), strict=True)]
+    return shapely.intersection(np.asarray(cut, dtype=object), small)
+
+
+def overlay_km2(overlay: Overlay, regions: Sequence[shapely.Geometry]) -> np.ndarray:
+    """Measure how much of each region (lon/lat) each pattern of `overlay` covers: km², regions × patterns.
+
+    Measured as the history measures its regions (`geo.stats.occupied_km2_over_time`), in `geo.schema.AREA_CRS`
+    at full detail: a piece wholly inside a region adds its own area, one across its edge is intersected.
+    """
+    out = np.zeros((len(regions), len(overlay.patterns)))
+    if not len(regions) or not len(overlay.faces):
+        return out
+    series = gpd.GeoSeries(list(regions), crs=schema.STORAGE_CRS)
+    geoms = np.asarray(project(series, schema.AREA_CRS, what="regions").array, dtype=object)
+    invalid = ~shapely.is_valid(geoms)  # reprojection can leave slivers that GEOS rejects
+    geoms[invalid] = shapely.make_valid(geoms[invalid])
+    shapely.prepare(geoms)
+    region, face = shapely.STRtree(overlay.faces).query(geoms, predicate="intersects")
+    inside = shapely.contains_properly(geoms[region], overlay.faces[face])
+    areas = np.where(inside, shapely.area(overlay.faces[face]), 0.0)
+    crossing = np.flatnonzero(~inside)
+    areas[crossing] = shapely.area(_clipped_intersection(geoms[region[crossing]], overlay.faces[face[crossing]]))
+    np.add.at(out, (region, overlay.pattern[face]), areas / 1e6)
+    return out
+
+
+def overlay_real(overlay: Overlay, keep: ChangeFilter) -> np.ndarray:
+    """Tell, per piece of `overlay` and date, whether the piece changed control on coming to that date.
+
+    A piece changed control between two neighbouring dates where at least half of it lies in what changed between
+    them once the slivers of DeepState's redraws are dropped (`drop_slivers` with `keep`).  Returns booleans,
+    pieces × dates; the first date's column is all false (nothing comes before it).
+    """
+    real = np.zeros((len(overlay.faces), len(overlay.steps) + 1), dtype=bool)
+    if not len(overlay.faces) or not overlay.steps:
+        return real
+    lonlat = gpd.GeoSeries(overlay.steps, crs=schema.AREA_CRS).to_crs(schema.STORAGE_CRS)
+    kept = gpd.GeoSeries(drop_slivers(np.asarray(lonlat.array, dtype=object), keep), crs=schema.STORAGE_CRS)
+    changes, step = shapely.get_parts(np.asarray(kept.to_crs(schema.AREA_CRS).array, dtype=object), return_index=True)
+    if not len(changes):
+        return real
+    shapely.prepare(changes)
+    change, face = shapely.STRtree(overlay.faces).query(changes, predicate="intersects")
+    inside = shapely.contains_properly(changes[change], overlay.faces[face])
+    areas = np.where(inside, shapely.area(overlay.faces[face]), 0.0)
+    crossing = np.flatnonzero(~inside)
+    areas[crossing] = shapely.area(_clipped_intersection(changes[change[crossing]], overlay.faces[face[crossing]]))
+    within = np.zeros(real.shape)
+    np.add.at(within, (face, step[change] + 1), areas)
+    return within >= 0.5 * shapely.area(overlay.faces)[:, None]
+
+
+#: A piece the time slider draws: (pattern, which of its toggles are changes of control (their positions in the
+#: pattern), in the grey zone on the last date, lon/lat area).
+Piece = tuple[int, tuple[int, ...], bool, shapely.Geometry]
+
+
+def slider_pieces(
+    overlay: Overlay, real: np.ndarray, *, view: shapely.Geometry, scale: str, smallest_km2: float | None = None
+) -> list[Piece]:
+    """Return the pieces of `overlay` that ever changed control (`overlay_real`) as the time slider draws them.
+
+    Between two dates the slider draws a piece where it differs, if one of its toggles between them is a change
+    of control (not a redraw).  The pieces of one pattern, with the same such toggles and grey zone or not, are
+    merged, clipped to `view` and simplified as one coverage at the slider's tolerance of `scale`
+    (`simplify_coverage`: neighbours keep their common edge, so that the pieces of one change meet without a
+    crack), then put on the slider's lon/lat grid.  Parts smaller than `smallest_km2` are left out; by default
+    than both a pixel at the zoom the slider is watched (the slider's tolerance squared) and the smallest change
+    the scale draws (``slider_change.km2``): 1 km² on the maps of all Ukraine (where the pieces of one change of
+    control split by their earlier history are small), 0.0225 km² on an oblast's, 0.0025 km² on a raion's.  Each
+    shell runs counter-clockwise and each hole clockwise, so that one fill of many pieces does not cancel out where
+    two overlap by a grid cell.
+    """
+    groups: dict[tuple[int, tuple[int, ...], bool], list[int]] = {}
+    for f, p in enumerate(overlay.pattern):
+        changes = tuple(k for k, t in enumerate(overlay.patterns[p]) if real[f, t])
+        if changes:
+            groups.setdefault((int(p), changes, bool(overlay.grey[f])), []).append(f)
+    if not groups:
+        return []
+    keys = sorted(groups)
+    merged = [shapely.union_all(overlay.faces[groups[key]]) for key in keys]
+    lonlat = gpd.GeoSeries(merged, crs=schema.AREA_CRS).to_crs(schema.STORAGE_CRS)
+    lonlat = gpd.GeoSeries(shapely.intersection(lonlat.to_numpy(), view), index=lonlat.index, crs=lonlat.crs)
+    lonlat = gpd.GeoSeries(lonlat[~lonlat.is_empty])
+    s = SCALES[scale]
+    coverage = to_lonlat(simplify_coverage(project(lonlat, what="slider pieces"), s.slider.metres), s.slider_decimals)
+    simple = gpd.GeoSeries(coverage[np.isin(shapely.get_type_id(coverage.to_numpy()), _POLYGONAL)])
+    if simple.empty:
+        return []
+    parts, owner = shapely.get_parts(simple.to_numpy(), return_index=True)
+    km2 = gpd.GeoSeries(parts, crs=schema.STORAGE_CRS).to_crs(schema.AREA_CRS).area.to_numpy() / 1e6
+    smallest = min(s.slider.metres**2 / 1e6, s.slider_change.km2) if smallest_km2 is None else smallest_km2
+    big = km2 >= smallest
+    out = []
+    for k, position in enumerate(simple.index):
+        chosen = parts[big & (owner == k)]
+        if len(chosen):
+            p, m, g = keys[position]
+            out.append((p, m, g, shapely.orient_polygons(shapely.multipolygons(chosen), exterior_cw=False)))
+    return out
 
 
 def _finite(geoms: gpd.GeoSeries, what: str) -> None:

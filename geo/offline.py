@@ -44,6 +44,10 @@ MARKERCLUSTER_JS: Final = "asset:leaflet.markercluster-1.5.3/leaflet.markerclust
 MARKERCLUSTER_CSS: Final = "asset:leaflet.markercluster-1.5.3/MarkerCluster.css"
 MARKERCLUSTER_DEFAULT_CSS: Final = "asset:leaflet.markercluster-1.5.3/MarkerCluster.Default.css"
 MAP_JS: Final = "web:map.js"
+TABLEVIEW_JS: Final = "web:tableview.js"
+PERMALINK_JS: Final = "web:permalink.js"
+DOWNLOAD_JS: Final = "web:download.js"
+SLIDER_JS: Final = "web:slider.js"
 MAP_CSS: Final = "web:map.css"
 
 _SCRIPT_TAG = re.compile(r'<script\s+src="(?P<url>[^"]+)"\s*>\s*</script>')

@@ -36,7 +36,7 @@ import math
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Final, cast
+from typing import Any, Final, Protocol, cast
 from urllib.parse import urlsplit
 
 import geopandas as gpd
@@ -454,56 +454,145 @@ def _scenario_data(data: _MapData, view: Mapping[str, Any]) -> _MapData:
     return dataclasses.replace(data, stem=stem, points=points, scenario=view)
 
 
-def _base_layers(
-    axes: plot.Axes, geoms: PrintGeometry, *, spec: MapRecord, shown: Shown, clip: Box, scale: float
-) -> None:
-    """Draw the base map, the occupied areas, the grey zone, the region outlines and the line of contact."""
+#: One named layer of a map: its SVG group id, its z-order and what it draws (`_add`).
+_Layer = tuple[str, float, list[plot.Artist]]
+
+
+class _PathSource(Protocol):
+    """Where a map's occupied areas, grey zone and line of contact come from: the snapshot's, or a date's."""
+
+    def path(self, name: str, scale: str, clip: Box) -> plot.Path | None:
+        """Return a layer (a part, ``contested`` or ``front``) clipped to `clip` as a matplotlib path."""
+        ...
+
+
+def _add(axes: plot.Axes, layers: Sequence[_Layer]) -> None:
+    """Add `layers` to the map in order, each a group clipped to it (an empty one adds nothing)."""
+    for gid, zorder, artists in layers:
+        plot.group(axes, gid, artists, zorder=zorder, clip=True)
+
+
+def _patch(
+    source: _PathSource, name: str, scale: str, clip: Box, gid: str | None = None, **kwargs: Any
+) -> list[plot.Artist]:
+    path = source.path(name, scale, clip)
+    if path is None:
+        return []
+    item = plot.PathPatch(path, **kwargs)
+    if gid:
+        item.set_gid(gid)
+    return [item]
+
+
+def _base_map(geoms: PrintGeometry, *, spec: MapRecord, clip: Box, scale: float) -> list[_Layer]:
+    """Return the base map: land, neighbouring countries and Ukraine."""
     px = PT_PER_PX * scale
-
-    def patch(name: str, gid: str | None = None, **kwargs: Any) -> list[plot.Artist]:
-        path = geoms.path(name, spec.scale, clip)
-        if path is None:
-            return []
-        item = plot.PathPatch(path, **kwargs)
-        if gid:
-            item.set_gid(gid)
-        return [item]
-
     country_colour, country_width = style.LEVEL_STYLE["country"]
     base = [
-        *patch("base land", facecolor=style.LAND_COLOUR, edgecolor="none", linewidth=0),
-        *patch("base country", facecolor=style.LAND_COLOUR, edgecolor=style.BORDER_COLOUR, linewidth=0.8 * px),
-        *patch("ukraine", facecolor=style.UKRAINE_FILL, edgecolor=country_colour, linewidth=country_width * px),
+        *_patch(geoms, "base land", spec.scale, clip, facecolor=style.LAND_COLOUR, edgecolor="none", linewidth=0),
+        *_patch(
+            geoms,
+            "base country",
+            spec.scale,
+            clip,
+            facecolor=style.LAND_COLOUR,
+            edgecolor=style.BORDER_COLOUR,
+            linewidth=0.8 * px,
+        ),
+        *_patch(
+            geoms,
+            "ukraine",
+            spec.scale,
+            clip,
+            facecolor=style.UKRAINE_FILL,
+            edgecolor=country_colour,
+            linewidth=country_width * px,
+        ),
     ]
-    plot.group(axes, "base", base, zorder=1, clip=True)
+    return [("base", 1, base)]
+
+
+def _occupation(
+    source: _PathSource, *, spec: MapRecord, parts: Collection[str], contested: bool, clip: Box, scale: float
+) -> list[_Layer]:
+    """Return the occupied areas (the `parts` drawn) and, if `contested`, the grey zone."""
+    px = PT_PER_PX * scale
     occupation: list[plot.Artist] = []
     for part, colour in (
         (schema.OCCUPIED_BEFORE_2022, style.OCCUPIED_BEFORE_2022_COLOUR),
         (schema.OCCUPIED_SINCE_2022, style.OCCUPIED_SINCE_2022_COLOUR),
     ):
-        if part in shown.parts:
+        if part in parts:
             face = rgba(colour, style.OCCUPATION_OPACITY)
-            occupation += patch(part, part, facecolor=face, edgecolor=colour, linewidth=0.6 * px)
-    plot.group(axes, "occupation", occupation, zorder=2, clip=True)
-    if shown.contested:
-        grey = patch("contested", facecolor="none", edgecolor=style.CONTESTED_COLOUR, hatch="/////", linewidth=0.8 * px)
-        plot.group(axes, "grey-zone", grey, zorder=2.5, clip=True)
+            occupation += _patch(
+                source, part, spec.scale, clip, part, facecolor=face, edgecolor=colour, linewidth=0.6 * px
+            )
+    layers: list[_Layer] = [("occupation", 2, occupation)]
+    if contested:
+        grey = _patch(
+            source,
+            "contested",
+            spec.scale,
+            clip,
+            facecolor="none",
+            edgecolor=style.CONTESTED_COLOUR,
+            hatch="/////",
+            linewidth=0.8 * px,
+        )
+        layers.append(("grey-zone", 2.5, grey))
+    return layers
+
+
+def _outlines(geoms: PrintGeometry, *, spec: MapRecord, clip: Box, scale: float) -> list[_Layer]:
+    """Return the region outlines and, on a map with a focus region, the veil outside it and its outline."""
+    px = PT_PER_PX * scale
     outlines: list[plot.Artist] = []
     for level, prefix in sorted(spec.printed_levels, key=lambda lp: DRAW_ORDER.index(lp[0])):
         colour, width = style.LEVEL_STYLE[level]
         name = f"regions {level} {prefix}".rstrip()
-        outlines += patch(name, f"regions-{level}", facecolor="none", edgecolor=colour, linewidth=width * px)
-    plot.group(axes, "regions", outlines, zorder=3, clip=True)
+        outlines += _patch(
+            geoms, name, spec.scale, clip, f"regions-{level}", facecolor="none", edgecolor=colour, linewidth=width * px
+        )
+    layers: list[_Layer] = [("regions", 3, outlines)]
     if spec.focus_region is not None:  # over the other outlines, under the line of contact and the records
         veil_colour, veil_opacity = style.OUTSIDE_FOCUS_VEIL
-        veil = patch(f"veil {spec.id}", facecolor=rgba(veil_colour, veil_opacity), edgecolor="none", linewidth=0)
-        plot.group(axes, "focus-veil", veil, zorder=3.5, clip=True)
+        veil = _patch(
+            geoms,
+            f"veil {spec.id}",
+            spec.scale,
+            clip,
+            facecolor=rgba(veil_colour, veil_opacity),
+            edgecolor="none",
+            linewidth=0,
+        )
         focus_colour, focus_width = style.FOCUS_OUTLINE
-        outline = patch(f"focus {spec.id}", facecolor="none", edgecolor=focus_colour, linewidth=focus_width * px)
-        plot.group(axes, "focus", outline, zorder=3.6, clip=True)
-    if shown.front:
-        line = patch("front", facecolor="none", edgecolor=style.FRONT_COLOUR, linewidth=2.2 * px, capstyle="round")
-        plot.group(axes, "front", line, zorder=4, clip=True)
+        outline = _patch(
+            geoms,
+            f"focus {spec.id}",
+            spec.scale,
+            clip,
+            facecolor="none",
+            edgecolor=focus_colour,
+            linewidth=focus_width * px,
+        )
+        layers += [("focus-veil", 3.5, veil), ("focus", 3.6, outline)]
+    return layers
+
+
+def _front(source: _PathSource, *, spec: MapRecord, clip: Box, scale: float) -> list[_Layer]:
+    """Return the line of contact."""
+    px = PT_PER_PX * scale
+    line = _patch(
+        source,
+        "front",
+        spec.scale,
+        clip,
+        facecolor="none",
+        edgecolor=style.FRONT_COLOUR,
+        linewidth=2.2 * px,
+        capstyle="round",
+    )
+    return [("front", 4, line)]
 
 
 def _scenario_layers(
@@ -649,8 +738,8 @@ def scenario_words(view: Mapping[str, Any], words: Words, *, credit: str) -> tup
     return title, subtitle, f"{source}\n{credits}" if source else credits
 
 
-def _deposit_layers(axes: plot.Axes, points: pd.DataFrame, layout: Layout) -> None:
-    """Draw the records by commodity group, lithium last (on top); occupied ones last within a group."""
+def _deposit_layer(axes: plot.Axes, points: pd.DataFrame, layout: Layout) -> _Layer:
+    """Return the records by commodity group, lithium last (on top); occupied ones last within a group."""
     order = [key for key, *_r in style.COMMODITY_GROUPS if key != "lithium"] + ["lithium"]
     layers: list[plot.Artist] = []
     for key in order:
@@ -670,7 +759,7 @@ def _deposit_layers(axes: plot.Axes, points: pd.DataFrame, layout: Layout) -> No
         )
         collection.set_gid(f"deposits-{key}")
         layers.append(collection)
-    plot.group(axes, "deposits", layers, zorder=6, clip=True)
+    return ("deposits", 6, layers)
 
 
 def _corner(view: Box, size: tuple[float, float], points: pd.DataFrame, **kwargs: Any) -> Box:
@@ -797,10 +886,10 @@ def _locator(
     box: Box,
     layout: Layout,
     inset: bool = False,
-) -> None:
+) -> plot.Axes:
     """Draw a small map of Ukraine in `box` (inches), the mapped region filled and the map's frame outlined.
 
-    An inset (over the map) gets a white, framed background.
+    An inset (over the map) gets a white, framed background.  Returns its axes.
     """
     W, H = layout.width_in, layout.height_in  # noqa: N806
     aspect = (box[2] - box[0]) / (box[3] - box[1])
@@ -841,6 +930,7 @@ def _locator(
     frame.set_linewidth(0.8 * s)
     artists.append(frame)
     plot.group(axes, "locator-map", artists, zorder=2, clip=True)
+    return axes
 
 
 def _map_axes(figure: plot.Figure, box: Box, view: Box, layout: Layout) -> plot.Axes:
@@ -883,28 +973,86 @@ def _draw(
         )
         title, subtitle, credits = scenario_words(scenario, words, credit=line_credit)
         bottom, top = draw_page(figure, fit_title(title, layout), title, subtitle, credits)
-
-    focus = ""
-    if spec.focus_region is not None and geoms.focus(spec) is not None:
-        focus = cut(clean_text(words.names(regions.loc[spec.focus_region].to_dict())[0]), NAME_MAX_CHARS)
     arranged = _arrange(
-        figure, geoms, data, layout, words, band=(bottom, top), focus=focus, snapshot_date=snapshot_date
+        figure,
+        geoms,
+        data,
+        layout,
+        words,
+        band=(bottom, top),
+        focus=_focus_name(geoms, spec, regions, words),
+        snapshot_date=snapshot_date,
     )
     draw_legend(figure, arranged.plan, (arranged.panel[0], arranged.panel[3]), layout)
+    drawn = _draw_map(figure, geoms, data, layout, arranged, words=words)
+    return PrintMap(figure, title, subtitle, drawn.placed, drawn.skipped, [e.text for e in arranged.entries])
+
+
+def _focus_name(geoms: PrintGeometry, spec: MapRecord, regions: pd.DataFrame, words: Words) -> str:
+    """Return the name of the region a map highlights, as its legend names it ("" where it highlights none)."""
+    if spec.focus_region is None or geoms.focus(spec) is None:
+        return ""
+    return cut(clean_text(words.names(regions.loc[spec.focus_region].to_dict())[0]), NAME_MAX_CHARS)
+
+
+@dataclass(frozen=True)
+class _MapDrawn:
+    """A map drawn on its figure: its axes, the box its layers are clipped to, its labels and its inset locator."""
+
+    axes: plot.Axes
+    clip: Box  # metres
+    placed: list[PlacedLabel]
+    skipped: list[str]
+    inset: plot.Axes | None  # the locator over the map (a bottom panel's), if any
+    stamp: Box | None  # the date stamp's box (metres), on a frame
+
+
+#: Where a frame's date stamp may go, in order of preference (`geo.labels.place_box`).
+STAMP_CORNERS: Final = ("tl", "tr", "bl", "br", "tc", "bc")
+
+
+def _draw_map(
+    figure: plot.Figure,
+    geoms: PrintGeometry,
+    data: _MapData,
+    layout: Layout,
+    arranged: _Arranged,
+    *,
+    words: Words,
+    stamp: tuple[float, float] | None = None,
+) -> _MapDrawn:
+    """Draw the map, its scale bar, its locator and its labels.
+
+    A static map draws the snapshot's occupied areas, grey zone, line of contact and records.  An animation's frame
+    (`stamp`: the size of its date stamp, inches) leaves those out, as `FrameMaker` draws them for each date, and
+    keeps a box (white, under the labels' rule) for the date stamp in the corner that hides the fewest records.
+    """
+    spec, scenario = data.spec, data.scenario
     view, map_box, shown = arranged.view, arranged.map_box, arranged.shown
     clip = geometry.clip_box(data.frame)  # the same for every figure size of a map, so that they share its paths
     if not labels.inside(view, clip):  # a figure far wider (or taller) than its frame region
         clip = geometry.union_boxes(clip, view)
     axes = _map_axes(figure, map_box, view, layout)
-    _base_layers(axes, geoms, spec=spec, shown=shown, clip=clip, scale=layout.symbol_scale)
+    s = layout.symbol_scale
+    layers = _base_map(geoms, spec=spec, clip=clip, scale=s)
+    if stamp is None:
+        layers += _occupation(geoms, spec=spec, parts=shown.parts, contested=shown.contested, clip=clip, scale=s)
+    layers += _outlines(geoms, spec=spec, clip=clip, scale=s)
+    if stamp is None and shown.front:
+        layers += _front(geoms, spec=spec, clip=clip, scale=s)
+    _add(axes, layers)
     if scenario is not None:
         sid = str(scenario["scenario_id"])
-        _scenario_layers(axes, geoms, spec=spec, sid=sid, clip=clip, scale=layout.symbol_scale)
-    _deposit_layers(axes, shown.points, layout)
+        _scenario_layers(axes, geoms, spec=spec, sid=sid, clip=clip, scale=s)
+    if stamp is None:
+        _add(axes, [_deposit_layer(axes, shown.points, layout)])
     metres_per_pt = (view[2] - view[0]) / ((map_box[2] - map_box[0]) * 72)
     scale_bar = _scale_bar(axes, view, metres_per_pt=metres_per_pt, points=shown.points, layout=layout, words=words)
     to_px = axes.transData.transform
     obstacles = [_px_box(to_px, scale_bar)]
+    avoid = [scale_bar]
+    reach = marker_diameter("lithium", layout) / 2 * metres_per_pt
+    inset_axes = None
     if arranged.locator is not None:
         _locator(figure, geoms, spec=spec, view=view, box=arranged.locator, layout=layout)
     elif spec.locator:  # an inset, in the map corner that hides the fewest records
@@ -917,14 +1065,39 @@ def _draw(
             corners=("tr", "tl", "br", "bl"),
             frame=data.frame,
             avoid=scale_bar,
-            reach=marker_diameter("lithium", layout) / 2 * metres_per_pt,
+            reach=reach,
         )
         obstacles.append(_px_box(to_px, inset))
+        avoid.append(inset)
         (x0, y0), (x1, y1) = figure.dpi_scale_trans.inverted().transform(to_px([inset[:2], inset[2:]]))
         box = (float(x0), float(y0), float(x1), float(y1))
-        _locator(figure, geoms, spec=spec, view=view, box=box, layout=layout, inset=True)
+        inset_axes = _locator(figure, geoms, spec=spec, view=view, box=box, layout=layout, inset=True)
+    stamp_box = None
+    if stamp is not None:
+        size = (stamp[0] * 72 * metres_per_pt, stamp[1] * 72 * metres_per_pt)
+        margin = (view[2] - view[0]) * 0.01
+        xy = shown.points[["x", "y"]].to_numpy(dtype=float).reshape(-1, 2)
+        weights = np.where(shown.points["lithium"].to_numpy(dtype=bool), 10, 1)
+
+        def box_at(corner: str) -> Box:
+            return labels.place_box(view, size, xy, weights, margin=margin, corners=(corner,))
+
+        free = [c for c in STAMP_CORNERS if not any(labels.overlaps(box_at(c), other) for other in avoid)]
+        stamp_box = _corner(
+            view, size, shown.points, margin=margin, corners=free or STAMP_CORNERS[:1], frame=data.frame, reach=reach
+        )
+        obstacles.append(_px_box(to_px, stamp_box))
+        backdrop = plot.Rectangle(
+            stamp_box[:2],
+            stamp_box[2] - stamp_box[0],
+            stamp_box[3] - stamp_box[1],
+            facecolor="white",
+            edgecolor="none",
+            alpha=STAMP_ALPHA,
+        )
+        plot.group(axes, "date-stamp", [backdrop], zorder=8)
     placed, skipped = _labels(axes, shown.points, obstacles, layout)
-    return PrintMap(figure, title, subtitle, placed, skipped, [e.text for e in arranged.entries])
+    return _MapDrawn(axes, clip, placed, skipped, inset_axes, stamp_box)
 
 
 @dataclass(frozen=True)
@@ -950,11 +1123,13 @@ def _arrange(
     band: tuple[float, float],
     focus: str = "",
     snapshot_date: str = "",
+    legend: Callable[[Shown], Shown] | None = None,
 ) -> _Arranged:
     """Divide the band between the title and the credits into the map and the panel, and plan the legend.
 
     Beside the map, the panel has the legend on top and the locator under it;
     under the map, the legend takes the height it needs and the map the rest.
+    The legend lists what the map shows in its view, or what `legend` makes of that (an animation's: every date's).
     """
     W, m, gap = layout.width_in, layout.margin_in, 0.12  # noqa: N806
     bottom, top = band
@@ -976,7 +1151,7 @@ def _arrange(
     def shown_in(view: Box) -> tuple[Shown, list[Entry]]:
         shown = _shown(geoms, data.spec, data.points, view, focus, scenario=scenario is not None)
         if scenario is None:
-            return shown, legend_entries(words, shown, data.not_drawn)
+            return shown, legend_entries(words, shown if legend is None else legend(shown), data.not_drawn)
         box = shapely.box(*view)
         drawn = [k for k in SCENARIO_LAYERS if layers.get(k) is not None and shapely.intersects(layers[k], box)]
         date = clean_text(scenario["date"])
@@ -1156,3 +1331,355 @@ def render_print_maps(
                     if on_map is not None:
                         on_map(one.stem, name, drawn)
     return out
+
+
+# --- animation frames ------------------------------------------------------------------
+
+#: The date stamp of a frame: its backdrop's opacity (the scale bar's), its date's and its share's text sizes (shares of
+#: the page's title and subtitle sizes), and its padding (points).
+STAMP_ALPHA: Final = 0.85
+STAMP_DATE_SIZE: Final = 1.0
+STAMP_SHARE_SIZE: Final = 1.15
+STAMP_PAD_PT: Final = 4.0
+#: The print map's groups a frame draws once and lays over each date's occupied areas: under the line of contact
+#: (with the map's frame), and over the records (with the inset locator).
+_UNDER_FRONT: Final = ("regions", "focus-veil", "focus")
+_OVER_RECORDS: Final = ("leaders", "labels", "scale-bar", "date-stamp")
+_PARTS: Final = (schema.OCCUPIED_BEFORE_2022, schema.OCCUPIED_SINCE_2022)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One date of a map's animation: what its frame states besides the occupied areas (`DatedOccupation`)."""
+
+    date: str
+    share: float | None  # the occupied share of the map's region (`geo.catalogue.MapRecord.share_id`) that day
+    credit: str  # the source of that date's snapshot (data: made one clean line where it is drawn)
+    statuses: Mapping[str, str]  # deposit id → control status that day
+
+
+class DatedOccupation:
+    """One date's occupied parts, line of contact and grey zone as the static maps draw them.
+
+    Reprojected once (`geo.schema.PRINT_CRS`), then clipped to a map's box and
+    simplified at its scale's tolerance (`geo.geometry.SCALES`) once per box:
+    every figure size and language of a map reuses them, as the snapshot's
+    (`PrintGeometry`) are reused.
+
+    Parameters
+    ----------
+    parts
+        The occupied area by part (`geo.schema.OCCUPIED_BEFORE_2022`, `geo.schema.OCCUPIED_SINCE_2022`), lon/lat.
+    front
+        That date's line of contact, lon/lat.
+    contested
+        That date's grey zone (None or empty where it has none).
+    """
+
+    def __init__(self, parts: gpd.GeoDataFrame, front: gpd.GeoSeries, contested: shapely.Geometry | None) -> None:
+        layers = geometry.occupation_layers(parts, front, contested)
+        self._metric = geometry.project(layers, schema.PRINT_CRS, what="occupation")
+        self._simple: dict[tuple[str, Box], gpd.GeoSeries] = {}
+        self._paths: dict[tuple[str, str, Box], plot.Path | None] = {}
+
+    def path(self, name: str, scale: str, clip: Box) -> plot.Path | None:
+        """Return a layer (a part, ``front``, ``contested``) clipped to `clip` as a matplotlib path, made once."""
+        key = (name, scale, clip)
+        if key not in self._paths:
+            at = (scale, clip)
+            if at not in self._simple:
+                clipped = geometry.clip(self._metric, clip)
+                self._simple[at] = geometry.simplify(clipped, geometry.SCALES[scale].printed.metres)
+            geom = self._simple[at].get(name)
+            missing = geom is None or shapely.is_empty(geom)
+            self._paths[key] = None if missing else _path(geom, polygons=name != "front")
+        return self._paths[key]
+
+
+class _Overlay:
+    """A transparent layer drawn once, cut to the pixels it covers, to lay over a frame (Agg blends it)."""
+
+    def __init__(self, rgba: np.ndarray) -> None:
+        alpha = rgba[:, :, 3]
+        rows, columns = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
+        self.empty = not len(rows)
+        if self.empty:
+            return
+        top, bottom, left, right = int(rows[0]), int(rows[-1]) + 1, int(columns[0]), int(columns[-1]) + 1
+        self.left, self.bottom = left, rgba.shape[0] - bottom  # pixels from the lower left corner, as Agg counts
+        self.image = np.ascontiguousarray(rgba[top:bottom, left:right][::-1])  # Agg's rows run bottom up
+
+    def lay(self, renderer: Any) -> None:
+        """Lay the layer over what `renderer` holds."""
+        if not self.empty:
+            renderer.draw_image(renderer.new_gc(), self.left, self.bottom, self.image)
+
+
+def _agg(width: int, height: int, dpi: float) -> Any:
+    """Return a blank Agg renderer of `width` × `height` pixels: matplotlib's, of the class `geo.plot.measurer` returns."""
+    agg: Any = type(plot.measurer(dpi))
+    return agg(width, height, dpi)
+
+
+def _frame_texts(
+    spec: MapRecord, words: Words, regions: pd.DataFrame, steps: Sequence[Step]
+) -> tuple[str, list[tuple[str, str, str, str]]]:
+    """Return a map's title and, for each step, its subtitle, credits line, date and share (the stamp's lines).
+
+    The subtitle and the credits line are the static map's (`geo.page.page_words`), of that date.
+    """
+    named = [rid for rid in dict.fromkeys((spec.share_id, spec.frame)) if rid in regions.index]
+    table = pd.DataFrame(regions.loc[named, ["name_en", "name_uk", "occupied_share"]])
+    texts: list[tuple[str, str, str, str]] = []
+    title = ""
+    for step in steps:
+        table.loc[spec.share_id, "occupied_share"] = math.nan if step.share is None else float(step.share)
+        date = clean_text(step.date)
+        title, subtitle, credits = page_words(spec, words, regions=table, snapshot_date=date, credit=step.credit)
+        share = "" if step.share is None else words("print.animation.occupied", share=words.share(step.share, 1))
+        texts.append((subtitle, credits, date, share))
+    return title, texts
+
+
+def _every_date(steps: Sequence[Step], *, parts: Collection[str], contested: bool) -> Callable[[Shown], Shown]:
+    """Return what an animation's legend lists: what its map shows now, and what any date shows.
+
+    `parts` and `contested`: the occupied parts and grey zone some date shows; the records' controls of every date.
+    """
+
+    def legend(shown: Shown) -> Shown:
+        ids = [str(i) for i in shown.points["id"]]
+        now = [str(v) for v in shown.points["control_status"]]
+        seen = sorted({str(step.statuses.get(i, n)) for step in steps for i, n in zip(ids, now, strict=True)})
+        extra = pd.DataFrame({"group": [""] * len(seen), "control_status": seen})
+        return dataclasses.replace(
+            shown,
+            parts=tuple(p for p in _PARTS if p in shown.parts or p in parts),
+            contested=shown.contested or contested,
+            front=shown.front or bool(parts),
+            points=pd.concat([shown.points[["group", "control_status"]], extra], ignore_index=True),
+        )
+
+    return legend
+
+
+@dataclass(frozen=True)
+class _Stamp:
+    """A frame's date stamp: the date over the region's occupied share, large, on a white box in a map corner."""
+
+    size: tuple[float, float]  # inches: as wide as the widest date and share, two lines high
+    date_pt: float
+    share_pt: float
+    date_h: float  # inches
+    gap: float  # inches
+    pad: float  # inches
+
+    @classmethod
+    def measure(cls, figure: plot.Figure, layout: Layout, texts: Sequence[tuple[str, str, str, str]]) -> _Stamp:
+        """Size the stamp for every date's text (`_frame_texts`)."""
+        date_pt, share_pt = layout.title_pt * STAMP_DATE_SIZE, layout.subtitle_pt * STAMP_SHARE_SIZE
+        pad, gap = STAMP_PAD_PT / 72, share_pt * 0.25 / 72
+
+        def extent(values: Collection[str], size: float) -> tuple[float, float]:
+            sizes = [plot.extent(plot.text(figure, 0, 0, v or "0", fontsize=size)) for v in values]
+            return max(w for w, _h in sizes), max(h for _w, h in sizes)
+
+        date_w, date_h = extent({t[2] for t in texts}, date_pt)
+        share_w, share_h = extent({t[3] for t in texts}, share_pt)
+        size = (max(date_w, share_w) + 2 * pad, date_h + gap + share_h + 2 * pad)
+        return cls(size, date_pt, share_pt, date_h, gap, pad)
+
+    def texts(self, figure: plot.Figure, drawn: _MapDrawn) -> tuple[plot.Text, plot.Text]:
+        """Return the stamp's two lines of text (empty), placed in its box on the drawn map."""
+        box = drawn.stamp if drawn.stamp is not None else (0.0, 0.0, 0.0, 0.0)
+        corners = drawn.axes.transData.transform([box[:2], box[2:]])
+        (x0, _y0), (_x1, y1) = figure.dpi_scale_trans.inverted().transform(corners)
+        left, top = float(x0) + self.pad, float(y1) - self.pad
+        date = plot.text(figure, left, top, "", va="top", fontsize=self.date_pt)
+        share = plot.text(
+            figure,
+            left,
+            top - self.date_h - self.gap,
+            "",
+            va="top",
+            fontsize=self.share_pt,
+            color=style.OCCUPIED_SINCE_2022_COLOUR,
+        )
+        return date, share
+
+
+class FrameMaker:
+    """The frames of one map's animation at one figure size, in one language: its static map, at each date.
+
+    A frame is the static map (`draw_print_map`) with that date's occupied
+    areas, grey zone and line of contact, each record outlined by its control
+    that day, the subtitle of that day (its date, its snapshot's credit, the
+    region's occupied share), the credits line naming that snapshot's source,
+    and a date stamp on the map (the date and the share, large).  The legend
+    lists what any date shows.  What no date changes is drawn once, as three
+    images: under the occupied areas (the page, the title, the legend, the
+    locator beside the map, the base map), between them and the line of
+    contact (the region outlines, the veil outside the focus region, the map's
+    frame) and over the records (labels, scale bar, inset locator, the date
+    stamp's box).  A frame copies the first, draws the date's areas, lays the
+    second over them, draws the line and the records, lays the third over them
+    and writes the date's text: a few paths and lines of text per frame.
+
+    Text from data (a region's name, a credit) is drawn as one line of printable text, never mathtext.
+
+    Parameters
+    ----------
+    geoms
+        The static maps' geometry, made for a set of maps that includes `key`.
+    key
+        The map's id (of `geoms.maps`).
+    layout
+        A key of `geo.page.LAYOUTS` (``web``: 1600 × 1000 px; ``card``: 1080 × 1080 px).
+    regions, deposits, words
+        As `render_print_maps` takes them; the records' control comes from each step.
+    steps
+        The dates, in order.
+    parts
+        The occupied parts some date shows in the map's region (the legend lists them with those in view now).
+    contested
+        Whether some date has a grey zone there (the legend lists it).
+    """
+
+    def __init__(
+        self,
+        geoms: PrintGeometry,
+        key: str,
+        *,
+        layout: str,
+        regions: gpd.GeoDataFrame,
+        deposits: gpd.GeoDataFrame,
+        words: Words,
+        steps: Sequence[Step],
+        parts: Collection[str] = (),
+        contested: bool = False,
+    ) -> None:
+        if not steps:
+            msg = "an animation needs at least one date"
+            raise ValueError(msg)
+        spec = next(s for s in geoms.maps if s.id == key)
+        lay = LAYOUTS[layout]
+        self.steps = tuple(steps)
+        self.width, self.height = round(lay.width_in * lay.dpi), round(lay.height_in * lay.dpi)
+        self._spec, self._layout = spec, lay
+        with print_style():  # the static maps' settings, whatever a user's matplotlibrc says
+            metric = geometry.project(deposits.geometry, schema.PRINT_CRS, what="deposits").to_numpy()
+            data = _map_data(spec, geoms, deposits, metric, words)
+
+            # the page, with room for the tallest subtitle and credits line of any date
+            title, self._texts = _frame_texts(spec, words, regions, self.steps)
+            self._width_pt = (lay.width_in - 2 * lay.margin_in) * 72
+
+            def lines(text: str, size: float) -> int:
+                return wrap_text(text, self._width_pt, size).count("\n")
+
+            tallest = max(self._texts, key=lambda t: lines(t[0], lay.subtitle_pt))[0]
+            longest = max(self._texts, key=lambda t: lines(t[1], lay.credits_pt))[1]
+            figure = plot.Figure(figsize=(lay.width_in, lay.height_in), dpi=lay.dpi, facecolor="white")
+            bottom, top = draw_page(figure, lay, title, tallest, longest)
+            page = {str(a.get_gid()): a.get_children() for a in figure.artists}
+            self._subtitle, self._credits = cast("plot.Text", page["title"][1]), cast("plot.Text", page["credits"][0])
+
+            stamp = _Stamp.measure(figure, lay, self._texts)
+            arranged = _arrange(
+                figure,
+                geoms,
+                data,
+                lay,
+                words,
+                band=(bottom, top),
+                focus=_focus_name(geoms, spec, regions, words),
+                legend=_every_date(self.steps, parts=parts, contested=contested),
+            )
+            draw_legend(figure, arranged.plan, (arranged.panel[0], arranged.panel[3]), lay)
+            drawn = _draw_map(figure, geoms, data, lay, arranged, words=words, stamp=stamp.size)
+            self._date, self._share = stamp.texts(figure, drawn)
+            self._figure, self._axes, self._clip = figure, drawn.axes, drawn.clip
+            self._points = arranged.shown.points
+            self._legend = [e.text for e in arranged.entries]
+            self._static_credits = len({t[1] for t in self._texts}) == 1  # one source every date: drawn with the page
+            self._renderer = _agg(self.width, self.height, lay.dpi)
+            self._buffer: np.ndarray = np.asarray(self._renderer.buffer_rgba())
+            self._under, self._between, self._over = self._draw_static(drawn)
+            self._records: dict[tuple[str, ...], _Layer] = {}  # the records drawn in each set of controls, made once
+
+    def _draw_static(self, drawn: _MapDrawn) -> tuple[np.ndarray, _Overlay, _Overlay]:
+        """Draw what no date changes: under the occupied areas; under the line of contact; over the records."""
+        axes = drawn.axes
+        between = [a for a in axes.artists if a.get_gid() in _UNDER_FRONT] + list(axes.spines.values())
+        over = [a for a in axes.artists if a.get_gid() in _OVER_RECORDS]
+        over += [drawn.inset] if drawn.inset is not None else []
+        dynamic = [self._subtitle] if self._static_credits else [self._subtitle, self._credits]
+        for artist in [*between, *over, *dynamic]:
+            artist.set_visible(False)
+        self._figure.draw(self._renderer)
+        under = self._buffer.copy()
+        overlays = []
+        for chosen in (between, over):
+            self._renderer.clear()
+            for artist in chosen:
+                artist.set_visible(True)
+                artist.draw(self._renderer)
+            overlays.append(_Overlay(self._buffer))
+        for artist in dynamic:
+            artist.set_visible(True)
+        return under, overlays[0], overlays[1]
+
+    @property
+    def legend(self) -> list[str]:
+        """Return the legend's texts, in order."""
+        return list(self._legend)
+
+    def texts(self, index: int) -> tuple[str, str, str, str]:
+        """Return what the frame of step `index` writes: its subtitle, credits line, stamp date and stamp share."""
+        return self._texts[index]
+
+    def _draw_now(self, layers: Sequence[_Layer]) -> None:
+        """Draw `layers` on the frame as the map's groups are drawn (in data coordinates, clipped to the map)."""
+        axes = self._axes
+        for _gid, _zorder, artists in layers:
+            for artist in artists:
+                artist.set_figure(self._figure)
+                if not artist.is_transform_set():
+                    artist.set_transform(axes.transData)
+                artist.axes = axes
+                artist.set_clip_path(axes.patch)
+                artist.draw(self._renderer)
+
+    def frame(self, index: int, occupation: DatedOccupation) -> np.ndarray:
+        """Return the frame of step `index`, with `occupation` (that date's): height × width × 4, uint8 RGBA (opaque).
+
+        The frame is a copy: the next call does not change it.
+        """
+        with print_style():
+            return self._frame(index, occupation)
+
+    def _frame(self, index: int, occupation: DatedOccupation) -> np.ndarray:
+        step, spec, s = self.steps[index], self._spec, self._layout.symbol_scale
+        subtitle, credits, date, share = self._texts[index]
+        buffer = self._buffer
+        buffer[...] = self._under
+        self._draw_now(_occupation(occupation, spec=spec, parts=_PARTS, contested=True, clip=self._clip, scale=s))
+        self._between.lay(self._renderer)
+        points = self._points
+        control = tuple(
+            str(step.statuses.get(str(i), now)) for i, now in zip(points["id"], points["control_status"], strict=True)
+        )
+        if control not in self._records:
+            self._records[control] = _deposit_layer(self._axes, points.assign(control_status=control), self._layout)
+        self._draw_now([*_front(occupation, spec=spec, clip=self._clip, scale=s), self._records[control]])
+        self._over.lay(self._renderer)
+        self._subtitle.set_text(wrap_text(subtitle, self._width_pt, self._layout.subtitle_pt))
+        self._date.set_text(date)
+        self._share.set_text(share)
+        texts = [self._subtitle, self._date, self._share]
+        if not self._static_credits:
+            self._credits.set_text(wrap_text(credits, self._width_pt, self._layout.credits_pt))
+            texts.append(self._credits)
+        for text in texts:
+            text.draw(self._renderer)
+        return buffer.copy()

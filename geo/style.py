@@ -210,7 +210,7 @@ DEMILITARISED_OUTLINE: Final = ("#7a5200", 2.5, "4 2")
 WEB_COLOURS: Final = {
     "sea": SEA_COLOUR,
     "cluster-fill": "#999999",
-    "cluster-text": "#ffffff",
+    "cluster-text": "#000000",  # 7.4:1 on the fill (WCAG AA; white had 2.8:1)
     "panel": "#ffffff",
     "warning": "#aa0000",
     "control-ink": "#333333",

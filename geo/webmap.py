@@ -22,8 +22,10 @@ displacement of a drawn vertex is their sum.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,11 +42,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, Figure, MacroElement
+from folium.elements import JSCSSMixin
 from folium.plugins import MarkerCluster
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
-from geo import catalogue, geometry, i18n, offline, schema, sources, style
+from geo import catalogue, geometry, i18n, offline, schema, sources, style, tables
 from geo.catalogue import MapRecord
 from geo.errors import ArgumentError
 from geo.geometry import SCALES, Box
@@ -139,7 +142,13 @@ def _swatch(css: str) -> Markup:
 class OfflineMap(folium.Map):
     """A folium map that needs Leaflet and the page's own script only, both inlined (no jQuery, Bootstrap or icon fonts)."""
 
-    default_js = [("leaflet", offline.LEAFLET_JS), ("resource_map_js", offline.MAP_JS)]  # noqa: RUF012 (folium declares these per class)
+    default_js = [  # noqa: RUF012 (folium declares these per class)
+        ("leaflet", offline.LEAFLET_JS),
+        ("resource_map_js", offline.MAP_JS),
+        ("resource_tableview_js", offline.TABLEVIEW_JS),
+        ("resource_permalink_js", offline.PERMALINK_JS),
+        ("resource_download_js", offline.DOWNLOAD_JS),
+    ]
     default_css = [("leaflet_css", offline.LEAFLET_CSS), ("resource_map_css", offline.MAP_CSS)]  # noqa: RUF012
 
 
@@ -460,10 +469,11 @@ def _region_layer(
 
 @dataclass
 class _Layer:
-    """A toggleable layer and its legend entry (markup)."""
+    """A toggleable layer, its legend entry (markup) and its key in the page's address (`Permalink`)."""
 
     element: Element
     legend: Markup
+    key: str = ""  # the same in every language: ``oblasts``, ``front``, a commodity group, a scenario kind…
 
 
 def _legend(symbol: Markup, words: str, note: str = "") -> Markup:
@@ -615,7 +625,7 @@ def _contested_layer(drawn: Drawn, scale: str, *, shown: bool, words: i18n.Words
         f"background:repeating-linear-gradient(45deg,{style.CONTESTED_COLOUR} 0 2px,transparent 2px 6px);"
         f"border:1px solid {style.CONTESTED_COLOUR}"
     )
-    return _Layer(element, _legend(swatch, name))
+    return _Layer(element, _legend(swatch, name), "contested")
 
 
 def _occupation_layers(drawn: Drawn, scale: str, words: i18n.Words, *, credit: str) -> list[_Layer]:
@@ -634,7 +644,7 @@ def _occupation_layers(drawn: Drawn, scale: str, words: i18n.Words, *, credit: s
             gpd.GeoSeries(geoms.loc[[part]]), [text(name)], name=name, shown=True, style_=fill, decimals=decimals
         )
         swatch = _swatch(f"background:{colour};opacity:{style.OCCUPATION_OPACITY + 0.25}")
-        layers.append(_Layer(element, _legend(swatch, name, Markup(f" ({text(credit)})"))))
+        layers.append(_Layer(element, _legend(swatch, name, Markup(f" ({text(credit)})")), part))
     if "front" in geoms.index:
         line_style = {"color": style.FRONT_COLOUR, "weight": 2.2}
         name = words("layer.front")
@@ -647,7 +657,7 @@ def _occupation_layers(drawn: Drawn, scale: str, words: i18n.Words, *, credit: s
             decimals=decimals,
         )
         swatch = _swatch(f"border-top:3px solid {style.FRONT_COLOUR};height:0;margin-bottom:4px")
-        layers.append(_Layer(element, _legend(swatch, words("legend.front"))))
+        layers.append(_Layer(element, _legend(swatch, words("legend.front")), "front"))
     return layers
 
 
@@ -765,7 +775,7 @@ def _source_only_layers(drawn: Drawn, scale: str, words: i18n.Words, view: Sourc
         legend = Markup("{}<br>{}<br><small>{}</small>").format(
             Markup(name), Markup("<br>").join(entries), Markup(note)
         )
-        layers.append(_Layer(group, legend))
+        layers.append(_Layer(group, legend, f"only_{other}"))
     return layers
 
 
@@ -956,7 +966,7 @@ def _deposit_layers(records: list[dict[str, Any]], *, first: Sequence[str], word
         size = style.LITHIUM_MARKER_SIZE if key == "lithium" else style.MARKER_SIZE
         symbol = marker_svg(style.GROUP_SHAPES[key], colour, style.CONTROL_OUTLINE[schema.HELD], size)
         entry = words("legend.clustered", group=label) if key in style.CLUSTERED_GROUPS else label
-        layers[key] = _Layer(element, _legend(symbol, entry))
+        layers[key] = _Layer(element, _legend(symbol, entry), key)
     return layers
 
 
@@ -983,6 +993,50 @@ class _Call(MacroElement):
         self._name = "Call"
         self.function = function
         self.arguments = [js_json(a) for a in arguments]
+
+
+#: The address's key of each region level's outlines (`Permalink`): the level's plural.
+_LEVEL_KEYS: Final = {"city": "cities"}
+
+
+class Permalink(MacroElement):
+    """The address keeps what the reader sees, a copy-link control, and the embed mode (``geo/web/permalink.js``).
+
+    The layers of the layer control are named in the address by their `_Layer.key`, the same in every language;
+    the script gets them, the layer control, the map's frame and the scenario the page opens with, and checks
+    whatever the address holds against them.
+    """
+
+    _template = jinja2.Template(
+        "{% macro script(this, kwargs) %}"
+        "resourcePermalink({{ this._parent.get_name() }}, {{ this.keyed }}, {{ this.control.get_name() }}, "
+        "{{ this.options }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(
+        self,
+        *,
+        layers: Sequence[_Layer],
+        control: folium.LayerControl,
+        bounds: list[list[float]],
+        words: i18n.Words,
+        scenario: str | None,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "Permalink"
+        keys = [layer.key for layer in layers]
+        if "" in keys or len(set(keys)) != len(keys):
+            msg = f"every layer of a map needs a key of its own for the address: {keys}"
+            raise AssertionError(msg)
+        self.layers = list(layers)
+        self.control = control
+        self.options = js_json({"bounds": bounds, "scenario": scenario, "words": script_words(words, "permalink")})
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Name the layers once the element ids are final."""
+        self.keyed = "{" + ",".join(f"{js_json(layer.key)}:{layer.element.get_name()}" for layer in self.layers) + "}"
+        super().render(**kwargs)  # type: ignore[no-untyped-call]
 
 
 class MapExtras(MacroElement):
@@ -1014,9 +1068,12 @@ class MapExtras(MacroElement):
         control: list[tuple[Markup, str]] | None = None,
         dmz_marker: Markup | None = None,
         credit: str,
+        download: DownloadControl | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "MapExtras"
+        if download is not None:  # its script runs after this one's, which sets up the markers it reads
+            self.add_child(download)
         self.slider_legend = slider_legend
         self.control = control
         self.dmz_marker = dmz_marker
@@ -1050,6 +1107,51 @@ class MapExtras(MacroElement):
             slider=self.slider_legend,
         )
         super().render(**kwargs)  # type: ignore[no-untyped-call]
+
+
+def _csv_kind(values: pd.Series) -> str:
+    """Say what a ``deposits.csv`` column holds, for the GeoJSON: ``n`` numbers, ``b`` True/False, ``s`` text."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return "b"
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return "n"
+    present = values.dropna()
+    return "b" if len(present) and all(isinstance(v, bool | np.bool_) for v in present) else "s"
+
+
+class DownloadControl(MacroElement):
+    """The download control (``resourceDownload`` in ``geo/web/download.js``): the records shown and the panel's tables.
+
+    The page carries ``deposits.csv`` itself (`geo.tables.deposits_csv`, deflated, one line per record in the
+    markers' order), so that a download of the records shown is exactly its header and their lines; the GeoJSON
+    reads the same cells (`_csv_kind`: numbers as numbers).  The panel's tables are written by the page, with the
+    formula rule of `geo.tables.FORMULA_STARTS`.  A JSON data block (`js_json`), parsed when the control is added.
+    """
+
+    _template = jinja2.Template(
+        "{% macro html(this, kwargs) %}"
+        '<script type="application/json" id="{{ this.get_name() }}_data">{{ this.payload }}</script>'
+        "{% endmacro %}"
+        "{% macro script(this, kwargs) %}"
+        "resourceDownload({{ this.get_name()|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, deposits: pd.DataFrame, *, name: str, words: i18n.Words, snapshot_date: str) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "DownloadControl"
+        columns = deposits.reset_index()[list(schema.TABLE_COLUMNS[schema.DEPOSITS_CSV])]
+        self.payload = js_json(
+            {
+                "csv": base64.b64encode(zlib.compress(tables.deposits_csv(deposits), 9)).decode("ascii"),
+                "kinds": "".join(_csv_kind(columns[column]) for column in columns.columns),
+                "point": ["lon", "lat"],
+                "formula": list(tables.FORMULA_STARTS),
+                "name": name,
+                "date": snapshot_date,
+                "words": script_words(words, "download"),
+            }
+        )
 
 
 def _valued(basis: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
@@ -1365,6 +1467,7 @@ def _slider(
     statuses: pd.DataFrame,
     deposits: gpd.GeoDataFrame,
     *,
+    regions: gpd.GeoDataFrame,
     drawn: Drawn,
     subject: _Subject,
     now: Mapping[str, Any],
@@ -1377,19 +1480,28 @@ def _slider(
     (south, west), (north, east) = bounds
     view = geometry.slider_view((west, south, east, north))
     dates = slider_dates(list(series), steps, month_ends=month_ends)
+    factor = 10.0 ** SCALES[spec.scale].slider_decimals
 
-    def changes() -> tuple[list[shapely.Geometry], list[shapely.Geometry]]:  # everywhere: the maps clip them
-        return geometry.slider_changes(
-            [series[d] for d in dates[:-1]], series[dates[-1]], scale=spec.scale, grey=drawn.grey
-        )
+    def overlay() -> geometry.Overlay:  # everywhere: the maps clip their pieces, and measure whole regions
+        return geometry.slider_overlay([series[d] for d in dates], grey=drawn.grey)
 
-    def encode() -> tuple[list[list[Any]], list[list[Any]], list[list[Any]]]:
+    cut = drawn.once(("slider overlay", *dates), overlay)
+
+    def encode() -> tuple[list[list[Any]], list[tuple[int, tuple[int, ...], bool, list[Any]]]]:
         keep = SCALES[spec.scale].slider_change  # the same for maps of scales that keep the same changes
-        freed, taken = drawn.once(("slider changes", str(keep.width_m), str(keep.km2), *dates), changes)
-        past = [series[d] for d in dates]
-        return tuple(slider_shapes(g, view=view, scale=spec.scale) for g in (past, freed, taken))  # type: ignore[return-value]
+        real = drawn.once(
+            ("slider real", str(keep.width_m), str(keep.km2), *dates), lambda: geometry.overlay_real(cut, keep)
+        )
+        pieces = geometry.slider_pieces(cut, real, view=view, scale=spec.scale)
+        encoded = encode_geometries([area for *_k, area in pieces], factor)
+        past = slider_shapes([series[d] for d in dates], view=view, scale=spec.scale)
+        return past, [(p, m, g, e) for (p, m, g, _a), e in zip(pieces, encoded, strict=True)]
 
-    shapes, freed, taken = drawn.once(("slider", spec.id, spec.scale, *dates), encode)  # the same in every language
+    shapes, pieces = drawn.once(("slider", spec.id, spec.scale, *dates), encode)  # the same in every language
+    ids = _change_regions(spec, subject, regions)
+    km2 = drawn.once(
+        ("slider km2", *ids, "|", *dates), lambda: geometry.overlay_km2(cut, [regions.geometry[r] for r in ids])
+    )
     chosen = statuses[dates]
     codes = ["".join(_STATUS_CODES[str(v)] for v in chosen.loc[rid].tolist()) for rid in deposits.index]
     outline = {
@@ -1405,39 +1517,136 @@ def _slider(
         counts = {str(k): int(v) for k, v in counted[date].value_counts().items()}
         panel.append(_panel_state(date, subject.focus, shares, counts, words, credit=credits[date]))
     panel.append(dict(now))
-    return _Call(
+    return _SliderCall(
         "resourceSlider",
         {
             "dates": dates,
             "shapes": shapes,
-            "freed": [*freed, []],
-            "taken": [*taken, []],
             "codes": codes,
             "outline": outline,
             "panel": panel,
-            "factor": 10.0 ** SCALES[spec.scale].slider_decimals,
+            "factor": factor,
             "style": style.SLIDER_STYLE,
             "change": {
                 "freed": _change_style(style.FREED_SINCE_COLOUR),
                 "taken": _change_style(style.TAKEN_SINCE_COLOUR),
             },
             "words": script_words(words, "slider"),
+            **_changes_data(
+                cut, pieces, km2, ids=ids, regions=regions, deposits=deposits, subject=subject, words=words
+            ),
         },
     )
 
 
+class _SliderCall(JSCSSMixin, _Call):
+    """The time slider's call; it brings its script (``geo/web/slider.js``) to the maps that have a slider only."""
+
+    default_js = [("resource_slider_js", offline.SLIDER_JS)]  # noqa: RUF012 (folium declares these per class)
+
+
+def _change_regions(spec: MapRecord, subject: _Subject, regions: gpd.GeoDataFrame) -> list[str]:
+    """Return the regions whose changes between two dates the slider's panel states.
+
+    The focus regions (Ukraine on the maps of all Ukraine), and on those each oblast too.
+    """
+    ids = [str(f["id"]) for f in subject.focus]
+    if spec.frame == schema.COUNTRY_ID:
+        ids += [str(rid) for rid in regions.index[regions["level"] == "oblast"] if rid not in ids]
+    return ids
+
+
+def int_text(values: Sequence[int]) -> str:
+    """Write non-negative integers as polyline characters, what ``resourceInts`` (slider.js) reads.
+
+    Five bits a character, the low ones first, ``0x20`` added to every character of a number but its last, then
+    63 (Google's polyline format, unsigned): any size.
+    """
+    out = []
+    for value in values:
+        if value < 0:
+            msg = f"int_text writes non-negative integers, not {value}"
+            raise ValueError(msg)
+        rest = int(value)
+        while rest >= 0x20:
+            out.append(chr((0x20 | (rest & 0x1F)) + 63))
+            rest >>= 5
+        out.append(chr(rest + 63))
+    return "".join(out)
+
+
+def _changes_data(
+    cut: geometry.Overlay,
+    pieces: Sequence[tuple[int, tuple[int, ...], bool, list[Any]]],
+    km2: np.ndarray,
+    *,
+    ids: Sequence[str],
+    regions: gpd.GeoDataFrame,
+    deposits: gpd.GeoDataFrame,
+    subject: _Subject,
+    words: i18n.Words,
+) -> dict[str, Any]:
+    """Return what the slider needs to show the changes between any two of its dates (`geo.geometry.Overlay`).
+
+    ``patterns``: the dates of each piece, as `int_text` of its count of toggles and their steps (`Overlay`);
+    ``pieces``: [pattern, in the grey zone now (1) or not (0), the positions of its toggles that are changes of
+    control (`geo.geometry.slider_pieces`), encoded polygons], as the map draws them;
+    ``regions``: per region its ``name``, ``id``, ``km2`` (`int_text` of the step to the next pattern and the m²
+    of the region it covers, at full detail) and ``records`` (positions of the deposit records in it);
+    ``records``: positions of the records the panel counts; ``labels``: control status code → its name;
+    ``marks``: the language's thousands separator and decimal mark.
+    """
+    m2 = np.rint(km2 * 1e6).astype(np.int64)
+    used = sorted({p for p, *_r in pieces} | {int(p) for p in np.flatnonzero((m2 > 0).any(axis=0))})
+    position = {p: k for k, p in enumerate(used)}
+    flat: list[int] = []
+    for p in used:
+        toggles = cut.patterns[p]
+        flat += [len(toggles), *np.diff(toggles, prepend=0).tolist()]
+    names = region_names(regions.loc[list(ids)], words)
+    located = deposits["region_ids"].map(lambda r: r if isinstance(r, tuple) else ())
+    entries = []
+    for k, rid in enumerate(ids):
+        here = [p for p in used if m2[k, p] > 0]
+        steps = np.diff([position[p] for p in here], prepend=0).tolist()
+        values = [v for step, p in zip(steps, here, strict=True) for v in (step, int(m2[k, p]))]
+        inside = np.flatnonzero(located.map(lambda r, rid=rid: rid in r).to_numpy(dtype=bool)).tolist()
+        focus = rid in {str(f["id"]) for f in subject.focus}
+        entry = {"id": rid, "name": i18n.without_bidi(names[rid]), "focus": focus, "km2": int_text(values)}
+        entries.append({**entry, "records": inside})
+    sample = words.number(1000.5, 1)  # "1,000.5": the separator and mark of the page's language
+    return {
+        "patterns": int_text(flat),
+        "pieces": [[position[p], int(g), list(m), e] for p, m, g, e in pieces],
+        "regions": entries,
+        "records": deposits.index.get_indexer(subject.records).tolist(),
+        "labels": {code: words(f"control.{status}") for status, code in _STATUS_CODES.items()},
+        "marks": [sample[1], sample[-2]],
+    }
+
+
 def _change_style(colour: str) -> dict[str, Any]:
-    return {"color": colour, "weight": 1.0, "fillColor": colour, "fillOpacity": style.SLIDER_CHANGE_OPACITY}
+    """Style the slider's changes: one fill per kind, no outline (the pieces of one change meet without a seam)."""
+    return {"stroke": False, "fillColor": colour, "fillOpacity": style.SLIDER_CHANGE_OPACITY, "fillRule": "nonzero"}
 
 
 def _slider_legend(words: i18n.Words) -> Markup:
-    """Return the legend's entries of the time slider at a past date: its area, no longer occupied, taken since."""
+    """Return the legend's entries of the time slider at a past date: its area, no longer occupied, taken since.
+
+    Against now (``legend-vs-now``) or, in the changes-since mode, between two dates (``legend-since``, hidden
+    until the mode is on): the same two colours.
+    """
     then = _swatch(f"border:1.5px dashed {style.SLIDER_STYLE['color']};background:transparent")
-    items = [_legend(then, words("slider.then"))]
-    for colour, key in ((style.FREED_SINCE_COLOUR, "slider.freed"), (style.TAKEN_SINCE_COLOUR, "slider.taken")):
-        swatch = _swatch(f"background:{colour};opacity:{style.SLIDER_CHANGE_OPACITY + 0.25}")
-        items.append(_legend(swatch, words(key)))
-    return Markup("<br>").join(items)
+    kinds = {"vs-now": ("slider.freed", "slider.taken"), "since": ("slider.lost", "slider.gained")}
+    items = _legend(then, words("slider.then"))
+    for kind, keys in kinds.items():
+        entries = []
+        for colour, key in zip((style.FREED_SINCE_COLOUR, style.TAKEN_SINCE_COLOUR), keys, strict=True):
+            swatch = _swatch(f"background:{colour};opacity:{style.SLIDER_CHANGE_OPACITY + 0.25}")
+            entries.append(_legend(swatch, words(key)))
+        hidden = Markup(" hidden") if kind == "since" else Markup("")
+        items += Markup('<span class="legend-{}"{}><br>{}</span>').format(kind, hidden, Markup("<br>").join(entries))
+    return items
 
 
 #: The scenario map's areas, in the order they are drawn and listed (`scenario_shapes`).
@@ -1779,7 +1988,7 @@ def _scenario_page(
     for kind in SCENARIO_KINDS:
         group = folium.FeatureGroup(name=names[kind], show=True)
         kinds[kind] = group
-        layers.append(_Layer(group, _legend(swatches[kind], names[kind])))
+        layers.append(_Layer(group, _legend(swatches[kind], names[kind]), kind))
     front = _scenario_front(views[0], spec.scale, drawn=drawn)
     if front is not None:
         name = (
@@ -1788,7 +1997,7 @@ def _scenario_page(
         line = {"color": style.FRONT_COLOUR, "weight": 2.0, "dashArray": style.TODAYS_LINE_DASH}
         element = _vector(front, [text(name)], name=name, shown=True, style_=line, decimals=s.decimals)
         swatch = _swatch(f"border-top:3px dashed {style.FRONT_COLOUR};height:0;margin-bottom:4px")
-        layers.append(_Layer(element, _legend(swatch, name)))
+        layers.append(_Layer(element, _legend(swatch, name), "front"))
     outline = {
         code: [
             *(
@@ -1957,7 +2166,7 @@ def build_map(
             colour, weight = style.LEVEL_STYLE[lv.level]
             swatch = _swatch(f"border:{weight + 0.5}px solid {colour};background:transparent")
             entry = words("legend.boundaries", level=words(f"level.{lv.level}").lower())
-            layers.append(_Layer(outline, _legend(swatch, entry)))
+            layers.append(_Layer(outline, _legend(swatch, entry), _LEVEL_KEYS.get(lv.level, f"{lv.level}s")))
     page = (
         _scenario_page(
             spec, scenarios, deposits, drawn=drawn, snapshot_date=snapshot_date, words=words, credits=credits
@@ -1994,12 +2203,7 @@ def build_map(
     control.add_to(fmap)
 
     subject = _subject(spec, regions, deposits, words)
-    searchable = regions[regions["level"].isin([lv.level for lv in spec.levels] + ["oblast"])]
-    region_entries = []
-    for _rid, row in searchable.iterrows():
-        xmin, ymin, xmax, ymax = (round(float(v), 4) for v in row.geometry.bounds)
-        for label in dict.fromkeys(name for name in words.names(row.to_dict()) if name):
-            region_entries.append({"label": i18n.without_bidi(label), "bounds": [[ymin, xmin], [ymax, xmax]]})
+    region_entries, first_entry = _search_regions(spec, regions, drawn, words)
     now = _now_state(subject, snapshot_date, deposits, words, credit=credit)
     panel = (
         page.panel
@@ -2018,6 +2222,7 @@ def build_map(
         control=page.control if page else None,
         dmz_marker=page.dmz_marker if page else None,
         credit=footer,
+        download=DownloadControl(deposits, name=Path(spec.file).stem, words=words, snapshot_date=snapshot_date),
     ).add_to(fmap)
     if page is not None:
         ScenarioSwitcher(control=control, kinds=page.kinds, data=page.data, items=page.items, words=words).add_to(fmap)
@@ -2028,6 +2233,7 @@ def build_map(
             series,
             statuses,
             deposits,
+            regions=regions,
             drawn=drawn,
             subject=subject,
             now=now,
@@ -2037,6 +2243,19 @@ def build_map(
             words=words,
             credits=credits,
         ).add_to(fmap)
+    scenario = str(page.data["ids"][0]) if page is not None and page.data["ids"] else None
+    Permalink(layers=layers, control=control, bounds=bounds, words=words, scenario=scenario).add_to(fmap)
+    _table_view(
+        fmap,
+        title=title,
+        deposits=deposits,
+        regions=regions,
+        first=first_entry,
+        words=words,
+        snapshot_date=snapshot_date,
+        slider=sliding,
+        scenario=page is not None,
+    )
     root = cast("Figure", fmap.get_root())
     csp = Element(f'<meta http-equiv="Content-Security-Policy" content="{offline.CONTENT_SECURITY_POLICY}">')
     root.header.add_child(csp, name="content_security_policy", index=0)
@@ -2047,6 +2266,142 @@ def build_map(
     root.title = text(words("page.title", title=title))
     stabilize_ids(root)
     return fmap
+
+
+#: The region levels in the order the table view lists them (`_search_regions`, ``geo/web/tableview.js``).
+TABLE_LEVELS: Final = ("country", "oblast", "raion", "hromada", "city")
+
+
+def _table_figures(row: Mapping[Any, Any]) -> list[int | None]:
+    """Return a region's occupied share (tenths of a per cent) and occupied and whole area (km²) for the table view.
+
+    Each is rounded as the region's label writes it (`geo.i18n.Words.share` to 0.1 %, ``number`` to 1 km²), as a
+    whole number: the page's script writes it in the page's language; None where it is missing.
+    """
+
+    def whole(value: object, decimals: int) -> int | None:
+        if not isinstance(value, int | float) or pd.isna(value):
+            return None
+        return int(format(float(value), f".{decimals}f").replace(".", ""))
+
+    share = row.get("occupied_share")
+    return [
+        whole(float(share) * 100.0 if isinstance(share, int | float) else None, 1),
+        whole(row.get("occupied_km2"), 0),
+        whole(row.get("area_km2"), 0),
+    ]
+
+
+def _search_regions(
+    spec: MapRecord, regions: gpd.GeoDataFrame, drawn: Drawn, words: i18n.Words
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Return the search's regions and region id → its first entry (the table view's row).
+
+    The search has an entry per name of each region of the map's levels and of each oblast: its label and bounds.
+    The first entry of each region the map outlines also holds its row of the table view (key ``t``): the level (an
+    index of `TABLE_LEVELS`) and `_table_figures`.  The table view names it by the entry's label (its name in the
+    page's language), so that no name is in the page twice.
+    """
+    searchable = regions[regions["level"].isin([lv.level for lv in spec.levels] + ["oblast"])]
+    entries: list[dict[str, Any]] = []
+    first: dict[str, int] = {}
+    for rid, row in searchable.iterrows():
+        xmin, ymin, xmax, ymax = (round(float(v), 4) for v in row.geometry.bounds)
+        for label in dict.fromkeys(name for name in words.names(row.to_dict()) if name):
+            first.setdefault(str(rid), len(entries))
+            entries.append({"label": i18n.without_bidi(label), "bounds": [[ymin, xmin], [ymax, xmax]]})
+    for lv in spec.levels:
+        for rid in drawn.regions(lv.level, spec.scale, lv.within).index:
+            at = first.get(str(rid))
+            if at is not None:
+                entries[at]["t"] = [TABLE_LEVELS.index(lv.level), *_table_figures(regions.loc[rid].to_dict())]
+    return entries, first
+
+
+def _table_view(
+    fmap: folium.Map,
+    *,
+    title: str,
+    deposits: gpd.GeoDataFrame,
+    regions: pd.DataFrame,
+    first: Mapping[str, int],
+    words: i18n.Words,
+    snapshot_date: str,
+    slider: bool,
+    scenario: bool,
+) -> None:
+    """Add the table view: a skip link and the page's heading first in the page, a dialog, ``resourceTableView``.
+
+    The dialog (``table_view.html``) lists the regions the map outlines (`_search_regions`) and every deposit record
+    with its commodities, regions (search entries, by `first`) and control as the markers show it (the time
+    slider's date, the scenario).  Everything from data is set by the script as text.
+    """
+    root = cast("Figure", fmap.get_root())
+    head = fragment("page_head.html", words=words, title=title)
+    root.html.add_child(Element(str(head)), name="page_head", index=0)
+    date = Markup('<span class="table-view-date">{}</span>').format(Markup(text(snapshot_date)))
+    caption = (
+        Markup(text(words("table.deposits_scenario", scenario="\0"))).replace(
+            "\0", Markup('<span class="table-view-scenario"></span>')
+        )
+        if scenario
+        else Markup(text(words("table.deposits", date="\0"))).replace("\0", date)
+    )
+    dialog = fragment(
+        "table_view.html",
+        words=words,
+        title=title,
+        slider=slider,
+        snapshot_date=snapshot_date,
+        deposits_caption=Markup(caption),
+    )
+    root.html.add_child(Element(str(dialog)), name="table_view")
+    kinds: dict[str, int] = {}
+    rows = []
+    for _rid, row in deposits.iterrows():  # in the order of the map's records (`_deposit_records`)
+        listed = row["commodity_list"] if isinstance(row["commodity_list"], list | tuple) else []
+        places = [
+            first[str(row[column])]
+            for column in ("hromada_id", "raion_id", "oblast_id")
+            if column in row.index and isinstance(row[column], str) and str(row[column]) in first
+        ]
+        rows.append([[kinds.setdefault(str(c), len(kinds)) for c in listed], places])
+    control = (
+        {
+            "occupied": words("scenarios_page.control.russian_controlled"),
+            schema.DEMILITARISED: words("scenarios_page.control.demilitarised"),
+            schema.HELD: words("scenarios_page.control.held_by_ukraine"),
+            schema.UNKNOWN: words("scenarios_page.control.unknown"),
+        }
+        if scenario
+        else {
+            "occupied": words("control.occupied"),
+            schema.HELD: words(f"control.{schema.HELD}"),
+            schema.UNKNOWN: words(f"control.{schema.UNKNOWN}"),
+        }
+    )
+    country = None
+    if schema.COUNTRY_ID in regions.index:
+        values = regions.loc[schema.COUNTRY_ID].to_dict()
+        country = [i18n.without_bidi(words.names(values)[0]), *_table_figures(values)]
+    _Call(
+        "resourceTableView",
+        {
+            "words": {
+                "open": words("table.open"),
+                "show": words("table.show"),
+                "showNamed": words.messages["table.show_named"],
+                "closePopup": words("table.close_popup"),
+            },
+            "marks": [words.number(1000)[1:-3], words.number(0.5, 1)[1:-1], words.share(0.5, 0)[2:]],
+            "levels": [words(f"level_one.{level}") for level in TABLE_LEVELS],
+            "country": country,
+            "commodities": [_word(words, "commodity", c) for c in kinds],
+            "deposits": rows,
+            "control": control,
+            "snapshot": snapshot_date,
+        },
+    ).add_to(fmap)
 
 
 def _hatches(root: Figure, *, contested: bool, demilitarised: bool) -> None:
@@ -2061,9 +2416,16 @@ def _hatches(root: Figure, *, contested: bool, demilitarised: bool) -> None:
         root.html.add_child(Element(str(hatch)), name="demilitarised_hatch")
 
 
+#: folium's viewport meta's words that stop a reader zooming the page (dropped by `render_html`).
+_ZOOMABLE: Final = re.compile(
+    r'(<meta name="viewport" content="width=device-width,\s*initial-scale=1\.0),\s*maximum-scale=1\.0,\s*user-scalable=no'
+)
+
+
 def render_html(fmap: folium.Map, *, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
     """Render a built map to one self-contained HTML page in `lang` (assets inlined, external URLs refused)."""
     page = offline.inline_assets(fmap.get_root().render())
+    page = _ZOOMABLE.sub(r"\1", page, count=1)  # folium forbids zooming the page: a reader may need to (WCAG 1.4.4)
     opening = "<!DOCTYPE html>\n<html>"
     if not page.startswith(opening):
         msg = "folium's page no longer starts with <!DOCTYPE html><html>: update geo.webmap.render_html"

@@ -56,9 +56,9 @@ def print_files(scenario_ids: tuple[str, ...]) -> list[str]:
 
 
 def language_files(scenario_ids: tuple[str, ...]) -> list[str]:
-    """The files each language has: the HTML maps, the charts, the static maps."""
+    """The files each language has: the HTML maps, the charts, the static maps, the index of them all."""
     charts = [schema.CHART_SHARE_PNG, schema.CHART_DEPOSITS_PNG]
-    return sorted([*(spec.file for spec in catalogue.MAPS), *charts, *print_files(scenario_ids)])
+    return sorted([*(spec.file for spec in catalogue.MAPS), *charts, *print_files(scenario_ids), "index.html"])
 
 
 def expected_files(scenario_ids: tuple[str, ...]) -> list[str]:
@@ -179,7 +179,7 @@ def test_a_second_language_adds_its_folder_and_changes_no_english_output(tiny_la
     english_record = build.build(tiny_layers, tmp_path / "en")
     both = build.build(tiny_layers, tmp_path / "both", languages=("en", "uk"))
     for name in EXPECTED_FILES:
-        if name != schema.SUMMARY_JSON:  # which lists the outputs
+        if name not in (schema.SUMMARY_JSON, "index.html"):  # which list the outputs (the index links uk/index.html)
             assert (tmp_path / "en" / name).read_bytes() == (tmp_path / "both" / name).read_bytes(), name
     assert both["outputs"] == sorted([*english_record["outputs"], *(f"uk/{n}" for n in LANGUAGE_FILES)])
     page = (tmp_path / "both" / "uk" / "donetsk.html").read_text(encoding="utf-8")

@@ -122,7 +122,8 @@ function resourceExtras(map, groups, layers, o) {
     m.resourceData = d;
     m.bindPopup(d.popup, {maxWidth: Math.min(360, window.innerWidth - 60)});
     if (d.label) {  /* the sites a map is about are named on it, always */
-      m.bindTooltip(d.name, {permanent: true, direction: 'right', offset: [d.size / 2, 0], className: 'deposit-label'});
+      m.bindTooltip(d.name, {permanent: true, direction: 'right', offset: [d.size / 2, 0], className: 'deposit-label',
+                     opacity: 1});  /* opaque: its text's contrast is the one measured */
     } else {
       m.bindTooltip(d.name, {direction: 'top', offset: [0, -d.size / 2]});
     }
@@ -264,7 +265,7 @@ function resourceExtras(map, groups, layers, o) {
     e.popup.update();
   });
   window.resourceMap = {map: map, markers: markers, groups: groups, layers: layers, icon: icon, id: o.id,
-                       updateLegend: updateLegend};
+                       updateLegend: updateLegend, regions: regions};  /* regions: the search's, read by tableview.js */
   var sizing = document.getElementById(o.id + '_size');
   if (sizing) {  /* markers sized by their published reserve, where a figure in the group's measure exists */
     sizing.addEventListener('change', function () {
@@ -281,84 +282,7 @@ function resourceExtras(map, groups, layers, o) {
   }
 }
 
-/* Step through dated snapshots: draw each date's occupied area (dashed), what was occupied then and is no longer
-   (the grey zone now aside) and what was taken since, both without DeepState's redraw slivers
-   (geo.geometry.slider_changes), recolour the deposits by their status then, and set the panel to that date. */
-function resourceSlider(map, o) {
-  var dates = o.dates, shapes = o.shapes, codes = o.codes, outline = o.outline, words = o.words;
-  var style = L.extend({interactive: false, smoothFactor: 0}, o.style);
-  var changeStyle = {
-    freed: L.extend({interactive: false, smoothFactor: 0, className: 'slider-freed'}, o.change.freed),
-    taken: L.extend({interactive: false, smoothFactor: 0, className: 'slider-taken'}, o.change.taken)
-  };
-  var past = L.featureGroup(), cache = {}, label;
-  function drawn(kind, i) {
-    var key = kind + i;
-    if (!cache[key]) {
-      cache[key] = kind === 'then' ? resourcePolygon(shapes[i], o.factor, style)
-        : resourcePolygon(o[kind][i], o.factor, changeStyle[kind]);
-    }
-    return cache[key];
-  }
-  var panel = document.getElementById(window.resourceMap.id + '_panel');
-  var legend = document.querySelector('#' + window.resourceMap.id + '_legend .legend-slider');
-  function setPanel(i) {
-    var p = o.panel[i];
-    panel.querySelector('.panel-when').textContent = p.when;
-    panel.querySelectorAll('.panel-focus').forEach(function (el, k) { el.textContent = p.focus[k] || ''; });
-    panel.querySelector('.panel-counts').textContent = p.counts;
-  }
-  function show(i) {
-    past.clearLayers();
-    var now = i === dates.length - 1;
-    if (!now) {
-      ['freed', 'taken'].forEach(function (kind) { if (o[kind][i].length) { past.addLayer(drawn(kind, i)); } });
-      past.addLayer(drawn('then', i));
-      if (!map.hasLayer(past)) { past.addTo(map); }
-    } else { map.removeLayer(past); }
-    if (legend) { legend.style.display = now ? 'none' : ''; }
-    window.resourceMap.markers.forEach(function (m, k) {
-      var c = outline[codes[k].charAt(i)];
-      m.outline = {stroke: c[0], sw: c[1], dash: c[2] || ''};
-      m.setIcon(window.resourceMap.icon(L.extend({}, m.resourceData, m.outline)));
-      m.options.control = c[3];
-    });
-    Object.keys(window.resourceMap.groups).forEach(function (key) {
-      var g = window.resourceMap.groups[key];
-      if (g.refreshClusters && map.hasLayer(g)) { g.refreshClusters(); }
-    });
-    label.textContent = dates[i] + (now ? words.now : words.past);
-    setPanel(i);
-    window.resourceMap.sliderDate = dates[i];
-    if (input) { input.value = i; }
-    document.dispatchEvent(new CustomEvent('resource:state'));
-  }
-  var input;
-  /* The slider as other parts of the page see it (the permalink, the table view): its dates, the date shown, and
-     a way to show one; every change of the date is announced on the document as 'resource:state'. */
-  window.resourceMap.slider = {
-    dates: dates.slice(),
-    date: function () { return window.resourceMap.sliderDate || dates[dates.length - 1]; },
-    setDate: function (d) { var i = dates.indexOf(d); if (i < 0) { return false; } show(i); return true; }
-  };
-  var Slider = L.Control.extend({
-    options: {position: 'topleft'},
-    onAdd: function () {
-      var div = L.DomUtil.create('div', 'leaflet-bar map-slider');
-      var title = L.DomUtil.create('div', 'map-slider-title', div);
-      title.textContent = words.title;
-      input = L.DomUtil.create('input', '', div);
-      input.type = 'range'; input.min = 0; input.max = dates.length - 1; input.step = 1; input.value = dates.length - 1;
-      input.setAttribute('aria-label', words.label);
-      label = L.DomUtil.create('div', 'map-slider-date', div);
-      label.textContent = dates[dates.length - 1] + words.now;
-      L.DomEvent.disableClickPropagation(div);
-      L.DomEvent.on(input, 'input', function () { show(parseInt(input.value, 10)); });
-      return div;
-    }
-  });
-  new Slider().addTo(map);
-}
+/* The time slider (resourceSlider) is in slider.js, inlined into the maps that have one. */
 
 /* The scenario map: a switcher over the peace-plan scenarios. Each one's areas (Russian-controlled, the
    demilitarised zone, what is ceded and returned against today's line) fill the scenario layers, and only the
@@ -422,8 +346,9 @@ function resourceScenarios(map, control, groups, id) {
     r.updateLegend();
     document.dispatchEvent(new CustomEvent('resource:state'));
   }
-  function remember(i) {
-    var hash = '#scenario=' + encodeURIComponent(ids[i]);
+  function remember(i) {  /* the scenario's part of the address; the others (geo/web/permalink.js) kept */
+    var parts = window.location.hash.replace(/^#/, '').split('&').filter(function (p) { return p && !/^scenario(=|$)/.test(p); });
+    var hash = '#' + parts.concat(['scenario=' + encodeURIComponent(ids[i])]).join('&');
     if (window.location.hash === hash) { return; }
     try { window.history.replaceState(null, '', hash); } catch (err) { window.location.hash = hash; }
   }
