@@ -508,6 +508,17 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[[int], Path]]:
         subprocess.run(["umount", str(point)], check=False)
 
 
+def add_december_2024(layers: Path) -> None:
+    """Add a month-end of December 2024 to the tiny world's history: the front at lon 30.9 (30.9-32 occupied)."""
+    december = layers / schema.MONTHLY_DIR / "deepstate_2024-12.geojson"
+    gpd.GeoDataFrame(
+        {"status": ["occupied_pre2022", "occupied_post2022"], "snapshot_utc": ["2024-12-31T20:00:00Z"] * 2},
+        geometry=[shapely.segmentize(box(31.75, 48, 32, 49), 0.01), shapely.segmentize(box(30.9, 48, 31.75, 49), 0.01)],
+        crs=schema.STORAGE_CRS,
+    ).to_file(december, driver="GeoJSON")
+    write_sidecar(december)
+
+
 def as_deepstate(layers: Path) -> None:
     """Make the tiny world's occupation files DeepState's: their sidecars' credit (``test credit``) names it.
 

@@ -139,6 +139,20 @@ def test_a_date_between_the_slider_s_dates_shows_the_one_before(browser: Browser
     page.close()
 
 
+def test_a_link_reopens_the_changes_since_mode(browser: Browser, shipped_maps: Path) -> None:
+    page, errors = _goto(browser, (shipped_maps / "donetsk.html").as_uri())
+    assert page.evaluate("window.resourceMap.slider.setFrom('2024-08-31')")
+    time.sleep(0.5)  # the address is written 300 ms after the last change
+    assert _parts(page.evaluate("location.hash")) == {"since": "2024-08-31"}
+    page.close()
+    page, more = _goto(browser, (shipped_maps / "donetsk.html").as_uri() + "#date=2025-01-31&since=2024-08-31")
+    assert page.evaluate("window.resourceMap.slider.from()") == "2024-08-31"
+    assert page.evaluate("window.resourceMap.slider.date()") == "2025-01-31"
+    assert page.evaluate("window.resourceMap.slider.changes().from") == "2024-08-31"
+    assert errors == more == []
+    page.close()
+
+
 def test_an_old_scenario_link_still_works_and_the_scenario_joins_the_other_parts(
     browser: Browser, shipped_maps: Path
 ) -> None:

@@ -22,7 +22,7 @@ from shapely.geometry import box
 
 from geo import build, geometry, schema, style, webmap
 from tests.browsing import Opened, open_map, wait_for_map
-from tests.conftest import DEPOSITS, deposit_row, make_layers, write_sidecar
+from tests.conftest import DEPOSITS, add_december_2024, deposit_row, make_layers, write_sidecar
 
 _EQUAL_AREA = Transformer.from_crs("EPSG:4326", "EPSG:6933", always_xy=True)
 #: |gained − lost − (occupied_km2(B) − occupied_km2(A))| at most: history_regions.csv rounds to 0.001 km² (two
@@ -153,13 +153,7 @@ def _tiny_world(root: Path, *, hostile: bool = False) -> Path:
         (layers / schema.OBLASTS_FILE).unlink()
         oblasts.to_file(layers / schema.OBLASTS_FILE, driver="GeoJSON")
         write_sidecar(layers / schema.OBLASTS_FILE)
-    december = layers / schema.MONTHLY_DIR / "deepstate_2024-12.geojson"
-    gpd.GeoDataFrame(
-        {"status": ["occupied_pre2022", "occupied_post2022"], "snapshot_utc": ["2024-12-31T20:00:00Z"] * 2},
-        geometry=[shapely.segmentize(box(31.75, 48, 32, 49), 0.01), shapely.segmentize(box(30.9, 48, 31.75, 49), 0.01)],
-        crs=schema.STORAGE_CRS,
-    ).to_file(december, driver="GeoJSON")
-    write_sidecar(december)
+    add_december_2024(layers)
     out = root / "maps"
     build.build(layers, out)
     return out

@@ -19,9 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import pytest
-import shapely
 from PIL import Image
 from playwright.sync_api import Browser, Page
 from shapely.geometry import box
@@ -31,10 +29,10 @@ from tests.browsing import Opened, open_map, wait_for_map
 from tests.conftest import (
     DEPOSITS,
     SHIPPED_LAYERS,
+    add_december_2024,
     deposit_row,
     make_layers,
     store_second_source,
-    write_sidecar,
 )
 
 MAPS = sorted(spec.file for spec in catalogue.MAPS)
@@ -491,13 +489,7 @@ def test_the_slider_moves_the_panel_and_draws_what_was_freed_and_taken(browser: 
     # lon 30.9: then 30.9-32 was occupied, in January 2025 31.5-32, in February and now 31.25-32, with the grey zone
     # 31-31.25 now.
     layers = make_layers(tmp_path / "layers")
-    december = layers / schema.MONTHLY_DIR / "deepstate_2024-12.geojson"
-    gpd.GeoDataFrame(
-        {"status": ["occupied_pre2022", "occupied_post2022"], "snapshot_utc": ["2024-12-31T20:00:00Z"] * 2},
-        geometry=[shapely.segmentize(box(31.75, 48, 32, 49), 0.01), shapely.segmentize(box(30.9, 48, 31.75, 49), 0.01)],
-        crs=schema.STORAGE_CRS,
-    ).to_file(december, driver="GeoJSON")
-    write_sidecar(december)
+    add_december_2024(layers)
     out = tmp_path / "maps"
     build.build(layers, out)
     opened = open_map(browser, out / "donetsk.html")

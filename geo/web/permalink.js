@@ -2,7 +2,7 @@
    geo/offline.py; its arguments come from Python as JSON (geo/webmap.py, Permalink).
 
    The address's hash holds the state, each part optional, in this order:
-     #view=<zoom>/<lat>/<lon>&layers=<key>,<key>&date=YYYY-MM-DD&scenario=<id>&embed
+     #view=<zoom>/<lat>/<lon>&layers=<key>,<key>&date=YYYY-MM-DD&since=YYYY-MM-DD&scenario=<id>&embed
    Only what differs from how the page opens is written (the view once the reader has moved the map), so that an
    untouched page has no hash. Every part read is checked against the page's own keys, dates, ids and number
    ranges; anything else is ignored, and nothing read from the address is ever put into the page as HTML. */
@@ -10,7 +10,7 @@
 
 function resourcePermalink(map, keyed, control, o) {
   var r = window.resourceMap, words = o.words, keys = Object.keys(keyed);
-  var NUMBER = /^-?\d{1,3}(\.\d{1,10})?$/, DATE = /^(\d{4})-(\d{2})-(\d{2})$/, PARTS = ['view', 'layers', 'date', 'scenario', 'embed'];
+  var NUMBER = /^-?\d{1,3}(\.\d{1,10})?$/, DATE = /^(\d{4})-(\d{2})-(\d{2})$/, PARTS = ['view', 'layers', 'date', 'since', 'scenario', 'embed'];
 
   function parse(hash) {  /* only the known parts; the last of each wins */
     var out = {};
@@ -64,6 +64,8 @@ function resourcePermalink(map, keyed, control, o) {
     }
     var date = state.date === undefined ? null : readDate(state.date);
     if (date) { r.slider.setDate(date); }
+    var since = state.since === undefined ? null : readDate(state.since);  /* the slider's 'changes since' date */
+    if (since && r.slider.setFrom) { r.slider.setFrom(since); }
     quiet = false;
     return view;
   }
@@ -79,6 +81,7 @@ function resourcePermalink(map, keyed, control, o) {
       parts.push('layers=' + on.map(encodeURIComponent).join(','));
     }
     if (r.slider && r.slider.date() !== r.slider.dates[r.slider.dates.length - 1]) { parts.push('date=' + r.slider.date()); }
+    if (r.slider && r.slider.from && r.slider.from()) { parts.push('since=' + r.slider.from()); }
     if (r.scenario && r.scenario !== o.scenario) { parts.push('scenario=' + encodeURIComponent(r.scenario)); }
     if (embed) { parts.push('embed'); }
     return parts.length ? '#' + parts.join('&') : '';
