@@ -25,8 +25,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise_formula(value: object) -> object:
-    """Prefix ``'`` to a text cell a spreadsheet would evaluate (``=…``, ``+…``, ``-…``, ``@…``); numbers pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """Prefix ``'`` to a text cell a spreadsheet would evaluate (``=…``, ``+…``, ``-…``, ``@…``); numbers pass.
+
+    Leading blanks do not hide a formula (``" =1+1"``): a spreadsheet that trims cells on import would evaluate it.
+    """
+    if isinstance(value, str) and (value.startswith(FORMULA_STARTS) or value.lstrip().startswith(FORMULA_STARTS)):
         return "'" + value
     return value
 

@@ -2097,6 +2097,20 @@ def _page_credits(
     return credits, sources.history_credit({date: credits[date] for date in shown})
 
 
+def _slide_dates(
+    spec: MapRecord,
+    series: Mapping[str, shapely.Geometry] | None,
+    statuses: pd.DataFrame | None,
+    steps: Sequence[SliderSteps],
+    month_ends: Collection[str],
+) -> list[str]:
+    """Return the dates a map's slider shows: none without a slider, or where one date is all there is."""
+    if not (spec.slider and series) or statuses is None:
+        return []
+    dates = slider_dates(list(series), steps, month_ends=month_ends)
+    return dates if len(dates) > 1 else []
+
+
 def build_map(
     spec: MapRecord,
     *,
@@ -2137,12 +2151,12 @@ def build_map(
     """
     words = words or i18n.words(i18n.DEFAULT_LANGUAGE)
     title = catalogue.title(spec, words, regions)
-    sliding = bool(spec.slider and series and statuses is not None)
+    sliding = _slide_dates(spec, series, statuses, slider_steps, month_ends)
     credits, footer = _page_credits(
         credit,
         dated_credits,
         snapshot_date=snapshot_date,
-        slider=slider_dates(list(series), slider_steps, month_ends=month_ends) if sliding and series else None,
+        slider=sliding or None,
         scenarios=scenarios if spec.scenarios else (),
     )
     bounds = _latlon(geometry.frame_bounds(spec, regions, deposits))
@@ -2253,7 +2267,7 @@ def build_map(
         first=first_entry,
         words=words,
         snapshot_date=snapshot_date,
-        slider=sliding,
+        slider=bool(sliding),
         scenario=page is not None,
     )
     root = cast("Figure", fmap.get_root())

@@ -424,3 +424,15 @@ def test_the_ukrainian_overview_writes_the_changes_in_ukrainian(browser: Browser
     assert page.locator(".map-slider-play").inner_text().endswith("Відтворити")
     assert opened.errors == []
     page.close()
+
+
+def test_a_history_of_one_date_gets_no_slider(tmp_path: Path) -> None:
+    layers = make_layers(tmp_path / "layers")
+    for month_end in (layers / schema.MONTHLY_DIR).glob("*.geojson"):  # only the snapshot's own date is left
+        month_end.unlink()
+        month_end.with_name(month_end.name + ".source.json").unlink(missing_ok=True)
+    out = tmp_path / "maps"
+    build.build(layers, out)
+    page = (out / "donetsk.html").read_text(encoding="utf-8")
+    assert "resourceSlider(" not in page
+    assert "resourceExtras(" in page  # the map itself is made

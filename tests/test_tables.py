@@ -67,8 +67,8 @@ def test_write_outputs_writes_every_file(tmp_path: Path) -> None:
 def test_text_cells_a_spreadsheet_would_evaluate_are_neutralised() -> None:
     frame = pd.DataFrame(
         {
-            "name_en": ['=HYPERLINK("http://x","click")', "+1+1", "@SUM(A1)", "-2+3", "Plain - name", "\tTab"],
-            "net_km2": [-1.5, 2.0, -0.0, 3.0, 4.0, 5.0],
+            "name_en": ['=HYPERLINK("http://x","click")', "+1+1", "@SUM(A1)", "-2+3", "Plain - name", "\tTab", " =2+3"],
+            "net_km2": [-1.5, 2.0, -0.0, 3.0, 4.0, 5.0, 6.0],
         }
     )
     rows = _read(tables._csv(frame))
@@ -79,8 +79,17 @@ def test_text_cells_a_spreadsheet_would_evaluate_are_neutralised() -> None:
         "'-2+3",
         "Plain - name",
         "'\tTab",
+        "' =2+3",  # a spreadsheet trimming blanks on import would evaluate it
     ]
-    assert [r["net_km2"] for r in rows] == ["-1.5", "2.0", "-0.0", "3.0", "4.0", "5.0"]  # numbers are not touched
+    assert [r["net_km2"] for r in rows] == [
+        "-1.5",
+        "2.0",
+        "-0.0",
+        "3.0",
+        "4.0",
+        "5.0",
+        "6.0",
+    ]  # numbers are not touched
 
 
 def test_outputs_in_folders_are_written_and_their_stale_files_removed(tmp_path: Path) -> None:

@@ -39,12 +39,17 @@ function resourceDownload(id) {
         bounds.contains(m.getLatLng());
     });
   }
+  function unguard(v) {  /* a text cell as it was before the CSV's formula guard: GeoJSON goes to no spreadsheet */
+    var rest = v.slice(1), bare = rest.replace(/^\s+/, '');
+    var guarded = v.charAt(0) === "'" && o.formula.some(function (s) { return rest.indexOf(s) === 0 || bare.indexOf(s) === 0; });
+    return guarded ? rest : v;
+  }
   function geojson(table, rows) {  /* the same cells; numbers as numbers (o.kinds: n, b True/False, s text) */
     return JSON.stringify({type: 'FeatureCollection', features: rows.map(function (row) {
       var props = {};
       row.cells.forEach(function (cell, i) {
         var v = unquote(cell), kind = o.kinds.charAt(i);
-        props[table.names[i]] = v === '' ? null : kind === 'n' ? Number(v) : kind === 'b' ? v === 'True' : v;
+        props[table.names[i]] = v === '' ? null : kind === 'n' ? Number(v) : kind === 'b' ? v === 'True' : unguard(v);
       });
       return {type: 'Feature', geometry: {type: 'Point', coordinates: row.at.map(Number)}, properties: props};
     })}) + '\n';

@@ -218,6 +218,7 @@ function resourceSlider(map, o) {
     setButton();
   }
   function play() {
+    if (last === 0) { return; }  /* one date: nothing to step through */
     if (reduced()) { show(current === last ? 0 : current + 1); return; }  /* no automatic stepping: one date */
     if (timer !== null) { return; }
     if (current === last) { show(0); }
