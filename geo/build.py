@@ -1347,7 +1347,7 @@ def render_animations(
         Output file name (`animation_path`) → bytes, map by map in the order of `maps`, each language's in turn.
     """
     ids = [spec.id for spec in maps if spec.slider]
-    if not ids:
+    if not ids or len(results.series) < 2:  # one date is a still, not an animation: the print maps show it
         return {}
     halves = [ids[0::2], ids[1::2]]
     _ANIMATE[:] = [_AnimatePayload(inputs, results, tuple(maps), tuple(languages))]

@@ -327,3 +327,13 @@ def test_a_hostile_region_name_and_credit_are_drawn_as_plain_text(computed: tupl
     )
     assert frame.shape == plain.shape
     assert (frame != plain).any()  # the longer name and credit are there
+
+
+def test_a_history_of_one_date_is_not_animated(tmp_path: Path) -> None:
+    layers = make_layers(tmp_path / "layers")
+    for month_end in (layers / schema.MONTHLY_DIR).glob("*.geojson"):  # only the snapshot's own date is left
+        month_end.unlink()
+    out = tmp_path / "maps"
+    build.build(layers, out, animations=True)
+    assert not (out / "animations").exists()
+    assert (out / "print" / "donetsk.png").is_file()  # the date is still drawn, as a still
