@@ -29,8 +29,8 @@ def test_success_prints_the_focus_regions_and_metals(
     assert "Donetsk Oblast" in out
     assert " 75.0% occupied" in out
     assert "F01" in out
-    # 18 + scenarios.html, scenarios.csv, scenario_deposits.csv + 6 static map sets + one per scenario (4)
-    assert f"wrote {18 + 3 + 6 * 4 + 4 * 4} files to {tmp_path / 'maps'}" in out
+    # 18 + scenarios.html, scenarios.csv, scenario_deposits.csv + 6 static map sets + one per scenario (4) + index.html
+    assert f"wrote {18 + 3 + 6 * 4 + 4 * 4 + 1} files to {tmp_path / 'maps'}" in out
     assert "  mix                    58.3% of Ukraine (14,381 km²; +8,218 ceded, -0 returned); 2,054 km²" in out
 
 
