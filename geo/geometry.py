@@ -642,6 +642,8 @@ def overlay_real(overlay: Overlay, keep: ChangeFilter) -> np.ndarray:
     changes, step = shapely.get_parts(np.asarray(kept.to_crs(schema.AREA_CRS).array, dtype=object), return_index=True)
     if not len(changes):
         return real
+    invalid = ~shapely.is_valid(changes)  # reprojection can cross a thin part over itself; GEOS rejects that
+    changes[invalid] = shapely.make_valid(changes[invalid])
     shapely.prepare(changes)
     change, face = shapely.STRtree(overlay.faces).query(changes, predicate="intersects")
     inside = shapely.contains_properly(changes[change], overlay.faces[face])
@@ -656,6 +658,15 @@ def overlay_real(overlay: Overlay, keep: ChangeFilter) -> np.ndarray:
 #: A piece the time slider draws: (pattern, which of its toggles are changes of control (their positions in the
 #: pattern), in the grey zone on the last date, lon/lat area).
 Piece = tuple[int, tuple[int, ...], bool, shapely.Geometry]
+
+
+def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
+    """Return the polygons of `geom`: a clip can leave lines or points on the clipping edge beside them."""
+    if shapely.get_type_id(geom) in _POLYGONAL:
+        return geom
+    parts = shapely.get_parts(geom)
+    polygons = parts[np.isin(shapely.get_type_id(parts), _POLYGONAL)]
+    return shapely.union_all(polygons) if len(polygons) else shapely.Polygon()
 
 
 def slider_pieces(
@@ -684,7 +695,11 @@ def slider_pieces(
     keys = sorted(groups)
     merged = [shapely.union_all(overlay.faces[groups[key]]) for key in keys]
     lonlat = gpd.GeoSeries(merged, crs=schema.AREA_CRS).to_crs(schema.STORAGE_CRS)
-    lonlat = gpd.GeoSeries(shapely.intersection(lonlat.to_numpy(), view), index=lonlat.index, crs=lonlat.crs)
+    pieces = np.asarray(lonlat.to_numpy(), dtype=object)
+    invalid = ~shapely.is_valid(pieces)  # reprojection can cross a thin part over itself; GEOS rejects that
+    pieces[invalid] = shapely.make_valid(pieces[invalid])
+    clipped = [_polygonal_part(g) for g in shapely.intersection(pieces, view)]
+    lonlat = gpd.GeoSeries(clipped, index=lonlat.index, crs=lonlat.crs)
     lonlat = gpd.GeoSeries(lonlat[~lonlat.is_empty])
     s = SCALES[scale]
     coverage = to_lonlat(simplify_coverage(project(lonlat, what="slider pieces"), s.slider.metres), s.slider_decimals)

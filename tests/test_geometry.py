@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from shapely.geometry import Polygon
+from shapely.geometry import Polygon, box
 
 from geo import build, catalogue, geometry, schema
 from geo.errors import ValidationError
@@ -356,3 +356,11 @@ def test_clip_pieces_keeps_pieces_inside_cuts_those_across_and_drops_those_outsi
     assert shapely.area(clipped) == pytest.approx(1.0 + 1.0)  # the whole first, half of the second (x 9–10)
     assert shapely.equals(clipped, shapely.MultiPolygon([shapely.box(1, 1, 2, 2), shapely.box(9, 1, 10, 2)]))
     assert shapely.is_empty(geometry.clip_pieces(shapely.MultiPolygon(), within))
+
+
+def test_the_slider_keeps_only_the_polygons_a_clip_leaves() -> None:
+    square, edge = box(0, 0, 1, 1), shapely.LineString([(1, 0), (2, 0)])
+    mixed = shapely.GeometryCollection([square, edge, shapely.Point(3, 3)])
+    assert shapely.equals(geometry._polygonal_part(mixed), square)
+    assert geometry._polygonal_part(square) is square
+    assert shapely.is_empty(geometry._polygonal_part(shapely.GeometryCollection([edge])))
