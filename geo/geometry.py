@@ -604,6 +604,27 @@ def _clipped_intersection(large: np.ndarray, small: np.ndarray) -> np.ndarray:
     return shapely.intersection(np.asarray(cut, dtype=object), small)
 
 
+def _valid(geoms: np.ndarray) -> np.ndarray:
+    """Repair, in place, what reprojection made invalid (a thin part crossed over itself), which GEOS rejects."""
+    invalid = ~shapely.is_valid(geoms)
+    geoms[invalid] = shapely.make_valid(geoms[invalid])
+    return geoms
+
+
+def _faces_within(shapes: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Measure each face's area within each shape it meets: (shape index, face index, m²) per meeting pair.
+
+    A face wholly inside a shape adds its own area; one across the shape's edge is intersected.
+    """
+    shapely.prepare(shapes)
+    shape, face = shapely.STRtree(faces).query(shapes, predicate="intersects")
+    inside = shapely.contains_properly(shapes[shape], faces[face])
+    areas = np.where(inside, shapely.area(faces[face]), 0.0)
+    crossing = np.flatnonzero(~inside)
+    areas[crossing] = shapely.area(_clipped_intersection(shapes[shape[crossing]], faces[face[crossing]]))
+    return shape, face, areas
+
+
 def overlay_km2(overlay: Overlay, regions: Sequence[shapely.Geometry]) -> np.ndarray:
     """Measure how much of each region (lon/lat) each pattern of `overlay` covers: km², regions × patterns.
 
@@ -615,14 +636,7 @@ def overlay_km2(overlay: Overlay, regions: Sequence[shapely.Geometry]) -> np.nda
         return out
     series = gpd.GeoSeries(list(regions), crs=schema.STORAGE_CRS)
     geoms = np.asarray(project(series, schema.AREA_CRS, what="regions").array, dtype=object)
-    invalid = ~shapely.is_valid(geoms)  # reprojection can leave slivers that GEOS rejects
-    geoms[invalid] = shapely.make_valid(geoms[invalid])
-    shapely.prepare(geoms)
-    region, face = shapely.STRtree(overlay.faces).query(geoms, predicate="intersects")
-    inside = shapely.contains_properly(geoms[region], overlay.faces[face])
-    areas = np.where(inside, shapely.area(overlay.faces[face]), 0.0)
-    crossing = np.flatnonzero(~inside)
-    areas[crossing] = shapely.area(_clipped_intersection(geoms[region[crossing]], overlay.faces[face[crossing]]))
+    region, face, areas = _faces_within(_valid(geoms), overlay.faces)
     np.add.at(out, (region, overlay.pattern[face]), areas / 1e6)
     return out
 
@@ -642,14 +656,7 @@ def overlay_real(overlay: Overlay, keep: ChangeFilter) -> np.ndarray:
     changes, step = shapely.get_parts(np.asarray(kept.to_crs(schema.AREA_CRS).array, dtype=object), return_index=True)
     if not len(changes):
         return real
-    invalid = ~shapely.is_valid(changes)  # reprojection can cross a thin part over itself; GEOS rejects that
-    changes[invalid] = shapely.make_valid(changes[invalid])
-    shapely.prepare(changes)
-    change, face = shapely.STRtree(overlay.faces).query(changes, predicate="intersects")
-    inside = shapely.contains_properly(changes[change], overlay.faces[face])
-    areas = np.where(inside, shapely.area(overlay.faces[face]), 0.0)
-    crossing = np.flatnonzero(~inside)
-    areas[crossing] = shapely.area(_clipped_intersection(changes[change[crossing]], overlay.faces[face[crossing]]))
+    change, face, areas = _faces_within(_valid(changes), overlay.faces)
     within = np.zeros(real.shape)
     np.add.at(within, (face, step[change] + 1), areas)
     return within >= 0.5 * shapely.area(overlay.faces)[:, None]
@@ -695,9 +702,7 @@ def slider_pieces(
     keys = sorted(groups)
     merged = [shapely.union_all(overlay.faces[groups[key]]) for key in keys]
     lonlat = gpd.GeoSeries(merged, crs=schema.AREA_CRS).to_crs(schema.STORAGE_CRS)
-    pieces = np.asarray(lonlat.to_numpy(), dtype=object)
-    invalid = ~shapely.is_valid(pieces)  # reprojection can cross a thin part over itself; GEOS rejects that
-    pieces[invalid] = shapely.make_valid(pieces[invalid])
+    pieces = _valid(np.asarray(lonlat.to_numpy(), dtype=object))
     clipped = [_polygonal_part(g) for g in shapely.intersection(pieces, view)]
     lonlat = gpd.GeoSeries(clipped, index=lonlat.index, crs=lonlat.crs)
     lonlat = gpd.GeoSeries(lonlat[~lonlat.is_empty])
